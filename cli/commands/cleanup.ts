@@ -1,0 +1,46 @@
+import type { Argv } from 'yargs';
+import { cleanup } from '../../engine/cleanup.ts';
+import { createLogger } from '../../engine/logger.ts';
+import { ExitCode } from '../../engine/exit-codes.ts';
+import { resolveHome, resolveRunId } from '../../sinks/run-store.ts';
+import { logLevelOf, type GlobalArgs } from '../global-options.ts';
+import { printJson } from '../output.ts';
+import type { CommandResult } from '../main.ts';
+
+export function cleanupCommand(y: Argv<GlobalArgs>, done: (r: CommandResult) => void) {
+  return y.command(
+    'cleanup',
+    'Replay unfinished rollbacks of crashed runs, then list cluster objects labelled rebuild-bench/run=<id>',
+    (c) =>
+      c
+        .option('run', { type: 'string', describe: 'Only this run (id, prefix or "last")' })
+        .example('$0 cleanup', 'Every run with unfinished rollbacks')
+        .example('$0 cleanup --run last', 'Only the newest run')
+        .epilogue('Rollbacks are idempotent: running cleanup twice is safe. Exit code 4 when a rollback still fails.'),
+    async (argv) => {
+      const a = argv as unknown as GlobalArgs & { run?: string };
+      const home = resolveHome(a.home);
+      const log = createLogger({ level: logLevelOf(a) });
+      const runId = a.run ? resolveRunId(home, a.run) : undefined;
+      const report = await cleanup({ home, runId, kubeconfig: a.kubeconfig, context: a.context, log });
+      const failed = report.runs.some((r) => r.failed.length > 0);
+      if (a.json) printJson(report);
+      else if (report.runs.length === 0) process.stdout.write('nothing to clean up: no run has unfinished rollbacks\n');
+      else {
+        for (const r of report.runs) {
+          const parts = [`run ${r.id}:`];
+          if (r.skipped) parts.push(`skipped, ${r.skipped}`);
+          else {
+            parts.push(`${r.rolledBack.length} rolled back, ${r.failed.length} failed`);
+            if (r.leftoverError) parts.push(`(leftovers not listed: ${r.leftoverError})`);
+            else parts.push(`${r.leftovers.length} labelled object(s) left`);
+          }
+          process.stdout.write(`${parts.join(' ')}\n`);
+          for (const f of r.failed) process.stdout.write(`  failed: ${f}\n`);
+          for (const l of r.leftovers) process.stdout.write(`  left: ${l.kind} ${l.namespace ? `${l.namespace}/` : ''}${l.name}\n`);
+        }
+      }
+      done({ exitCode: failed ? ExitCode.RollbackIncomplete : ExitCode.Passed });
+    },
+  );
+}

@@ -1,0 +1,94 @@
+import { join } from 'node:path';
+import type * as k8s from '@kubernetes/client-node';
+import { findLeftovers, type Leftover } from '../cluster/leftovers.ts';
+import { loadKube } from '../cluster/kube.ts';
+import { JOURNAL_FILE, listRunIds, readRunRecord, runDir, writeRunRecord } from '../sinks/run-store.ts';
+import { errorMessage } from './errors.ts';
+import { Journal } from './journal.ts';
+import { applyJournal } from './live-run.ts';
+import type { Logger } from './logger.ts';
+import { replayRollbacks } from './rollback.ts';
+import { effectiveStatus, pendingFor } from './run-status.ts';
+
+export interface CleanupReport {
+  runs: Array<{
+    id: string;
+    skipped?: string;
+    rolledBack: string[];
+    failed: string[];
+    leftovers: Leftover[];
+    leftoverError?: string;
+  }>;
+}
+
+export interface CleanupOptions {
+  home: string;
+  runId?: string | undefined;
+  /** Override the kubeconfig/context recorded in the run. */
+  kubeconfig?: string | undefined;
+  context?: string | undefined;
+  log: Logger;
+}
+
+/**
+ * Replays unfinished rollbacks of runs that are no longer live (newest fault first, idempotent),
+ * then lists cluster objects still labelled with those runs' ids.
+ */
+export async function cleanup(o: CleanupOptions): Promise<CleanupReport> {
+  const ids = o.runId ? [o.runId] : listRunIds(o.home);
+  const report: CleanupReport = { runs: [] };
+  for (const id of ids) {
+    const dir = runDir(o.home, id);
+    const record = readRunRecord(dir);
+    const pending = pendingFor(dir);
+    const status = effectiveStatus(record);
+    const touchedCluster = record.faults.length > 0 || record.status === 'running';
+    if (!o.runId && pending.length === 0 && record.status !== 'running') continue;
+    const entry: CleanupReport['runs'][number] = { id, rolledBack: [], failed: [], leftovers: [] };
+    report.runs.push(entry);
+    if (status === 'running') {
+      entry.skipped = `still running (pid ${record.pid}): its own rollback will run; stop it with Ctrl-C or SIGTERM`;
+      o.log.warn(`run ${id}: ${entry.skipped}`);
+      continue;
+    }
+    let kc: k8s.KubeConfig | undefined;
+    const kube = () => {
+      kc ??= loadKube({
+        kubeconfig: o.kubeconfig ?? record.cluster.kubeconfig ?? undefined,
+        context: o.context ?? record.cluster.context ?? undefined,
+      }).kc;
+      return kc;
+    };
+    if (pending.length > 0) {
+      o.log.info(`run ${id}: ${pending.length} unfinished rollback(s)`);
+      const journal = new Journal(join(dir, JOURNAL_FILE));
+      const env = { runId: id, log: o.log.child(id), signal: new AbortController().signal, kube, cwd: process.cwd() };
+      const out = await replayRollbacks(journal, env, 'cleanup');
+      entry.rolledBack = out.rolledBack.map((r) => `${r.faultId} ${r.title}`);
+      entry.failed = out.failed.map((r) => `${r.faultId} ${r.title}: ${r.error}`);
+      applyJournal(record.faults, journal.read());
+    }
+    if (status === 'interrupted' || record.status === 'rollback-incomplete') {
+      if (entry.failed.length) record.status = 'rollback-incomplete';
+      else if (record.status === 'running') record.status = 'interrupted';
+      else record.status = record.verdict?.outcome === 'aborted' ? 'aborted' : record.verdict?.outcome === 'error' ? 'failed' : 'completed';
+      if (record.status !== 'rollback-incomplete' && record.verdict === null) {
+        record.verdict = { outcome: 'aborted', reasons: ['the process died before the run finished; rolled back by cleanup'] };
+      }
+      if (record.status === 'interrupted') {
+        record.validity = { valid: false, reasons: [...record.validity.reasons, 'interrupted: the process died before the run finished'] };
+      }
+      writeRunRecord(dir, record);
+    } else if (entry.rolledBack.length) {
+      writeRunRecord(dir, record);
+    }
+    if (record.cluster.context && touchedCluster) {
+      try {
+        entry.leftovers = await findLeftovers(kube(), id);
+      } catch (err) {
+        entry.leftoverError = errorMessage(err);
+      }
+    }
+  }
+  return report;
+}

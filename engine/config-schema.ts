@@ -1,0 +1,56 @@
+import { z } from 'zod';
+
+const positiveMinutes = z.number().positive();
+
+export const argocdSchema = z.strictObject({
+  namespace: z.string().min(1).default('argocd'),
+  rootApp: z.string().min(1).default('root'),
+  waveAnnotation: z.string().min(1).default('argocd.argoproj.io/sync-wave'),
+});
+
+export const clusterSchema = z.strictObject({
+  /** kube context name in the kubeconfig. */
+  context: z.string().min(1),
+  /** Path to the kubeconfig holding that context (default: --kubeconfig, $KUBECONFIG, ~/.kube/config). */
+  kubeconfig: z.string().min(1).optional(),
+  /** Destructive suites (rebuild) refuse clusters without this. */
+  allowDestructive: z.boolean().default(false),
+  argocd: argocdSchema.prefault({}),
+});
+
+export const targetSchema = z
+  .strictObject({
+    minMinutes: positiveMinutes.default(30),
+    maxMinutes: positiveMinutes.default(45),
+  })
+  .refine((t) => t.minMinutes <= t.maxMinutes, { message: 'minMinutes must not exceed maxMinutes', path: ['maxMinutes'] });
+
+export const influxSchema = z.strictObject({
+  url: z.url({ protocol: /^https?$/ }),
+  org: z.string().default(''),
+  /** InfluxDB 2/3 bucket, or `database/retention-policy` on 1.8+. */
+  bucket: z.string().min(1),
+  /** Name of the environment variable holding the token (the token itself never goes in the file). */
+  tokenEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name').default('INFLUX_TOKEN'),
+  /** Per-write timeout before a batch is spooled for later. */
+  timeoutMs: z.number().int().positive().default(5000),
+});
+
+export const configSchema = z.strictObject({
+  defaultCluster: z.string().min(1).optional(),
+  clusters: z.record(z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'a lower-case cluster name'), clusterSchema).default({}),
+  target: targetSchema.prefault({}),
+  influx: influxSchema.optional(),
+  /** Per-suite options, validated against each suite's own schema when it runs. */
+  suites: z.record(z.string(), z.record(z.string(), z.unknown())).default({}),
+});
+
+export type Config = z.infer<typeof configSchema>;
+export type ClusterConfig = z.infer<typeof clusterSchema>;
+export type InfluxConfig = z.infer<typeof influxSchema>;
+
+/** Keys users reach for that must not be accepted, with what to do instead. */
+export const forbiddenKeys: Record<string, string> = {
+  token: 'put the token in an environment variable and name that variable in influx.tokenEnv',
+  password: 'credentials are never read from the config file: use an environment variable',
+};

@@ -1,0 +1,307 @@
+import { appendFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import type * as k8s from '@kubernetes/client-node';
+import { loadKube, serverVersion } from '../cluster/kube.ts';
+import { JOURNAL_FILE, LOG_FILE, POINTS_FILE, PointFile, createRunDir, writeRunRecord } from '../sinks/run-store.ts';
+import type { PointSink } from '../sinks/point.ts';
+import { waitFor } from './abortable.ts';
+import { chooseCluster, type ClusterChoice } from './cluster-target.ts';
+import type { LoadedConfig } from './config.ts';
+import { AbortedError, BadInputError, errorMessage } from './errors.ts';
+import { ExitCode, type ExitCodeValue } from './exit-codes.ts';
+import { checkAllowlist, confirmDestructive } from './guard.ts';
+import { Journal } from './journal.ts';
+import { LiveRun } from './live-run.ts';
+import { acquireLock } from './lock.ts';
+import { createLogger, terminalSink, type LogLevel } from './logger.ts';
+import { newRunId } from './run-id.ts';
+import type { RunRecord } from './run-record.ts';
+import { installAbortOnSignals } from './signals.ts';
+import type { Suite } from './suite.ts';
+import { loadSuite } from './suite-loader.ts';
+import { toolVersion } from './version.ts';
+
+export interface RunRequest {
+  suiteRef: string;
+  loaded: LoadedConfig;
+  /** `--opt key=value` overrides, on top of the config's `suites.<name>`. */
+  optionOverrides: Record<string, unknown>;
+  home: string;
+  kubeconfig?: string | undefined;
+  context?: string | undefined;
+  dryRun: boolean;
+  yes: boolean;
+  interactive: boolean;
+  logLevel: LogLevel;
+  cwd: string;
+  /** Turn SIGINT/SIGTERM into abort + rollback (the CLI does; tests calling in-process may not). */
+  handleSignals: boolean;
+  /** Extra sinks beside the run store (InfluxDB), created once the run id is known. */
+  extraSinks?: (record: RunRecord) => PointSink[];
+}
+
+export interface RunResult {
+  exitCode: ExitCodeValue;
+  record: RunRecord;
+  /** Run directory (absent for --dry-run, which writes nothing). */
+  dir?: string;
+  /** Planned steps, faults and waits (--dry-run). */
+  plan: string[];
+}
+
+interface Prepared {
+  suite: Suite<any>;
+  suiteFile: string;
+  options: Record<string, unknown>;
+  cluster: ClusterChoice;
+}
+
+/** Everything that can be refused is refused here, before anything touches a cluster. */
+async function prepare(req: RunRequest): Promise<Prepared> {
+  const { suite, file } = await loadSuite(req.suiteRef, req.cwd);
+  const fromConfig = req.loaded.config.suites[suite.name] ?? {};
+  const options = req.loaded.validateAt(['suites', suite.name], suite.options, { ...fromConfig, ...req.optionOverrides }) as Record<
+    string,
+    unknown
+  >;
+  const cluster = chooseCluster(req.loaded.config, { context: req.context, kubeconfig: req.kubeconfig });
+  if (req.context && !cluster.kubeconfig) {
+    throw new BadInputError(`--context ${req.context} given but no kubeconfig was found (pass --kubeconfig or set KUBECONFIG)`);
+  }
+  if (req.context && cluster.kubeconfig) loadKube({ kubeconfig: cluster.kubeconfig, context: cluster.context ?? undefined });
+  const guard = {
+    suiteName: suite.name,
+    destructive: suite.destructive,
+    cluster,
+    configFile: req.loaded.file,
+    yes: req.yes,
+    dryRun: req.dryRun,
+    interactive: req.interactive,
+  };
+  checkAllowlist(guard);
+  await confirmDestructive(guard);
+  return { suite, suiteFile: file, options, cluster };
+}
+
+function newRecord(id: string, p: Prepared, req: RunRequest): RunRecord {
+  return {
+    schemaVersion: 1,
+    id,
+    tool: { name: 'rebuild-bench', version: toolVersion },
+    suite: { name: p.suite.name, source: p.suiteFile, destructive: p.suite.destructive, description: p.suite.description },
+    cluster: {
+      name: p.cluster.name,
+      context: p.cluster.context,
+      kubeconfig: p.cluster.kubeconfig ?? null,
+      server: null,
+      serverVersion: null,
+      allowDestructive: p.cluster.entry?.allowDestructive ?? false,
+    },
+    options: p.options,
+    dryRun: req.dryRun,
+    host: hostname(),
+    pid: process.pid,
+    startedAt: new Date().toISOString(),
+    endedAt: null,
+    durationMs: null,
+    status: 'running',
+    phases: [],
+    faults: [],
+    checks: [],
+    verdict: null,
+    validity: { valid: true, reasons: [] },
+    summary: {},
+    error: null,
+    exitCode: null,
+  };
+}
+
+function kubeLoader(cluster: ClusterChoice, readOnly: boolean): () => k8s.KubeConfig {
+  let kc: k8s.KubeConfig | undefined;
+  return () => {
+    if (kc) return kc;
+    if (!cluster.kubeconfig) {
+      throw new BadInputError('this suite needs a cluster but no kubeconfig was found: pass --kubeconfig/--context or eval "$(rebuild-bench sandbox env)"');
+    }
+    kc = loadKube({ kubeconfig: cluster.kubeconfig, context: cluster.context ?? undefined, readOnly }).kc;
+    return kc;
+  };
+}
+
+/** Runs a suite: guards, lock, hypothesis, method, rollback (always), verdict, run.json. */
+export async function executeRun(req: RunRequest): Promise<RunResult> {
+  const prepared = await prepare(req);
+  const id = newRunId();
+  const record = newRecord(id, prepared, req);
+  const kube = kubeLoader(prepared.cluster, req.dryRun);
+  if (req.dryRun) return planOnly(req, prepared, record, kube);
+
+  const lock = acquireLock(req.home, {
+    runId: id,
+    pid: process.pid,
+    host: record.host,
+    cluster: prepared.cluster.name,
+    suite: prepared.suite.name,
+    startedAt: record.startedAt,
+  });
+  const dir = createRunDir(req.home, id);
+  const logFile = join(dir, LOG_FILE);
+  const log = createLogger({ level: req.logLevel, sinks: [terminalSink(req.logLevel), (_l, line) => appendFileSync(logFile, `${line}\n`)] });
+  if (lock.staleReplaced) {
+    log.warn(`replaced a stale run lock left by run ${lock.staleReplaced.runId} (pid ${lock.staleReplaced.pid} is gone); run \`rebuild-bench cleanup\` if it had faults`);
+  }
+  const persist = () => writeRunRecord(dir, record);
+  persist();
+  const pointFile = new PointFile(join(dir, POINTS_FILE));
+  const sinks: PointSink[] = [pointFile, ...(req.extraSinks?.(record) ?? [])];
+  const journal = new Journal(join(dir, JOURNAL_FILE));
+  const controller = new AbortController();
+  const uninstall = req.handleSignals ? installAbortOnSignals(controller, log) : () => {};
+  const live = new LiveRun({
+    record,
+    config: req.loaded.config,
+    cluster: prepared.cluster,
+    options: prepared.options,
+    log,
+    signal: controller.signal,
+    dryRun: false,
+    kube,
+    cwd: req.cwd,
+    journal,
+    sinks,
+    persist,
+  });
+  log.info(`run ${id}: suite ${prepared.suite.name} on cluster ${prepared.cluster.name} → ${dir}`);
+
+  let methodError: unknown;
+  let hypothesisBroken = false;
+  try {
+    if (prepared.cluster.kubeconfig && prepared.cluster.context) {
+      const kc = kube();
+      record.cluster.server = kc.getCurrentCluster()?.server ?? null;
+      record.cluster.serverVersion = (await serverVersion(kc)) ?? null;
+      persist();
+    }
+    hypothesisBroken = !(await checkHypothesis(live, prepared, 'before', controller.signal));
+    if (hypothesisBroken) {
+      log.warn('steady state not met before the run: the method is skipped (no fault applied)');
+    } else {
+      await raceAbort(prepared.suite.run(live.ctx), controller.signal);
+    }
+  } catch (err) {
+    methodError = err;
+    if (!(err instanceof AbortedError)) log.error(`suite failed: ${errorMessage(err)}`);
+  }
+
+  await live.settleInflight();
+  const rollback = await live.rollback('engine');
+  const aborted = controller.signal.aborted;
+  if (!aborted && !hypothesisBroken && rollback.failed.length === 0) {
+    try {
+      await checkHypothesis(live, prepared, 'after', controller.signal);
+    } catch (err) {
+      methodError ??= err;
+    }
+  }
+
+  const exitCode = finish(record, { methodError, aborted, rollbackFailed: rollback.failed.map((f) => `${f.faultId} ${f.title}: ${f.error}`) });
+  persist();
+  for (const s of sinks) await s.close().catch((err) => log.warn(`sink ${s.name}: ${errorMessage(err)}`));
+  uninstall();
+  lock.release();
+  if (exitCode === ExitCode.RollbackIncomplete) log.error(`rollback incomplete: run \`rebuild-bench cleanup --run ${id}\` once the cause is fixed`);
+  return { exitCode, record, dir, plan: [] };
+}
+
+async function checkHypothesis(live: LiveRun, p: Prepared, when: 'before' | 'after', signal: AbortSignal): Promise<boolean> {
+  let allOk = true;
+  for (const h of p.suite.hypothesis(p.options)) {
+    let detail: string | undefined;
+    let ok = false;
+    const probe = async () => {
+      const r = await h.probe(live.ctx);
+      const res = typeof r === 'boolean' ? { ok: r } : r;
+      detail = res.detail;
+      return res;
+    };
+    try {
+      if (when === 'after' && h.recoverWithinMs) {
+        await waitFor(h.name, probe, { timeoutMs: h.recoverWithinMs, intervalMs: 2000, signal });
+        ok = true;
+      } else {
+        ok = (await probe()).ok;
+      }
+    } catch (err) {
+      if (err instanceof AbortedError) throw err;
+      detail ??= errorMessage(err);
+    }
+    live.check(when, h.name, ok, detail);
+    allOk &&= ok;
+  }
+  return allOk;
+}
+
+function raceAbort<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  work.catch(() => {}); // after an abort the suite may still reject; that is expected
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new AbortedError(String(signal.reason ?? 'aborted')));
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
+function finish(
+  record: RunRecord,
+  o: { methodError: unknown; aborted: boolean; rollbackFailed: string[] },
+): ExitCodeValue {
+  const ended = Date.now();
+  record.endedAt = new Date(ended).toISOString();
+  record.durationMs = ended - Date.parse(record.startedAt);
+  const failedChecks = record.checks.filter((c) => !c.ok).map((c) => `${c.kind === 'target' ? 'target' : `hypothesis ${c.kind}`}: ${c.name}${c.detail ? ` (${c.detail})` : ''}`);
+  let exitCode: ExitCodeValue;
+  if (o.aborted) {
+    record.status = 'aborted';
+    record.verdict = { outcome: 'aborted', reasons: [errorMessage(o.methodError ?? 'aborted')] };
+    record.validity = { valid: false, reasons: [...record.validity.reasons, 'the run was aborted before it finished'] };
+    exitCode = ExitCode.Aborted;
+  } else if (o.methodError) {
+    record.status = 'failed';
+    record.error = errorMessage(o.methodError);
+    record.verdict = { outcome: 'error', reasons: [record.error, ...failedChecks] };
+    exitCode = ExitCode.Failed;
+  } else {
+    record.status = 'completed';
+    record.verdict = failedChecks.length ? { outcome: 'failed', reasons: failedChecks } : { outcome: 'passed', reasons: [] };
+    exitCode = failedChecks.length ? ExitCode.Failed : ExitCode.Passed;
+  }
+  if (o.rollbackFailed.length) {
+    record.status = 'rollback-incomplete';
+    record.verdict.reasons.push(...o.rollbackFailed.map((r) => `rollback failed: ${r}`));
+    exitCode = ExitCode.RollbackIncomplete;
+  }
+  record.exitCode = exitCode;
+  return exitCode;
+}
+
+async function planOnly(req: RunRequest, p: Prepared, record: RunRecord, kube: () => k8s.KubeConfig): Promise<RunResult> {
+  const live = new LiveRun({
+    record,
+    config: req.loaded.config,
+    cluster: p.cluster,
+    options: p.options,
+    log: createLogger({ level: req.logLevel }).child('dry-run'),
+    signal: new AbortController().signal,
+    dryRun: true,
+    kube,
+    cwd: req.cwd,
+    sinks: [],
+    persist: () => {},
+  });
+  for (const h of p.suite.hypothesis(p.options)) live.plan.push(`hypothesis (before and after): ${h.name}`);
+  await p.suite.run(live.ctx);
+  record.status = 'completed';
+  record.exitCode = ExitCode.Passed;
+  return { exitCode: ExitCode.Passed, record, plan: live.plan };
+}

@@ -1,0 +1,253 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type * as k8s from '@kubernetes/client-node';
+import { sleep, throwIfAborted, waitFor as poll, type Probe, type WaitForOptions } from './abortable.ts';
+import { AbortedError, errorMessage } from './errors.ts';
+import type { Journal, JournalEntry } from './journal.ts';
+import type { Logger } from './logger.ts';
+import type { FaultRecord, PhaseRecord, RunRecord } from './run-record.ts';
+import { replayRollbacks, type RollbackOutcome } from './rollback.ts';
+import type { FaultHandle, SuiteContext } from './suite.ts';
+import type { Config } from './config-schema.ts';
+import type { RunCluster } from './suite.ts';
+import { faultType, registerFaultType } from '../faults/registry.ts';
+import { faultTitle, type Fault, type FaultEnv } from '../faults/types.ts';
+import type { Point, PointSink } from '../sinks/point.ts';
+
+export interface LiveRunInit {
+  record: RunRecord;
+  config: Config;
+  cluster: RunCluster;
+  options: Record<string, unknown>;
+  log: Logger;
+  signal: AbortSignal;
+  dryRun: boolean;
+  kube: () => k8s.KubeConfig;
+  cwd: string;
+  /** Absent under --dry-run: nothing is written. */
+  journal?: Journal;
+  sinks: PointSink[];
+  persist: () => void;
+}
+
+/** The state of one executing run, and the SuiteContext suites see. */
+export class LiveRun {
+  readonly ctx: SuiteContext<any>;
+  /** Dry-run plan lines, in order. */
+  readonly plan: string[] = [];
+  private readonly stepScope = new AsyncLocalStorage<string[]>();
+  private faultSeq = 0;
+  private readonly inflight = new Set<Promise<unknown>>();
+
+  constructor(private readonly init: LiveRunInit) {
+    const self = this;
+    this.ctx = {
+      runId: init.record.id,
+      options: init.options,
+      config: init.config,
+      cluster: init.cluster,
+      log: init.log,
+      signal: init.signal,
+      dryRun: init.dryRun,
+      get kube() {
+        return init.kube();
+      },
+      step: (name, fn) => self.step(name, fn),
+      fault: (f) => self.fault(f),
+      waitFor: (what, probe, opts) => self.waitFor(what, probe, opts),
+      sleep: (ms) => self.sleep(ms),
+      point: (p) => self.point(p),
+      check: (name, ok, detail) => self.check('target', name, ok, detail),
+      summary: (key, value) => {
+        init.record.summary[key] = value;
+        init.persist();
+      },
+    };
+  }
+
+  get record(): RunRecord {
+    return this.init.record;
+  }
+
+  faultEnv(signal: AbortSignal): FaultEnv {
+    return { runId: this.record.id, log: this.init.log.child('fault'), signal, kube: this.init.kube, cwd: this.init.cwd };
+  }
+
+  private depth(): string[] {
+    return this.stepScope.getStore() ?? [];
+  }
+
+  private planLine(text: string): void {
+    this.plan.push(`${'  '.repeat(this.depth().length)}${text}`);
+  }
+
+  async step<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    throwIfAborted(this.init.signal);
+    const parents = this.depth();
+    const started = Date.now();
+    const phase: PhaseRecord = {
+      name,
+      parents,
+      startedAt: new Date(started).toISOString(),
+      endedAt: null,
+      durationMs: null,
+      status: this.init.dryRun ? 'planned' : 'running',
+    };
+    this.record.phases.push(phase);
+    if (this.init.dryRun) this.planLine(`step: ${name}`);
+    else {
+      this.init.log.info(`▶ ${[...parents, name].join(' › ')}`);
+      this.init.persist();
+    }
+    try {
+      const out = await this.stepScope.run([...parents, name], fn);
+      if (!this.init.dryRun) phase.status = 'ok';
+      return out;
+    } catch (err) {
+      phase.status = err instanceof AbortedError ? 'aborted' : 'failed';
+      phase.error = errorMessage(err);
+      throw err;
+    } finally {
+      const ended = Date.now();
+      phase.endedAt = new Date(ended).toISOString();
+      phase.durationMs = ended - started;
+      if (!this.init.dryRun) {
+        this.init.log.info(`${phase.status === 'ok' ? '✔' : '✖'} ${[...parents, name].join(' › ')} (${fmtMs(phase.durationMs)})`);
+        this.point({
+          measurement: 'rb_phase',
+          tags: { phase: name, parent: parents.join('/'), status: phase.status },
+          fields: { duration_s: phase.durationMs / 1000 },
+          time: ended,
+        });
+        this.init.persist();
+      }
+    }
+  }
+
+  async fault(f: Fault<any, any>): Promise<FaultHandle> {
+    throwIfAborted(this.init.signal);
+    if (!faultType(f.type.kind)) registerFaultType(f.type);
+    const id = `f${++this.faultSeq}`;
+    const title = faultTitle(f);
+    const now = () => new Date().toISOString();
+    const rec: FaultRecord = { id, kind: f.type.kind, title, plannedAt: now(), appliedAt: null, rolledBackAt: null, status: 'planned' };
+    this.record.faults.push(rec);
+    if (this.init.dryRun || !this.init.journal) {
+      rec.status = 'dry-run';
+      this.planLine(`fault: ${title} (would apply, then roll back)`);
+      return { id, title, appliedAt: Date.now(), revert: async () => this.planLine(`rollback: ${title}`) };
+    }
+    const journal = this.init.journal;
+    const env = this.faultEnv(this.init.signal);
+    const rollback = await f.type.prepare(env, f.params);
+    journal.append({
+      t: 'planned',
+      faultId: id,
+      kind: f.type.kind,
+      title,
+      rollback: { kind: f.type.kind, data: rollback },
+      ...(f.type.module ? { module: f.type.module } : {}),
+      at: now(),
+    });
+    this.init.persist();
+    this.init.log.info(`⚡ ${title}`);
+    const applying = f.type.apply(env, f.params, rollback);
+    this.inflight.add(applying);
+    try {
+      await applying;
+    } catch (err) {
+      journal.append({ t: 'apply-failed', faultId: id, error: errorMessage(err), at: now() });
+      this.syncFaults();
+      throw err;
+    } finally {
+      this.inflight.delete(applying);
+    }
+    journal.append({ t: 'applied', faultId: id, at: now() });
+    this.syncFaults();
+    const appliedAt = Date.now();
+    this.point({ measurement: 'rb_fault', tags: { fault: f.type.kind, fault_id: id, event: 'applied' }, fields: { title }, time: appliedAt });
+    return { id, title, appliedAt, revert: async () => void (await this.rollback('suite', id)) };
+  }
+
+  /** Waits (bounded) for faults being applied right now, so their rollback does not race them. */
+  async settleInflight(limitMs = 30_000): Promise<void> {
+    if (this.inflight.size === 0) return;
+    this.init.log.info(`waiting for ${this.inflight.size} fault(s) being applied before rolling back`);
+    await Promise.race([Promise.allSettled([...this.inflight]), sleep(limitMs)]);
+  }
+
+  /** Reverts pending faults (one, or all newest first); never cancelled by the run's abort. */
+  async rollback(by: string, only?: string): Promise<RollbackOutcome> {
+    const journal = this.init.journal;
+    if (!journal) return { rolledBack: [], failed: [] };
+    const out = await replayRollbacks(journal, this.faultEnv(new AbortController().signal), by, 3, only);
+    for (const r of out.rolledBack) {
+      this.point({ measurement: 'rb_fault', tags: { fault: r.kind, fault_id: r.faultId, event: 'rolled-back' }, fields: { title: r.title }, time: Date.now() });
+    }
+    this.syncFaults();
+    return out;
+  }
+
+  /** Mirrors the journal into run.json's fault list. */
+  syncFaults(): void {
+    if (!this.init.journal) return;
+    applyJournal(this.record.faults, this.init.journal.read());
+    this.init.persist();
+  }
+
+  async waitFor(what: string, probe: Probe, opts: Omit<WaitForOptions, 'signal'> = {}): Promise<number> {
+    if (this.init.dryRun) {
+      this.planLine(`wait: ${what}${opts.timeoutMs ? ` (up to ${fmtMs(opts.timeoutMs)})` : ''}`);
+      return 0;
+    }
+    this.init.log.info(`… waiting for ${what}`);
+    const ms = await poll(what, probe, { ...opts, signal: this.init.signal });
+    this.init.log.info(`✔ ${what} after ${fmtMs(ms)}`);
+    return ms;
+  }
+
+  async sleep(ms: number): Promise<void> {
+    if (this.init.dryRun) return void this.planLine(`sleep: ${fmtMs(ms)}`);
+    await sleep(ms, this.init.signal);
+  }
+
+  point(p: Omit<Point, 'time' | 'tags'> & { time?: number; tags?: Record<string, string> }): void {
+    if (this.init.dryRun) return;
+    const full: Point = {
+      measurement: p.measurement,
+      fields: p.fields,
+      time: p.time ?? Date.now(),
+      tags: { ...p.tags, run: this.record.id, suite: this.record.suite.name, cluster: this.record.cluster.name },
+    };
+    for (const s of this.init.sinks) s.write([full]);
+  }
+
+  check(kind: 'before' | 'after' | 'target', name: string, ok: boolean, detail?: string): void {
+    this.record.checks.push({ name, kind, ok, ...(detail ? { detail } : {}), at: new Date().toISOString() });
+    if (!this.init.dryRun) {
+      this.init.log[ok ? 'info' : 'warn'](`${ok ? '✔' : '✖'} ${kind === 'target' ? 'target' : `hypothesis (${kind})`}: ${name}${detail ? ` — ${detail}` : ''}`);
+      this.init.persist();
+    }
+  }
+}
+
+export function applyJournal(faults: FaultRecord[], entries: JournalEntry[]): void {
+  const byId = new Map(faults.map((f) => [f.id, f]));
+  for (const e of entries) {
+    if (e.t === 'note') continue;
+    const f = byId.get(e.faultId);
+    if (!f) continue;
+    if (e.t === 'applied') [f.status, f.appliedAt] = ['applied', e.at];
+    else if (e.t === 'apply-failed') [f.status, f.error] = ['apply-failed', e.error];
+    else if (e.t === 'rolled-back') [f.status, f.rolledBackAt, f.error] = ['rolled-back', e.at, undefined];
+    else if (e.t === 'rollback-failed') [f.status, f.error] = ['rollback-failed', e.error];
+  }
+  for (const f of faults) if (f.error === undefined) delete f.error;
+}
+
+export function fmtMs(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  const s = ms / 1000;
+  if (s < 60) return `${s.toFixed(1)} s`;
+  const m = Math.floor(s / 60);
+  return `${m} min ${Math.round(s - m * 60)} s`;
+}

@@ -1,0 +1,105 @@
+import type * as k8s from '@kubernetes/client-node';
+import { z } from 'zod';
+import type { Config, ClusterConfig } from './config-schema.ts';
+import type { Logger } from './logger.ts';
+import type { Probe, WaitForOptions } from './abortable.ts';
+import type { Fault } from '../faults/types.ts';
+import type { Point } from '../sinks/point.ts';
+
+/** The cluster a run targets, as resolved from the config and the kubeconfig. */
+export interface RunCluster {
+  name: string;
+  context: string | null;
+  /** The config's entry for this cluster, when it has one. */
+  entry: ClusterConfig | undefined;
+}
+
+/** An applied fault; revert() ends it early (the engine reverts whatever is left at the end). */
+export interface FaultHandle {
+  id: string;
+  title: string;
+  appliedAt: number;
+  revert(): Promise<void>;
+}
+
+export interface SuiteContext<O = Record<string, unknown>> {
+  runId: string;
+  options: O;
+  config: Config;
+  cluster: RunCluster;
+  log: Logger;
+  /** Fires on Ctrl-C / SIGTERM; pass it to anything long-running. */
+  signal: AbortSignal;
+  /** True under --dry-run: faults, waits and sleeps are only listed, and the kube client refuses writes. */
+  dryRun: boolean;
+  /** Kube client for the run's context (read-only under --dry-run). */
+  readonly kube: k8s.KubeConfig;
+  /** A timed phase, recorded in run.json; steps nest. */
+  step<T>(name: string, fn: () => Promise<T>): Promise<T>;
+  /** Applies a reversible fault through the write-ahead journal. */
+  fault(f: Fault<any, any>): Promise<FaultHandle>;
+  /** Polls until the probe is ok (default timeout 5 min); aborts with the run. */
+  waitFor(what: string, probe: Probe, opts?: Omit<WaitForOptions, 'signal'>): Promise<number>;
+  sleep(ms: number): Promise<void>;
+  /** Records a sample in the run store (and InfluxDB when configured). */
+  point(p: Omit<Point, 'time' | 'tags'> & { time?: number; tags?: Record<string, string> }): void;
+  /** Records a target the suite measured (a failed one makes the verdict "failed"). */
+  check(name: string, ok: boolean, detail?: string): void;
+  /** Publishes a figure in run.json's summary. */
+  summary(key: string, value: unknown): void;
+}
+
+export interface HypothesisCheck<O = Record<string, unknown>> {
+  name: string;
+  probe(ctx: SuiteContext<O>): ReturnType<Probe>;
+  /** After the run, keep probing this long for the system to recover (default: check once). */
+  recoverWithinMs?: number;
+}
+
+export interface SuiteDefinition<S extends z.ZodType = z.ZodType<Record<string, unknown>>> {
+  name: string;
+  description: string;
+  /** Destructive suites need `allowDestructive: true` on the cluster and a confirmation. */
+  destructive?: boolean;
+  /** Schema of the suite's options (config `suites.<name>` merged with `--opt key=value`). */
+  options?: S;
+  /** Steady-state checks run before the method and after rollback. */
+  hypothesis?: HypothesisCheck<z.infer<S>>[] | ((options: z.infer<S>) => HypothesisCheck<z.infer<S>>[]);
+  run(ctx: SuiteContext<z.infer<S>>): Promise<void>;
+}
+
+export interface Suite<O = Record<string, unknown>> {
+  name: string;
+  description: string;
+  destructive: boolean;
+  options: z.ZodType<O>;
+  hypothesis(options: O): HypothesisCheck<O>[];
+  run(ctx: SuiteContext<O>): Promise<void>;
+}
+
+const noOptions = z.record(z.string(), z.unknown());
+
+/** Declares a suite. Export it as the default export of a `.ts` file. */
+export function defineSuite<S extends z.ZodType = z.ZodType<Record<string, unknown>>>(def: SuiteDefinition<S>): Suite<z.infer<S>> {
+  const hyp = def.hypothesis;
+  return {
+    name: def.name,
+    description: def.description,
+    destructive: def.destructive ?? false,
+    options: (def.options ?? noOptions) as unknown as z.ZodType<z.infer<S>>,
+    hypothesis: (o) => (typeof hyp === 'function' ? hyp(o) : (hyp ?? [])),
+    run: def.run,
+  };
+}
+
+export function isSuite(value: unknown): value is Suite<any> {
+  const s = value as Partial<Suite> | null;
+  return (
+    !!s &&
+    typeof s === 'object' &&
+    typeof s.name === 'string' &&
+    typeof s.run === 'function' &&
+    typeof s.hypothesis === 'function' &&
+    typeof s.options === 'object'
+  );
+}

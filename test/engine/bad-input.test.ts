@@ -1,0 +1,85 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { cli, fixtureSuite, read, runDirs, workspace } from './harness.ts';
+
+const suite = fixtureSuite('tempfile-fault');
+
+const cases: Array<{ name: string; yaml: (file: string) => string; expect: RegExp }> = [
+  { name: 'a YAML syntax error', yaml: (f) => `suites:\n  tempfile-fault:\n    file: ${f}\n  bad: [unclosed\n`, expect: /rebuild-bench\.yaml:\d+:\d+: YAML syntax error/ },
+  {
+    name: 'a wrong type',
+    yaml: (f) => `clusters:\n  dev:\n    context: admin@dev\n    allowDestructive: "yes"\nsuites:\n  tempfile-fault:\n    file: ${f}\n`,
+    expect: /rebuild-bench\.yaml:4:23: clusters\.dev\.allowDestructive: expected boolean, got string "yes"/,
+  },
+  {
+    name: 'an unknown key',
+    yaml: (f) => `target:\n  minMinutes: 30\n  maxMinute: 45\nsuites:\n  tempfile-fault:\n    file: ${f}\n`,
+    expect: /rebuild-bench\.yaml:3:3: target\.maxMinute: unknown key/,
+  },
+  {
+    name: 'a token in the file',
+    yaml: (f) => `influx:\n  url: http://127.0.0.1:8086\n  bucket: b\n  token: abc\nsuites:\n  tempfile-fault:\n    file: ${f}\n`,
+    expect: /rebuild-bench\.yaml:4:3: influx\.token: not allowed: put the token in an environment variable/,
+  },
+  {
+    name: 'a bad suite option',
+    yaml: (f) => `suites:\n  tempfile-fault:\n    file: ${f}\n    holdMs: soon\n`,
+    expect: /rebuild-bench\.yaml:4:13: suites\.tempfile-fault\.holdMs: expected number, got string "soon"/,
+  },
+];
+
+describe('bad input exits 2 with file and line, touching nothing', () => {
+  for (const c of cases) {
+    it(c.name, async () => {
+      const ws = workspace();
+      writeFileSync(ws.config, c.yaml(ws.file));
+      const r = await cli(ws, ['run', suite, '--config', ws.config]);
+      expect(r.exitCode, r.all).toBe(2);
+      expect(r.stderr).toMatch(c.expect);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(runDirs(ws)).toEqual([]);
+      expect(read(ws.file)).toBe('original\n');
+    });
+  }
+
+  it('a missing config file', async () => {
+    const ws = workspace();
+    const r = await cli(ws, ['run', suite, '--config', join(ws.dir, 'nope.yaml')]);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain('nope.yaml: cannot read config (no such file)');
+  });
+
+  it('checks the config before looking up the suite', async () => {
+    const ws = workspace();
+    writeFileSync(ws.config, 'nonsense: 1\n');
+    const r = await cli(ws, ['run', 'no-such-suite', '--config', ws.config]);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain('nonsense: unknown key');
+  });
+
+  it('an unknown suite lists the built-in ones', async () => {
+    const ws = workspace();
+    const r = await cli(ws, ['run', 'no-such-suite']);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain('unknown suite "no-such-suite"');
+    expect(r.stderr).toContain('cluster-check');
+  });
+
+  it('an unknown command or flag', async () => {
+    const ws = workspace();
+    expect((await cli(ws, ['frobnicate'])).exitCode).toBe(2);
+    expect((await cli(ws, ['list', '--frobnicate'])).exitCode).toBe(2);
+  });
+
+  it('--help teaches with examples on every command', async () => {
+    const ws = workspace();
+    for (const cmd of ['run', 'list', 'show', 'cleanup']) {
+      const r = await cli(ws, [cmd, '--help']);
+      expect(r.exitCode).toBe(0);
+      expect(r.stdout).toContain('Examples:');
+    }
+    const top = await cli(ws, ['--help']);
+    expect(top.stdout).toContain('Exit codes:');
+  });
+});

@@ -1,0 +1,118 @@
+import { describe, expect, it } from 'vitest';
+import { cli, fixtureSuite, journalOf, read, recordOf, runDirs, untilApplied, workspace } from './harness.ts';
+
+const suite = fixtureSuite('tempfile-fault');
+
+describe('rollback with real processes', () => {
+  it('rolls back every fault, newest first, after a successful run', async () => {
+    const ws = workspace();
+    const r = await cli(ws, ['run', suite, '--opt', 'faults=2']);
+    expect(r.exitCode, r.all).toBe(0);
+    expect(read(ws.file)).toBe('original\n');
+    const [dir] = runDirs(ws);
+    const rolled = journalOf(dir!).filter((e) => e.t === 'rolled-back').map((e) => e.faultId);
+    expect(rolled).toEqual(['f2', 'f1']);
+    const rec = recordOf(dir!);
+    expect(rec.status).toBe('completed');
+    expect(rec.verdict.outcome).toBe('passed');
+    expect(rec.faults.map((f: { status: string }) => f.status)).toEqual(['rolled-back', 'rolled-back']);
+  });
+
+  it('writes the rollback to the journal before applying the fault', async () => {
+    const ws = workspace();
+    await cli(ws, ['run', suite]);
+    const kinds = journalOf(runDirs(ws)[0]!).map((e) => e.t);
+    expect(kinds.indexOf('planned')).toBeLessThan(kinds.indexOf('applied'));
+  });
+
+  it('rolls back after the suite throws, and exits 1', async () => {
+    const ws = workspace();
+    const r = await cli(ws, ['run', suite, '--opt', 'throwAfterFault=true']);
+    expect(r.exitCode, r.all).toBe(1);
+    expect(read(ws.file)).toBe('original\n');
+    const rec = recordOf(runDirs(ws)[0]!);
+    expect(rec.status).toBe('failed');
+    expect(rec.verdict.outcome).toBe('error');
+    expect(rec.error).toContain('exploded on purpose');
+  });
+
+  it('exits 1 when a target is missed, after rolling back', async () => {
+    const ws = workspace();
+    const r = await cli(ws, ['run', suite, '--opt', 'failTarget=true']);
+    expect(r.exitCode).toBe(1);
+    expect(read(ws.file)).toBe('original\n');
+    expect(recordOf(runDirs(ws)[0]!).verdict.outcome).toBe('failed');
+  });
+
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    it(`rolls back on ${signal} and exits 3`, async () => {
+      const ws = workspace();
+      const child = cli(ws, ['run', suite, '--opt', 'holdMs=60000', '--opt', 'faults=2']);
+      const dir = await untilApplied(ws, 2);
+      expect(read(ws.file)).toBe('FAULTED-2\n');
+      child.kill(signal);
+      const r = await child;
+      expect(r.exitCode, r.all).toBe(3);
+      expect(read(ws.file)).toBe('original\n');
+      const rec = recordOf(dir);
+      expect(rec.status).toBe('aborted');
+      expect(rec.validity.valid).toBe(false);
+      expect(r.all).toContain(`${signal} received`);
+    });
+  }
+
+  it('finishes the rollback when Ctrl-C is pressed twice', async () => {
+    const ws = workspace();
+    const child = cli(ws, ['run', suite, '--opt', 'holdMs=60000', '--opt', 'faults=3']);
+    await untilApplied(ws, 3);
+    child.kill('SIGINT');
+    await new Promise((r) => setTimeout(r, 20));
+    child.kill('SIGINT');
+    const r = await child;
+    expect(r.exitCode, r.all).toBe(3);
+    expect(read(ws.file)).toBe('original\n');
+  });
+
+  it('leaves a readable interrupted run after SIGKILL, and cleanup restores the resource', async () => {
+    const ws = workspace();
+    const child = cli(ws, ['run', suite, '--opt', 'holdMs=60000']);
+    const dir = await untilApplied(ws);
+    child.kill('SIGKILL');
+    await child;
+    expect(read(ws.file)).toBe('FAULTED-1\n');
+
+    const list = await cli(ws, ['list', '--json']);
+    expect(list.exitCode).toBe(0);
+    expect(JSON.parse(list.stdout)[0].status).toBe('interrupted');
+    const show = await cli(ws, ['show', 'last']);
+    expect(show.stdout).toContain('interrupted');
+    expect(show.stdout).toContain('rollback(s) pending');
+
+    const clean = await cli(ws, ['cleanup']);
+    expect(clean.exitCode, clean.all).toBe(0);
+    expect(clean.stdout).toContain('1 rolled back, 0 failed');
+    expect(read(ws.file)).toBe('original\n');
+    expect(recordOf(dir).status).toBe('interrupted');
+
+    const again = await cli(ws, ['cleanup']);
+    expect(again.stdout).toContain('nothing to clean up');
+  });
+
+  it('reports an incomplete rollback with exit 4, and cleanup finishes it once the cause is fixed', async () => {
+    const ws = workspace();
+    const r = await cli(ws, ['run', fixtureSuite('stubborn-fault'), '--opt', `dir=${ws.dir}`]);
+    expect(r.exitCode, r.all).toBe(4);
+    const dir = runDirs(ws)[0]!;
+    expect(recordOf(dir).status).toBe('rollback-incomplete');
+    expect(r.all).toContain('rebuild-bench cleanup');
+
+    const still = await cli(ws, ['cleanup']);
+    expect(still.exitCode).toBe(4);
+
+    await import('node:fs').then((fs) => fs.writeFileSync(`${ws.dir}/allow-revert`, ''));
+    const fixed = await cli(ws, ['cleanup']);
+    expect(fixed.exitCode, fixed.all).toBe(0);
+    expect(read(`${ws.dir}/reverted`)).toBe('yes\n');
+    expect(recordOf(dir).faults[0].status).toBe('rolled-back');
+  });
+});
