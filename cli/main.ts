@@ -6,6 +6,7 @@ import { toolVersion } from '../engine/version.ts';
 import { cleanupCommand } from './commands/cleanup.ts';
 import { listCommand } from './commands/list.ts';
 import { runCommand } from './commands/run.ts';
+import { sandboxCommand } from './commands/sandbox.ts';
 import { showCommand } from './commands/show.ts';
 import { globalOptions, type GlobalArgs } from './global-options.ts';
 
@@ -15,7 +16,7 @@ export interface CommandResult {
 
 type Register = (y: Argv<GlobalArgs>, done: (r: CommandResult) => void) => Argv<GlobalArgs>;
 
-export const commands: Register[] = [runCommand, listCommand, showCommand, cleanupCommand];
+export const commands: Register[] = [runCommand, listCommand, showCommand, cleanupCommand, sandboxCommand];
 
 /** Parses argv, runs one command, returns the process exit code (never calls process.exit). */
 export async function main(argv: string[]): Promise<number> {

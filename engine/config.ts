@@ -24,7 +24,10 @@ export function resolveConfigPath(explicit: string | undefined, env = process.en
 }
 
 export function loadConfig(file: string | undefined): LoadedConfig {
-  if (!file) return fromDocument(undefined, parseDocument('{}'), new LineCounter());
+  if (!file) {
+    const { value, validateAt } = fromDocument(undefined, parseDocument('{}'), new LineCounter(), configSchema);
+    return { config: value, file: undefined, validateAt };
+  }
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -37,6 +40,17 @@ export function loadConfig(file: string | undefined): LoadedConfig {
 }
 
 export function parseConfigText(text: string, file: string): LoadedConfig {
+  const { value, validateAt } = parseYamlFile(text, file, configSchema, 'settings (clusters, target, influx, suites)');
+  return { config: value, file, validateAt };
+}
+
+export interface ParsedYaml<S extends z.ZodType> {
+  value: z.infer<S>;
+  validateAt: LoadedConfig['validateAt'];
+}
+
+/** Parses YAML and validates it; every error names file:line:col and the field path. Exit code 2. */
+export function parseYamlFile<S extends z.ZodType>(text: string, file: string, schema: S, what = 'settings'): ParsedYaml<S> {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
@@ -45,21 +59,20 @@ export function parseConfigText(text: string, file: string): LoadedConfig {
     throw new BadInputError(`${file}:${pos.line}:${pos.col}: YAML syntax error: ${e.message.split('\n')[0]}`);
   }
   if (doc.contents !== null && !isMap(doc.contents)) {
-    throw new BadInputError(`${file}:1:1: expected a mapping of settings (clusters, target, influx, suites) at the top level`);
+    throw new BadInputError(`${file}:1:1: expected a mapping of ${what} at the top level`);
   }
-  return fromDocument(file, doc, lines);
+  return fromDocument(file, doc, lines, schema);
 }
 
-function fromDocument(file: string | undefined, doc: Document, lines: LineCounter): LoadedConfig {
+function fromDocument<S extends z.ZodType>(file: string | undefined, doc: Document, lines: LineCounter, schema: S): ParsedYaml<S> {
   const raw: unknown = doc.toJS() ?? {};
   const where = (path: PropertyKey[], key?: string) => locate(doc, lines, path, key);
-  const validateAt = <S extends z.ZodType>(base: Array<string | number>, schema: S, value: unknown): z.infer<S> => {
-    const r = schema.safeParse(value, { reportInput: true });
+  const validateAt = <T extends z.ZodType>(base: Array<string | number>, sub: T, value: unknown): z.infer<T> => {
+    const r = sub.safeParse(value, { reportInput: true });
     if (r.success) return r.data;
     throw new BadInputError(formatIssues(file ?? '(built-in config)', r.error.issues, base, where));
   };
-  const config = validateAt([], configSchema, raw);
-  return { config, file, validateAt };
+  return { value: validateAt([], schema, raw), validateAt };
 }
 
 function formatIssues(

@@ -1,0 +1,66 @@
+/**
+ * Every pinned version of the sandbox toolchain, in one place. Bumping a version here makes the next
+ * `rebuild-bench sandbox install` rebuild exactly the binaries whose stamp no longer matches.
+ */
+export const versions = {
+  /** kube-apiserver, kube-controller-manager, kube-scheduler (staging modules are v0.<minor>.<patch>). */
+  kubernetes: 'v1.34.4',
+  /** The etcd server Kubernetes v1.34.4's go.mod pins (go.etcd.io/etcd/server/v3). */
+  etcd: 'v3.6.4',
+  /** Fake nodes that stay Ready and pod lifecycle (scheduled pods become Running). */
+  kwok: 'v0.8.0',
+  /** InfluxDB 1.x OSS: speaks /write, /query and the /api/v2/write compatibility endpoint. */
+  influxdb: 'v1.8.10',
+  /** k6 runs TypeScript scripts natively since v1.0. */
+  k6: 'v1.8.1',
+} as const;
+
+/**
+ * Go toolchain per build. `local` uses whatever `go` is on PATH (GOTOOLCHAIN=local); a `goX.Y.Z`
+ * value is fetched by the go command itself from the module proxy (GOTOOLCHAIN=goX.Y.Z).
+ * Verified with go1.26.8: all four build with the local toolchain, including influxd v1.8.10 (go 1.13
+ * module). kwok v0.8.0 declares `go 1.26.0`: an older local go downloads 1.26 itself (GOTOOLCHAIN=auto).
+ */
+export const goToolchains: Record<'kubernetes' | 'kwok' | 'k6' | 'influxdb', string> = {
+  kubernetes: 'local',
+  kwok: 'local',
+  k6: 'local',
+  influxdb: 'local',
+};
+
+export type BinaryName = 'kube-apiserver' | 'kube-controller-manager' | 'kube-scheduler' | 'etcd' | 'kwok' | 'influxd' | 'k6';
+
+export const binaryNames: readonly BinaryName[] = [
+  'kube-apiserver',
+  'kube-controller-manager',
+  'kube-scheduler',
+  'etcd',
+  'kwok',
+  'influxd',
+  'k6',
+];
+
+/** `v1.34.4` → `v0.34.4`: the version of the k8s.io/* staging modules released with it. */
+export function stagingVersion(kubernetesVersion: string): string {
+  const m = /^v1\.(\d+)\.(\d+)$/.exec(kubernetesVersion);
+  if (!m) throw new Error(`not a Kubernetes release version: ${kubernetesVersion}`);
+  return `v0.${m[1]}.${m[2]}`;
+}
+
+/** The version each binary reports (what a stamp and a version probe compare against). */
+export function pinnedVersionOf(name: BinaryName): string {
+  switch (name) {
+    case 'kube-apiserver':
+    case 'kube-controller-manager':
+    case 'kube-scheduler':
+      return versions.kubernetes;
+    case 'etcd':
+      return versions.etcd;
+    case 'kwok':
+      return versions.kwok;
+    case 'influxd':
+      return versions.influxdb;
+    case 'k6':
+      return versions.k6;
+  }
+}
