@@ -1,0 +1,87 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parse } from 'yaml';
+import { BadInputError } from '../../engine/errors.ts';
+import { readAppsDir, type AppManifest } from './gitops.ts';
+import { APP_HEALTH_KEY } from './model.ts';
+import { loadProfile, type TwinProfile } from './profile.ts';
+
+/** The Application health check from the Argo CD documentation (Lua, in argocd-cm). */
+export const APP_HEALTH_LUA = `hs = {}
+hs.status = "Progressing"
+hs.message = ""
+if obj.status ~= nil then
+  if obj.status.health ~= nil then
+    hs.status = obj.status.health.status
+    if obj.status.health.message ~= nil then
+      hs.message = obj.status.health.message
+    end
+  end
+end
+return hs
+`;
+
+export interface TwinInput {
+  appsDir: string;
+  apps: AppManifest[];
+  profile: TwinProfile;
+  profileFile: string | undefined;
+  argocdCm: Record<string, string>;
+  argocdCmFile: string | undefined;
+  root: Record<string, any>;
+}
+
+export interface TwinInputOptions {
+  /** A bundle (apps/, argocd-cm.yaml, twin-profile.yaml, root-app.yaml) or a plain Application directory. */
+  dir: string;
+  profile?: string | undefined;
+  argocdCm?: string | undefined;
+  /** Add the Application health check to argocd-cm (waves then gate on health). */
+  healthCheck?: boolean;
+  rootName?: string;
+  namespace?: string;
+  waveAnnotation?: string;
+}
+
+function readYaml(file: string, what: string): Record<string, any> {
+  try {
+    return parse(readFileSync(file, 'utf8')) as Record<string, any>;
+  } catch (err) {
+    throw new BadInputError(`${file}: cannot read ${what}: ${(err as Error).message.split('\n')[0]}`);
+  }
+}
+
+/** Resolves everything the twin needs from a GitOps directory, with documented defaults. */
+export function loadTwinInput(o: TwinInputOptions): TwinInput {
+  const dir = resolve(o.dir);
+  const bundle = existsSync(join(dir, 'apps'));
+  const appsDir = bundle ? join(dir, 'apps') : dir;
+  const apps = readAppsDir(appsDir, o.waveAnnotation);
+  const profileFile = o.profile ?? (bundle && existsSync(join(dir, 'twin-profile.yaml')) ? join(dir, 'twin-profile.yaml') : undefined);
+  const profile = loadProfile(profileFile);
+  const cmFile = o.argocdCm ?? (bundle && existsSync(join(dir, 'argocd-cm.yaml')) ? join(dir, 'argocd-cm.yaml') : undefined);
+  const cm = cmFile ? readYaml(cmFile, 'argocd-cm') : {};
+  if (cmFile && (cm.kind !== 'ConfigMap' || cm.metadata?.name !== 'argocd-cm')) throw new BadInputError(`${cmFile}: expected the ConfigMap argocd-cm`);
+  const argocdCm: Record<string, string> = { ...(cm.data ?? {}) };
+  if (o.healthCheck && !argocdCm[APP_HEALTH_KEY]) argocdCm[APP_HEALTH_KEY] = APP_HEALTH_LUA;
+  const rootName = o.rootName ?? 'root';
+  const namespace = o.namespace ?? 'argocd';
+  const rootFile = bundle && existsSync(join(dir, 'root-app.yaml')) ? join(dir, 'root-app.yaml') : undefined;
+  const root = rootFile ? readYaml(rootFile, 'root Application') : defaultRoot(appsDir);
+  root.metadata = { ...(root.metadata ?? {}), name: rootName, namespace };
+  return { appsDir, apps, profile, profileFile, argocdCm, argocdCmFile: cmFile, root };
+}
+
+function defaultRoot(appsDir: string): Record<string, any> {
+  return {
+    apiVersion: 'argoproj.io/v1alpha1',
+    kind: 'Application',
+    metadata: {},
+    spec: {
+      project: 'default',
+      source: { repoURL: `file://${appsDir}`, path: '.', targetRevision: 'HEAD' },
+      destination: { server: 'https://kubernetes.default.svc', namespace: 'argocd' },
+      syncPolicy: { automated: { prune: true, selfHeal: true } },
+    },
+  };
+}

@@ -1,0 +1,77 @@
+import type { KubeObject } from '../../cluster/watch.ts';
+import type { TwinCaches } from './caches.ts';
+import { cpuMillis, nodeUtilisation, slowdown } from './model.ts';
+import type { TruthLog } from './truth.ts';
+
+/** Pods of the cpuHog fault carry this label; they burn their CPU limit (else request). */
+export const BURNER_LABEL = 'rebuild-bench/cpu-burner';
+
+function podCpu(p: KubeObject): { requests: number; burn: number } {
+  const containers: any[] = p.spec?.containers ?? [];
+  const burner = p.metadata?.labels?.[BURNER_LABEL] !== undefined;
+  let requests = 0;
+  let burn = 0;
+  for (const c of containers) {
+    const req = cpuMillis(c.resources?.requests?.cpu);
+    if (burner) burn += cpuMillis(c.resources?.limits?.cpu) || req;
+    else requests += req;
+  }
+  return { requests, burn };
+}
+
+/** Live per-node utilisation from the pods running there (see model.ts for the model). */
+export class CpuModel {
+  private last = new Map<string, number>();
+
+  constructor(
+    private readonly caches: TwinCaches,
+    private readonly truth: TruthLog,
+  ) {}
+
+  private snapshot: { at: number; byNode: Map<string, number> } | undefined;
+
+  /** Utilisation of every node, recomputed at most every 500 ms (one pass over the pods). */
+  private all(): Map<string, number> {
+    if (this.snapshot && Date.now() - this.snapshot.at < 500) return this.snapshot.byNode;
+    const sums = new Map<string, { requests: number; burn: number }>();
+    for (const p of this.caches.pods.items) {
+      const node = p.spec?.nodeName;
+      if (!node || p.metadata?.deletionTimestamp) continue;
+      if (p.status?.phase !== 'Running' && p.status?.phase !== 'Pending') continue;
+      const c = podCpu(p);
+      const s = sums.get(node) ?? { requests: 0, burn: 0 };
+      s.requests += c.requests;
+      if (p.status?.phase === 'Running') s.burn += c.burn;
+      sums.set(node, s);
+    }
+    const byNode = new Map<string, number>();
+    for (const n of this.caches.nodes.items) {
+      const name = n.metadata?.name ?? '';
+      const s = sums.get(name) ?? { requests: 0, burn: 0 };
+      byNode.set(name, nodeUtilisation(cpuMillis(n.status?.allocatable?.cpu ?? '4'), s.requests, s.burn));
+    }
+    this.snapshot = { at: Date.now(), byNode };
+    return byNode;
+  }
+
+  utilisation(node: string): number {
+    return this.all().get(node) ?? 0;
+  }
+
+  slowdownOf(node: string | undefined): number {
+    return node ? slowdown(this.utilisation(node)) : 1;
+  }
+
+  /** Records a ground-truth point whenever a node's utilisation moves by 5 points or more. */
+  observe(): void {
+    for (const n of this.caches.nodes.items) {
+      const name = n.metadata?.name ?? '';
+      const u = this.utilisation(name);
+      const prev = this.last.get(name);
+      if (prev === undefined || Math.abs(prev - u) >= 0.05) {
+        this.last.set(name, u);
+        this.truth.write({ kind: 'node-saturation', node: name, utilisation: Math.round(u * 1000) / 1000, t: Date.now() });
+      }
+    }
+  }
+}

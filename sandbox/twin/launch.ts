@@ -1,0 +1,60 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { sleep } from '../../engine/abortable.ts';
+import { UserError } from '../../engine/errors.ts';
+import type { Logger } from '../../engine/logger.ts';
+import { packageRoot } from '../../engine/suite-loader.ts';
+import { writeFileAtomic } from '../../sinks/fs-durable.ts';
+import { readState } from '../control-plane.ts';
+import { sandboxLayout } from '../paths.ts';
+import { spawnDetached } from '../processes.ts';
+import { loadTwinInput, type TwinInputOptions } from './bundle.ts';
+import { TRUTH_FILE } from './twin.ts';
+
+export interface TwinLaunchSpec {
+  kubeconfig: string;
+  stateDir: string;
+  input: TwinInputOptions;
+  timeScale?: number;
+}
+
+export function twinStateDir(sandboxDir: string): string {
+  return join(sandboxDir, 'twin');
+}
+
+export function truthPath(sandboxDir: string): string {
+  return join(twinStateDir(sandboxDir), TRUTH_FILE);
+}
+
+/**
+ * Starts the twin as a detached process of the sandbox (recorded in state.json, so `sandbox down`
+ * stops it). The GitOps input is validated here first, so a bad directory fails with exit 2.
+ */
+export async function launchTwin(sandboxDir: string, input: TwinInputOptions, log: Logger, timeScale?: number): Promise<{ pid: number; apps: number }> {
+  const layout = sandboxLayout(sandboxDir);
+  const state = readState(layout.dir);
+  if (!state) throw new UserError(`no sandbox in ${layout.dir}: start it first`, 1);
+  if (state.processes.some((p) => p.name === 'twin')) {
+    log.info('twin: already running');
+    return { pid: state.processes.find((p) => p.name === 'twin')!.pid, apps: loadTwinInput(input).apps.length };
+  }
+  const parsed = loadTwinInput(input);
+  const spec: TwinLaunchSpec = { kubeconfig: state.kubeconfig, stateDir: twinStateDir(layout.dir), input, ...(timeScale ? { timeScale } : {}) };
+  const main = fileURLToPath(new URL('./main.ts', import.meta.url));
+  const logFile = join(layout.dir, 'twin.log');
+  const spawned = spawnDetached({ name: 'twin', bin: process.execPath, args: ['--import', 'tsx', main, JSON.stringify(spec)], log: logFile, cwd: packageRoot }, {});
+  state.processes.push(spawned.record);
+  writeFileAtomic(layout.state, `${JSON.stringify(state, null, 2)}\n`);
+  for (let i = 0; i < 300; i++) {
+    const exited = spawned.exited();
+    if (exited) {
+      const tail = existsSync(logFile) ? readFileSync(logFile, 'utf8').trim().split('\n').slice(-5).join('\n  ') : '';
+      throw new UserError(`twin exited during start-up (code ${exited.code}); last lines of ${logFile}:\n  ${tail}`, 1);
+    }
+    if (existsSync(logFile) && readFileSync(logFile, 'utf8').includes('root "')) break;
+    await sleep(100);
+  }
+  log.info(`twin: ${parsed.apps.length} Applications from ${parsed.appsDir} (pid ${spawned.record.pid}, log ${logFile})`);
+  return { pid: spawned.record.pid, apps: parsed.apps.length };
+}

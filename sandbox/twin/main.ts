@@ -1,0 +1,29 @@
+/**
+ * The twin as a long-running process (started detached by `sandbox up --twin`, stopped by
+ * `sandbox down`): argv[2] is a JSON LaunchSpec.
+ */
+import * as k8s from '@kubernetes/client-node';
+import { createLogger } from '../../engine/logger.ts';
+import { errorMessage } from '../../engine/errors.ts';
+import { loadTwinInput } from './bundle.ts';
+import { startTwin } from './twin.ts';
+import type { TwinLaunchSpec } from './launch.ts';
+
+const spec = JSON.parse(process.argv[2] ?? '{}') as TwinLaunchSpec;
+const log = createLogger({ level: 'info' });
+try {
+  const kc = new k8s.KubeConfig();
+  kc.loadFromFile(spec.kubeconfig);
+  const input = loadTwinInput(spec.input);
+  const twin = await startTwin({ kc, input, stateDir: spec.stateDir, log, ...(spec.timeScale ? { timeScale: spec.timeScale } : {}) });
+  const stop = async (sig: string) => {
+    log.info(`twin: ${sig}, stopping`);
+    await twin.stop();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+} catch (err) {
+  log.error(`twin failed to start: ${errorMessage(err)}`);
+  process.exit(1);
+}

@@ -1,0 +1,98 @@
+import { join } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import type * as k8s from '@kubernetes/client-node';
+import { sleep } from '../../engine/abortable.ts';
+import type { Logger } from '../../engine/logger.ts';
+import { appPath, TwinApi } from './api.ts';
+import { ArgoTwin } from './argocd.ts';
+import type { TwinInput } from './bundle.ts';
+import { TwinCaches } from './caches.ts';
+import { CnpgTwin } from './cnpg.ts';
+import { CpuModel } from './cpu.ts';
+import { applicationCrd, cnpgClusterCrd } from './crds.ts';
+import { KubeletTwin } from './kubelet.ts';
+import { KyvernoTwin } from './kyverno.ts';
+import { TruthLog } from './truth.ts';
+
+export interface TwinOptions {
+  kc: k8s.KubeConfig;
+  input: TwinInput;
+  /** Where the twin keeps its state: truth.jsonl, Kyverno's certificates. */
+  stateDir: string;
+  log: Logger;
+  namespace?: string;
+  rootName?: string;
+  waveDelayMs?: number;
+  timeScale?: number;
+}
+
+export interface RunningTwin {
+  truthPath: string;
+  stop(): Promise<void>;
+}
+
+export const TRUTH_FILE = 'truth.jsonl';
+
+async function establishCrd(api: TwinApi, crd: { metadata: { name: string } }): Promise<void> {
+  const path = `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crd.metadata.name}`;
+  await api.apply(path, crd);
+  for (let i = 0; i < 100; i++) {
+    const got = await api.get<{ status?: { conditions?: Array<{ type: string; status: string }> } }>(path);
+    if (got?.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True')) return;
+    await sleep(100);
+  }
+  throw new Error(`CRD ${crd.metadata.name} not established after 10 s`);
+}
+
+/** Installs the CRDs, argocd-cm and the root Application, then runs the twin's controllers. */
+export async function startTwin(o: TwinOptions): Promise<RunningTwin> {
+  const ns = o.namespace ?? 'argocd';
+  const rootName = o.rootName ?? 'root';
+  const api = new TwinApi(o.kc);
+  mkdirSync(o.stateDir, { recursive: true });
+  const truthPath = join(o.stateDir, TRUTH_FILE);
+  const truth = new TruthLog(truthPath);
+  await establishCrd(api, applicationCrd);
+  await establishCrd(api, cnpgClusterCrd);
+  await api.apply(`/api/v1/namespaces/${ns}`, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
+  await api.apply(`/api/v1/namespaces/${ns}/configmaps/argocd-cm`, {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: 'argocd-cm', namespace: ns, labels: { 'app.kubernetes.io/name': 'argocd-cm', 'app.kubernetes.io/part-of': 'argocd' } },
+    data: o.input.argocdCm,
+  });
+
+  const caches = new TwinCaches(o.kc, o.log.child('watch'));
+  await caches.start();
+  const cpu = new CpuModel(caches, truth);
+  const kubelet = new KubeletTwin(api, caches, cpu, truth, o.log.child('kubelet'), o.timeScale ?? 1);
+  const cnpg = new CnpgTwin(api, caches, truth, o.log.child('cnpg'));
+  const kyvernoApp = o.input.apps.find((a) => o.input.profile.behaviourOf(a.name).kind === 'kyverno');
+  const kb = kyvernoApp ? o.input.profile.behaviourOf(kyvernoApp.name) : undefined;
+  const kyverno = new KyvernoTwin(api, caches, cpu, truth, o.log.child('kyverno'), {
+    dir: o.stateDir,
+    namespace: kyvernoApp?.destinationNamespace ?? 'kyverno',
+    failurePolicy: kb?.failurePolicy ?? 'Fail',
+    timeoutSeconds: kb?.webhookTimeoutSeconds ?? 10,
+  });
+  const argo = new ArgoTwin(o.kc, api, o.input.apps, o.input.profile, caches, { namespace: ns, rootName, truth, log: o.log.child('argocd'), ...(o.waveDelayMs !== undefined ? { waveDelayMs: o.waveDelayMs } : {}) });
+  kubelet.start();
+  cnpg.start();
+  await kyverno.start();
+  await argo.start();
+  const cpuTimer = setInterval(() => cpu.observe(), 1000);
+  await api.apply(appPath(ns, rootName), { ...o.input.root, metadata: { ...o.input.root.metadata, name: rootName, namespace: ns } });
+  o.log.info(`twin: ${o.input.apps.length} Applications from ${o.input.appsDir}; root "${rootName}" applied`);
+  return {
+    truthPath,
+    stop: async () => {
+      clearInterval(cpuTimer);
+      await argo.stop();
+      await kyverno.stop();
+      kubelet.stop();
+      cnpg.stop();
+      await caches.stop();
+      truth.close();
+    },
+  };
+}

@@ -1,0 +1,48 @@
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as k8s from '@kubernetes/client-node';
+import { createLogger } from '../../engine/logger.ts';
+import { startSandbox, stopSandbox } from '../../sandbox/control-plane.ts';
+import type { TwinInputOptions } from '../../sandbox/twin/bundle.ts';
+import { launchTwin, truthPath } from '../../sandbox/twin/launch.ts';
+import { waitForConvergence, type Convergence } from '../../sandbox/twin/progress.ts';
+import type { TruthEvent } from '../../sandbox/twin/truth.ts';
+
+export const repoRoot = join(import.meta.dirname, '..', '..');
+export const homelab = join(repoRoot, 'examples', 'homelab');
+
+export interface TwinSandbox {
+  dir: string;
+  kubeconfig: string;
+  kc: k8s.KubeConfig;
+  apps: number;
+  truth(): TruthEvent[];
+  converge(timeoutMs?: number): Promise<Convergence>;
+  stop(): Promise<void>;
+}
+
+/** A sandbox of its own with the twin running on `input` (durations scaled by `timeScale`). */
+export async function twinSandbox(input: TwinInputOptions, timeScale = 0.25): Promise<TwinSandbox> {
+  const dir = mkdtempSync(join(tmpdir(), 'rb-twin-'));
+  const log = createLogger({ level: 'warn' });
+  const sb = await startSandbox({ dir, install: false, log });
+  const { apps } = await launchTwin(dir, input, log, timeScale);
+  const kc = new k8s.KubeConfig();
+  kc.loadFromFile(sb.kubeconfigPath);
+  return {
+    dir,
+    kubeconfig: sb.kubeconfigPath,
+    kc,
+    apps,
+    truth: () =>
+      existsSync(truthPath(dir))
+        ? readFileSync(truthPath(dir), 'utf8')
+            .split('\n')
+            .filter(Boolean)
+            .map((l) => JSON.parse(l) as TruthEvent)
+        : [],
+    converge: (timeoutMs = 240_000) => waitForConvergence(kc, log, { expected: apps + 1, timeoutMs, everyMs: 1000 }),
+    stop: async () => void (await stopSandbox(dir, { wipe: true })),
+  };
+}
