@@ -8,6 +8,8 @@ import { defineConfig } from 'vitest/config';
  */
 export default defineConfig({
   test: {
+    // The JSON report lets .ci/run print a closing "N passed, N failed" line.
+    reporters: ['default', ['json', { outputFile: '.rebuild-bench/test-report.json' }]],
     projects: [
       { test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
       { test: { name: 'engine', include: ['test/engine/**/*.test.ts'], testTimeout: 60_000, hookTimeout: 60_000 } },

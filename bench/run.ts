@@ -14,7 +14,10 @@ export interface BenchResult {
 }
 
 const dir = import.meta.dirname;
-const files = readdirSync(dir).filter((f) => f.endsWith('.bench.ts')).sort();
+const only = process.argv.slice(2);
+const files = readdirSync(dir)
+  .filter((f) => f.endsWith('.bench.ts') && (only.length === 0 || only.some((o) => f.startsWith(o))))
+  .sort();
 if (files.length === 0) {
   console.log('no benchmarks yet');
 } else {

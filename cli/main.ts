@@ -7,6 +7,7 @@ import { cleanupCommand } from './commands/cleanup.ts';
 import { listCommand } from './commands/list.ts';
 import { runCommand } from './commands/run.ts';
 import { sandboxCommand } from './commands/sandbox.ts';
+import { demoCommand } from './commands/demo.ts';
 import { showCommand } from './commands/show.ts';
 import { globalOptions, type GlobalArgs } from './global-options.ts';
 
@@ -16,7 +17,7 @@ export interface CommandResult {
 
 type Register = (y: Argv<GlobalArgs>, done: (r: CommandResult) => void) => Argv<GlobalArgs>;
 
-export const commands: Register[] = [runCommand, listCommand, showCommand, cleanupCommand, sandboxCommand];
+export const commands: Register[] = [runCommand, listCommand, showCommand, cleanupCommand, sandboxCommand, demoCommand];
 
 /** Parses argv, runs one command, returns the process exit code (never calls process.exit). */
 export async function main(argv: string[]): Promise<number> {

@@ -19,22 +19,23 @@ export interface TwinSandbox {
   apps: number;
   truth(): TruthEvent[];
   converge(timeoutMs?: number): Promise<Convergence>;
+  /** Starts the twin (only needed with `{ launch: false }`). */
+  launch(): Promise<void>;
   stop(): Promise<void>;
 }
 
 /** A sandbox of its own with the twin running on `input` (durations scaled by `timeScale`). */
-export async function twinSandbox(input: TwinInputOptions, timeScale = 0.25): Promise<TwinSandbox> {
+export async function twinSandbox(input: TwinInputOptions, timeScale = 0.25, o: { launch?: boolean } = {}): Promise<TwinSandbox> {
   const dir = mkdtempSync(join(tmpdir(), 'rb-twin-'));
   const log = createLogger({ level: 'warn' });
   const sb = await startSandbox({ dir, install: false, log });
-  const { apps } = await launchTwin(dir, input, log, timeScale);
   const kc = new k8s.KubeConfig();
   kc.loadFromFile(sb.kubeconfigPath);
-  return {
+  const tw: TwinSandbox = {
     dir,
     kubeconfig: sb.kubeconfigPath,
     kc,
-    apps,
+    apps: 0,
     truth: () =>
       existsSync(truthPath(dir))
         ? readFileSync(truthPath(dir), 'utf8')
@@ -42,7 +43,12 @@ export async function twinSandbox(input: TwinInputOptions, timeScale = 0.25): Pr
             .filter(Boolean)
             .map((l) => JSON.parse(l) as TruthEvent)
         : [],
-    converge: (timeoutMs = 240_000) => waitForConvergence(kc, log, { expected: apps + 1, timeoutMs, everyMs: 1000 }),
+    converge: (timeoutMs = 240_000) => waitForConvergence(kc, log, { expected: tw.apps + 1, timeoutMs, everyMs: 1000 }),
+    launch: async () => {
+      tw.apps = (await launchTwin(dir, input, log, timeScale)).apps;
+    },
     stop: async () => void (await stopSandbox(dir, { wipe: true })),
   };
+  if (o.launch !== false) await tw.launch();
+  return tw;
 }
