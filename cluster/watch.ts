@@ -181,7 +181,7 @@ export class ResilientWatch<T extends KubeObject> {
     while (!this.stopped) {
       try {
         if (needList) {
-          await this.relist(firstList);
+          await this.relist(false);
           const open = this.gaps.find((g) => g.to === null);
           if (open) {
             open.to = Date.now();

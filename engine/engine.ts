@@ -12,6 +12,7 @@ import { AbortedError, BadInputError, errorMessage } from './errors.ts';
 import { ExitCode, type ExitCodeValue } from './exit-codes.ts';
 import { checkAllowlist, confirmDestructive } from './guard.ts';
 import { Journal } from './journal.ts';
+import { RunCollectors } from './collect.ts';
 import { LiveRun } from './live-run.ts';
 import { acquireLock } from './lock.ts';
 import { createLogger, terminalSink, type LogLevel } from './logger.ts';
@@ -172,6 +173,7 @@ export async function executeRun(req: RunRequest): Promise<RunResult> {
     sinks,
     persist,
   });
+  const collectors = new RunCollectors(live, log);
   log.info(`run ${id}: suite ${prepared.suite.name} on cluster ${prepared.cluster.name} → ${dir}`);
 
   let methodError: unknown;
@@ -181,6 +183,10 @@ export async function executeRun(req: RunRequest): Promise<RunResult> {
       const kc = kube();
       record.cluster.server = kc.getCurrentCluster()?.server ?? null;
       record.cluster.serverVersion = (await serverVersion(kc)) ?? null;
+      persist();
+    }
+    if (prepared.suite.collectors.length) {
+      await collectors.start(prepared.suite.collectors, kube(), prepared.cluster, controller.signal);
       persist();
     }
     hypothesisBroken = !(await checkHypothesis(live, prepared, 'before', controller.signal));
@@ -205,6 +211,7 @@ export async function executeRun(req: RunRequest): Promise<RunResult> {
     }
   }
 
+  await collectors.stop();
   const exitCode = finish(record, { methodError, aborted, rollbackFailed: rollback.failed.map((f) => `${f.faultId} ${f.title}: ${f.error}`) });
   persist();
   for (const s of sinks) await s.close().catch((err) => log.warn(`sink ${s.name}: ${errorMessage(err)}`));

@@ -5,6 +5,7 @@ import type { Logger } from './logger.ts';
 import type { Probe, WaitForOptions } from './abortable.ts';
 import type { Fault } from '../faults/types.ts';
 import type { Point } from '../sinks/point.ts';
+import type { CollectorName } from '../collectors/registry.ts';
 
 /** The cluster a run targets, as resolved from the config and the kubeconfig. */
 export interface RunCluster {
@@ -65,6 +66,8 @@ export interface SuiteDefinition<S extends z.ZodType = z.ZodType<Record<string, 
   options?: S;
   /** Steady-state checks run before the method and after rollback. */
   hypothesis?: HypothesisCheck<z.infer<S>>[] | ((options: z.infer<S>) => HypothesisCheck<z.infer<S>>[]);
+  /** Collectors that sample the cluster from before the method until after rollback. */
+  collectors?: readonly CollectorName[];
   run(ctx: SuiteContext<z.infer<S>>): Promise<void>;
 }
 
@@ -74,6 +77,7 @@ export interface Suite<O = Record<string, unknown>> {
   destructive: boolean;
   options: z.ZodType<O>;
   hypothesis(options: O): HypothesisCheck<O>[];
+  collectors: readonly CollectorName[];
   run(ctx: SuiteContext<O>): Promise<void>;
 }
 
@@ -88,6 +92,7 @@ export function defineSuite<S extends z.ZodType = z.ZodType<Record<string, unkno
     destructive: def.destructive ?? false,
     options: (def.options ?? noOptions) as unknown as z.ZodType<z.infer<S>>,
     hypothesis: (o) => (typeof hyp === 'function' ? hyp(o) : (hyp ?? [])),
+    collectors: def.collectors ?? [],
     run: def.run,
   };
 }

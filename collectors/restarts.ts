@@ -1,0 +1,183 @@
+import { kubeRequest } from '../cluster/http.ts';
+import { ResilientWatch, type KubeObject, type WatchEvent } from '../cluster/watch.ts';
+import { stamp, type Stamped } from './timing.ts';
+import type { Collector, CollectorContext, CollectorCoverage } from './types.ts';
+
+export interface RestartRecord {
+  namespace: string;
+  pod: string;
+  container: string;
+  app: string | undefined;
+  wave: number | undefined;
+  reason: string;
+  exitCode: number | undefined;
+  restartCount: number;
+  at: Stamped;
+  fault: string | undefined;
+  /** The container was in CrashLoopBackOff when the restart was seen. */
+  backoff: boolean;
+  /** Filled at the end of the run. */
+  classification?: 'dependency' | 'other';
+}
+
+export interface RestartsSummary {
+  restarts: number;
+  crashLoopBackOff: number;
+  oomKilled: number;
+  byApp: Array<{ app: string; wave: number | undefined; restarts: number; crashLoops: number; dependency: number; other: number; oomKilled: number }>;
+  neverReady: string[];
+  records: RestartRecord[];
+}
+
+export interface RestartsOptions {
+  /** The wave and time-to-healthy of an app, from the waves collector (for classification). */
+  waveOf?: (app: string) => number | undefined;
+  /** When every app of waves strictly below `wave` was Healthy (null: never). */
+  lowerWavesHealthyAt?: (wave: number) => number | null;
+}
+
+const TRACKING_LABEL = 'app.kubernetes.io/instance';
+const TRACKING_ANNOTATION = 'argocd.argoproj.io/tracking-id';
+
+/**
+ * Every container restart, CrashLoopBackOff entry and OOMKill, attributed to its Application
+ * (tracking label or annotation, through the owning ReplicaSet/Deployment when the pod lacks it),
+ * its wave and the fault active at the time. A restart is classified *dependency* when it happened
+ * before every lower wave was Healthy (the app was started before what it needs was ready).
+ */
+export class RestartsCollector implements Collector<RestartsSummary> {
+  readonly name = 'restarts';
+  private watch!: ResilientWatch<KubeObject>;
+  private ctx!: CollectorContext;
+  private readonly records: RestartRecord[] = [];
+  private readonly lastCount = new Map<string, number>();
+  private readonly inBackoff = new Set<string>();
+  private readonly everReady = new Set<string>();
+  private readonly seen = new Map<string, string>();
+  private readonly ownerApp = new Map<string, string | undefined>();
+  private crashLoops = 0;
+
+  constructor(private readonly o: RestartsOptions = {}) {}
+
+  async start(ctx: CollectorContext): Promise<void> {
+    this.ctx = ctx;
+    this.watch = new ResilientWatch(ctx.kc, { path: '/api/v1/pods', log: ctx.log });
+    this.watch.on((e) => void this.onEvent(e));
+    await this.watch.start();
+  }
+
+  /** Restart points are emitted at the end, once each restart can be classified. */
+  async stop(): Promise<void> {
+    await this.watch?.stop();
+    for (const r of this.summary().records) {
+      this.ctx.emit({
+        measurement: 'rb_restart',
+        tags: { namespace: r.namespace, pod: r.pod, container: r.container, app: r.app ?? '', wave: r.wave === undefined ? '' : String(r.wave), reason: r.reason, classification: r.classification ?? 'other', fault: r.fault ?? '' },
+        fields: { restart_count: r.restartCount, crash_loop: r.backoff },
+        time: r.at.t,
+      });
+    }
+  }
+
+  private async appOf(p: KubeObject): Promise<string | undefined> {
+    const direct = p.metadata?.labels?.[TRACKING_LABEL] ?? p.metadata?.annotations?.[TRACKING_ANNOTATION]?.split(':')[0];
+    if (direct) return direct;
+    const owner = (p.metadata?.ownerReferences ?? []).find((r: { controller?: boolean }) => r.controller);
+    if (!owner || owner.kind !== 'ReplicaSet') return undefined;
+    const key = `${p.metadata?.namespace}/${owner.name}`;
+    if (this.ownerApp.has(key)) return this.ownerApp.get(key);
+    let app: string | undefined;
+    try {
+      const rs = (await kubeRequest<KubeObject>(this.ctx.kc, 'GET', `/apis/apps/v1/namespaces/${p.metadata?.namespace}/replicasets/${owner.name}`)).body;
+      app = rs.metadata?.labels?.[TRACKING_LABEL] ?? rs.metadata?.annotations?.[TRACKING_ANNOTATION]?.split(':')[0];
+      const dep = (rs.metadata?.ownerReferences ?? []).find((r: { kind: string }) => r.kind === 'Deployment');
+      if (!app && dep) {
+        const d = (await kubeRequest<KubeObject>(this.ctx.kc, 'GET', `/apis/apps/v1/namespaces/${p.metadata?.namespace}/deployments/${dep.name}`)).body;
+        app = d.metadata?.labels?.[TRACKING_LABEL] ?? d.metadata?.annotations?.[TRACKING_ANNOTATION]?.split(':')[0];
+      }
+    } catch {
+      app = undefined;
+    }
+    this.ownerApp.set(key, app);
+    return app;
+  }
+
+  private async onEvent(e: WatchEvent<KubeObject>): Promise<void> {
+    const p = e.object;
+    const ns = p.metadata?.namespace ?? '';
+    const pod = p.metadata?.name ?? '';
+    const podKey = `${ns}/${pod}`;
+    if (e.type === 'DELETED') return;
+    this.seen.set(podKey, p.metadata?.uid ?? '');
+    if ((p.status?.conditions ?? []).some((c: { type: string; status: string }) => c.type === 'Ready' && c.status === 'True')) this.everReady.add(podKey);
+    for (const cs of p.status?.containerStatuses ?? []) {
+      const key = `${p.metadata?.uid}/${cs.name}`;
+      const prev = this.lastCount.get(key) ?? 0;
+      const count: number = cs.restartCount ?? 0;
+      this.lastCount.set(key, count);
+      const waiting = cs.state?.waiting?.reason === 'CrashLoopBackOff';
+      if (waiting && !this.inBackoff.has(key)) this.crashLoops++;
+      if (waiting) this.inBackoff.add(key);
+      else this.inBackoff.delete(key);
+      if (count <= prev) continue;
+      const app = await this.appOf(p);
+      const term = cs.lastState?.terminated ?? {};
+      const finished = Date.parse(term.finishedAt ?? '');
+      const at = stamp(e.arrivedAt, e.live, Number.isFinite(finished) ? finished : undefined);
+      const wave = app ? this.o.waveOf?.(app) : undefined;
+      for (let n = prev + 1; n <= count; n++) {
+        const r: RestartRecord = {
+          namespace: ns,
+          pod,
+          container: cs.name,
+          app,
+          wave,
+          reason: term.reason ?? 'Unknown',
+          exitCode: term.exitCode,
+          restartCount: n,
+          at,
+          fault: this.ctx.activeFault(at.t),
+          backoff: waiting,
+        };
+        this.records.push(r);
+      }
+    }
+  }
+
+  private classify(r: RestartRecord): 'dependency' | 'other' {
+    if (r.reason === 'OOMKilled' || r.wave === undefined || !this.o.lowerWavesHealthyAt) return 'other';
+    const ready = this.o.lowerWavesHealthyAt(r.wave);
+    return ready === null || r.at.t < ready ? 'dependency' : 'other';
+  }
+
+  summary(): RestartsSummary {
+    const byApp = new Map<string, RestartsSummary['byApp'][number]>();
+    for (const r of this.records) {
+      r.wave ??= r.app ? this.o.waveOf?.(r.app) : undefined;
+      r.classification = this.classify(r);
+      const key = r.app ?? `${r.namespace}/${r.pod}`;
+      const s = byApp.get(key) ?? { app: key, wave: r.wave, restarts: 0, crashLoops: 0, dependency: 0, other: 0, oomKilled: 0 };
+      s.restarts++;
+      s[r.classification]++;
+      if (r.reason === 'OOMKilled') s.oomKilled++;
+      byApp.set(key, s);
+    }
+    return {
+      restarts: this.records.length,
+      crashLoopBackOff: this.crashLoops,
+      oomKilled: this.records.filter((r) => r.reason === 'OOMKilled').length,
+      byApp: [...byApp.values()].sort((a, b) => b.restarts - a.restarts),
+      neverReady: [...this.seen.keys()].filter((k) => !this.everReady.has(k) && this.watch?.get(k.split('/')[0], k.split('/')[1]!)?.status?.phase !== 'Succeeded'),
+      records: this.records,
+    };
+  }
+
+  coverage(): CollectorCoverage {
+    const gaps = this.watch?.gaps ?? [];
+    return {
+      complete: gaps.length === 0,
+      gaps,
+      notes: gaps.map((g) => `pod watch gap ${new Date(g.from).toISOString()} → ${g.to ? new Date(g.to).toISOString() : 'end'}: restarts in it are counted from restartCount deltas, timed by lastState.terminated`),
+    };
+  }
+}

@@ -1,0 +1,28 @@
+/**
+ * The one schema for points: the same measurement, tag and field names in the run store
+ * (points.lp), InfluxDB, reports and Grafana. docs/metrics.md documents each; a test holds the
+ * two together. Every point also carries the tags run, suite and cluster.
+ */
+export const schema = {
+  rb_phase: { tags: ['phase', 'parent', 'status'], fields: ['duration_s'], what: 'a suite step ended' },
+  rb_fault: { tags: ['fault', 'fault_id', 'event'], fields: ['title'], what: 'a fault was applied or rolled back' },
+  rb_app: {
+    tags: ['app', 'wave', 'event', 'source'],
+    fields: ['offset_s'],
+    what: 'an Application transition: event first_seen | sync_started | synced | healthy | degraded; source watch | object',
+  },
+  rb_wave: { tags: ['wave'], fields: ['start_s', 'end_s', 'duration_s', 'apps', 'slowest_app'], what: 'a sync wave, at the end of the run' },
+  rb_ordering_violation: { tags: ['app', 'wave', 'blocking_wave'], fields: ['early_s'], what: 'an app started before the previous wave was healthy' },
+  rb_restart: {
+    tags: ['namespace', 'pod', 'container', 'app', 'wave', 'reason', 'classification', 'fault'],
+    fields: ['restart_count', 'crash_loop'],
+    what: 'a container restart (reason Error | OOMKilled | …; classification dependency | other)',
+  },
+  rb_admission_probe: { tags: ['outcome', 'mutated', 'reason'], fields: ['latency_ms'], what: 'one dry-run pod create (outcome admitted | rejected | error)' },
+  rb_admission_webhook: { tags: ['webhook', 'type', 'operation', 'rejected'], fields: ['count', 'sum_s', 'p50_s', 'p99_s'], what: 'per-webhook latency delta from /metrics' },
+  rb_admission_rejection: { tags: ['webhook', 'error_type', 'code'], fields: ['count'], what: 'rejections by error_type (delta from /metrics)' },
+  rb_admission_fail_open: { tags: ['webhook'], fields: ['count'], what: 'Ignore fall-throughs (delta from /metrics)' },
+  rb_event: { tags: ['namespace', 'kind', 'name', 'reason', 'type'], fields: ['message', 'count'], what: 'a Warning event or an Argo CD Application event (deduplicated)' },
+} as const;
+
+export type Measurement = keyof typeof schema;

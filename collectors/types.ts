@@ -1,0 +1,32 @@
+import type * as k8s from '@kubernetes/client-node';
+import type { Logger } from '../engine/logger.ts';
+import type { Gap } from '../cluster/watch.ts';
+import type { Point } from '../sinks/point.ts';
+
+export interface CollectorContext {
+  kc: k8s.KubeConfig;
+  runId: string;
+  log: Logger;
+  /** Records a sample; the engine adds the run, suite and cluster tags and fans out to the sinks. */
+  emit(p: Omit<Point, 'tags'> & { tags: Record<string, string> }): void;
+  argocd: { namespace: string; rootApp: string; waveAnnotation: string };
+  /** Title of the fault active at time t (ms), for attributing samples; undefined when none. */
+  activeFault(t: number): string | undefined;
+  signal: AbortSignal;
+}
+
+export interface CollectorCoverage {
+  /** False when samples may be missing in a window that matters (the run is then invalid). */
+  complete: boolean;
+  gaps: Gap[];
+  notes: string[];
+}
+
+/** A measurement (kube-burner style): start, stop, a JSON summary for run.json, and its coverage. */
+export interface Collector<S = unknown> {
+  readonly name: string;
+  start(ctx: CollectorContext): Promise<void>;
+  stop(): Promise<void>;
+  summary(): S;
+  coverage(): CollectorCoverage;
+}

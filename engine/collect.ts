@@ -1,0 +1,58 @@
+import type * as k8s from '@kubernetes/client-node';
+import { createCollectors, type CollectorName } from '../collectors/registry.ts';
+import type { Collector } from '../collectors/types.ts';
+import { errorMessage } from './errors.ts';
+import type { LiveRun } from './live-run.ts';
+import type { Logger } from './logger.ts';
+import type { RunCluster } from './suite.ts';
+
+/** Starts a run's collectors and, at the end, folds their summaries and coverage into run.json. */
+export class RunCollectors {
+  private running: Collector[] = [];
+
+  constructor(
+    private readonly live: LiveRun,
+    private readonly log: Logger,
+  ) {}
+
+  async start(names: readonly CollectorName[], kc: k8s.KubeConfig, cluster: RunCluster, signal: AbortSignal): Promise<void> {
+    const argocd = cluster.entry?.argocd ?? { namespace: 'argocd', rootApp: 'root', waveAnnotation: 'argocd.argoproj.io/sync-wave' };
+    const record = this.live.record;
+    for (const c of createCollectors(names)) {
+      try {
+        await c.start({
+          kc,
+          runId: record.id,
+          log: this.log.child(c.name),
+          emit: (p) => this.live.point(p),
+          argocd,
+          signal,
+          activeFault: (t) =>
+            record.faults.find((f) => f.appliedAt && Date.parse(f.appliedAt) <= t && (!f.rolledBackAt || Date.parse(f.rolledBackAt) >= t))?.title,
+        });
+        this.running.push(c);
+      } catch (err) {
+        record.validity = { valid: false, reasons: [...record.validity.reasons, `collector ${c.name} could not start: ${errorMessage(err)}`] };
+        this.log.warn(`collector ${c.name} could not start: ${errorMessage(err)}`);
+      }
+    }
+  }
+
+  async stop(): Promise<void> {
+    const record = this.live.record;
+    const summaries: Record<string, unknown> = {};
+    for (const c of this.running) {
+      try {
+        await c.stop();
+        summaries[c.name] = c.summary();
+        const cov = c.coverage();
+        if (!cov.complete) record.validity = { valid: false, reasons: [...record.validity.reasons, ...cov.notes.map((n) => `${c.name}: ${n}`)] };
+        else if (cov.notes.length) record.summary[`${c.name}Notes`] = cov.notes;
+      } catch (err) {
+        record.validity = { valid: false, reasons: [...record.validity.reasons, `collector ${c.name} failed: ${errorMessage(err)}`] };
+      }
+    }
+    this.running = [];
+    record.summary.collectors = summaries;
+  }
+}
