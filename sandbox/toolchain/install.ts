@@ -47,6 +47,7 @@ const kubernetesCommands: Partial<Record<BinaryName, string>> = {
   'kube-apiserver': 'k8s.io/kubernetes/cmd/kube-apiserver',
   'kube-controller-manager': 'k8s.io/kubernetes/cmd/kube-controller-manager',
   'kube-scheduler': 'k8s.io/kubernetes/cmd/kube-scheduler',
+  kubectl: 'k8s.io/kubernetes/cmd/kubectl',
   etcd: './etcd',
 };
 
@@ -82,7 +83,7 @@ function hash(text: string): string {
 export const buildUnits: BuildUnit[] = [
   {
     id: 'kubernetes',
-    binaries: ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'etcd'],
+    binaries: ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubectl', 'etcd'],
     recipe: hash(['kubernetes', versions.kubernetes, versions.etcd, ldflags.kubernetes, goToolchains.kubernetes].join('\n')),
   },
   { id: 'kwok', binaries: ['kwok'], recipe: hash(['kwok', installPackages.kwok, ldflags.kwok, goToolchains.kwok, ...kwokStageFiles].join('\n')) },

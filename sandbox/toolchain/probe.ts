@@ -3,6 +3,7 @@ import { pinnedVersionOf, type BinaryName } from './versions.ts';
 
 /** The arguments that make a binary print its version. */
 export function versionArgs(name: BinaryName): string[] {
+  if (name === 'kubectl') return ['version', '--client'];
   return name === 'k6' || name === 'influxd' ? ['version'] : ['--version'];
 }
 
@@ -12,6 +13,7 @@ export function parseVersionOutput(name: BinaryName, text: string): string | und
     'kube-apiserver': /Kubernetes (v\d+\.\d+\.\d+)/,
     'kube-controller-manager': /Kubernetes (v\d+\.\d+\.\d+)/,
     'kube-scheduler': /Kubernetes (v\d+\.\d+\.\d+)/,
+    kubectl: /Client Version: (v\d+\.\d+\.\d+)/,
     etcd: /etcd Version: v?(\d+\.\d+\.\d+)/,
     kwok: /\bv?(\d+\.\d+\.\d+)\b/,
     k6: /\bk6 v?(\d+\.\d+\.\d+)/,

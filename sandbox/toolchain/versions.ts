@@ -28,12 +28,13 @@ export const goToolchains: Record<'kubernetes' | 'kwok' | 'k6' | 'influxdb', str
   influxdb: 'local',
 };
 
-export type BinaryName = 'kube-apiserver' | 'kube-controller-manager' | 'kube-scheduler' | 'etcd' | 'kwok' | 'influxd' | 'k6';
+export type BinaryName = 'kube-apiserver' | 'kube-controller-manager' | 'kube-scheduler' | 'kubectl' | 'etcd' | 'kwok' | 'influxd' | 'k6';
 
 export const binaryNames: readonly BinaryName[] = [
   'kube-apiserver',
   'kube-controller-manager',
   'kube-scheduler',
+  'kubectl',
   'etcd',
   'kwok',
   'influxd',
@@ -53,6 +54,7 @@ export function pinnedVersionOf(name: BinaryName): string {
     case 'kube-apiserver':
     case 'kube-controller-manager':
     case 'kube-scheduler':
+    case 'kubectl':
       return versions.kubernetes;
     case 'etcd':
       return versions.etcd;

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -11,7 +10,8 @@ kc.loadFromFile(kubeconfig);
 const core = kc.makeApiClient(k8s.CoreV1Api);
 const apps = kc.makeApiClient(k8s.AppsV1Api);
 
-const hasKubectl = (process.env.PATH ?? '').split(delimiter).some((d) => d !== '' && existsSync(join(d, 'kubectl')));
+/** The toolchain builds kubectl at the pinned version, so the test never depends on the machine's. */
+const kubectl = join(inject('sandboxBinDir'), 'kubectl');
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -96,14 +96,14 @@ describe('control plane', () => {
     expect(d.status?.readyReplicas).toBe(3);
   });
 
-  it.skipIf(!hasKubectl)('answers kubectl: /version and a Deployment created with kubectl', async () => {
+  it('answers kubectl: /version and a Deployment created with kubectl', async () => {
     const env = { KUBECONFIG: kubeconfig };
-    const raw = await execa('kubectl', ['get', '--raw', '/version'], { env });
+    const raw = await execa(kubectl, ['get', '--raw', '/version'], { env });
     expect(JSON.parse(raw.stdout).gitVersion).toBe(inject('sandboxKubernetesVersion'));
     const ns = await namespace('kubectl');
-    await execa('kubectl', ['-n', ns, 'create', 'deployment', 'api', '--image=busybox:1.36', '--replicas=2'], { env });
+    await execa(kubectl, ['-n', ns, 'create', 'deployment', 'api', '--image=busybox:1.36', '--replicas=2'], { env });
     await until('kubectl deployment rolled out', async () => {
-      const r = await execa('kubectl', ['-n', ns, 'get', 'pods', '-l', 'app=api', '-o', 'jsonpath={.items[*].status.phase}'], { env });
+      const r = await execa(kubectl, ['-n', ns, 'get', 'pods', '-l', 'app=api', '-o', 'jsonpath={.items[*].status.phase}'], { env });
       const phases = r.stdout.split(' ').filter(Boolean);
       return phases.length === 2 && phases.every((p) => p === 'Running') ? true : undefined;
     });

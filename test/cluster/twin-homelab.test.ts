@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import * as k8s from '@kubernetes/client-node';
 import { execa } from 'execa';
 import { join } from 'node:path';
@@ -28,7 +28,8 @@ describe('homelab twin without the Application health check (Argo CD default)', 
   });
 
   it('shows sync and health columns and answers the runbook one-liners unchanged', async () => {
-    const env = { KUBECONFIG: tw.kubeconfig };
+    // The runbook's own commands, with the toolchain's kubectl (v1.34.4) first on PATH.
+    const env = { KUBECONFIG: tw.kubeconfig, PATH: `${inject('sandboxBinDir')}:${process.env.PATH}` };
     const table = await execa('kubectl', ['get', 'applications', '-n', 'argocd'], { env });
     expect(table.stdout.split('\n')[0]).toMatch(/NAME\s+SYNC STATUS\s+HEALTH STATUS/);
     expect(table.stdout).toMatch(/linkwarden\s+Synced\s+Healthy/);
