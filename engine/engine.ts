@@ -12,6 +12,7 @@ import { AbortedError, BadInputError, errorMessage } from './errors.ts';
 import { ExitCode, type ExitCodeValue } from './exit-codes.ts';
 import { checkAllowlist, confirmDestructive } from './guard.ts';
 import { Journal } from './journal.ts';
+import { InfluxSink } from '../sinks/influx.ts';
 import { RunCollectors } from './collect.ts';
 import { LiveRun } from './live-run.ts';
 import { acquireLock } from './lock.ts';
@@ -155,7 +156,8 @@ export async function executeRun(req: RunRequest): Promise<RunResult> {
   const persist = () => writeRunRecord(dir, record);
   persist();
   const pointFile = new PointFile(join(dir, POINTS_FILE));
-  const sinks: PointSink[] = [pointFile, ...(req.extraSinks?.(record) ?? [])];
+  const influx = req.loaded.config.influx ? new InfluxSink({ config: req.loaded.config.influx, runDir: dir, log: log.child('influx') }) : undefined;
+  const sinks: PointSink[] = [pointFile, ...(influx ? [influx] : []), ...(req.extraSinks?.(record) ?? [])];
   const journal = new Journal(join(dir, JOURNAL_FILE));
   const controller = new AbortController();
   const uninstall = req.handleSignals ? installAbortOnSignals(controller, log) : () => {};
@@ -215,6 +217,12 @@ export async function executeRun(req: RunRequest): Promise<RunResult> {
   const exitCode = finish(record, { methodError, aborted, rollbackFailed: rollback.failed.map((f) => `${f.faultId} ${f.title}: ${f.error}`) });
   persist();
   for (const s of sinks) await s.close().catch((err) => log.warn(`sink ${s.name}: ${errorMessage(err)}`));
+  if (influx) {
+    record.summary.influx = influx.summary();
+    const { pending } = influx.summary();
+    if (pending > 0) log.warn(`${pending} sample(s) not yet in InfluxDB (kept in the run store): run \`rebuild-bench push ${id} --since-spool\` when it is back`);
+    persist();
+  }
   uninstall();
   lock.release();
   if (exitCode === ExitCode.RollbackIncomplete) log.error(`rollback incomplete: run \`rebuild-bench cleanup --run ${id}\` once the cause is fixed`);
