@@ -1,9 +1,10 @@
+import { AdmissionCollector } from './admission.ts';
 import { EventsCollector } from './events.ts';
 import { RestartsCollector } from './restarts.ts';
 import type { Collector } from './types.ts';
 import { WavesCollector } from './waves.ts';
 
-export const collectorNames = ['waves', 'restarts', 'events'] as const;
+export const collectorNames = ['waves', 'restarts', 'events', 'admission'] as const;
 export type CollectorName = (typeof collectorNames)[number];
 
 /** Builds the named collectors, wiring the restarts classification to the waves timeline. */
@@ -28,5 +29,6 @@ export function createCollectors(names: readonly CollectorName[]): Collector[] {
     );
   }
   if (names.includes('events')) out.push(new EventsCollector());
+  if (names.includes('admission')) out.push(new AdmissionCollector());
   return out;
 }
