@@ -4,6 +4,7 @@ import { readPoints, readRunRecord, resolveHome, resolveRunId, runDir } from '..
 import type { GlobalArgs } from '../global-options.ts';
 import { fmtDuration, printJson } from '../output.ts';
 import type { CommandResult } from '../main.ts';
+import { collectorLines } from '../collector-lines.ts';
 
 export function showCommand(y: Argv<GlobalArgs>, done: (r: CommandResult) => void) {
   return y.command(
@@ -46,6 +47,7 @@ export function showCommand(y: Argv<GlobalArgs>, done: (r: CommandResult) => voi
         lines.push('  checks');
         for (const c of r.checks) lines.push(`    ${c.ok ? 'ok  ' : 'FAIL'} ${c.kind.padEnd(6)} ${c.name}${c.detail ? ` — ${c.detail}` : ''}`);
       }
+      lines.push(...collectorLines(r.summary.collectors as Record<string, unknown> | undefined, r.startedAt));
       if (pending.length) lines.push(`  ${pending.length} rollback(s) pending: run \`rebuild-bench cleanup --run ${r.id}\``);
       lines.push(`  ${dir}`);
       process.stdout.write(`${lines.join('\n')}\n`);

@@ -1,0 +1,195 @@
+/**
+ * Collector accuracy and cost against the twin's ground truth:
+ *  1. homelab bootstrap: error of each app's Healthy time (collector vs truth), p50/p99, coverage,
+ *     side by side with the team's shell approach (polling `kubectl get applications` every 5 s);
+ *  2. API requests per minute on a steady cluster (apiserver_request_total deltas): collectors vs polling;
+ *  3. the collectors' CPU and peak memory while 500 Applications / 5,000 pods bootstrap.
+ */
+import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { quantile } from 'simple-statistics';
+import { kubeRequest } from '../cluster/http.ts';
+import { parsePrometheusText } from '../cluster/metrics.ts';
+import { createCollectors } from '../collectors/registry.ts';
+import type { Collector, CollectorContext } from '../collectors/types.ts';
+import type { WavesSummary } from '../collectors/waves.ts';
+import { silentLogger } from '../engine/logger.ts';
+import { applicationCrd } from '../sandbox/twin/crds.ts';
+import { twinSandbox, homelab, type TwinSandbox } from '../test/cluster/twin-harness.ts';
+import type { BenchResult } from './run.ts';
+
+const TIME_SCALE = Number(process.env.COLLECTORS_BENCH_TIME_SCALE ?? 0.5);
+
+async function prepare(tw: TwinSandbox): Promise<void> {
+  await kubeRequest(tw.kc, 'POST', '/api/v1/namespaces', { body: { metadata: { name: 'argocd' } } });
+  await kubeRequest(tw.kc, 'POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', { body: applicationCrd });
+  await new Promise((r) => setTimeout(r, 1500));
+}
+
+function startCollectors(tw: TwinSandbox): { collectors: Collector[]; start(): Promise<void>; stop(): Promise<void> } {
+  const collectors = createCollectors(['waves', 'restarts', 'events']);
+  const ctx: CollectorContext = {
+    kc: tw.kc,
+    runId: 'bench',
+    log: silentLogger,
+    emit: () => {},
+    argocd: { namespace: 'argocd', rootApp: 'root', waveAnnotation: 'argocd.argoproj.io/sync-wave' },
+    activeFault: () => undefined,
+    signal: new AbortController().signal,
+  };
+  return {
+    collectors,
+    start: async () => {
+      for (const c of collectors) await c.start(ctx);
+    },
+    stop: async () => {
+      for (const c of collectors) await c.stop();
+    },
+  };
+}
+
+/** The shell approach: list Applications every 5 s and note when each is first seen Healthy. */
+function startPolling(tw: TwinSandbox, everyMs = 5000): { healthy: Map<string, number>; stop(): void } {
+  const healthy = new Map<string, number>();
+  const timer = setInterval(async () => {
+    const t = Date.now();
+    const res = await kubeRequest<{ items: any[] }>(tw.kc, 'GET', '/apis/argoproj.io/v1alpha1/namespaces/argocd/applications').catch(() => undefined);
+    for (const a of res?.body.items ?? []) if (a.status?.health?.status === 'Healthy' && !healthy.has(a.metadata.name)) healthy.set(a.metadata.name, t);
+  }, everyMs);
+  return { healthy, stop: () => clearInterval(timer) };
+}
+
+async function requestTotal(tw: TwinSandbox, resources: string[]): Promise<number> {
+  const text = (await kubeRequest<string>(tw.kc, 'GET', '/metrics', { accept: 'text/plain' })).body;
+  return parsePrometheusText(text)
+    .filter((s) => s.name === 'apiserver_request_total' && resources.includes(s.labels.resource ?? '') && ['LIST', 'WATCH', 'GET'].includes(s.labels.verb ?? ''))
+    .reduce((sum, s) => sum + s.value, 0);
+}
+
+const pct = (xs: number[], q: number) => (xs.length ? Math.round(quantile(xs, q)) : NaN);
+
+async function accuracy(): Promise<BenchResult[]> {
+  const tw = await twinSandbox({ dir: homelab }, TIME_SCALE, { launch: false });
+  try {
+    await prepare(tw);
+    const c = startCollectors(tw);
+    await c.start();
+    const poll = startPolling(tw);
+    await tw.launch();
+    const conv = await tw.converge(600_000);
+    await new Promise((r) => setTimeout(r, 6000));
+    poll.stop();
+    await c.stop();
+    const waves = c.collectors[0]!.summary() as WavesSummary;
+    const truth = tw.truth().filter((e) => e.kind === 'app-healthy') as Array<{ app: string; t: number }>;
+    const errC: number[] = [];
+    const errP: number[] = [];
+    let missedC = 0;
+    let missedP = 0;
+    for (const t of truth) {
+      const a = waves.apps.find((x) => x.name === t.app)?.healthy;
+      if (a) errC.push(Math.abs(a.t - t.t));
+      else missedC++;
+      const p = poll.healthy.get(t.app);
+      if (p !== undefined) errP.push(Math.abs(p - t.t));
+      else missedP++;
+    }
+    const crashes = tw.truth().filter((e) => e.kind === 'pod-crash').length;
+    const restarts = (c.collectors[1]!.summary() as { restarts: number }).restarts;
+    return [
+      { name: `homelab bootstrap converged (${conv.total} apps, time scale ${TIME_SCALE})`, value: conv.converged ? 1 : 0, unit: 'bool', goal: { op: '>=', value: 1 } },
+      { name: 'collector coverage of Healthy transitions', value: Math.round(((truth.length - missedC) / truth.length) * 1000) / 10, unit: '%', goal: { op: '>=', value: 100 } },
+      { name: 'collector Healthy-time error p50', value: pct(errC, 0.5), unit: 'ms' },
+      { name: 'collector Healthy-time error p99', value: pct(errC, 0.99), unit: 'ms', goal: { op: '<=', value: 100 } },
+      { name: 'polling every 5 s: Healthy-time error p50', value: pct(errP, 0.5), unit: 'ms' },
+      { name: 'polling every 5 s: Healthy-time error p99', value: pct(errP, 0.99), unit: 'ms' },
+      { name: 'polling every 5 s: transitions missed', value: missedP, unit: 'apps' },
+      { name: 'restarts counted vs twin crashes', value: restarts - crashes, unit: 'difference', goal: { op: '<=', value: 0 } },
+    ];
+  } finally {
+    await tw.stop();
+  }
+}
+
+async function requestRate(): Promise<BenchResult[]> {
+  const tw = await twinSandbox({ dir: homelab }, 0.25);
+  try {
+    await tw.converge(600_000);
+    const resources = ['applications', 'pods', 'events', 'configmaps'];
+    const windowMs = 120_000;
+    const base0 = await requestTotal(tw, resources);
+    await new Promise((r) => setTimeout(r, windowMs));
+    const idle = (await requestTotal(tw, resources)) - base0;
+    const c = startCollectors(tw);
+    const c0 = await requestTotal(tw, resources);
+    await c.start();
+    await new Promise((r) => setTimeout(r, windowMs));
+    await c.stop();
+    const withCollectors = (await requestTotal(tw, resources)) - c0 - idle;
+    const p0 = await requestTotal(tw, resources);
+    const poll = startPolling(tw);
+    await new Promise((r) => setTimeout(r, windowMs));
+    poll.stop();
+    const withPolling = (await requestTotal(tw, resources)) - p0 - idle;
+    const perMin = (n: number) => Math.round((n / (windowMs / 60_000)) * 10) / 10;
+    return [
+      { name: 'API requests/min, collectors (waves+restarts+events, steady cluster)', value: perMin(withCollectors), unit: 'req/min' },
+      { name: 'API requests/min, polling kubectl get applications every 5 s', value: perMin(withPolling), unit: 'req/min' },
+    ];
+  } finally {
+    await tw.stop();
+  }
+}
+
+async function scale(): Promise<BenchResult[]> {
+  const apps = Number(process.env.TWIN_SCALE_APPS ?? 500);
+  const replicas = 10;
+  const repo = mkdtempSync(join(tmpdir(), 'rb-cscale-'));
+  mkdirSync(join(repo, 'apps'));
+  for (let i = 0; i < apps; i++) {
+    const name = `app-${String(i).padStart(3, '0')}`;
+    writeFileSync(
+      join(repo, 'apps', `${name}.yaml`),
+      `apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: ${name}\n  namespace: argocd\n  annotations: { argocd.argoproj.io/sync-wave: "${i % 10}" }\nspec:\n  source: { repoURL: https://git.example/s.git, path: ${name} }\n  destination: { server: https://kubernetes.default.svc, namespace: s-${i % 20} }\n  syncPolicy: { automated: {}, syncOptions: [CreateNamespace=true] }\n`,
+    );
+  }
+  writeFileSync(join(repo, 'twin-profile.yaml'), `defaults: { replicas: ${replicas}, startupSeconds: 5, imagePullSeconds: 1, cpuMillis: 10 }\n`);
+  const tw = await twinSandbox({ dir: repo }, 1, { launch: false, nodes: Math.ceil((apps * replicas) / 100) });
+  try {
+    await prepare(tw);
+    const c = startCollectors(tw);
+    const cpu0 = process.cpuUsage();
+    let peak = process.memoryUsage().rss;
+    const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 500);
+    const t0 = Date.now();
+    await c.start();
+    await tw.launch();
+    const conv = await tw.converge(30 * 60_000);
+    await c.stop();
+    clearInterval(sampler);
+    const cpu = process.cpuUsage(cpu0);
+    const seconds = (Date.now() - t0) / 1000;
+    const cpuS = (cpu.user + cpu.system) / 1e6;
+    const waves = c.collectors[0]!.summary() as WavesSummary;
+    const missed = waves.apps.filter((a) => !a.healthy).length;
+    return [
+      { name: `scale: ${apps} apps / ${apps * replicas} pods converged`, value: conv.converged ? 1 : 0, unit: 'bool', goal: { op: '>=', value: 1 } },
+      { name: 'scale: transitions missed by the collectors', value: missed, unit: 'apps', goal: { op: '<=', value: 0 } },
+      { name: 'scale: collectors CPU (bench process)', value: Math.round(cpuS), unit: 'cpu-s' },
+      { name: 'scale: collectors CPU average', value: Math.round((cpuS / seconds) * 100), unit: '% of one core' },
+      { name: 'scale: bench process peak RSS', value: Math.round(peak / 1048576), unit: 'MiB' },
+    ];
+  } finally {
+    await tw.stop();
+  }
+}
+
+export async function run(): Promise<BenchResult[]> {
+  const parts = (process.env.COLLECTORS_BENCH ?? 'accuracy,requests,scale').split(',');
+  const out: BenchResult[] = [];
+  if (parts.includes('accuracy')) out.push(...(await accuracy()));
+  if (parts.includes('requests')) out.push(...(await requestRate()));
+  if (parts.includes('scale')) out.push(...(await scale()));
+  return out;
+}
