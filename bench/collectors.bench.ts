@@ -5,9 +5,6 @@
  *  2. API requests per minute on a steady cluster (apiserver_request_total deltas): collectors vs polling;
  *  3. the collectors' CPU and peak memory while 500 Applications / 5,000 pods bootstrap.
  */
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { quantile } from 'simple-statistics';
 import { kubeRequest } from '../cluster/http.ts';
 import { parsePrometheusText } from '../cluster/metrics.ts';
@@ -18,6 +15,7 @@ import { silentLogger } from '../engine/logger.ts';
 import { applicationCrd } from '../sandbox/twin/crds.ts';
 import { twinSandbox, homelab, type TwinSandbox } from '../test/cluster/twin-harness.ts';
 import type { BenchResult } from './run.ts';
+import { nodesFor, writeScaleRepo } from './scale-repo.ts';
 
 const TIME_SCALE = Number(process.env.COLLECTORS_BENCH_TIME_SCALE ?? 0.5);
 
@@ -145,17 +143,8 @@ async function requestRate(): Promise<BenchResult[]> {
 async function scale(): Promise<BenchResult[]> {
   const apps = Number(process.env.TWIN_SCALE_APPS ?? 500);
   const replicas = 10;
-  const repo = mkdtempSync(join(tmpdir(), 'rb-cscale-'));
-  mkdirSync(join(repo, 'apps'));
-  for (let i = 0; i < apps; i++) {
-    const name = `app-${String(i).padStart(3, '0')}`;
-    writeFileSync(
-      join(repo, 'apps', `${name}.yaml`),
-      `apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: ${name}\n  namespace: argocd\n  annotations: { argocd.argoproj.io/sync-wave: "${i % 10}" }\nspec:\n  source: { repoURL: https://git.example/s.git, path: ${name} }\n  destination: { server: https://kubernetes.default.svc, namespace: s-${i % 20} }\n  syncPolicy: { automated: {}, syncOptions: [CreateNamespace=true] }\n`,
-    );
-  }
-  writeFileSync(join(repo, 'twin-profile.yaml'), `defaults: { replicas: ${replicas}, startupSeconds: 5, imagePullSeconds: 1, cpuMillis: 10 }\n`);
-  const tw = await twinSandbox({ dir: repo }, 1, { launch: false, nodes: Math.ceil((apps * replicas) / 100) });
+  const repo = writeScaleRepo(apps, replicas);
+  const tw = await twinSandbox({ dir: repo }, 1, { launch: false, nodes: nodesFor(apps * replicas) });
   try {
     await prepare(tw);
     const c = startCollectors(tw);

@@ -2,7 +2,7 @@
  * The twin at 500 Applications / 5,000 pods on this machine: time to converge, and the twin's
  * CPU seconds and peak memory (plus the control plane's), read from /proc.
  */
-import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
@@ -12,6 +12,7 @@ import { memoryKiB } from '../sandbox/processes.ts';
 import { launchTwin } from '../sandbox/twin/launch.ts';
 import { waitForConvergence } from '../sandbox/twin/progress.ts';
 import type { BenchResult } from './run.ts';
+import { nodesFor, writeScaleRepo } from './scale-repo.ts';
 
 const APPS = Number(process.env.TWIN_SCALE_APPS ?? 500);
 const REPLICAS = Number(process.env.TWIN_SCALE_REPLICAS ?? 10);
@@ -22,25 +23,11 @@ function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
-function writeRepo(dir: string): void {
-  mkdirSync(join(dir, 'apps'), { recursive: true });
-  for (let i = 0; i < APPS; i++) {
-    const name = `app-${String(i).padStart(3, '0')}`;
-    writeFileSync(
-      join(dir, 'apps', `${name}.yaml`),
-      `apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: ${name}\n  namespace: argocd\n  annotations:\n    argocd.argoproj.io/sync-wave: "${i % 10}"\nspec:\n  project: default\n  source: { repoURL: https://git.example/scale.git, path: apps/${name} }\n  destination: { server: https://kubernetes.default.svc, namespace: scale-${i % 20} }\n  syncPolicy:\n    automated: {}\n    syncOptions: [CreateNamespace=true]\n`,
-    );
-  }
-  writeFileSync(join(dir, 'twin-profile.yaml'), `defaults:\n  replicas: ${REPLICAS}\n  startupSeconds: 5\n  imagePullSeconds: 1\n  cpuMillis: 10\n`);
-}
-
 export async function run(): Promise<BenchResult[]> {
-  const repo = mkdtempSync(join(tmpdir(), 'rb-scale-repo-'));
-  writeRepo(repo);
+  const repo = writeScaleRepo(APPS, REPLICAS);
   const dir = mkdtempSync(join(tmpdir(), 'rb-scale-'));
   const log = createLogger({ level: 'warn' });
-  // 8 GiB per fake node / 64 MiB requests = 128 pods a node: keep headroom.
-  const nodes = Math.ceil((APPS * REPLICAS) / 100);
+  const nodes = nodesFor(APPS * REPLICAS);
   const sb = await startSandbox({ dir, nodes, install: false, log });
   try {
     const started = Date.now();
