@@ -72,6 +72,9 @@ async function prepare(req: RunRequest): Promise<Prepared> {
     throw new BadInputError(`--context ${req.context} given but no kubeconfig was found (pass --kubeconfig or set KUBECONFIG)`);
   }
   if (req.context && cluster.kubeconfig) loadKube({ kubeconfig: cluster.kubeconfig, context: cluster.context ?? undefined });
+  if (suite.collectors.length && !cluster.kubeconfig) {
+    throw new BadInputError(`suite "${suite.name}" collects from a cluster (${suite.collectors.join(', ')}) but no kubeconfig was found: pass --kubeconfig/--context or eval "$(rebuild-bench sandbox env)"`);
+  }
   const guard = {
     suiteName: suite.name,
     destructive: suite.destructive,

@@ -83,3 +83,13 @@ describe('bad input exits 2 with file and line, touching nothing', () => {
     expect(top.stdout).toContain('Exit codes:');
   });
 });
+
+describe('suites that collect from a cluster', () => {
+  it('refuse to start without a kubeconfig, before touching anything', async () => {
+    const ws = workspace();
+    const r = await cli(ws, ['run', fixtureSuite('observe')]);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain('collects from a cluster (waves, restarts, events) but no kubeconfig was found');
+    expect(runDirs(ws)).toEqual([]);
+  });
+});
