@@ -38,6 +38,11 @@ export class RunCollectors {
     }
   }
 
+  /** Live summaries of the running collectors (for a suite's own checks before the run ends). */
+  summaries(): Record<string, unknown> {
+    return Object.fromEntries(this.running.map((c) => [c.name, c.summary()]));
+  }
+
   async stop(): Promise<void> {
     const record = this.live.record;
     const summaries: Record<string, unknown> = {};

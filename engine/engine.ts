@@ -122,9 +122,10 @@ function newRecord(id: string, p: Prepared, req: RunRequest): RunRecord {
   };
 }
 
-function kubeLoader(cluster: ClusterChoice, readOnly: boolean): () => k8s.KubeConfig {
+/** The run's kube client, loaded on first use; reload() re-reads the kubeconfig (a rebuild rewrites it). */
+function kubeLoader(cluster: ClusterChoice, readOnly: boolean): (() => k8s.KubeConfig) & { reload(): void } {
   let kc: k8s.KubeConfig | undefined;
-  return () => {
+  const get = () => {
     if (kc) return kc;
     if (!cluster.kubeconfig) {
       throw new BadInputError('this suite needs a cluster but no kubeconfig was found: pass --kubeconfig/--context or eval "$(rebuild-bench sandbox env)"');
@@ -132,6 +133,7 @@ function kubeLoader(cluster: ClusterChoice, readOnly: boolean): () => k8s.KubeCo
     kc = loadKube({ kubeconfig: cluster.kubeconfig, context: cluster.context ?? undefined, readOnly }).kc;
     return kc;
   };
+  return Object.assign(get, { reload: () => void (kc = undefined) });
 }
 
 /** Runs a suite: guards, lock, hypothesis, method, rollback (always), verdict, run.json. */
@@ -173,12 +175,17 @@ export async function executeRun(req: RunRequest): Promise<RunResult> {
     signal: controller.signal,
     dryRun: false,
     kube,
+    reloadKube: () => kube.reload(),
     cwd: req.cwd,
     journal,
     sinks,
     persist,
   });
   const collectors = new RunCollectors(live, log);
+  live.onCollect = async (names) => {
+    await collectors.start(names, kube(), prepared.cluster, controller.signal);
+    return () => collectors.summaries();
+  };
   log.info(`run ${id}: suite ${prepared.suite.name} on cluster ${prepared.cluster.name} → ${dir}`);
 
   let methodError: unknown;
@@ -303,7 +310,7 @@ function finish(
   return exitCode;
 }
 
-async function planOnly(req: RunRequest, p: Prepared, record: RunRecord, kube: () => k8s.KubeConfig): Promise<RunResult> {
+async function planOnly(req: RunRequest, p: Prepared, record: RunRecord, kube: ReturnType<typeof kubeLoader>): Promise<RunResult> {
   const live = new LiveRun({
     record,
     config: req.loaded.config,
@@ -313,6 +320,7 @@ async function planOnly(req: RunRequest, p: Prepared, record: RunRecord, kube: (
     signal: new AbortController().signal,
     dryRun: true,
     kube,
+    reloadKube: () => kube.reload(),
     cwd: req.cwd,
     sinks: [],
     persist: () => {},

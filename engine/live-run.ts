@@ -12,6 +12,7 @@ import type { RunCluster } from './suite.ts';
 import { faultType, registerFaultType } from '../faults/registry.ts';
 import { faultTitle, type Fault, type FaultEnv } from '../faults/types.ts';
 import type { Point, PointSink } from '../sinks/point.ts';
+import type { CollectorName } from '../collectors/registry.ts';
 
 export interface LiveRunInit {
   record: RunRecord;
@@ -22,6 +23,7 @@ export interface LiveRunInit {
   signal: AbortSignal;
   dryRun: boolean;
   kube: () => k8s.KubeConfig;
+  reloadKube: () => void;
   cwd: string;
   /** Absent under --dry-run: nothing is written. */
   journal?: Journal;
@@ -37,6 +39,10 @@ export class LiveRun {
   private readonly stepScope = new AsyncLocalStorage<string[]>();
   private faultSeq = 0;
   private readonly inflight = new Set<Promise<unknown>>();
+  /** Reverts a suite started itself (handle.revert()), so the engine waits for them instead of racing them. */
+  private readonly reverting = new Map<string, Promise<RollbackOutcome>>();
+  /** Set by the engine: starts collectors in the middle of a run (ctx.collect). */
+  onCollect: ((names: readonly CollectorName[]) => Promise<() => Record<string, unknown>>) | undefined;
 
   constructor(private readonly init: LiveRunInit) {
     const self = this;
@@ -50,6 +56,15 @@ export class LiveRun {
       dryRun: init.dryRun,
       get kube() {
         return init.kube();
+      },
+      reloadKube: () => init.reloadKube(),
+      collect: async (names) => {
+        if (init.dryRun) {
+          self.planLine(`collect: ${names.join(', ')}`);
+          return () => ({});
+        }
+        if (!self.onCollect) throw new Error('collectors are not available in this run');
+        return self.onCollect(names);
       },
       step: (name, fn) => self.step(name, fn),
       fault: (f) => self.fault(f),
@@ -165,7 +180,21 @@ export class LiveRun {
     this.syncFaults();
     const appliedAt = Date.now();
     this.point({ measurement: 'rb_fault', tags: { fault: f.type.kind, fault_id: id, event: 'applied' }, fields: { title }, time: appliedAt });
-    return { id, title, appliedAt, revert: async () => void (await this.rollback('suite', id)) };
+    return {
+      id,
+      title,
+      appliedAt,
+      revert: async () => {
+        const running = this.rollback('suite', id);
+        this.reverting.set(id, running);
+        try {
+          const out = await running;
+          if (out.failed.length) throw new Error(`revert of ${title} failed: ${out.failed[0]!.error}`);
+        } finally {
+          this.reverting.delete(id);
+        }
+      },
+    };
   }
 
   /** Waits (bounded) for faults being applied right now, so their rollback does not race them. */
@@ -179,6 +208,10 @@ export class LiveRun {
   async rollback(by: string, only?: string): Promise<RollbackOutcome> {
     const journal = this.init.journal;
     if (!journal) return { rolledBack: [], failed: [] };
+    if (only === undefined && this.reverting.size) {
+      this.init.log.info(`waiting for ${this.reverting.size} rollback(s) the suite started to finish`);
+      await Promise.allSettled([...this.reverting.values()]);
+    }
     const out = await replayRollbacks(journal, this.faultEnv(new AbortController().signal), by, 3, only);
     for (const r of out.rolledBack) {
       this.point({ measurement: 'rb_fault', tags: { fault: r.kind, fault_id: r.faultId, event: 'rolled-back' }, fields: { title: r.title }, time: Date.now() });

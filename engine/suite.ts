@@ -35,6 +35,10 @@ export interface SuiteContext<O = Record<string, unknown>> {
   dryRun: boolean;
   /** Kube client for the run's context (read-only under --dry-run). */
   readonly kube: k8s.KubeConfig;
+  /** Re-reads the kubeconfig on next use of ctx.kube (after a rebuild rewrote it). */
+  reloadKube(): void;
+  /** Starts collectors now (e.g. once a rebuilt cluster's API answers); the engine stops them at the end. */
+  collect(names: readonly CollectorName[]): Promise<() => Record<string, unknown>>;
   /** A timed phase, recorded in run.json; steps nest. */
   step<T>(name: string, fn: () => Promise<T>): Promise<T>;
   /** Applies a reversible fault through the write-ahead journal. */

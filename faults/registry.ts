@@ -1,5 +1,6 @@
 import type { FaultType } from './types.ts';
 import { commandFault } from './command.ts';
+import { clusterDestroyFault } from './terraform.ts';
 
 /** Fault types by kind, so `cleanup` can replay a journal written by another process. */
 const registry = new Map<string, FaultType<any, any>>();
@@ -13,3 +14,4 @@ export function faultType(kind: string): FaultType<any, any> | undefined {
 }
 
 registerFaultType(commandFault);
+registerFaultType(clusterDestroyFault);

@@ -15,7 +15,9 @@ try {
   const kc = new k8s.KubeConfig();
   kc.loadFromFile(spec.kubeconfig);
   const input = loadTwinInput(spec.input);
-  const twin = await startTwin({ kc, input, stateDir: spec.stateDir, log, ...(spec.timeScale ? { timeScale: spec.timeScale } : {}) });
+  // The time scale applies to every twin duration, Argo CD's 2 s wave delay included.
+  const scale = spec.timeScale ?? 1;
+  const twin = await startTwin({ kc, input, stateDir: spec.stateDir, log, timeScale: scale, waveDelayMs: 2000 * scale });
   const stop = async (sig: string) => {
     log.info(`twin: ${sig}, stopping`);
     await twin.stop();

@@ -6,23 +6,55 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { stopSandbox } from '../../sandbox/control-plane.ts';
 import { repoRoot } from './twin-harness.ts';
 
-describe('rebuild-bench demo (the README\'s first command)', () => {
-  const home = mkdtempSync(join(tmpdir(), 'rb-demo-'));
-  afterAll(async () => void (await stopSandbox(join(home, 'demo-sandbox'), { wipe: true })));
+const bin = join(repoRoot, 'bin', 'rebuild-bench.js');
 
-  it('bootstraps the homelab twin on a fresh sandbox and records a passing run', async () => {
-    const r = await execa('node', [join(repoRoot, 'bin', 'rebuild-bench.js'), 'demo', '--home', home, '--time-scale', '0.25'], {
-      reject: false,
-      all: true,
-      env: { KUBECONFIG: join(home, 'none'), REBUILD_BENCH_CONFIG: '' },
-      stdin: 'ignore',
-    });
-    expect(r.exitCode, r.all).toBe(0);
-    expect(r.stdout).toMatch(/bootstrap of 65 Applications: converged/);
-    const runDir = /run store: (\S+)/.exec(r.stdout)?.[1];
-    expect(runDir && existsSync(join(runDir, 'run.json'))).toBe(true);
-    const list = await execa('node', [join(repoRoot, 'bin', 'rebuild-bench.js'), 'list', '--json', '--home', home]);
-    const [run] = JSON.parse(list.stdout) as Array<{ suite: string; verdict: string; cluster: string }>;
-    expect(run).toMatchObject({ suite: 'cluster-check', verdict: 'passed', cluster: 'sandbox' });
+async function demo(home: string, extra: string[] = []) {
+  const r = await execa('node', [bin, 'demo', '--home', home, '--time-scale', '0.25', ...extra], {
+    reject: false,
+    all: true,
+    env: { KUBECONFIG: join(home, 'none'), REBUILD_BENCH_CONFIG: '' },
+    stdin: 'ignore',
+  });
+  const list = await execa('node', [bin, 'list', '--json', '--home', home]);
+  const runs = JSON.parse(list.stdout) as Array<{ id: string; suite: string; verdict: string; cluster: string; status: string }>;
+  return { r, run: runs[runs.length - 1]! };
+}
+
+describe("rebuild-bench demo (the README's first command): the rebuild suite on the sandbox twin", () => {
+  const homes: string[] = [];
+  afterAll(async () => {
+    for (const h of homes) await stopSandbox(join(h, 'demo-sandbox'), { wipe: true });
+  });
+
+  it('without the health check: rebuilds, finds that waves do not gate, and misses zero CrashLoopBackOff (exit 1)', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'rb-demo-'));
+    homes.push(home);
+    const { r, run } = await demo(home);
+    expect(r.exitCode, r.all).toBe(1);
+    expect(run).toMatchObject({ suite: 'rebuild', cluster: 'sandbox', status: 'completed', verdict: 'failed' });
+    expect(r.stdout).toMatch(/rebuild of the homelab twin: \S+ \((ahead|on-target|missed);/);
+    expect(r.stdout).toMatch(/zero CrashLoopBackOff \([1-9]\d* CrashLoopBackOff entries/);
+    expect(r.stdout).toContain('sync waves of child Applications do not wait for health');
+    expect(r.stdout).toMatch(/all 64 Applications Synced\+Healthy/);
+    const dir = /run store: (\S+)/.exec(r.stdout)![1]!;
+    expect(existsSync(join(dir, 'run.json'))).toBe(true);
+  });
+
+  it('with the health check: rebuilds with zero CrashLoopBackOff and no finding; the verdict follows the target window', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'rb-demo-'));
+    homes.push(home);
+    const { r, run } = await demo(home, ['--health-check']);
+    expect(r.stdout).toContain('restarts 0 (CrashLoopBackOff entries 0');
+    expect(r.stdout).not.toContain('do not wait for health');
+    expect(r.stdout).not.toMatch(/zero CrashLoopBackOff \(/);
+    // Whether the scaled window is met depends on this machine's speed: the exit code must agree with it.
+    const outcome = /rebuild of the homelab twin: \S+ \((ahead|on-target|missed);/.exec(r.stdout)?.[1];
+    expect(outcome).toBeDefined();
+    expect(r.exitCode, r.all).toBe(outcome === 'missed' ? 1 : 0);
+    expect(run.verdict).toBe(outcome === 'missed' ? 'failed' : 'passed');
+  });
+});
+    expect(r.stdout).toContain('restarts 0 (CrashLoopBackOff entries 0');
+    expect(r.stdout).not.toContain('do not wait for health');
   });
 });
