@@ -10,6 +10,7 @@ import { sandboxCommand } from './commands/sandbox.ts';
 import { demoCommand } from './commands/demo.ts';
 import { showCommand } from './commands/show.ts';
 import { pushCommand } from './commands/push.ts';
+import { reportCommand } from './commands/report.ts';
 import { globalOptions, type GlobalArgs } from './global-options.ts';
 
 export interface CommandResult {
@@ -18,7 +19,7 @@ export interface CommandResult {
 
 type Register = (y: Argv<GlobalArgs>, done: (r: CommandResult) => void) => Argv<GlobalArgs>;
 
-export const commands: Register[] = [runCommand, listCommand, showCommand, cleanupCommand, sandboxCommand, demoCommand, pushCommand];
+export const commands: Register[] = [runCommand, listCommand, showCommand, cleanupCommand, sandboxCommand, demoCommand, pushCommand, reportCommand];
 
 /** Parses argv, runs one command, returns the process exit code (never calls process.exit). */
 export async function main(argv: string[]): Promise<number> {

@@ -158,6 +158,7 @@ export class RestartsCollector implements Collector<RestartsSummary> {
       const key = r.app ?? `${r.namespace}/${r.pod}`;
       const s = byApp.get(key) ?? { app: key, wave: r.wave, restarts: 0, crashLoops: 0, dependency: 0, other: 0, oomKilled: 0 };
       s.restarts++;
+      if (r.backoff) s.crashLoops++;
       s[r.classification]++;
       if (r.reason === 'OOMKilled') s.oomKilled++;
       byApp.set(key, s);

@@ -1,6 +1,7 @@
 import { appendFileSync } from 'node:fs';
+import { writeReports } from '../reports/write.ts';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type * as k8s from '@kubernetes/client-node';
 import { loadKube, serverVersion } from '../cluster/kube.ts';
 import { JOURNAL_FILE, LOG_FILE, POINTS_FILE, PointFile, createRunDir, writeRunRecord } from '../sinks/run-store.ts';
@@ -232,6 +233,12 @@ export async function executeRun(req: RunRequest): Promise<RunResult> {
     const { pending } = influx.summary();
     if (pending > 0) log.warn(`${pending} sample(s) not yet in InfluxDB (kept in the run store): run \`rebuild-bench push ${id} --since-spool\` when it is back`);
     persist();
+  }
+  try {
+    const written = writeReports(dir);
+    log.info(`reports: ${written.map((f) => basename(f)).join(', ')} in ${dir}`);
+  } catch (err) {
+    log.warn(`reports could not be rendered: ${errorMessage(err)} (retry: rebuild-bench report ${id})`);
   }
   uninstall();
   lock.release();

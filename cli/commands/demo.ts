@@ -72,6 +72,7 @@ export function demoCommand(y: Argv<GlobalArgs>, done: (r: CommandResult) => voi
           `rebuild of the homelab twin: ${rebuild?.totalMs != null ? fmtDuration(rebuild.totalMs) : 'did not finish'} (${rebuild?.outcome ?? r.status}; target window ${fmtDuration(rebuild ? rebuild.target.minMinutes * rebuild.target.scale * 60_000 : 0)}–${fmtDuration(rebuild ? rebuild.target.maxMinutes * rebuild.target.scale * 60_000 : 0)}, the team's 30–45 min scaled to the twin's durations)`,
           `run ${r.id}: ${r.verdict?.outcome ?? r.status}${r.verdict?.reasons.length ? ` — ${r.verdict.reasons.join('; ')}` : ''}`,
           ...collectorLines(r.summary.collectors as Record<string, unknown> | undefined, new Date(rebuild?.clockStart ?? Date.parse(r.startedAt)).toISOString()),
+          `  reports: ${['report.md', 'report.html', 'report.json', 'junit.xml'].map((f) => join(result.dir ?? '', f)).join('\n           ')}`,
           `  run store: ${result.dir}`,
           `  twin ground truth: ${join(dir, 'twin', 'truth.jsonl')}`,
           `  sandbox: eval "$(rebuild-bench sandbox env --dir ${dir})" && kubectl get applications -n argocd`,

@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cli, fixtureSuite, journalOf, read, recordOf, runDirs, untilApplied, workspace } from './harness.ts';
 
@@ -16,6 +18,7 @@ describe('rollback with real processes', () => {
     expect(rec.status).toBe('completed');
     expect(rec.verdict.outcome).toBe('passed');
     expect(rec.faults.map((f: { status: string }) => f.status)).toEqual(['rolled-back', 'rolled-back']);
+    for (const f of ['report.md', 'report.html', 'report.json', 'junit.xml']) expect(existsSync(join(dir!, f)), f).toBe(true);
   });
 
   it('writes the rollback to the journal before applying the fault', async () => {
@@ -56,6 +59,7 @@ describe('rollback with real processes', () => {
       expect(read(ws.file)).toBe('original\n');
       const rec = recordOf(dir);
       expect(rec.status).toBe('aborted');
+      expect(read(join(dir, 'report.md'))).toMatch(/abort/i);
       expect(rec.validity.valid).toBe(false);
       expect(r.all).toContain(`${signal} received`);
     });

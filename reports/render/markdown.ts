@@ -1,0 +1,192 @@
+import { fmtMs, reportTone, type ReportModel } from '../model.ts';
+
+/** A table cell: one line, pipes escaped (GitHub-flavoured Markdown). */
+export function mdCell(v: unknown): string {
+  const s = v === null || v === undefined || v === '' ? '-' : String(v);
+  return s.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+function mdTable(headers: string[], rows: unknown[][], align?: Array<'l' | 'r'>): string[] {
+  const sep = headers.map((_, i) => (align?.[i] === 'r' ? '---:' : '---'));
+  return [`| ${headers.map(mdCell).join(' | ')} |`, `| ${sep.join(' | ')} |`, ...rows.map((r) => `| ${r.map(mdCell).join(' | ')} |`), ''];
+}
+
+function off(ms: number | null): string {
+  return ms === null ? '-' : `+${fmtMs(ms)}`;
+}
+
+function icon(m: ReportModel): string {
+  return { good: '✅', bad: '❌', warn: '⚠️', info: 'ℹ️' }[reportTone(m)];
+}
+
+/**
+ * GitHub-flavoured Markdown for a PR comment or $GITHUB_STEP_SUMMARY: the verdict headline
+ * first, then tables. Deterministic: a function of the model only.
+ */
+export function renderMarkdown(m: ReportModel): string {
+  const o: string[] = [];
+  o.push(`${icon(m)} **${mdCell(m.headline)}**`, '');
+  const meta = m.meta;
+  o.push(
+    `Run \`${meta.runId}\` · suite **${mdCell(meta.suite)}** on **${mdCell(meta.cluster)}**${meta.context ? ` (context \`${meta.context}\`)` : ''} · ` +
+      `Kubernetes ${mdCell(meta.serverVersion ?? 'unknown')} · rebuild-bench ${mdCell(meta.toolVersion)}`,
+    '',
+    `Started ${meta.startedAt}${meta.endedAt ? `, ended ${meta.endedAt}` : ''} (${fmtMs(meta.durationMs)}) · status **${meta.status}** · verdict **${m.verdict.outcome ?? '-'}**${meta.dryRun ? ' · dry run' : ''}`,
+    '',
+  );
+  if (m.verdict.reasons.length) {
+    for (const r of m.verdict.reasons) o.push(`- ${mdCell(r)}`);
+    o.push('');
+  }
+  if (!m.validity.valid) {
+    o.push('> [!WARNING]', '> **This run is invalid**: its numbers may be incomplete and must not be compared with other runs.');
+    for (const r of m.validity.reasons) o.push(`> - ${mdCell(r)}`);
+    o.push('');
+  }
+
+  if (m.target) {
+    const t = m.target;
+    o.push('## Target');
+    o.push(
+      ...mdTable(
+        ['Total (destroy → all Synced+Healthy)', 'Window', 'Outcome', 'Distance'],
+        [[t.totalMs === null ? 'did not finish' : fmtMs(t.totalMs), `${fmtMs(t.minMs)} – ${fmtMs(t.maxMs)}`, t.wording, t.distanceMs === null ? '-' : t.distanceMs === 0 ? 'inside' : `${t.distanceMs > 0 ? '+' : ''}${fmtMs(t.distanceMs)}`]],
+      ),
+    );
+    if (t.scaleNote) o.push(`_Note: ${mdCell(t.scaleNote)}._`, '');
+  }
+
+  if (m.phases.length) {
+    o.push('## Phases');
+    const budgets = m.phases.some((p) => p.budgetMs !== null);
+    o.push(
+      ...mdTable(
+        ['Phase', 'Start', 'End', 'Duration', 'Status', ...(budgets ? ['Budget'] : [])],
+        m.phases.map((p) => [
+          `${'↳ '.repeat(p.parents.length)}${p.name}`,
+          off(p.startMs),
+          off(p.endMs),
+          fmtMs(p.durationMs),
+          p.status ?? '-',
+          ...(budgets ? [p.budgetMs === null ? '-' : `${fmtMs(p.budgetMs)}${p.overBudget ? ' ❌ over' : ' ✅'}`] : []),
+        ]),
+        ['l', 'r', 'r', 'r', 'l', 'l'],
+      ),
+    );
+  }
+
+  if (m.waves) {
+    const w = m.waves;
+    o.push('## Sync waves');
+    o.push(
+      `${w.appsHealthy}/${w.appsTotal} Applications Healthy${w.allHealthyMs !== null ? `, all Synced+Healthy at +${fmtMs(w.allHealthyMs)}` : ''} · ` +
+        `health check in argocd-cm: **${w.healthCheck === null ? 'unknown' : w.healthCheck ? 'yes (waves gate)' : 'no (waves do not gate)'}** · ordering violations: **${w.violations.length}**`,
+      '',
+    );
+    for (const f of w.findings) {
+      o.push('> [!IMPORTANT]', `> **${mdCell(f.id)}**: ${mdCell(f.text)}`);
+      if (f.fix) o.push('>', `> **Fix:** ${mdCell(f.fix)}`);
+      o.push('');
+    }
+    if (w.rows.length) {
+      o.push(
+        ...mdTable(
+          ['Wave', 'Apps', 'Start', 'End', 'Duration', 'Slowest app'],
+          w.rows.map((r) => [r.wave, r.apps, off(r.startMs), off(r.endMs), fmtMs(r.durationMs), r.slowestApp ? `${r.slowestApp} (${fmtMs(r.slowestMs)})` : '-']),
+          ['r', 'r', 'r', 'r', 'r', 'l'],
+        ),
+      );
+    }
+    if (w.notHealthy.length) {
+      o.push(`Not Healthy at the end: ${w.notHealthy.map((a) => `\`${a.app}\` (wave ${a.wave}, ${a.sync}/${a.health})`).join(', ')}`, '');
+    }
+    if (w.violations.length) {
+      o.push('### Ordering violations', '');
+      o.push(
+        ...mdTable(
+          ['App', 'Wave', 'Started', 'Blocking wave', 'Blocking wave Healthy', 'Early by'],
+          w.violations.map((v) => [v.app, v.wave, off(v.startedMs), v.blockingWave, v.blockingHealthyMs === null ? 'never' : off(v.blockingHealthyMs), fmtMs(v.earlyMs)]),
+          ['l', 'r', 'r', 'r', 'r', 'r'],
+        ),
+      );
+    }
+  }
+
+  if (m.slowestApps?.length) {
+    o.push('## Slowest apps (sync start → Healthy)');
+    o.push(
+      ...mdTable(
+        ['#', 'App', 'Wave', 'Started', 'Healthy', 'Took'],
+        m.slowestApps.map((a, i) => [i + 1, a.app, a.wave ?? '-', off(a.startMs), off(a.healthyMs), fmtMs(a.durationMs)]),
+        ['r', 'l', 'r', 'r', 'r', 'r'],
+      ),
+    );
+  }
+
+  if (m.restarts) {
+    const r = m.restarts;
+    o.push('## Restarts and CrashLoopBackOff');
+    o.push(
+      `**${r.restarts}** restart(s): **${r.dependency}** dependency (started before a lower wave was Healthy), **${r.other}** other · ` +
+        `CrashLoopBackOff entries: **${r.crashLoopBackOff}** · OOMKilled: **${r.oomKilled}** · never Ready: **${r.neverReady.length}**`,
+      '',
+    );
+    if (r.byApp.length) {
+      o.push(
+        ...mdTable(
+          ['App', 'Wave', 'Restarts', 'CrashLoopBackOff', 'Dependency', 'Other', 'OOMKilled', 'Reasons'],
+          r.byApp.map((a) => [a.app, a.wave ?? '-', a.restarts, a.crashLoops, a.dependency, a.other, a.oomKilled, a.reasons.join(', ')]),
+          ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'l'],
+        ),
+      );
+    }
+    if (r.neverReady.length) o.push(`Never Ready: ${r.neverReady.map((p) => `\`${p}\``).join(', ')}`, '');
+  }
+
+  if (m.admission) {
+    const a = m.admission;
+    const l = a.latencyMs;
+    o.push('## Admission latency');
+    o.push(
+      `${a.probes} dry-run probes in \`${a.namespace}\`: ${a.admitted} admitted (${a.mutated} mutated), ${a.rejected} rejected, ${a.errors} errors, ${a.skipped} skipped ticks`,
+      '',
+    );
+    if (l) o.push(...mdTable(['p50', 'p90', 'p99', 'max'], [[`${Math.round(l.p50)} ms`, `${Math.round(l.p90)} ms`, `${Math.round(l.p99)} ms`, `${Math.round(l.max)} ms`]], ['r', 'r', 'r', 'r']));
+    if (a.reasons.length) o.push(...mdTable(['Reason (rejected / error)', 'Probes'], a.reasons.map((x) => [x.reason, x.count]), ['l', 'r']));
+    if (a.webhooks.length) {
+      o.push(
+        ...mdTable(
+          ['Webhook', 'Type', 'Calls', 'p50', 'p99', 'Rejected'],
+          a.webhooks.map((x) => [x.name, x.type, x.count, x.p50Ms === null ? '-' : `${x.p50Ms} ms`, x.p99Ms === null ? '-' : `${x.p99Ms} ms`, x.rejected]),
+          ['l', 'l', 'r', 'r', 'r', 'r'],
+        ),
+      );
+    }
+    if (a.failOpen.length) o.push(`Fail-open (Ignore) fall-throughs: ${a.failOpen.map((x) => `${x.webhook} ${x.count}`).join(', ')}`, '');
+  }
+
+  if (m.checks.length) {
+    o.push('## Checks and targets');
+    o.push(...mdTable(['', 'Kind', 'Check', 'At', 'Detail'], m.checks.map((c) => [c.ok ? '✅' : '❌', c.kind, c.name, off(c.offsetMs), c.detail ?? '-'])));
+  }
+
+  if (m.faults.length) {
+    o.push('## Faults');
+    o.push(
+      ...mdTable(
+        ['Id', 'Kind', 'Fault', 'Applied', 'Rolled back', 'Window', 'Status'],
+        m.faults.map((f) => [f.id, f.kind, f.title, off(f.startMs), off(f.endMs), fmtMs(f.durationMs), `${f.status}${f.error ? `: ${f.error}` : ''}`]),
+        ['l', 'l', 'l', 'r', 'r', 'r', 'l'],
+      ),
+    );
+  }
+
+  o.push('## Validity');
+  o.push(m.validity.valid ? 'Valid: every collector covered the run.' : `**Invalid**: ${m.validity.reasons.map(mdCell).join('; ')}`, '');
+  for (const n of m.validity.notes) o.push(`- ${mdCell(n)}`);
+  if (m.validity.notes.length) o.push('');
+  const opts = Object.entries(m.meta.options);
+  if (opts.length) o.push(`<sub>Options: ${opts.map(([k, v]) => `\`${k}=${String(JSON.stringify(v)).replace(/[`|]/g, "'")}\``).join(' ')}</sub>`, '');
+  o.push(`<sub>Offsets are from ${m.clock.from === 'rebuild-clock' ? 'the start of destroy' : 'the start of the run'}. Re-render: \`rebuild-bench report ${meta.runId}\`.</sub>`, '');
+  return `${o.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd()}\n`;
+}
