@@ -165,6 +165,12 @@ const WAVES_FIX =
   'Add resource.customizations.health.argoproj.io_Application (the Lua health check) to argocd-cm, so each sync wave waits for the previous one to be Healthy.';
 
 /** "45 min", "4.5 min", "0.75 min" — minutes without float noise. */
+/** A target window in the units durations are shown in (30–45 min, or 1m30s–2m15s when scaled). */
+function windowText(minMinutes: number, maxMinutes: number): string {
+  if (Number.isInteger(minMinutes) && Number.isInteger(maxMinutes)) return `${minMinutes}–${maxMinutes} min`;
+  return `${fmtMs(minMinutes * 60_000)}–${fmtMs(maxMinutes * 60_000)}`;
+}
+
 export function fmtMinutes(min: number): string {
   return `${Number(min.toFixed(2))} min`;
 }
@@ -226,7 +232,7 @@ function buildTarget(r: RebuildSummary): ReportTarget {
           : 'did not finish';
   const scaled = scale !== 1;
   const scaleNote = scaled
-    ? `target window scaled ×${Number(scale.toFixed(4))} from ${w.minMinutes}–${w.maxMinutes} min to ${fmtMinutes(w.minMinutes * scale).replace(' min', '')}–${fmtMinutes(w.maxMinutes * scale)}${w.note ? ` (${w.note})` : ''}`
+    ? `target window scaled ×${Number(scale.toFixed(4))} from ${w.minMinutes}–${w.maxMinutes} min to ${windowText(w.minMinutes * scale, w.maxMinutes * scale)}${w.note ? ` (${w.note})` : ''}`
     : null;
   const distanceMs = totalMs === null ? null : totalMs < minMs ? totalMs - minMs : totalMs > maxMs ? totalMs - maxMs : 0;
   return { window, minMs, maxMs, scaled, totalMs, outcome, wording, scaleNote, distanceMs };
@@ -419,7 +425,7 @@ function buildAdmission(a: AdmissionSummary): ReportAdmission {
 function buildHeadline(record: RunRecord, target: ReportTarget | undefined, restarts: ReportRestarts | undefined): string {
   const parts: string[] = [];
   if (target) {
-    const window = `target ${fmtMinutes(target.window.minMinutes * target.window.scale).replace(' min', '')}–${fmtMinutes(target.window.maxMinutes * target.window.scale)}`;
+    const window = `target ${windowText(target.window.minMinutes * target.window.scale, target.window.maxMinutes * target.window.scale)}`;
     parts.push(target.totalMs === null ? `Rebuild did not finish (${window})` : `Rebuild ${target.wording}: took ${fmtMs(target.totalMs)} (${window})`);
     if (restarts) parts.push(restarts.crashLoopBackOff === 0 ? 'zero CrashLoopBackOff' : `${restarts.crashLoopBackOff} CrashLoopBackOff`);
     if (target.scaled) parts.push(`window scaled ×${Number(target.window.scale.toFixed(4))}`);

@@ -32,13 +32,15 @@ export default defineSuite({
     bootstrapTimeoutMinutes: z.number().positive().default(90),
     /** Multiplies the target window (the demo scales it to the twin's durations). */
     targetScale: z.number().positive().default(1),
+    /** Why the window is scaled, shown in reports. */
+    targetNote: z.string().optional(),
     /** Skip the plan guard (tool: commands never plans). */
     skipPlan: z.boolean().default(false),
   }),
   async run(ctx) {
     const o = ctx.options;
     const cfgTarget = ctx.config.target;
-    const target = { minMinutes: cfgTarget.minMinutes, maxMinutes: cfgTarget.maxMinutes, scale: o.targetScale, ...(o.targetScale !== 1 ? { note: `target window × ${o.targetScale} (scaled to the twin's durations)` } : {}) };
+    const target = { minMinutes: cfgTarget.minMinutes, maxMinutes: cfgTarget.maxMinutes, scale: o.targetScale, ...(o.targetNote ? { note: o.targetNote } : {}) };
     const argocd = ctx.cluster.entry?.argocd ?? { namespace: 'argocd', rootApp: 'root', waveAnnotation: 'argocd.argoproj.io/sync-wave' };
     if (!o.skipPlan) await ctx.step('plan', async () => ctx.summary('plan', await planGuard(o, ctx.log, resolve(process.cwd(), o.workingDir))));
 

@@ -56,7 +56,7 @@ export function demoCommand(y: Argv<GlobalArgs>, done: (r: CommandResult) => voi
       const result = await executeRun({
         suiteRef: 'rebuild',
         loaded: loadConfig(sb.configPath),
-        optionOverrides: { tool: 'commands', commands: { destroy: `node ${bin} sandbox down --wipe --dir ${dir} --quiet`, apply: up }, skipPlan: true, targetScale, bootstrapTimeoutMinutes: 30 },
+        optionOverrides: { tool: 'commands', commands: { destroy: `node ${bin} sandbox down --wipe --dir ${dir} --quiet`, apply: up }, skipPlan: true, targetScale, targetNote: "scaled to the twin's durations, not a real cluster's", bootstrapTimeoutMinutes: 30 },
         home,
         dryRun: false,
         yes: true,

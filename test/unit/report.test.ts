@@ -270,7 +270,7 @@ describe('report model: verdict against the target window', () => {
     const d = buildReport(demo);
     expect(d.target?.wording).toBe('missed 4.5 min');
     expect(d.target?.scaled).toBe(true);
-    expect(d.target?.scaleNote).toBe('target window scaled ×0.1 from 30–45 min to 3–4.5 min (demo: twin durations)');
+    expect(d.target?.scaleNote).toBe('target window scaled ×0.1 from 30–45 min to 3m00s–4m30s (demo: twin durations)');
     expect(d.headline).toContain('window scaled ×0.1');
     expect(renderMarkdown(d)).toContain('_Note: target window scaled ×0.1');
   });
