@@ -3,6 +3,7 @@ import { delimiter, join, resolve } from 'node:path';
 import { execa } from 'execa';
 import { z } from 'zod';
 import type { Logger } from '../engine/logger.ts';
+import { resolveCacheDir } from '../sandbox/paths.ts';
 import type { Fault, FaultEnv, FaultType } from './types.ts';
 
 /** How a rebuild destroys and recreates a cluster: Terraform/OpenTofu, or the user's own commands. */
@@ -39,8 +40,9 @@ export function resolveTool(t: RebuildTool): { kind: 'terraform' | 'tofu' | 'com
     return { kind: 'commands', bin: undefined };
   }
   const kind = t.tool ?? (findOnPath('terraform') ? 'terraform' : 'tofu');
-  const bin = t.binary ?? findOnPath(kind);
-  if (!bin) throw new Error(`${kind} not found on PATH: install it, set suites.rebuild.binary, or use tool: commands`);
+  const cachedTofu = join(resolveCacheDir(), 'bin', 'tofu');
+  const bin = t.binary ?? findOnPath(kind) ?? (kind === 'tofu' && existsSync(cachedTofu) ? cachedTofu : undefined);
+  if (!bin) throw new Error(`${kind} not found on PATH or in the cache: install it, set suites.rebuild.binary, or use tool: commands`);
   return { kind, bin };
 }
 
