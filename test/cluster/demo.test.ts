@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -37,7 +37,16 @@ describe("rebuild-bench demo (the README's first command): the rebuild suite on 
     expect(r.stdout).toContain('sync waves of child Applications do not wait for health');
     expect(r.stdout).toMatch(/all 64 Applications Synced\+Healthy/);
     const dir = /run store: (\S+)/.exec(r.stdout)![1]!;
-    expect(existsSync(join(dir, 'run.json'))).toBe(true);
+    for (const f of ['run.json', 'report.md', 'report.html', 'report.json', 'junit.xml']) expect(existsSync(join(dir, f)), f).toBe(true);
+    // The run's figures against the rebuilt twin's ground truth.
+    const truth = readFileSync(join(home, 'demo-sandbox', 'twin', 'truth.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { kind: string; app?: string });
+    const rec = JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8'));
+    const { waves, restarts } = rec.summary.collectors;
+    expect(restarts.restarts).toBe(truth.filter((e) => e.kind === 'pod-crash').length);
+    expect(waves.apps.filter((a: { healthy?: unknown }) => a.healthy)).toHaveLength(truth.filter((e) => e.kind === 'app-healthy').length);
+    expect(waves.waves).toHaveLength(14);
+    const junit = readFileSync(join(dir, 'junit.xml'), 'utf8');
+    expect(junit).toMatch(/<testcase[^>]*zero CrashLoopBackOff[^>]*>\s*<failure/);
   });
 
   it('with the health check: rebuilds with zero CrashLoopBackOff and no finding; the verdict follows the target window', async () => {
