@@ -6,6 +6,7 @@ import type { WavesSummary } from '../collectors/waves.ts';
 import { defineSuite } from '../engine/suite.ts';
 import { clusterDestroy, planGuard, rebuildToolSchema } from '../faults/terraform.ts';
 import { targetOutcome, type RebuildSummary } from '../reports/target.ts';
+import { waveLine } from '../sandbox/twin/progress.ts';
 
 const hookSchema = z.strictObject({
   name: z.string(),
@@ -56,6 +57,7 @@ export default defineSuite({
       }
     };
     let collected: () => Record<string, unknown> = () => ({});
+    let lastProgress = '';
     let totalMs: number | null = null;
     const publish = () => {
       const summary: RebuildSummary = { clockStart, totalMs, target, outcome: targetOutcome(totalMs, target), phases };
@@ -95,10 +97,20 @@ export default defineSuite({
           'every Application Synced and Healthy',
           async () => {
             const items = (await kubeRequest<{ items: any[] }>(ctx.kube, 'GET', `/apis/argoproj.io/v1alpha1/namespaces/${argocd.namespace}/applications`)).body.items;
-            const ok = items.filter((a) => a.status?.sync?.status === 'Synced' && a.status?.health?.status === 'Healthy');
-            return { ok: items.length > 1 && ok.length === items.length, detail: `${ok.length}/${items.length} Synced and Healthy` };
+            const healthy = (a: any) => a.status?.sync?.status === 'Synced' && a.status?.health?.status === 'Healthy';
+            const ok = items.filter(healthy);
+            const waves = waveLine(items.map((a) => ({ wave: Number(a.metadata?.annotations?.[argocd.waveAnnotation] ?? 0) || 0, ok: healthy(a) })));
+            return { ok: items.length > 1 && ok.length === items.length, detail: `${ok.length}/${items.length} Synced and Healthy · waves ${waves}` };
           },
-          { timeoutMs: o.bootstrapTimeoutMinutes * 60_000, intervalMs: 2000 },
+          {
+            timeoutMs: o.bootstrapTimeoutMinutes * 60_000,
+            intervalMs: 2000,
+            onPoll: (detail) => {
+              if (!detail || detail === lastProgress) return;
+              lastProgress = detail;
+              ctx.log.info(`${fmtElapsed(Date.now() - clockStart)} since destroy (target ${fmtMin(target.minMinutes * target.scale)}–${fmtMin(target.maxMinutes * target.scale)}) · ${detail}`);
+            },
+          },
         ),
       );
       const waves = collected().waves as WavesSummary | undefined;
@@ -113,6 +125,11 @@ export default defineSuite({
     }
   },
 });
+
+function fmtElapsed(ms: number): string {
+  const s = Math.round(ms / 1000);
+  return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+}
 
 function fmtMin(m: number): string {
   return m >= 1 ? `${Math.round(m * 10) / 10} min` : `${Math.round(m * 60)} s`;
