@@ -18,10 +18,13 @@ export function createCollectors(names: readonly CollectorName[]): Collector[] {
         waves
           ? {
               waveOf: (app) => waves.waveOf(app),
-              lowerWavesHealthyAt: (wave) => {
-                const lower = waves.summary().waves.filter((w) => w.wave < wave);
-                if (lower.some((w) => w.end === null)) return null;
-                return lower.length ? Math.max(...lower.map((w) => w.end!)) : Number.NEGATIVE_INFINITY;
+              lowerWavesHealthyAt: () => {
+                const waveEnds = waves.summary().waves;
+                return (wave) => {
+                  const lower = waveEnds.filter((w) => w.wave < wave);
+                  if (lower.some((w) => w.end === null)) return null;
+                  return lower.length ? Math.max(...lower.map((w) => w.end!)) : Number.NEGATIVE_INFINITY;
+                };
               },
             }
           : {},

@@ -32,8 +32,11 @@ export interface RestartsSummary {
 export interface RestartsOptions {
   /** The wave and time-to-healthy of an app, from the waves collector (for classification). */
   waveOf?: (app: string) => number | undefined;
-  /** When every app of waves strictly below `wave` was Healthy (null: never). */
-  lowerWavesHealthyAt?: (wave: number) => number | null;
+  /**
+   * Builds, from the current wave timeline, when every app of waves strictly below `wave` was Healthy
+   * (null: never). Called once per summary, not once per restart.
+   */
+  lowerWavesHealthyAt?: () => (wave: number) => number | null;
 }
 
 const TRACKING_LABEL = 'app.kubernetes.io/instance';
@@ -144,17 +147,18 @@ export class RestartsCollector implements Collector<RestartsSummary> {
     }
   }
 
-  private classify(r: RestartRecord): 'dependency' | 'other' {
-    if (r.reason === 'OOMKilled' || r.wave === undefined || !this.o.lowerWavesHealthyAt) return 'other';
-    const ready = this.o.lowerWavesHealthyAt(r.wave);
+  private classify(r: RestartRecord, lowerHealthyAt: ((wave: number) => number | null) | undefined): 'dependency' | 'other' {
+    if (r.reason === 'OOMKilled' || r.wave === undefined || !lowerHealthyAt) return 'other';
+    const ready = lowerHealthyAt(r.wave);
     return ready === null || r.at.t < ready ? 'dependency' : 'other';
   }
 
   summary(): RestartsSummary {
+    const lowerHealthyAt = this.o.lowerWavesHealthyAt?.();
     const byApp = new Map<string, RestartsSummary['byApp'][number]>();
     for (const r of this.records) {
       r.wave ??= r.app ? this.o.waveOf?.(r.app) : undefined;
-      r.classification = this.classify(r);
+      r.classification = this.classify(r, lowerHealthyAt);
       const key = r.app ?? `${r.namespace}/${r.pod}`;
       const s = byApp.get(key) ?? { app: key, wave: r.wave, restarts: 0, crashLoops: 0, dependency: 0, other: 0, oomKilled: 0 };
       s.restarts++;

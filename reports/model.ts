@@ -166,9 +166,30 @@ const WAVES_FIX =
 
 /** "45 min", "4.5 min", "0.75 min" — minutes without float noise. */
 /** A target window in the units durations are shown in (30–45 min, or 1m30s–2m15s when scaled). */
-function windowText(minMinutes: number, maxMinutes: number): string {
+export function windowText(minMinutes: number, maxMinutes: number): string {
   if (Number.isInteger(minMinutes) && Number.isInteger(maxMinutes)) return `${minMinutes}–${maxMinutes} min`;
   return `${fmtMs(minMinutes * 60_000)}–${fmtMs(maxMinutes * 60_000)}`;
+}
+
+/** An offset from the clock start: +12m05s, or '-' when unknown. */
+export function fmtOffset(ms: number | null): string {
+  return ms === null ? '-' : `+${fmtMs(ms)}`;
+}
+
+/** The phase table both renderers show; only the budget marks differ between formats. */
+export function phaseTable(m: ReportModel, marks: { over: string; ok: string }): { headers: string[]; rows: string[][] } {
+  const budgets = m.phases.some((p) => p.budgetMs !== null);
+  return {
+    headers: ['Phase', 'Start', 'End', 'Duration', 'Status', ...(budgets ? ['Budget'] : [])],
+    rows: m.phases.map((p) => [
+      `${'↳ '.repeat(p.parents.length)}${p.name}`,
+      fmtOffset(p.startMs),
+      fmtOffset(p.endMs),
+      fmtMs(p.durationMs),
+      p.status ?? '-',
+      ...(budgets ? [p.budgetMs === null ? '-' : `${fmtMs(p.budgetMs)}${p.overBudget ? marks.over : marks.ok}`] : []),
+    ]),
+  };
 }
 
 export function fmtMinutes(min: number): string {

@@ -145,33 +145,19 @@ interface HttpResult {
   body: string;
 }
 
-/** GET over HTTPS with the sandbox CA and a bearer token (or without verification for self-signed component ports). */
-function httpsGet(url: string, opts: { ca?: Buffer; token?: string; insecure?: boolean; timeoutMs?: number }): Promise<HttpResult> {
+/**
+ * GET of a component's health endpoint: HTTPS with the sandbox CA and a bearer token (or without
+ * verification for self-signed component ports), or plain HTTP (kwok, influxd).
+ */
+function healthGet(url: string, opts: { ca?: Buffer; token?: string; insecure?: boolean; timeoutMs?: number } = {}): Promise<HttpResult> {
+  const secure = url.startsWith('https:');
+  const options = {
+    method: 'GET',
+    timeout: opts.timeoutMs ?? 3000,
+    ...(secure ? { ...(opts.ca ? { ca: opts.ca } : {}), rejectUnauthorized: !opts.insecure, headers: opts.token ? { authorization: `Bearer ${opts.token}` } : {} } : {}),
+  };
   return new Promise((resolve, reject) => {
-    const req = request(
-      url,
-      {
-        method: 'GET',
-        ...(opts.ca ? { ca: opts.ca } : {}),
-        rejectUnauthorized: !opts.insecure,
-        headers: opts.token ? { authorization: `Bearer ${opts.token}` } : {},
-        timeout: opts.timeoutMs ?? 3000,
-      },
-      (res) => {
-        let body = '';
-        res.on('data', (c: Buffer) => (body += c.toString()));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-      },
-    );
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', reject);
-    req.end();
-  });
-}
-
-function httpGet(url: string, timeoutMs = 3000): Promise<HttpResult> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(url, { method: 'GET', timeout: timeoutMs }, (res) => {
+    const req = (secure ? request : httpRequest)(url, options, (res) => {
       let body = '';
       res.on('data', (c: Buffer) => (body += c.toString()));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
@@ -181,6 +167,7 @@ function httpGet(url: string, timeoutMs = 3000): Promise<HttpResult> {
     req.end();
   });
 }
+
 
 function lastLines(file: string, n: number): string {
   try {
@@ -268,7 +255,7 @@ function sandboxFromState(state: SandboxState, creds: { token: string; caCert: s
 async function isHealthy(state: SandboxState, token: string, ca: Buffer): Promise<boolean> {
   if (!state.processes.every((p) => alive(p, state.dir))) return false;
   try {
-    const r = await httpsGet(`${state.apiserverUrl}/readyz`, { ca, token });
+    const r = await healthGet(`${state.apiserverUrl}/readyz`, { ca, token });
     return r.status === 200;
   } catch {
     return false;
@@ -386,7 +373,7 @@ async function startOnce(
 
   const etcd = start('etcd', 'etcd', etcdArgs(layout, ports), { client: ports.etcdClient, peer: ports.etcdPeer });
   await waitFor('etcd /health', deadline, [etcd], async () => {
-    const r = await httpGet(`http://${LOOPBACK}:${ports.etcdClient}/health`);
+    const r = await healthGet(`http://${LOOPBACK}:${ports.etcdClient}/health`);
     return r.status === 200 && r.body.includes('"true"') ? true : undefined;
   });
   log.info(`etcd: healthy (${elapsed()})`);
@@ -401,7 +388,7 @@ async function startOnce(
 
   const apiserver = start('kube-apiserver', 'kube-apiserver', apiserverArgs(layout, ports), { https: ports.apiserver });
   await waitFor('kube-apiserver /readyz', deadline, [etcd, apiserver], async () => {
-    const r = await httpsGet(`${apiserverUrl}/readyz`, { ca, token: creds.token });
+    const r = await healthGet(`${apiserverUrl}/readyz`, { ca, token: creds.token });
     return r.status === 200 ? true : undefined;
   });
   log.info(`kube-apiserver: ready (${elapsed()})`);
@@ -431,12 +418,12 @@ async function startOnce(
     ['kube-scheduler', ports.scheduler],
   ] as const) {
     await waitFor(`${name} /healthz`, deadline, all, async () => {
-      const r = await httpsGet(`https://${LOOPBACK}:${port}/healthz`, { insecure: true });
+      const r = await healthGet(`https://${LOOPBACK}:${port}/healthz`, { insecure: true });
       return r.status === 200 ? true : undefined;
     });
   }
   await waitFor('kwok /healthz', deadline, all, async () => {
-    const r = await httpGet(`http://${LOOPBACK}:${ports.kwok}/healthz`);
+    const r = await healthGet(`http://${LOOPBACK}:${ports.kwok}/healthz`);
     return r.status === 200 ? true : undefined;
   });
   log.info(`controllers: healthy (${elapsed()})`);
@@ -456,7 +443,7 @@ async function startOnce(
   if (influx) {
     const influxUrl = `http://${LOOPBACK}:${ports.influxHttp}`;
     await waitFor('influxd /ping', deadline, all, async () => {
-      const r = await httpGet(`${influxUrl}/ping`);
+      const r = await healthGet(`${influxUrl}/ping`);
       return r.status === 204 ? true : undefined;
     });
     state.influxUrl = influxUrl;

@@ -1,5 +1,5 @@
 import * as echarts from 'echarts';
-import { fmtMs, reportTone, type ReportModel } from '../model.ts';
+import { fmtMs, fmtOffset, phaseTable, reportTone, type ReportModel } from '../model.ts';
 
 /**
  * One self-contained HTML file: inline CSS, inline SVG charts rendered here in Node by echarts
@@ -187,7 +187,6 @@ function table(headers: string[], rows: unknown[][], numeric: number[] = []): st
   return `<table><thead><tr>${th}</tr></thead><tbody>\n${body}\n</tbody></table>`;
 }
 
-const off = (ms: number | null) => (ms === null ? '-' : `+${fmtMs(ms)}`);
 
 const CSS = `
 *{box-sizing:border-box}
@@ -251,21 +250,8 @@ export function renderHtml(m: ReportModel): string {
 
   if (m.phases.length) {
     o.push('<h2>Phases</h2>');
-    const budgets = m.phases.some((p) => p.budgetMs !== null);
-    o.push(
-      table(
-        ['Phase', 'Start', 'End', 'Duration', 'Status', ...(budgets ? ['Budget'] : [])],
-        m.phases.map((p) => [
-          `${'↳ '.repeat(p.parents.length)}${p.name}`,
-          off(p.startMs),
-          off(p.endMs),
-          fmtMs(p.durationMs),
-          p.status ?? '-',
-          ...(budgets ? [p.budgetMs === null ? '-' : `${fmtMs(p.budgetMs)}${p.overBudget ? ' — over' : ' — ok'}`] : []),
-        ]),
-        [1, 2, 3],
-      ),
-    );
+    const t = phaseTable(m, { over: ' — over', ok: ' — ok' });
+    o.push(table(t.headers, t.rows, [1, 2, 3]));
   }
 
   if (m.waves) {
@@ -281,7 +267,7 @@ export function renderHtml(m: ReportModel): string {
       o.push(
         table(
           ['Wave', 'Apps', 'Start', 'End', 'Duration', 'Slowest app'],
-          w.rows.map((r) => [r.wave, r.apps, off(r.startMs), off(r.endMs), fmtMs(r.durationMs), r.slowestApp ? `${r.slowestApp} (${fmtMs(r.slowestMs)})` : '-']),
+          w.rows.map((r) => [r.wave, r.apps, fmtOffset(r.startMs), fmtOffset(r.endMs), fmtMs(r.durationMs), r.slowestApp ? `${r.slowestApp} (${fmtMs(r.slowestMs)})` : '-']),
           [0, 1, 2, 3, 4],
         ),
       );
@@ -292,7 +278,7 @@ export function renderHtml(m: ReportModel): string {
       o.push(
         table(
           ['App', 'Wave', 'Started', 'Blocking wave', 'Blocking wave Healthy', 'Early by'],
-          w.violations.map((v) => [v.app, v.wave, off(v.startedMs), v.blockingWave, v.blockingHealthyMs === null ? 'never' : off(v.blockingHealthyMs), fmtMs(v.earlyMs)]),
+          w.violations.map((v) => [v.app, v.wave, fmtOffset(v.startedMs), v.blockingWave, v.blockingHealthyMs === null ? 'never' : fmtOffset(v.blockingHealthyMs), fmtMs(v.earlyMs)]),
           [1, 2, 3, 4, 5],
         ),
       );
@@ -301,7 +287,7 @@ export function renderHtml(m: ReportModel): string {
 
   if (m.slowestApps?.length) {
     o.push('<h2>Slowest apps (sync start → Healthy)</h2>');
-    o.push(table(['#', 'App', 'Wave', 'Started', 'Healthy', 'Took'], m.slowestApps.map((a, i) => [i + 1, a.app, a.wave ?? '-', off(a.startMs), off(a.healthyMs), fmtMs(a.durationMs)]), [0, 2, 3, 4, 5]));
+    o.push(table(['#', 'App', 'Wave', 'Started', 'Healthy', 'Took'], m.slowestApps.map((a, i) => [i + 1, a.app, a.wave ?? '-', fmtOffset(a.startMs), fmtOffset(a.healthyMs), fmtMs(a.durationMs)]), [0, 2, 3, 4, 5]));
   }
 
   if (m.restarts) {
@@ -343,7 +329,7 @@ export function renderHtml(m: ReportModel): string {
 
   if (m.checks.length) {
     o.push('<h2>Checks and targets</h2>');
-    o.push(table(['Result', 'Kind', 'Check', 'At', 'Detail'], m.checks.map((c) => [c.ok ? 'ok' : 'FAIL', c.kind, c.name, off(c.offsetMs), c.detail ?? '-'])));
+    o.push(table(['Result', 'Kind', 'Check', 'At', 'Detail'], m.checks.map((c) => [c.ok ? 'ok' : 'FAIL', c.kind, c.name, fmtOffset(c.offsetMs), c.detail ?? '-'])));
   }
 
   if (m.faults.length) {
@@ -351,7 +337,7 @@ export function renderHtml(m: ReportModel): string {
     o.push(
       table(
         ['Id', 'Kind', 'Fault', 'Applied', 'Rolled back', 'Window', 'Status'],
-        m.faults.map((f) => [f.id, f.kind, f.title, off(f.startMs), off(f.endMs), fmtMs(f.durationMs), `${f.status}${f.error ? `: ${f.error}` : ''}`]),
+        m.faults.map((f) => [f.id, f.kind, f.title, fmtOffset(f.startMs), fmtOffset(f.endMs), fmtMs(f.durationMs), `${f.status}${f.error ? `: ${f.error}` : ''}`]),
         [3, 4, 5],
       ),
     );

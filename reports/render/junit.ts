@@ -1,4 +1,4 @@
-import { fmtMinutes, fmtMs, type ReportModel } from '../model.ts';
+import { fmtMs, windowText, type ReportModel } from '../model.ts';
 
 /** Escapes text for XML attributes and content; drops characters XML 1.0 cannot carry. */
 export function xmlEscape(s: string): string {
@@ -37,7 +37,7 @@ export function junitCases(m: ReportModel): JUnitCase[] {
   cases.push(run);
   const t = m.target;
   if (t) {
-    const window = `${fmtMinutes(t.minMs / 60_000).replace(' min', '')}–${fmtMinutes(t.maxMs / 60_000)}${t.scaled ? ` (${t.scaleNote})` : ''}`;
+    const window = `${windowText(t.minMs / 60_000, t.maxMs / 60_000)}${t.scaled ? ` (${t.scaleNote})` : ''}`;
     const c: JUnitCase = { classname: `${cls}.target`, name: `total rebuild time within ${window}`, time: (t.totalMs ?? 0) / 1000 };
     if (t.outcome === 'missed' || t.outcome === 'did-not-finish') {
       c.failure = {

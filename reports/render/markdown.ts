@@ -1,4 +1,4 @@
-import { fmtMs, reportTone, type ReportModel } from '../model.ts';
+import { fmtMs, fmtOffset, phaseTable, reportTone, type ReportModel } from '../model.ts';
 
 /** A table cell: one line, pipes escaped (GitHub-flavoured Markdown). */
 export function mdCell(v: unknown): string {
@@ -9,10 +9,6 @@ export function mdCell(v: unknown): string {
 function mdTable(headers: string[], rows: unknown[][], align?: Array<'l' | 'r'>): string[] {
   const sep = headers.map((_, i) => (align?.[i] === 'r' ? '---:' : '---'));
   return [`| ${headers.map(mdCell).join(' | ')} |`, `| ${sep.join(' | ')} |`, ...rows.map((r) => `| ${r.map(mdCell).join(' | ')} |`), ''];
-}
-
-function off(ms: number | null): string {
-  return ms === null ? '-' : `+${fmtMs(ms)}`;
 }
 
 function icon(m: ReportModel): string {
@@ -58,21 +54,8 @@ export function renderMarkdown(m: ReportModel): string {
 
   if (m.phases.length) {
     o.push('## Phases');
-    const budgets = m.phases.some((p) => p.budgetMs !== null);
-    o.push(
-      ...mdTable(
-        ['Phase', 'Start', 'End', 'Duration', 'Status', ...(budgets ? ['Budget'] : [])],
-        m.phases.map((p) => [
-          `${'↳ '.repeat(p.parents.length)}${p.name}`,
-          off(p.startMs),
-          off(p.endMs),
-          fmtMs(p.durationMs),
-          p.status ?? '-',
-          ...(budgets ? [p.budgetMs === null ? '-' : `${fmtMs(p.budgetMs)}${p.overBudget ? ' ❌ over' : ' ✅'}`] : []),
-        ]),
-        ['l', 'r', 'r', 'r', 'l', 'l'],
-      ),
-    );
+    const t = phaseTable(m, { over: ' ❌ over', ok: ' ✅' });
+    o.push(...mdTable(t.headers, t.rows, ['l', 'r', 'r', 'r', 'l', 'l']));
   }
 
   if (m.waves) {
@@ -92,7 +75,7 @@ export function renderMarkdown(m: ReportModel): string {
       o.push(
         ...mdTable(
           ['Wave', 'Apps', 'Start', 'End', 'Duration', 'Slowest app'],
-          w.rows.map((r) => [r.wave, r.apps, off(r.startMs), off(r.endMs), fmtMs(r.durationMs), r.slowestApp ? `${r.slowestApp} (${fmtMs(r.slowestMs)})` : '-']),
+          w.rows.map((r) => [r.wave, r.apps, fmtOffset(r.startMs), fmtOffset(r.endMs), fmtMs(r.durationMs), r.slowestApp ? `${r.slowestApp} (${fmtMs(r.slowestMs)})` : '-']),
           ['r', 'r', 'r', 'r', 'r', 'l'],
         ),
       );
@@ -105,7 +88,7 @@ export function renderMarkdown(m: ReportModel): string {
       o.push(
         ...mdTable(
           ['App', 'Wave', 'Started', 'Blocking wave', 'Blocking wave Healthy', 'Early by'],
-          w.violations.map((v) => [v.app, v.wave, off(v.startedMs), v.blockingWave, v.blockingHealthyMs === null ? 'never' : off(v.blockingHealthyMs), fmtMs(v.earlyMs)]),
+          w.violations.map((v) => [v.app, v.wave, fmtOffset(v.startedMs), v.blockingWave, v.blockingHealthyMs === null ? 'never' : fmtOffset(v.blockingHealthyMs), fmtMs(v.earlyMs)]),
           ['l', 'r', 'r', 'r', 'r', 'r'],
         ),
       );
@@ -117,7 +100,7 @@ export function renderMarkdown(m: ReportModel): string {
     o.push(
       ...mdTable(
         ['#', 'App', 'Wave', 'Started', 'Healthy', 'Took'],
-        m.slowestApps.map((a, i) => [i + 1, a.app, a.wave ?? '-', off(a.startMs), off(a.healthyMs), fmtMs(a.durationMs)]),
+        m.slowestApps.map((a, i) => [i + 1, a.app, a.wave ?? '-', fmtOffset(a.startMs), fmtOffset(a.healthyMs), fmtMs(a.durationMs)]),
         ['r', 'l', 'r', 'r', 'r', 'r'],
       ),
     );
@@ -167,7 +150,7 @@ export function renderMarkdown(m: ReportModel): string {
 
   if (m.checks.length) {
     o.push('## Checks and targets');
-    o.push(...mdTable(['', 'Kind', 'Check', 'At', 'Detail'], m.checks.map((c) => [c.ok ? '✅' : '❌', c.kind, c.name, off(c.offsetMs), c.detail ?? '-'])));
+    o.push(...mdTable(['', 'Kind', 'Check', 'At', 'Detail'], m.checks.map((c) => [c.ok ? '✅' : '❌', c.kind, c.name, fmtOffset(c.offsetMs), c.detail ?? '-'])));
   }
 
   if (m.faults.length) {
@@ -175,7 +158,7 @@ export function renderMarkdown(m: ReportModel): string {
     o.push(
       ...mdTable(
         ['Id', 'Kind', 'Fault', 'Applied', 'Rolled back', 'Window', 'Status'],
-        m.faults.map((f) => [f.id, f.kind, f.title, off(f.startMs), off(f.endMs), fmtMs(f.durationMs), `${f.status}${f.error ? `: ${f.error}` : ''}`]),
+        m.faults.map((f) => [f.id, f.kind, f.title, fmtOffset(f.startMs), fmtOffset(f.endMs), fmtMs(f.durationMs), `${f.status}${f.error ? `: ${f.error}` : ''}`]),
         ['l', 'l', 'l', 'r', 'r', 'r', 'l'],
       ),
     );

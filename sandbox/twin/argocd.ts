@@ -231,7 +231,6 @@ export class ArgoTwin {
     );
     const next = worstHealth(statuses);
     const prev = this.health.get(name) ?? 'Missing';
-    if (next === prev && prev !== 'Missing') return;
     if (next === prev) return;
     await this.patchStatus(name, { health: { status: next, lastTransitionTime: secondsTimestamp() } });
     this.health.set(name, next);

@@ -1,5 +1,5 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { basename, join, relative, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { isMap, LineCounter, parseAllDocuments, type Document } from 'yaml';
 import { BadInputError } from '../../engine/errors.ts';
 
@@ -173,8 +173,4 @@ export function parseDuration(v: unknown, file: string, field: string, fail?: (f
     throw new BadInputError(`${file}: ${field}: expected a duration like 5s or 3m, got ${JSON.stringify(v)}`);
   }
   return total;
-}
-
-export function describeSource(file: string, root: string): string {
-  return relative(root, file) || basename(file);
 }
