@@ -1,3 +1,4 @@
+import { liveViewFor } from './live-view.ts';
 import type { Argv } from 'yargs';
 
 export interface GlobalArgs {
@@ -10,6 +11,7 @@ export interface GlobalArgs {
   json: boolean;
   quiet: boolean;
   verbose: boolean;
+  live: boolean;
 }
 
 export function globalOptions(y: Argv): Argv<GlobalArgs> {
@@ -22,7 +24,13 @@ export function globalOptions(y: Argv): Argv<GlobalArgs> {
     .option('yes', { alias: 'y', type: 'boolean', default: false, describe: 'Do not ask for confirmation (destructive suites still need an allowlisted cluster)', global: true })
     .option('json', { type: 'boolean', default: false, describe: 'Machine-readable output on stdout', global: true })
     .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'Only warnings and errors on stderr', global: true })
-    .option('verbose', { alias: 'v', type: 'boolean', default: false, describe: 'Debug lines on stderr (command output, API calls)', global: true }) as unknown as Argv<GlobalArgs>;
+    .option('verbose', { alias: 'v', type: 'boolean', default: false, describe: 'Debug lines on stderr (command output, API calls)', global: true })
+    .option('live', { type: 'boolean', default: true, describe: 'Live view of steps and waves on a terminal (--no-live: timestamped lines, as when not a terminal)', global: true }) as unknown as Argv<GlobalArgs>;
+}
+
+/** The live terminal view for a run command, or undefined for plain timestamped lines. */
+export function runViewOf(a: GlobalArgs) {
+  return liveViewFor({ json: a.json, quiet: a.quiet, level: logLevelOf(a), plain: !a.live });
 }
 
 export function logLevelOf(a: GlobalArgs): 'debug' | 'info' | 'warn' {

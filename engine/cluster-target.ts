@@ -3,10 +3,7 @@ import type { Config } from './config-schema.ts';
 import type { RunCluster } from './suite.ts';
 import { defaultKubeconfigPath, loadKube } from '../cluster/kube.ts';
 
-export interface ClusterChoice extends RunCluster {
-  /** Kubeconfig path to load, or undefined when none exists (suites without a cluster still run). */
-  kubeconfig: string | undefined;
-}
+export type ClusterChoice = RunCluster;
 
 /**
  * Which cluster a command targets: --context (a kube context, or a cluster name from the

@@ -17,10 +17,11 @@ import { InfluxSink } from '../sinks/influx.ts';
 import { RunCollectors } from './collect.ts';
 import { LiveRun } from './live-run.ts';
 import { acquireLock } from './lock.ts';
-import { createLogger, terminalSink, type LogLevel } from './logger.ts';
+import { createLogger, terminalSink, type LogLevel, type LogSink } from './logger.ts';
 import { newRunId } from './run-id.ts';
 import type { RunRecord } from './run-record.ts';
 import { installAbortOnSignals } from './signals.ts';
+import type { RunView } from './run-view.ts';
 import type { Suite } from './suite.ts';
 import { loadSuite } from './suite-loader.ts';
 import { toolVersion } from './version.ts';
@@ -42,6 +43,8 @@ export interface RunRequest {
   handleSignals: boolean;
   /** Extra sinks beside the run store (InfluxDB), created once the run id is known. */
   extraSinks?: (record: RunRecord) => PointSink[];
+  /** A live terminal view; without it, progress is plain timestamped lines on stderr. */
+  view?: RunView | undefined;
 }
 
 export interface RunResult {
@@ -155,95 +158,112 @@ export async function executeRun(req: RunRequest): Promise<RunResult> {
   });
   const dir = createRunDir(req.home, id);
   const logFile = join(dir, LOG_FILE);
-  const log = createLogger({ level: req.logLevel, sinks: [terminalSink(req.logLevel), (_l, line) => appendFileSync(logFile, `${line}\n`)] });
+  let toTerminal: LogSink = req.view?.sink ?? terminalSink(req.logLevel);
+  const log = createLogger({ level: req.logLevel, sinks: [(l, line) => toTerminal(l, line), (_l, line) => appendFileSync(logFile, `${line}\n`)] });
+  const closeView = async () => {
+    if (!req.view || toTerminal !== req.view.sink) return;
+    await req.view.close();
+    toTerminal = terminalSink(req.logLevel);
+  };
   if (lock.staleReplaced) {
     log.warn(`replaced a stale run lock left by run ${lock.staleReplaced.runId} (pid ${lock.staleReplaced.pid} is gone); run \`rebuild-bench cleanup\` if it had faults`);
   }
   const persist = () => writeRunRecord(dir, record);
   persist();
-  const pointFile = new PointFile(join(dir, POINTS_FILE));
-  const influx = req.loaded.config.influx ? new InfluxSink({ config: req.loaded.config.influx, runDir: dir, log: log.child('influx') }) : undefined;
-  const sinks: PointSink[] = [pointFile, ...(influx ? [influx] : []), ...(req.extraSinks?.(record) ?? [])];
-  const journal = new Journal(join(dir, JOURNAL_FILE));
-  const controller = new AbortController();
-  const uninstall = req.handleSignals ? installAbortOnSignals(controller, log) : () => {};
-  const live = new LiveRun({
-    record,
-    config: req.loaded.config,
-    cluster: prepared.cluster,
-    options: prepared.options,
-    log,
-    signal: controller.signal,
-    dryRun: false,
-    kube,
-    reloadKube: () => kube.reload(),
-    cwd: req.cwd,
-    journal,
-    sinks,
-    persist,
-  });
-  const collectors = new RunCollectors(live, log);
-  live.onCollect = async (names) => {
-    await collectors.start(names, kube(), prepared.cluster, controller.signal);
-    return () => collectors.summaries();
-  };
-  log.info(`run ${id}: suite ${prepared.suite.name} on cluster ${prepared.cluster.name} → ${dir}`);
-
-  let methodError: unknown;
-  let hypothesisBroken = false;
+  req.view?.open(record);
   try {
-    if (prepared.cluster.kubeconfig && prepared.cluster.context) {
-      const kc = kube();
-      record.cluster.server = kc.getCurrentCluster()?.server ?? null;
-      record.cluster.serverVersion = (await serverVersion(kc)) ?? null;
-      persist();
-    }
-    if (prepared.suite.collectors.length) {
-      await collectors.start(prepared.suite.collectors, kube(), prepared.cluster, controller.signal);
-      persist();
-    }
-    hypothesisBroken = !(await checkHypothesis(live, prepared, 'before', controller.signal));
-    if (hypothesisBroken) {
-      log.warn('steady state not met before the run: the method is skipped (no fault applied)');
-    } else {
-      await raceAbort(prepared.suite.run(live.ctx), controller.signal);
-    }
-  } catch (err) {
-    methodError = err;
-    if (!(err instanceof AbortedError)) log.error(`suite failed: ${errorMessage(err)}`);
+    return await runOpened();
+  } finally {
+    await closeView();
   }
 
-  await live.settleInflight();
-  const rollback = await live.rollback('engine');
-  const aborted = controller.signal.aborted;
-  if (!aborted && !hypothesisBroken && rollback.failed.length === 0) {
+  async function runOpened(): Promise<RunResult> {
+    const pointFile = new PointFile(join(dir, POINTS_FILE));
+    const influx = req.loaded.config.influx ? new InfluxSink({ config: req.loaded.config.influx, runDir: dir, log: log.child('influx') }) : undefined;
+    const sinks: PointSink[] = [pointFile, ...(influx ? [influx] : []), ...(req.extraSinks?.(record) ?? [])];
+    const journal = new Journal(join(dir, JOURNAL_FILE));
+    const controller = new AbortController();
+    const uninstall = req.handleSignals ? installAbortOnSignals(controller, log) : () => {};
+    const live = new LiveRun({
+      record,
+      config: req.loaded.config,
+      cluster: prepared.cluster,
+      options: prepared.options,
+      log,
+      signal: controller.signal,
+      dryRun: false,
+      kube,
+      reloadKube: () => kube.reload(),
+      cwd: req.cwd,
+      journal,
+      sinks,
+      persist,
+      view: req.view,
+    });
+    const collectors = new RunCollectors(live, log);
+    live.onCollect = async (names) => {
+      await collectors.start(names, kube(), prepared.cluster, controller.signal);
+      return () => collectors.summaries();
+    };
+    log.info(`run ${id}: suite ${prepared.suite.name} on cluster ${prepared.cluster.name} → ${dir}`);
+
+    let methodError: unknown;
+    let hypothesisBroken = false;
     try {
-      await checkHypothesis(live, prepared, 'after', controller.signal);
+      if (prepared.cluster.kubeconfig && prepared.cluster.context) {
+        const kc = kube();
+        record.cluster.server = kc.getCurrentCluster()?.server ?? null;
+        record.cluster.serverVersion = (await serverVersion(kc)) ?? null;
+        persist();
+      }
+      if (prepared.suite.collectors.length) {
+        await collectors.start(prepared.suite.collectors, kube(), prepared.cluster, controller.signal);
+        persist();
+      }
+      hypothesisBroken = !(await checkHypothesis(live, prepared, 'before', controller.signal));
+      if (hypothesisBroken) {
+        log.warn('steady state not met before the run: the method is skipped (no fault applied)');
+      } else {
+        await raceAbort(prepared.suite.run(live.ctx), controller.signal);
+      }
     } catch (err) {
-      methodError ??= err;
+      methodError = err;
+      if (!(err instanceof AbortedError)) log.error(`suite failed: ${errorMessage(err)}`);
     }
-  }
 
-  await collectors.stop();
-  const exitCode = finish(record, { methodError, aborted, rollbackFailed: rollback.failed.map((f) => `${f.faultId} ${f.title}: ${f.error}`) });
-  persist();
-  for (const s of sinks) await s.close().catch((err) => log.warn(`sink ${s.name}: ${errorMessage(err)}`));
-  if (influx) {
-    record.summary.influx = influx.summary();
-    const { pending } = influx.summary();
-    if (pending > 0) log.warn(`${pending} sample(s) not yet in InfluxDB (kept in the run store): run \`rebuild-bench push ${id} --since-spool\` when it is back`);
+    await live.settleInflight();
+    const rollback = await live.rollback('engine');
+    const aborted = controller.signal.aborted;
+    if (!aborted && !hypothesisBroken && rollback.failed.length === 0) {
+      try {
+        await checkHypothesis(live, prepared, 'after', controller.signal);
+      } catch (err) {
+        methodError ??= err;
+      }
+    }
+
+    await collectors.stop();
+    const exitCode = finish(record, { methodError, aborted, rollbackFailed: rollback.failed.map((f) => `${f.faultId} ${f.title}: ${f.error}`) });
     persist();
+    for (const s of sinks) await s.close().catch((err) => log.warn(`sink ${s.name}: ${errorMessage(err)}`));
+    if (influx) {
+      record.summary.influx = influx.summary();
+      const { pending } = influx.summary();
+      if (pending > 0) log.warn(`${pending} sample(s) not yet in InfluxDB (kept in the run store): run \`rebuild-bench push ${id} --since-spool\` when it is back`);
+      persist();
+    }
+    await closeView();
+    try {
+      const written = writeReports(dir);
+      log.info(`reports: ${written.map((f) => basename(f)).join(', ')} in ${dir}`);
+    } catch (err) {
+      log.warn(`reports could not be rendered: ${errorMessage(err)} (retry: rebuild-bench report ${id})`);
+    }
+    uninstall();
+    lock.release();
+    if (exitCode === ExitCode.RollbackIncomplete) log.error(`rollback incomplete: run \`rebuild-bench cleanup --run ${id}\` once the cause is fixed`);
+    return { exitCode, record, dir, plan: [] };
   }
-  try {
-    const written = writeReports(dir);
-    log.info(`reports: ${written.map((f) => basename(f)).join(', ')} in ${dir}`);
-  } catch (err) {
-    log.warn(`reports could not be rendered: ${errorMessage(err)} (retry: rebuild-bench report ${id})`);
-  }
-  uninstall();
-  lock.release();
-  if (exitCode === ExitCode.RollbackIncomplete) log.error(`rollback incomplete: run \`rebuild-bench cleanup --run ${id}\` once the cause is fixed`);
-  return { exitCode, record, dir, plan: [] };
 }
 
 async function checkHypothesis(live: LiveRun, p: Prepared, when: 'before' | 'after', signal: AbortSignal): Promise<boolean> {

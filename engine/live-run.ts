@@ -4,6 +4,7 @@ import { sleep, throwIfAborted, waitFor as poll, type Probe, type WaitForOptions
 import { AbortedError, errorMessage } from './errors.ts';
 import type { Journal, JournalEntry } from './journal.ts';
 import type { Logger } from './logger.ts';
+import { clockText, type ProgressClock, type RunView } from './run-view.ts';
 import type { FaultRecord, PhaseRecord, RunRecord } from './run-record.ts';
 import { replayRollbacks, type RollbackOutcome } from './rollback.ts';
 import type { FaultHandle, SuiteContext } from './suite.ts';
@@ -29,6 +30,7 @@ export interface LiveRunInit {
   journal?: Journal;
   sinks: PointSink[];
   persist: () => void;
+  view?: RunView | undefined;
 }
 
 /** The state of one executing run, and the SuiteContext suites see. */
@@ -41,6 +43,7 @@ export class LiveRun {
   private readonly inflight = new Set<Promise<unknown>>();
   /** Reverts a suite started itself (handle.revert()), so the engine waits for them instead of racing them. */
   private readonly reverting = new Map<string, Promise<RollbackOutcome>>();
+  private lastProgress = '';
   /** Set by the engine: starts collectors in the middle of a run (ctx.collect). */
   onCollect: ((names: readonly CollectorName[]) => Promise<() => Record<string, unknown>>) | undefined;
 
@@ -76,6 +79,7 @@ export class LiveRun {
         init.record.summary[key] = value;
         init.persist();
       },
+      progress: (text, clock) => self.progress(text, clock),
     };
   }
 
@@ -236,6 +240,15 @@ export class LiveRun {
     const ms = await poll(what, probe, { ...opts, signal: this.init.signal });
     this.init.log.info(`✔ ${what} after ${fmtMs(ms)}`);
     return ms;
+  }
+
+  progress(text: string, clock?: ProgressClock): void {
+    if (this.init.dryRun) return;
+    this.init.view?.progress(text, clock);
+    if (text === this.lastProgress) return;
+    this.lastProgress = text;
+    const prefix = clock ? `${clockText(clock, Date.now())} · ` : '';
+    this.init.log.info(`${prefix}${text}`);
   }
 
   async sleep(ms: number): Promise<void> {

@@ -5,6 +5,7 @@ import type { Logger } from './logger.ts';
 import type { Probe, WaitForOptions } from './abortable.ts';
 import type { Fault } from '../faults/types.ts';
 import type { Point } from '../sinks/point.ts';
+import type { ProgressClock } from './run-view.ts';
 import type { CollectorName } from '../collectors/registry.ts';
 
 /** The cluster a run targets, as resolved from the config and the kubeconfig. */
@@ -13,6 +14,8 @@ export interface RunCluster {
   context: string | null;
   /** The config's entry for this cluster, when it has one. */
   entry: ClusterConfig | undefined;
+  /** Kubeconfig path to load, or undefined when none exists (suites without a cluster still run). */
+  kubeconfig: string | undefined;
 }
 
 /** An applied fault; revert() ends it early (the engine reverts whatever is left at the end). */
@@ -52,6 +55,11 @@ export interface SuiteContext<O = Record<string, unknown>> {
   check(name: string, ok: boolean, detail?: string): void;
   /** Publishes a figure in run.json's summary. */
   summary(key: string, value: unknown): void;
+  /**
+   * The suite's current progress ("12/64 Healthy · waves …"): a live line on a terminal, a log line
+   * (only when it changed) otherwise. With a clock, the view shows the time elapsed against it.
+   */
+  progress(text: string, clock?: ProgressClock): void;
 }
 
 export interface HypothesisCheck<O = Record<string, unknown>> {

@@ -3,20 +3,12 @@ import { z } from 'zod';
 import { kubeRequest } from '../cluster/http.ts';
 import type { RestartsSummary } from '../collectors/restarts.ts';
 import type { WavesSummary } from '../collectors/waves.ts';
+import { fmtMinutes, type ProgressClock } from '../engine/run-view.ts';
 import { defineSuite } from '../engine/suite.ts';
 import { clusterDestroy, planGuard, rebuildToolSchema } from '../faults/terraform.ts';
 import { targetOutcome, type RebuildSummary } from '../reports/target.ts';
+import { hookSchema, runHook } from './rebuild-hooks.ts';
 import { waveLine } from '../sandbox/twin/progress.ts';
-
-const hookSchema = z.strictObject({
-  name: z.string(),
-  /** A shell command run in the working directory. */
-  run: z.string().optional(),
-  /** Create this namespace (the cert-manager chart does not). */
-  createNamespace: z.string().optional(),
-  /** namespace/deployment to restart (e.g. argocd/argocd-repo-server after EOF errors). */
-  restartDeployment: z.string().optional(),
-});
 
 /**
  * The main job: destroy the cluster, recreate it, and time every phase from the destroy on:
@@ -57,7 +49,12 @@ export default defineSuite({
       }
     };
     let collected: () => Record<string, unknown> = () => ({});
-    let lastProgress = '';
+    const clock: ProgressClock = {
+      startedAt: clockStart,
+      label: 'since destroy',
+      window: { minMs: target.minMinutes * target.scale * 60_000, maxMs: target.maxMinutes * target.scale * 60_000 },
+    };
+    const progress = (detail: string | undefined) => detail && ctx.progress(detail, clock);
     let totalMs: number | null = null;
     const publish = () => {
       const summary: RebuildSummary = { clockStart, totalMs, target, outcome: targetOutcome(totalMs, target), phases };
@@ -77,10 +74,11 @@ export default defineSuite({
         ctx.waitFor('every node Ready', async () => {
           const nodes = (await kubeRequest<{ items: any[] }>(ctx.kube, 'GET', '/api/v1/nodes')).body.items;
           const ready = nodes.filter((n) => n.status?.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True'));
-          return { ok: nodes.length > 0 && ready.length === nodes.length, detail: `${ready.length}/${nodes.length}` };
-        }, { timeoutMs: 30 * 60_000 }),
+          return { ok: nodes.length > 0 && ready.length === nodes.length, detail: `nodes Ready ${ready.length}/${nodes.length}` };
+        }, { timeoutMs: 30 * 60_000, onPoll: progress }),
       );
-      for (const h of o.hooks) await phase(`hook: ${h.name}`, () => runHook(ctx, h));
+      const hookEnv = { kube: ctx.kube, log: ctx.log.child('hook'), cwd: resolve(process.cwd(), o.workingDir), kubeconfig: ctx.cluster.kubeconfig ?? null, signal: ctx.signal };
+      for (const h of o.hooks) await phase(`hook: ${h.name}`, () => runHook({ ...hookEnv, kube: ctx.kube }, h));
       await phase('argocd-ready', () =>
         ctx.waitFor('the Argo CD Application API', async () => (await kubeRequest(ctx.kube, 'GET', '/apis/argoproj.io/v1alpha1/namespaces/' + argocd.namespace + '/applications?limit=1')).status === 200, {
           timeoutMs: 30 * 60_000,
@@ -105,11 +103,7 @@ export default defineSuite({
           {
             timeoutMs: o.bootstrapTimeoutMinutes * 60_000,
             intervalMs: 2000,
-            onPoll: (detail) => {
-              if (!detail || detail === lastProgress) return;
-              lastProgress = detail;
-              ctx.log.info(`${fmtElapsed(Date.now() - clockStart)} since destroy (target ${fmtMin(target.minMinutes * target.scale)}–${fmtMin(target.maxMinutes * target.scale)}) · ${detail}`);
-            },
+            onPoll: progress,
           },
         ),
       );
@@ -120,37 +114,8 @@ export default defineSuite({
       const restarts = collected().restarts as RestartsSummary | undefined;
       const outcome = targetOutcome(totalMs, target);
       const max = target.maxMinutes * target.scale;
-      ctx.check(`rebuild within ${fmtMin(max)}`, outcome === 'ahead' || outcome === 'on-target', totalMs === null ? 'did not finish' : `${fmtMin(totalMs / 60_000)} (${outcome})`);
+      ctx.check(`rebuild within ${fmtMinutes(max * 60_000)}`, outcome === 'ahead' || outcome === 'on-target', totalMs === null ? 'did not finish' : `${fmtMinutes(totalMs)} (${outcome})`);
       if (restarts) ctx.check('zero CrashLoopBackOff', restarts.crashLoopBackOff === 0, `${restarts.crashLoopBackOff} CrashLoopBackOff entries, ${restarts.restarts} restarts`);
     }
   },
 });
-
-function fmtElapsed(ms: number): string {
-  const s = Math.round(ms / 1000);
-  return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
-}
-
-function fmtMin(m: number): string {
-  return m >= 1 ? `${Math.round(m * 10) / 10} min` : `${Math.round(m * 60)} s`;
-}
-
-async function runHook(ctx: { kube: import('@kubernetes/client-node').KubeConfig; log: import('../engine/logger.ts').Logger }, h: z.infer<typeof hookSchema>): Promise<void> {
-  if (h.createNamespace) {
-    await kubeRequest(ctx.kube, 'POST', '/api/v1/namespaces', { body: { metadata: { name: h.createNamespace, labels: { 'app.kubernetes.io/managed-by': 'rebuild-bench' } } } }).catch((err) => {
-      if (!/409/.test(String(err))) throw err;
-    });
-  }
-  if (h.restartDeployment) {
-    const [ns, name] = h.restartDeployment.split('/');
-    await kubeRequest(ctx.kube, 'PATCH', `/apis/apps/v1/namespaces/${ns}/deployments/${name}`, {
-      body: { spec: { template: { metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': new Date().toISOString() } } } } },
-      contentType: 'application/merge-patch+json',
-    });
-  }
-  if (h.run) {
-    const { execaCommand } = await import('execa');
-    const r = await execaCommand(h.run, { shell: true, reject: false, all: true, stdin: 'ignore' });
-    if (r.exitCode !== 0) throw new Error(`hook ${h.name} exited ${r.exitCode}: ${(r.all ?? '').split('\n').slice(-3).join(' | ')}`);
-  }
-}

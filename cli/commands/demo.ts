@@ -10,7 +10,7 @@ import { ensureToolchain } from '../../sandbox/toolchain/install.ts';
 import { launchTwin } from '../../sandbox/twin/launch.ts';
 import { packageRoot } from '../../engine/suite-loader.ts';
 import { resolveHome } from '../../sinks/run-store.ts';
-import { logLevelOf, type GlobalArgs } from '../global-options.ts';
+import { logLevelOf, runViewOf, type GlobalArgs } from '../global-options.ts';
 import { fmtDuration } from '../output.ts';
 import type { CommandResult } from '../main.ts';
 import type { RebuildSummary } from '../../reports/target.ts';
@@ -64,6 +64,7 @@ export function demoCommand(y: Argv<GlobalArgs>, done: (r: CommandResult) => voi
         logLevel: logLevelOf(a),
         cwd: process.cwd(),
         handleSignals: true,
+        view: runViewOf(a),
       });
       const r = result.record;
       const rebuild = r.summary.rebuild as RebuildSummary | undefined;

@@ -5,7 +5,7 @@ import { BadInputError } from '../../engine/errors.ts';
 import { exitCodeHelp } from '../../engine/exit-codes.ts';
 import { builtinSuiteNames } from '../../engine/suite-loader.ts';
 import { resolveHome } from '../../sinks/run-store.ts';
-import { logLevelOf, type GlobalArgs } from '../global-options.ts';
+import { logLevelOf, runViewOf, type GlobalArgs } from '../global-options.ts';
 import { fmtDuration, parseKeyValues, printJson } from '../output.ts';
 import type { CommandResult } from '../main.ts';
 
@@ -49,6 +49,7 @@ export function runCommand(y: Argv<GlobalArgs>, done: (r: CommandResult) => void
         logLevel: logLevelOf(a),
         cwd: process.cwd(),
         handleSignals: true,
+        view: runViewOf(a),
       });
       if (a.json) printJson(a['dry-run'] ? { plan: result.plan, suite: result.record.suite, cluster: result.record.cluster } : result.record);
       else if (a['dry-run']) {

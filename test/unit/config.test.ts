@@ -53,5 +53,16 @@ describe('shipped example config', () => {
     expect(loaded.config.clusters.prod?.allowDestructive).toBe(false);
     const { default: suite } = await import('../../suites/cluster-check.ts');
     expect(loaded.validateAt(['suites', 'cluster-check'], suite.options, loaded.config.suites['cluster-check'])).toEqual({ minReadyNodes: 3, applications: true });
+    const { default: rebuild } = await import('../../suites/rebuild.ts');
+    const opts = loaded.validateAt(['suites', 'rebuild'], rebuild.options, loaded.config.suites.rebuild) as { hooks: Array<{ name: string }>; extraArgs: { apply: string[] } };
+    expect(opts.hooks.map((h) => h.name)).toEqual(['cert-manager namespace', 'bootstrap secrets', 'repo-server EOF workaround', 'anything else']);
+    expect(opts.extraArgs.apply).toEqual(['-var-file=dev.tfvars']);
+  });
+
+  it('refuses a hook that does nothing, at its line', async () => {
+    const { parseConfigText } = await import('../../engine/config.ts');
+    const { default: rebuild } = await import('../../suites/rebuild.ts');
+    const loaded = parseConfigText('suites:\n  rebuild:\n    hooks:\n      - name: empty\n', '/x/rebuild-bench.yaml');
+    expect(() => loaded.validateAt(['suites', 'rebuild'], rebuild.options, loaded.config.suites.rebuild)).toThrow(/rebuild-bench\.yaml:4:\d+: .*hooks\.0.*a hook needs run, createNamespace, restartDeployment or applySecrets/);
   });
 });
