@@ -22,6 +22,11 @@ export const schema = {
   rb_admission_webhook: { tags: ['webhook', 'type', 'operation', 'rejected'], fields: ['count', 'sum_s', 'p50_s', 'p99_s'], what: 'per-webhook latency delta from /metrics' },
   rb_admission_rejection: { tags: ['webhook', 'error_type', 'code'], fields: ['count'], what: 'rejections by error_type (delta from /metrics)' },
   rb_admission_fail_open: { tags: ['webhook'], fields: ['count'], what: 'Ignore fall-throughs (delta from /metrics)' },
+  rb_rebuild: {
+    tags: ['outcome'],
+    fields: ['total_s', 'target_min_s', 'target_max_s', 'restarts', 'crash_loops'],
+    what: 'one per rebuild run, at its end: outcome ahead | on-target | missed | did-not-finish (total_s absent when it did not finish)',
+  },
   rb_event: { tags: ['namespace', 'kind', 'name', 'reason', 'type'], fields: ['message', 'count'], what: 'a Warning event or an Argo CD Application event (deduplicated)' },
 } as const;
 

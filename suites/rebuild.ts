@@ -114,6 +114,16 @@ export default defineSuite({
       const restarts = collected().restarts as RestartsSummary | undefined;
       const outcome = targetOutcome(totalMs, target);
       const max = target.maxMinutes * target.scale;
+      ctx.point({
+        measurement: 'rb_rebuild',
+        tags: { outcome },
+        fields: {
+          ...(totalMs === null ? {} : { total_s: totalMs / 1000 }),
+          target_min_s: target.minMinutes * target.scale * 60,
+          target_max_s: max * 60,
+          ...(restarts ? { restarts: restarts.restarts, crash_loops: restarts.crashLoopBackOff } : {}),
+        },
+      });
       ctx.check(`rebuild within ${fmtMinutes(max * 60_000)}`, outcome === 'ahead' || outcome === 'on-target', totalMs === null ? 'did not finish' : `${fmtMinutes(totalMs)} (${outcome})`);
       if (restarts) ctx.check('zero CrashLoopBackOff', restarts.crashLoopBackOff === 0, `${restarts.crashLoopBackOff} CrashLoopBackOff entries, ${restarts.restarts} restarts`);
     }
