@@ -11,6 +11,7 @@ import { demoCommand } from './commands/demo.ts';
 import { showCommand } from './commands/show.ts';
 import { pushCommand } from './commands/push.ts';
 import { reportCommand } from './commands/report.ts';
+import { compareCommand } from './commands/compare.ts';
 import { globalOptions, type GlobalArgs } from './global-options.ts';
 
 export interface CommandResult {
@@ -19,9 +20,11 @@ export interface CommandResult {
 
 type Register = (y: Argv<GlobalArgs>, done: (r: CommandResult) => void) => Argv<GlobalArgs>;
 
-export const commands: Register[] = [runCommand, listCommand, showCommand, cleanupCommand, sandboxCommand, demoCommand, pushCommand, reportCommand];
+export const commands: Register[] = [runCommand, listCommand, showCommand, cleanupCommand, sandboxCommand, demoCommand, pushCommand, reportCommand, compareCommand];
 
 /** Parses argv, runs one command, returns the process exit code (never calls process.exit). */
+class UsageError extends Error {}
+
 export async function main(argv: string[]): Promise<number> {
   let result: CommandResult | undefined;
   let usageError: string | undefined;
@@ -31,30 +34,33 @@ export async function main(argv: string[]): Promise<number> {
     .usage('$0 <command> [options]\n\nChaos and rebuild benchmarks for GitOps Kubernetes clusters.')
     .version(toolVersion)
     .strict()
-    .demandCommand(1, 'Name a command (see the list above).')
+    .demandCommand(1, 'Name a command: run, demo, compare, report… (rebuild-bench --help lists them all).')
     .recommendCommands()
     .wrap(Math.min(110, process.stdout.columns ?? 100))
     .epilogue(`${exitCodeHelp}\n\nDocs: README.md, docs/writing-a-suite.md`)
     .exitProcess(false)
     .fail((msg, err) => {
       if (err) throw err;
-      usageError = msg;
+      // Throwing stops yargs here: without it the command's handler would still run.
+      throw new UsageError(msg);
     });
   for (const register of commands) y = register(y, done);
   try {
     await y.parseAsync();
   } catch (err) {
-    if (err instanceof UserError) {
+    if (err instanceof UsageError) {
+      usageError = err.message;
+    } else if (err instanceof UserError) {
       process.stderr.write(`rebuild-bench: ${redact(err.message)}\n`);
       return err.exitCode;
-    }
-    if (err instanceof AbortedError) {
+    } else if (err instanceof AbortedError) {
       process.stderr.write(`rebuild-bench: ${err.message}\n`);
       return ExitCode.Aborted;
+    } else {
+      process.stderr.write(`rebuild-bench: ${redact(errorMessage(err))}\n`);
+      if (process.env.REBUILD_BENCH_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
+      return ExitCode.Failed;
     }
-    process.stderr.write(`rebuild-bench: ${redact(errorMessage(err))}\n`);
-    if (process.env.REBUILD_BENCH_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
-    return ExitCode.Failed;
   }
   if (usageError) {
     process.stderr.write(`rebuild-bench: ${usageError}\nRun \`rebuild-bench --help\` for usage.\n`);

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Argv } from 'yargs';
 import { executeRun } from '../../engine/engine.ts';
@@ -16,7 +16,7 @@ import type { CommandResult } from '../main.ts';
 import type { RebuildSummary } from '../../reports/target.ts';
 import { collectorLines } from '../collector-lines.ts';
 
-type DemoArgs = GlobalArgs & { 'health-check': boolean; 'time-scale': number };
+type DemoArgs = GlobalArgs & { 'health-check': boolean; 'time-scale': number; 'summary-file'?: string; 'stop-after': boolean };
 
 /**
  * The main job on the embedded default: build the sandbox toolchain if missing, start a fresh
@@ -31,6 +31,8 @@ export function demoCommand(y: Argv<GlobalArgs>, done: (r: CommandResult) => voi
       c
         .option('health-check', { type: 'boolean', default: false, describe: 'Use the fixture variant whose argocd-cm has the Application health check (waves gate)' })
         .option('time-scale', { type: 'number', default: 1, describe: "Multiply the twin's durations (0.25 is 4× faster)" })
+        .option('summary-file', { type: 'string', describe: 'Append the Markdown report to this file (e.g. "$GITHUB_STEP_SUMMARY")' })
+        .option('stop-after', { type: 'boolean', default: false, describe: 'Stop the sandbox when the demo ends (CI); by default it stays up to explore' })
         .example('$0 demo', 'Everything on this machine, nothing else touched; results in ./.rebuild-bench')
         .example('$0 demo --health-check', 'The same with waves gating on health: no CrashLoopBackOff')
         .epilogue(`The sandbox stays up afterwards (stop it: rebuild-bench sandbox down --dir <home>/demo-sandbox).\n\n${exitCodeHelp}`),
@@ -80,6 +82,8 @@ export function demoCommand(y: Argv<GlobalArgs>, done: (r: CommandResult) => voi
           '',
         ].join('\n'),
       );
+      if (a['summary-file'] && result.dir) appendFileSync(a['summary-file'], readFileSync(join(result.dir, 'report.md'), 'utf8'));
+      if (a['stop-after']) await stopSandbox(dir, { wipe: true, log });
       done({ exitCode: result.exitCode });
     },
   );

@@ -1,4 +1,10 @@
+import { appendFileSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Argv } from 'yargs';
+import { ExitCode } from '../../engine/exit-codes.ts';
+import { compareRuns } from '../../reports/compare.ts';
+import { selectLastRuns } from '../../reports/compare-select.ts';
+import { comparisonText, compareOptions, emitComparison, type CompareFlags } from './compare.ts';
 import { executeRun } from '../../engine/engine.ts';
 import { loadConfig, resolveConfigPath } from '../../engine/config.ts';
 import { BadInputError } from '../../engine/errors.ts';
@@ -9,9 +15,31 @@ import { logLevelOf, runViewOf, type GlobalArgs } from '../global-options.ts';
 import { fmtDuration, parseKeyValues, printJson } from '../output.ts';
 import type { CommandResult } from '../main.ts';
 
-interface RunArgs extends GlobalArgs {
+interface RunArgs extends GlobalArgs, CompareFlags {
   suite: string;
   opt: string[];
+  'non-interactive': boolean;
+}
+
+/** Compares the finished run with its predecessors; true on a significant regression. */
+function regressed(a: RunArgs, id: string, dir: string): boolean {
+  const home = resolveHome(a.home);
+  let sides;
+  try {
+    sides = selectLastRuns(home, { baselineLast: a['baseline-last']!, candidate: [id], includeInvalid: a['include-invalid'] });
+  } catch (err) {
+    if (!(err instanceof BadInputError)) throw err;
+    process.stderr.write(`comparison skipped: ${err.message}\n`);
+    return false;
+  }
+  if (!sides.candidate[0]!.valid) {
+    process.stderr.write(`comparison skipped: this run is not valid (${sides.candidate[0]!.invalidReasons.join('; ')})\n`);
+    return false;
+  }
+  const model = compareRuns(sides.baseline, sides.candidate, { allowMixed: a['allow-mixed'], alpha: a.alpha });
+  const files = emitComparison(model, a, join(dir, 'compare'));
+  if (!a.json) process.stdout.write(comparisonText(model, files));
+  return model.verdict === 'slower';
 }
 
 export function runCommand(y: Argv<GlobalArgs>, done: (r: CommandResult) => void) {
@@ -19,13 +47,16 @@ export function runCommand(y: Argv<GlobalArgs>, done: (r: CommandResult) => void
     'run <suite>',
     'Run a suite (built-in name or path to your own .ts file) and record it in the run store',
     (c) =>
-      c
+      compareOptions(c)
         .positional('suite', { type: 'string', demandOption: true, describe: `Built-in (${builtinSuiteNames().join(', ')}) or ./my-suite.ts` })
         .option('opt', { type: 'string', array: true, default: [], describe: 'Suite option key=value (overrides the config\'s suites.<name>)' })
+        .option('non-interactive', { type: 'boolean', default: false, describe: 'For timers and CI: never prompt, plain log lines; destructive suites still need the config allowlist' })
+        .option('baseline-last', { type: 'number', describe: 'After the run, compare it with the N newest comparable runs (exit 1 on a significant regression)' })
         .example('$0 run cluster-check', 'Check the current cluster\'s steady state and record it')
         .example('$0 run rebuild --context admin@dev --yes', 'Destroy and recreate an allowlisted cluster')
         .example('$0 run ./suites/my-suite.ts --dry-run', 'Show what your own suite would do, changing nothing')
         .example('$0 run kyverno-kill --opt durationSeconds=120', 'Override one suite option')
+        .example('$0 run rebuild --non-interactive --baseline-last 7 --summary-file "$GITHUB_STEP_SUMMARY"', 'A scheduled rebuild checked against the last week (see docs/scheduled-runs.md)')
         .epilogue(exitCodeHelp),
     async (argv) => {
       const a = argv as unknown as RunArgs;
@@ -44,12 +75,12 @@ export function runCommand(y: Argv<GlobalArgs>, done: (r: CommandResult) => void
         kubeconfig: a.kubeconfig,
         context: a.context,
         dryRun: a['dry-run'],
-        yes: a.yes,
-        interactive: Boolean(process.stdin.isTTY && process.stderr.isTTY),
+        yes: a.yes || a['non-interactive'],
+        interactive: !a['non-interactive'] && Boolean(process.stdin.isTTY && process.stderr.isTTY),
         logLevel: logLevelOf(a),
         cwd: process.cwd(),
         handleSignals: true,
-        view: runViewOf(a),
+        view: a['non-interactive'] ? undefined : runViewOf(a),
       });
       if (a.json) printJson(a['dry-run'] ? { plan: result.plan, suite: result.record.suite, cluster: result.record.cluster } : result.record);
       else if (a['dry-run']) {
@@ -62,7 +93,12 @@ export function runCommand(y: Argv<GlobalArgs>, done: (r: CommandResult) => void
         const reasons = r.verdict?.reasons.length ? `\n  ${r.verdict.reasons.join('\n  ')}` : '';
         process.stdout.write(`run ${r.id}: ${r.verdict?.outcome ?? r.status} in ${fmtDuration(r.durationMs)}${reasons}\n  ${result.dir}\n`);
       }
-      done({ exitCode: result.exitCode });
+      let exitCode = result.exitCode;
+      if (!a['dry-run'] && result.dir) {
+        if (a['summary-file']) appendFileSync(a['summary-file'], readFileSync(join(result.dir, 'report.md'), 'utf8'));
+        if (a['baseline-last'] !== undefined && regressed(a, result.record.id, result.dir) && exitCode === ExitCode.Passed) exitCode = ExitCode.Failed;
+      }
+      done({ exitCode });
     },
   );
 }

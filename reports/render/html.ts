@@ -8,7 +8,7 @@ import { fmtMs, fmtOffset, phaseTable, reportTone, type ReportModel } from '../m
 
 const WIDTH = 960;
 const FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif';
-const COLORS = { phase: '#4b6cb7', wave: '#2e9d6a', fault: '#c9822b', over: '#d64545', open: '#9aa3ad', target: 'rgba(46,157,106,0.12)' };
+export const COLORS = { phase: '#4b6cb7', wave: '#2e9d6a', fault: '#c9822b', over: '#d64545', open: '#9aa3ad', target: 'rgba(46,157,106,0.12)' };
 
 export function htmlEscape(s: unknown): string {
   return String(s ?? '')
@@ -38,7 +38,7 @@ export function canonicalizeSvg(svg: string, prefix: string): string {
   });
 }
 
-function renderChart(option: Record<string, unknown>, width: number, height: number, prefix: string): string {
+export function renderChart(option: Record<string, unknown>, width: number, height: number, prefix: string): string {
   const chart = echarts.init(null, null, { renderer: 'svg', ssr: true, width, height });
   try {
     chart.setOption({ animation: false, backgroundColor: '#ffffff', textStyle: { fontFamily: FONT }, ...option });
@@ -181,14 +181,14 @@ export function healthySvg(m: ReportModel): string | null {
   );
 }
 
-function table(headers: string[], rows: unknown[][], numeric: number[] = []): string {
+export function table(headers: string[], rows: unknown[][], numeric: number[] = []): string {
   const th = headers.map((h, i) => `<th${numeric.includes(i) ? ' class="n"' : ''}>${htmlEscape(h)}</th>`).join('');
   const body = rows.map((r) => `<tr>${r.map((c, i) => `<td${numeric.includes(i) ? ' class="n"' : ''}>${htmlEscape(c ?? '-')}</td>`).join('')}</tr>`).join('\n');
   return `<table><thead><tr>${th}</tr></thead><tbody>\n${body}\n</tbody></table>`;
 }
 
 
-const CSS = `
+export const CSS = `
 *{box-sizing:border-box}
 body{font-family:${FONT};color:#1d2430;background:#f6f7f9;margin:0;padding:24px;line-height:1.45;font-size:14px}
 main{max-width:1000px;margin:0 auto;background:#fff;border:1px solid #dde1e6;border-radius:8px;padding:20px 24px}

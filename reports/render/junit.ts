@@ -78,16 +78,6 @@ export function junitCases(m: ReportModel): JUnitCase[] {
 
 /** JUnit XML (the common Jenkins/GitLab/GitHub-action dialect), everything escaped. */
 export function renderJunit(m: ReportModel): string {
-  const cases = junitCases(m);
-  const failures = cases.filter((c) => c.failure).length;
-  const skipped = cases.filter((c) => c.skipped !== undefined).length;
-  const time = ((m.meta.durationMs ?? 0) / 1000).toFixed(3);
-  const a = (s: string) => xmlEscape(s);
-  const suiteName = `rebuild-bench ${m.meta.suite} ${m.meta.runId}`;
-  const o: string[] = ['<?xml version="1.0" encoding="UTF-8"?>'];
-  o.push(`<testsuites name="rebuild-bench" tests="${cases.length}" failures="${failures}" errors="0" skipped="${skipped}" time="${time}">`);
-  o.push(`  <testsuite name="${a(suiteName)}" tests="${cases.length}" failures="${failures}" errors="0" skipped="${skipped}" time="${time}" timestamp="${a(m.meta.startedAt)}">`);
-  o.push('    <properties>');
   const props: Array<[string, string]> = [
     ['run', m.meta.runId],
     ['cluster', m.meta.cluster],
@@ -99,7 +89,27 @@ export function renderJunit(m: ReportModel): string {
     ['valid', String(m.validity.valid)],
     ['headline', m.headline],
   ];
-  for (const [k, v] of props) o.push(`      <property name="${a(k)}" value="${a(v)}"/>`);
+  return junitXml({
+    name: `rebuild-bench ${m.meta.suite} ${m.meta.runId}`,
+    timestamp: m.meta.startedAt,
+    seconds: (m.meta.durationMs ?? 0) / 1000,
+    props,
+    cases: junitCases(m),
+    systemOut: m.validity.valid ? undefined : `INVALID run: ${m.validity.reasons.join('; ')}`,
+  });
+}
+
+export function junitXml(s: { name: string; timestamp: string; seconds: number; props: Array<[string, string]>; cases: JUnitCase[]; systemOut?: string | undefined }): string {
+  const { cases } = s;
+  const failures = cases.filter((c) => c.failure).length;
+  const skipped = cases.filter((c) => c.skipped !== undefined).length;
+  const time = s.seconds.toFixed(3);
+  const a = (v: string) => xmlEscape(v);
+  const o: string[] = ['<?xml version="1.0" encoding="UTF-8"?>'];
+  o.push(`<testsuites name="rebuild-bench" tests="${cases.length}" failures="${failures}" errors="0" skipped="${skipped}" time="${time}">`);
+  o.push(`  <testsuite name="${a(s.name)}" tests="${cases.length}" failures="${failures}" errors="0" skipped="${skipped}" time="${time}" timestamp="${a(s.timestamp)}">`);
+  o.push('    <properties>');
+  for (const [k, v] of s.props) o.push(`      <property name="${a(k)}" value="${a(v)}"/>`);
   o.push('    </properties>');
   for (const c of cases) {
     const open = `    <testcase classname="${a(c.classname)}" name="${a(c.name)}" time="${c.time.toFixed(3)}"`;
@@ -112,7 +122,7 @@ export function renderJunit(m: ReportModel): string {
     if (c.skipped !== undefined) o.push(`      <skipped message="${a(c.skipped)}"/>`);
     o.push('    </testcase>');
   }
-  if (!m.validity.valid) o.push(`    <system-out>${a(`INVALID run: ${m.validity.reasons.join('; ')}`)}</system-out>`);
+  if (s.systemOut) o.push(`    <system-out>${a(s.systemOut)}</system-out>`);
   o.push('  </testsuite>', '</testsuites>', '');
   return o.join('\n');
 }

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -22,6 +22,7 @@ async function demo(home: string, extra: string[] = []) {
 
 describe("rebuild-bench demo (the README's first command): the rebuild suite on the sandbox twin", () => {
   const homes: string[] = [];
+  const runs: Array<{ home: string; id: string }> = [];
   afterAll(async () => {
     for (const h of homes) await stopSandbox(join(h, 'demo-sandbox'), { wipe: true });
   });
@@ -30,6 +31,7 @@ describe("rebuild-bench demo (the README's first command): the rebuild suite on 
     const home = mkdtempSync(join(tmpdir(), 'rb-demo-'));
     homes.push(home);
     const { r, run } = await demo(home);
+    runs.push({ home, id: run.id });
     expect(r.exitCode, r.all).toBe(1);
     expect(run).toMatchObject({ suite: 'rebuild', cluster: 'sandbox', status: 'completed', verdict: 'failed' });
     expect(r.stdout).toMatch(/rebuild of the homelab twin: \S+ \((ahead|on-target|missed);/);
@@ -53,6 +55,7 @@ describe("rebuild-bench demo (the README's first command): the rebuild suite on 
     const home = mkdtempSync(join(tmpdir(), 'rb-demo-'));
     homes.push(home);
     const { r, run } = await demo(home, ['--health-check']);
+    runs.push({ home, id: run.id });
     expect(r.stdout).toContain('restarts 0 (CrashLoopBackOff entries 0');
     expect(r.stdout).not.toContain('do not wait for health');
     expect(r.stdout).not.toMatch(/zero CrashLoopBackOff \(/);
@@ -61,5 +64,24 @@ describe("rebuild-bench demo (the README's first command): the rebuild suite on 
     expect(outcome).toBeDefined();
     expect(r.exitCode, r.all).toBe(outcome === 'missed' ? 1 : 0);
     expect(run.verdict).toBe(outcome === 'missed' ? 'failed' : 'passed');
+  });
+
+  it('compare: the health-check rebuild against the one without names the change and the crash-loops it removed', async () => {
+    expect(runs).toHaveLength(2);
+    const [before, after] = runs as [{ home: string; id: string }, { home: string; id: string }];
+    const home = mkdtempSync(join(tmpdir(), 'rb-compare-'));
+    for (const r of runs) cpSync(join(r.home, 'runs', r.id), join(home, 'runs', r.id), { recursive: true });
+    const compare = (out: string) => execa('node', [bin, 'compare', before.id, '--vs', after.id, '--home', home, '--out', join(home, out)], { reject: false, all: true });
+    const r = await compare('one');
+    expect(r.exitCode, r.all).toBe(0);
+    const json = JSON.parse(readFileSync(join(home, 'one', 'compare.json'), 'utf8'));
+    const crashLoops = JSON.parse(readFileSync(join(home, 'runs', before.id, 'run.json'), 'utf8')).summary.collectors.restarts.crashLoopBackOff as number;
+    expect(json.verdict).toBe('inconclusive');
+    expect(r.stdout).toContain('1 vs 1 run(s)');
+    expect(json.setup).toContainEqual({ what: 'Application health check in argocd-cm', baseline: 'false', candidate: 'true' });
+    expect(json.attribution.sentences[0]).toMatch(new RegExp(`^adding the Application health check to argocd-cm \\(waves now gate on health\\) removed ${crashLoops} crash-loops`));
+    expect(json.metrics.find((m: { key: string }) => m.key === 'crashLoops')).toMatchObject({ baselineMedian: crashLoops, candidateMedian: 0 });
+    await compare('two');
+    for (const f of ['compare.md', 'compare.html', 'compare.json', 'compare-junit.xml']) expect(readFileSync(join(home, 'two', f), 'utf8'), f).toBe(readFileSync(join(home, 'one', f), 'utf8'));
   });
 });

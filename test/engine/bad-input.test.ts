@@ -43,6 +43,15 @@ describe('bad input exits 2 with file and line, touching nothing', () => {
     });
   }
 
+  it('an unknown flag is refused before the suite runs', async () => {
+    const ws = workspace();
+    const r = await cli(ws, ['run', suite, '--bogus-flag']);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain('Unknown arguments: bogus-flag');
+    expect(runDirs(ws)).toEqual([]);
+    expect(read(ws.file)).toBe('original\n');
+  });
+
   it('a missing config file', async () => {
     const ws = workspace();
     const r = await cli(ws, ['run', suite, '--config', join(ws.dir, 'nope.yaml')]);

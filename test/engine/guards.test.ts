@@ -77,6 +77,17 @@ describe('guards', () => {
     expect(read(ws.file)).toBe('original\n');
   });
 
+  it('--non-interactive runs an allowlisted cluster without a prompt, and still refuses one that is not', async () => {
+    const ws = destructiveWs(true);
+    const refused = await cli(ws, ['run', suite, '--kubeconfig', ws.kc, '--context', 'admin@prod', '--non-interactive']);
+    expect(refused.exitCode).toBe(2);
+    expect(refused.stderr).toContain('not allowlisted');
+    expect(runDirs(ws)).toEqual([]);
+    const r = await cli(ws, ['run', suite, '--kubeconfig', ws.kc, '--context', 'admin@dev', '--non-interactive']);
+    expect(r.exitCode, r.all).toBe(0);
+    expect(read(ws.file)).toBe('original\n');
+  });
+
   it('refuses an allowlisted cluster whose flag is false', async () => {
     const ws = destructiveWs(false);
     const r = await cli(ws, ['run', suite, '--kubeconfig', ws.kc, '--context', 'dev', '--yes']);

@@ -1,0 +1,196 @@
+import { BadInputError } from '../engine/errors.ts';
+import { attribute, type Attribution } from './attribution.ts';
+import type { RunFeatures } from './run-features.ts';
+import { compareSamples, median } from './statistics.ts';
+
+export type CompareVerdict = 'faster' | 'slower' | 'inconclusive' | 'no-change';
+
+export interface MetricComparison {
+  key: string;
+  label: string;
+  unit: 'ms' | 'count';
+  baseline: number[];
+  candidate: number[];
+  baselineMedian: number | null;
+  candidateMedian: number | null;
+  deltaMs: number | null;
+  relativeDelta: number | null;
+  ci: { low: number; high: number } | null;
+  p: number | null;
+  verdict: CompareVerdict;
+  reason: string;
+  /** How the verdict was reached: rank-sum + bootstrap, the one-run control limit, or deltas only. */
+  method: 'statistics' | 'control-limit' | 'deltas-only';
+}
+
+export interface SetupDifference {
+  what: string;
+  baseline: string;
+  candidate: string;
+}
+
+export interface CompareModel {
+  schema: 'rebuild-bench/compare@1';
+  suite: string;
+  cluster: string;
+  baseline: Array<{ id: string; startedAt: string; totalMs: number | null; valid: boolean }>;
+  candidate: Array<{ id: string; startedAt: string; totalMs: number | null; valid: boolean }>;
+  /** The verdict on the total time, the figure the team's target is about. */
+  verdict: CompareVerdict;
+  headline: string;
+  metrics: MetricComparison[];
+  setup: SetupDifference[];
+  attribution: Attribution;
+  notes: string[];
+}
+
+export interface CompareOptions {
+  includeInvalid?: boolean;
+  /** Compare runs of different clusters (or different options within one side). */
+  allowMixed?: boolean;
+  alpha?: number;
+  /** A relative change smaller than this is "no-change" even when significant (default 5 %). */
+  minRelativeChange?: number;
+}
+
+const stable = (v: unknown) => JSON.stringify(v);
+
+/** Refuses what cannot be compared like for like, with one message saying what to do. */
+function checkComparable(baseline: RunFeatures[], candidate: RunFeatures[], o: CompareOptions): void {
+  if (!baseline.length || !candidate.length) throw new BadInputError('compare needs at least one run on each side');
+  const all = [...baseline, ...candidate];
+  const invalid = all.filter((r) => !r.valid);
+  if (invalid.length && !o.includeInvalid) {
+    throw new BadInputError(`invalid run(s) refused: ${invalid.map((r) => `${r.id} (${r.invalidReasons.join('; ') || r.status})`).join(', ')} — pass --include-invalid to compare them anyway`);
+  }
+  const suites = new Set(all.map((r) => r.suite));
+  if (suites.size > 1) throw new BadInputError(`runs of different suites cannot be compared: ${[...suites].join(', ')}`);
+  const clusters = new Set(all.map((r) => r.cluster));
+  if (clusters.size > 1 && !o.allowMixed) throw new BadInputError(`runs of different clusters (${[...clusters].join(', ')}): pass --allow-mixed to compare them anyway`);
+  for (const [side, runs] of [['baseline', baseline], ['candidate', candidate]] as const) {
+    const opts = new Set(runs.map((r) => stable(r.options)));
+    if (opts.size > 1 && !o.allowMixed) {
+      throw new BadInputError(`the ${side} runs were made with different suite options (${runs.map((r) => r.id).join(', ')}): compare like with like, or pass --allow-mixed`);
+    }
+  }
+}
+
+function setupDifferences(b: RunFeatures, c: RunFeatures, attribution: Attribution): SetupDifference[] {
+  const out: SetupDifference[] = [];
+  if (b.cluster !== c.cluster) out.push({ what: 'cluster', baseline: b.cluster, candidate: c.cluster });
+  if (b.serverVersion !== c.serverVersion) out.push({ what: 'Kubernetes version', baseline: b.serverVersion ?? 'unknown', candidate: c.serverVersion ?? 'unknown' });
+  const keys = [...new Set([...Object.keys(b.options), ...Object.keys(c.options)])].sort();
+  for (const k of keys) {
+    if (stable(b.options[k]) !== stable(c.options[k])) out.push({ what: `option ${k}`, baseline: stable(b.options[k]) ?? '-', candidate: stable(c.options[k]) ?? '-' });
+  }
+  const m = attribution.waveMap;
+  if (m.healthCheck) out.push({ what: 'Application health check in argocd-cm', baseline: String(m.healthCheck.from ?? 'unknown'), candidate: String(m.healthCheck.to ?? 'unknown') });
+  if (m.moved.length || m.added.length || m.removed.length) {
+    out.push({ what: 'wave map', baseline: `${Object.keys(b.apps).length} apps`, candidate: `${Object.keys(c.apps).length} apps; ${m.moved.length} moved, ${m.added.length} added, ${m.removed.length} removed` });
+  }
+  return out;
+}
+
+/**
+ * With one candidate run and at least five baseline runs, a rank test can never be significant;
+ * the nightly question "is tonight's run out of line?" is answered with a control limit instead:
+ * above every baseline run and beyond median + 3·MAD (robust z > 3), by at least the minimum change.
+ */
+function controlLimit(baseline: number[], x: number, minRelativeChange: number): { verdict: CompareVerdict; reason: string } {
+  const med = median(baseline);
+  const mad = median(baseline.map((v) => Math.abs(v - med))) * 1.4826;
+  const rel = med ? (x - med) / med : 0;
+  const limitHigh = med + 3 * mad;
+  const limitLow = med - 3 * mad;
+  if (x > Math.max(...baseline) && x > limitHigh && rel >= minRelativeChange) return { verdict: 'slower', reason: `above every baseline run and the control limit (median + 3·MAD = ${Math.round(limitHigh)})` };
+  if (x < Math.min(...baseline) && x < limitLow && -rel >= minRelativeChange) return { verdict: 'faster', reason: `below every baseline run and the control limit (median − 3·MAD = ${Math.round(limitLow)})` };
+  return { verdict: 'inconclusive', reason: 'within the spread of the baseline runs (control limit median ± 3·MAD)' };
+}
+
+function compareMetric(key: string, label: string, unit: MetricComparison['unit'], b: number[], c: number[], o: Required<Pick<CompareOptions, 'alpha' | 'minRelativeChange'>>): MetricComparison {
+  const base: MetricComparison = {
+    key,
+    label,
+    unit,
+    baseline: b,
+    candidate: c,
+    baselineMedian: b.length ? median(b) : null,
+    candidateMedian: c.length ? median(c) : null,
+    deltaMs: null,
+    relativeDelta: null,
+    ci: null,
+    p: null,
+    verdict: 'inconclusive',
+    reason: '',
+    method: 'deltas-only',
+  };
+  if (!b.length || !c.length) return { ...base, reason: 'missing on one side' };
+  const bm = base.baselineMedian!;
+  const cm = base.candidateMedian!;
+  base.deltaMs = cm - bm;
+  base.relativeDelta = bm ? (cm - bm) / bm : null;
+  if (b.length >= 2 && c.length >= 2) {
+    const s = compareSamples(b, c, { alpha: o.alpha, minRelativeChange: o.minRelativeChange, lowerIsBetter: true, seed: 1 });
+    return { ...base, ci: s.ci ? { low: s.ci.low, high: s.ci.high } : null, p: s.pRankSum ?? null, verdict: s.verdict, reason: s.reason, method: 'statistics' };
+  }
+  if (c.length === 1 && b.length >= 5) return { ...base, ...controlLimit(b, c[0]!, o.minRelativeChange), method: 'control-limit' };
+  if (b.every((x) => x === 0) && c.every((x) => x === 0)) return { ...base, verdict: 'no-change', reason: 'zero on both sides' };
+  return { ...base, reason: `${b.length} + ${c.length} run(s): deltas only, no statistical conclusion is possible (run at least 2 per side, 5 + 5 to detect a 20 % change)` };
+}
+
+/** Compares two sides of stored runs, oldest first within each side. */
+export function compareRuns(baseline: RunFeatures[], candidate: RunFeatures[], o: CompareOptions = {}): CompareModel {
+  checkComparable(baseline, candidate, o);
+  const opts = { alpha: o.alpha ?? 0.05, minRelativeChange: o.minRelativeChange ?? 0.05 };
+  const values = (runs: RunFeatures[], get: (r: RunFeatures) => number | null | undefined) => runs.map(get).filter((v): v is number => typeof v === 'number');
+  const metric = (key: string, label: string, unit: MetricComparison['unit'], get: (r: RunFeatures) => number | null | undefined) =>
+    compareMetric(key, label, unit, values(baseline, get), values(candidate, get), opts);
+
+  const metrics: MetricComparison[] = [metric('total', 'total (destroy → all Healthy)', 'ms', (r) => r.totalMs)];
+  const phaseNames = [...new Set([...baseline, ...candidate].flatMap((r) => Object.keys(r.phases)))];
+  for (const p of phaseNames) metrics.push(metric(`phase:${p}`, `phase ${p}`, 'ms', (r) => r.phases[p]));
+  const waveKeys = [...new Set([...baseline, ...candidate].flatMap((r) => Object.keys(r.waves)))].sort((a, b) => Number(a) - Number(b));
+  for (const w of waveKeys) metrics.push(metric(`wave:${w}`, `wave ${w}`, 'ms', (r) => r.waves[w]));
+  metrics.push(metric('crashLoops', 'CrashLoopBackOff entries', 'count', (r) => r.crashLoops));
+  metrics.push(metric('restarts', 'restarts', 'count', (r) => r.restarts));
+  if ([...baseline, ...candidate].some((r) => r.admissionP99Ms !== null)) {
+    metrics.push(metric('admission:p50', 'admission latency p50', 'ms', (r) => r.admissionP50Ms));
+    metrics.push(metric('admission:p99', 'admission latency p99', 'ms', (r) => r.admissionP99Ms));
+  }
+
+  const attribution = attribute(baseline, candidate);
+  const total = metrics[0]!;
+  const notes: string[] = [];
+  if (baseline.length < 2 || candidate.length < 2) notes.push(`${baseline.length} baseline and ${candidate.length} candidate run(s): ${total.method === 'control-limit' ? 'the verdict uses a control limit, not a significance test' : 'deltas only, no statistical conclusion is possible'}`);
+  const invalid = [...baseline, ...candidate].filter((r) => !r.valid);
+  if (invalid.length) notes.push(`includes ${invalid.length} invalid run(s) (--include-invalid): ${invalid.map((r) => r.id).join(', ')}`);
+  const head = baseline[baseline.length - 1]!;
+  const tail = candidate[candidate.length - 1]!;
+  const summary = (r: RunFeatures) => ({ id: r.id, startedAt: r.startedAt, totalMs: r.totalMs, valid: r.valid });
+  return {
+    schema: 'rebuild-bench/compare@1',
+    suite: tail.suite,
+    cluster: tail.cluster,
+    baseline: baseline.map(summary),
+    candidate: candidate.map(summary),
+    verdict: total.verdict,
+    headline: headline(total),
+    metrics,
+    setup: setupDifferences(head, tail, attribution),
+    attribution,
+    notes,
+  };
+}
+
+function headline(t: MetricComparison): string {
+  const n = `${t.baseline.length} vs ${t.candidate.length} run(s)`;
+  if (t.deltaMs === null) return `Total time: no comparison possible (${t.reason}; ${n})`;
+  const change = `${t.deltaMs < 0 ? '−' : '+'}${fmtMinSec(Math.abs(t.deltaMs))}${t.relativeDelta !== null ? ` (${t.relativeDelta < 0 ? '' : '+'}${(t.relativeDelta * 100).toFixed(1)} %)` : ''}`;
+  const word = { faster: 'Faster', slower: 'Slower (regression)', inconclusive: 'Inconclusive', 'no-change': 'No change' }[t.verdict];
+  return `${word}: median total ${fmtMinSec(t.baselineMedian!)} → ${fmtMinSec(t.candidateMedian!)}, ${change}; ${n}`;
+}
+
+export function fmtMinSec(ms: number): string {
+  const s = Math.round(ms / 1000);
+  return s < 60 ? `${s}s` : `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+}

@@ -1,0 +1,144 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { RunRecord } from '../../engine/run-record.ts';
+import { attribute } from '../../reports/attribution.ts';
+import { compareRuns } from '../../reports/compare.ts';
+import { renderCompareHtml } from '../../reports/render/compare-html.ts';
+import { renderCompareJunit } from '../../reports/render/compare-junit.ts';
+import { renderCompareMarkdown } from '../../reports/render/compare-markdown.ts';
+import { runFeatures, type RunFeatures } from '../../reports/run-features.ts';
+import { readPoints } from '../../sinks/run-store.ts';
+
+const fixtureDir = join(import.meta.dirname, '..', 'fixtures', 'runs', 'demo-rebuild');
+const MIN = 60_000;
+
+function features(over: Partial<RunFeatures> & { id: string }): RunFeatures {
+  return {
+    suite: 'rebuild',
+    cluster: 'dev',
+    startedAt: '2026-11-22T02:00:00.000Z',
+    status: 'completed',
+    valid: true,
+    invalidReasons: [],
+    serverVersion: 'v1.34.4',
+    options: { tool: 'terraform' },
+    totalMs: 40 * MIN,
+    phases: { destroy: 4 * MIN, apply: 10 * MIN, waves: 20 * MIN },
+    waves: { '0': 5 * MIN, '5': 4 * MIN, '10': 11 * MIN },
+    restarts: 0,
+    crashLoops: 0,
+    admissionP50Ms: null,
+    admissionP99Ms: null,
+    healthCheck: true,
+    apps: {},
+    ...over,
+  };
+}
+
+/** Five runs around `minutes` with fixed ±3 % noise. */
+function side(prefix: string, minutes: number, over: Partial<RunFeatures> = {}): RunFeatures[] {
+  return [0.985, 1.021, 0.972, 1.008, 1.029].map((f, i) => features({ id: `${prefix}${i}`, totalMs: minutes * f * MIN, ...over }));
+}
+
+describe('run features from a stored run', () => {
+  it('reads the total, phases, waves, restarts and per-app times of the stored demo run', () => {
+    const record = JSON.parse(readFileSync(join(fixtureDir, 'run.json'), 'utf8')) as RunRecord;
+    const f = runFeatures(record, readPoints(fixtureDir));
+    const rebuild = record.summary.rebuild as { totalMs: number };
+    const collectors = record.summary.collectors as { restarts: { crashLoopBackOff: number }; waves: { waves: unknown[]; apps: unknown[] } };
+    expect(f.totalMs).toBe(rebuild.totalMs);
+    expect(f.crashLoops).toBe(collectors.restarts.crashLoopBackOff);
+    expect(Object.keys(f.waves)).toHaveLength(collectors.waves.waves.length);
+    expect(Object.keys(f.apps)).toHaveLength(collectors.waves.apps.length);
+    expect(f.healthCheck).toBe(false);
+    expect(Object.keys(f.phases)).toEqual(expect.arrayContaining(['destroy', 'apply', 'waves']));
+  });
+});
+
+describe('compare: verdicts on a synthetic history', () => {
+  it('detects a clear 20 % regression over 5 + 5 runs', () => {
+    const c = compareRuns(side('a', 40), side('b', 48));
+    expect(c.verdict).toBe('slower');
+    expect(c.metrics[0]!.p).toBeCloseTo(2 / 252, 6);
+    expect(c.metrics[0]!.ci!.low).toBeGreaterThan(0);
+    expect(c.headline).toBe('Slower (regression): median total 40m19s → 48m23s, +8m04s (+20.0 %); 5 vs 5 run(s)');
+    expect(renderCompareJunit(c)).toMatch(/<testcase[^>]*no regression: total[^>]*>\s*<failure message="[^"]*" type="regression"/);
+  });
+
+  it('calls 1 + 1 runs inconclusive and says no statistical conclusion is possible', () => {
+    const c = compareRuns([features({ id: 'a', totalMs: 40 * MIN })], [features({ id: 'b', totalMs: 48 * MIN })]);
+    expect(c.verdict).toBe('inconclusive');
+    expect(c.metrics[0]!.method).toBe('deltas-only');
+    expect(c.metrics[0]!.deltaMs).toBe(8 * MIN);
+    expect(c.notes.join(' ')).toContain('no statistical conclusion is possible');
+    expect(renderCompareJunit(c)).not.toContain('<failure');
+  });
+
+  it('judges one nightly run against a week with a control limit', () => {
+    const week = [...side('a', 40), features({ id: 'a5', totalMs: 40.4 * MIN }), features({ id: 'a6', totalMs: 39.6 * MIN })];
+    expect(compareRuns(week, [features({ id: 'n', totalMs: 50 * MIN })]).verdict).toBe('slower');
+    expect(compareRuns(week, [features({ id: 'n', totalMs: 41 * MIN })]).verdict).toBe('inconclusive');
+    expect(compareRuns(week, [features({ id: 'n', totalMs: 50 * MIN })]).metrics[0]!.method).toBe('control-limit');
+  });
+
+  it('is inconclusive when both sides come from the same distribution, and faster on a 20 % gain', () => {
+    expect(compareRuns(side('a', 40), side('b', 40)).verdict).toBe('inconclusive');
+    expect(compareRuns(side('a', 40), side('b', 32)).verdict).toBe('faster');
+  });
+
+  it('refuses invalid runs unless asked, and mixed options within a side', () => {
+    const bad = features({ id: 'x', valid: false, status: 'aborted', invalidReasons: ['the run was aborted before it finished'] });
+    expect(() => compareRuns([bad], side('b', 40))).toThrow(/invalid run\(s\) refused: x \(the run was aborted.*--include-invalid/);
+    expect(compareRuns([bad], side('b', 40), { includeInvalid: true }).notes.join(' ')).toContain('includes 1 invalid run(s)');
+    expect(() => compareRuns([features({ id: 'a' }), features({ id: 'a2', options: { tool: 'tofu' } })], side('b', 40))).toThrow(/baseline runs were made with different suite options/);
+    expect(() => compareRuns([features({ id: 'a', cluster: 'prod' })], side('b', 40))).toThrow(/different clusters/);
+  });
+
+  it('gives identical output for identical inputs', () => {
+    const render = () => {
+      const c = compareRuns(side('a', 40), side('b', 48));
+      return [renderCompareMarkdown(c), renderCompareHtml(c), renderCompareJunit(c), JSON.stringify(c)];
+    };
+    expect(render()).toEqual(render());
+  });
+});
+
+describe('change attribution', () => {
+  const app = (wave: number, healthyMin: number, crashLoops: number) => ({ wave, healthyMs: healthyMin * MIN, crashLoops });
+  const before = (id: string) =>
+    features({
+      id,
+      totalMs: 44 * MIN,
+      crashLoops: 16,
+      waves: { '5': 4 * MIN, '10': 17 * MIN },
+      apps: { postgres: app(4, 15, 0), linkwarden: app(10, 38, 8), netbox: app(10, 40, 6), mealie: app(10, 36, 2) },
+    });
+  const after = (id: string) =>
+    features({
+      id,
+      totalMs: 38 * MIN,
+      crashLoops: 2,
+      waves: { '5': 6 * MIN, '10': 11 * MIN },
+      apps: { postgres: app(4, 15, 0), linkwarden: app(5, 22, 0), netbox: app(5, 23, 0), mealie: app(10, 36, 2), grafana: app(10, 30, 0) },
+    });
+
+  it('says which apps moved between waves and what that did', () => {
+    const a = attribute([before('a')], [after('b')]);
+    expect(a.waveMap.moved).toEqual([
+      { app: 'linkwarden', from: 10, to: 5 },
+      { app: 'netbox', from: 10, to: 5 },
+    ]);
+    expect(a.waveMap.added).toEqual([{ app: 'grafana', wave: 10 }]);
+    expect(a.sentences[0]).toBe('moving linkwarden and netbox from wave 10 to 5 removed 14 crash-loops and 6 minutes from wave 10');
+    expect(a.sentences).toContain('added: grafana (wave 10)');
+    expect(a.apps[0]!.app).toBe('linkwarden');
+    expect(a.waves[0]).toMatchObject({ wave: '10', deltaMs: -6 * MIN });
+  });
+
+  it('names a health-check change and lists it as a setup difference', () => {
+    const c = compareRuns([features({ id: 'a', healthCheck: false, crashLoops: 42 })], [features({ id: 'b', healthCheck: true, crashLoops: 0, totalMs: 41 * MIN })]);
+    expect(c.attribution.sentences[0]).toBe('adding the Application health check to argocd-cm (waves now gate on health) removed 42 crash-loops and added 1 minute to the total');
+    expect(c.setup).toContainEqual({ what: 'Application health check in argocd-cm', baseline: 'false', candidate: 'true' });
+  });
+});
