@@ -157,33 +157,52 @@ export class LiveRun {
     }
     const journal = this.init.journal;
     const env = this.faultEnv(this.init.signal);
-    const rollback = await f.type.prepare(env, f.params);
-    journal.append({
-      t: 'planned',
-      faultId: id,
-      kind: f.type.kind,
-      title,
-      rollback: { kind: f.type.kind, data: rollback },
-      ...(f.type.module ? { module: f.type.module } : {}),
-      at: now(),
-    });
-    this.init.persist();
-    this.init.log.info(`⚡ ${title}`);
-    const applying = f.type.apply(env, f.params, rollback);
-    this.inflight.add(applying);
+    // From prepare to the end of apply the engine must wait for this fault before rolling back:
+    // an abort arriving meanwhile would otherwise roll back a journal that does not list it yet.
+    let release!: () => void;
+    const settled = new Promise<void>((r) => (release = r));
+    this.inflight.add(settled);
     try {
-      await applying;
-    } catch (err) {
-      journal.append({ t: 'apply-failed', faultId: id, error: errorMessage(err), at: now() });
+      const rollback = await f.type.prepare(env, f.params);
+      if (this.init.signal.aborted) {
+        this.record.faults.splice(this.record.faults.indexOf(rec), 1);
+        throwIfAborted(this.init.signal); // aborted while preparing: nothing applied, nothing to undo
+      }
+      journal.append({
+        t: 'planned',
+        faultId: id,
+        kind: f.type.kind,
+        title,
+        rollback: { kind: f.type.kind, data: rollback },
+        ...(f.type.module ? { module: f.type.module } : {}),
+        at: now(),
+      });
+      this.init.persist();
+      this.init.log.info(`⚡ ${title}`);
+      try {
+        await f.type.apply(env, f.params, rollback);
+      } catch (err) {
+        journal.append({ t: 'apply-failed', faultId: id, error: errorMessage(err), at: now() });
+        this.syncFaults();
+        throw err;
+      }
+      journal.append({ t: 'applied', faultId: id, at: now() });
       this.syncFaults();
-      throw err;
     } finally {
-      this.inflight.delete(applying);
+      this.inflight.delete(settled);
+      release();
     }
-    journal.append({ t: 'applied', faultId: id, at: now() });
-    this.syncFaults();
     const appliedAt = Date.now();
     this.point({ measurement: 'rb_fault', tags: { fault: f.type.kind, fault_id: id, event: 'applied' }, fields: { title }, time: appliedAt });
+    throwIfAborted(this.init.signal);
+    if (f.type.verify) {
+      // A fault that did not take effect must not have its "effects" reported: the suite fails here.
+      const detail = await f.type.verify(env, f.params);
+      rec.verified = detail;
+      journal.append({ t: 'note', message: `${id} verified: ${detail}`, at: now() });
+      this.init.log.info(`✔ ${title} took effect: ${detail}`);
+      this.init.persist();
+    }
     return {
       id,
       title,

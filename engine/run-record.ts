@@ -56,6 +56,8 @@ export interface FaultRecord {
   rolledBackAt: string | null;
   status: 'planned' | 'applied' | 'apply-failed' | 'rolled-back' | 'rollback-failed' | 'dry-run';
   error?: string;
+  /** What the fault's verify() saw once applied (e.g. "obsy 99.5 % CPU"). */
+  verified?: string;
 }
 
 export interface CheckRecord {

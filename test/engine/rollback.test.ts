@@ -1,7 +1,8 @@
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
-import { cli, fixtureSuite, journalOf, read, recordOf, runDirs, untilApplied, workspace } from './harness.ts';
+import { bin, cli, fixtureSuite, journalOf, read, recordOf, runDirs, until, untilApplied, workspace } from './harness.ts';
 
 const suite = fixtureSuite('tempfile-fault');
 
@@ -118,5 +119,22 @@ describe('rollback with real processes', () => {
     expect(fixed.exitCode, fixed.all).toBe(0);
     expect(read(`${ws.dir}/reverted`)).toBe('yes\n');
     expect(recordOf(dir).faults[0].status).toBe('rolled-back');
+  });
+});
+
+describe('an abort while a fault is being prepared', () => {
+  it('never applies it: the engine waits for the prepare, and the fault is dropped (exit 3, file untouched)', async () => {
+    const ws = workspace();
+    writeFileSync(ws.config, `suites:\n  slow-prepare:\n    file: ${ws.file}\n`);
+    const child = execa('node', [bin, 'run', fixtureSuite('slow-prepare'), '--home', ws.home], { cwd: ws.dir, reject: false, all: true, stdin: 'ignore', env: { KUBECONFIG: join(ws.dir, 'none'), REBUILD_BENCH_CONFIG: '' } });
+    await until(() => runDirs(ws).length === 1 && existsSync(join(runDirs(ws)[0]!, 'run.json')) && recordOf(runDirs(ws)[0]!).phases.some((p: { name: string }) => p.name === 'inject'));
+    child.kill('SIGINT');
+    const r = await child;
+    expect(r.exitCode, r.all).toBe(3);
+    await new Promise((res) => setTimeout(res, 3500)); // past the prepare: nothing may apply afterwards
+    expect(existsSync(`${ws.file}.prepared`)).toBe(true);
+    expect(read(ws.file)).toBe('original\n');
+    expect(journalOf(runDirs(ws)[0]!)).toEqual([]);
+    expect(recordOf(runDirs(ws)[0]!).faults).toEqual([]);
   });
 });
