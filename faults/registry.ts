@@ -1,6 +1,11 @@
 import type { FaultType } from './types.ts';
 import { commandFault } from './command.ts';
 import { clusterDestroyFault } from './terraform.ts';
+import { cnpgFenceFault, cnpgHibernateFault } from './cnpg.ts';
+import { cpuHogFault } from './cpu-hog.ts';
+import { deletePodsFault } from './delete-pods.ts';
+import { scaleFault } from './scale.ts';
+import { webhookBreakerFault } from './webhook-breaker.ts';
 
 /** Fault types by kind, so `cleanup` can replay a journal written by another process. */
 const registry = new Map<string, FaultType<any, any>>();
@@ -13,5 +18,4 @@ export function faultType(kind: string): FaultType<any, any> | undefined {
   return registry.get(kind);
 }
 
-registerFaultType(commandFault);
-registerFaultType(clusterDestroyFault);
+for (const t of [commandFault, clusterDestroyFault, cpuHogFault, deletePodsFault, scaleFault, webhookBreakerFault, cnpgFenceFault, cnpgHibernateFault]) registerFaultType(t);

@@ -1,3 +1,4 @@
+import { buildFigures, type ReportFigures } from './figures.ts';
 import type { AdmissionSummary, LatencyStats } from '../collectors/admission.ts';
 import type { RestartsSummary } from '../collectors/restarts.ts';
 import { WAVES_DO_NOT_GATE, type WavesSummary } from '../collectors/waves.ts';
@@ -26,9 +27,13 @@ export interface ReportModel {
   healthyOverTime?: Array<{ offsetMs: number; healthy: number }>;
   restarts?: ReportRestarts;
   admission?: ReportAdmission;
+  /** Every admission probe: when (offset), how long, and its outcome (for the latency and rejection chart). */
+  admissionOverTime?: Array<{ offsetMs: number; latencyMs: number; outcome: string }>;
   validity: { valid: boolean; reasons: string[]; notes: string[] };
   checks: ReportCheck[];
   faults: ReportFault[];
+  /** The suite's own figures (ctx.summary): outage counts, recovery times, k6's summary… */
+  figures: ReportFigures[];
 }
 
 export interface ReportMeta {
@@ -157,6 +162,8 @@ export interface ReportFault {
   endMs: number | null;
   durationMs: number | null;
   error: string | null;
+  /** What the fault's verify() saw once applied. */
+  verified: string | null;
 }
 
 export const WAVES_DO_NOT_GATE_ID = 'WAVES_DO_NOT_GATE';
@@ -530,10 +537,11 @@ export function buildReport(record: RunRecord, points: Point[] = []): ReportMode
     phases: buildPhases(record, rebuild, t0),
     validity: { valid: record.validity.valid, reasons: [...record.validity.reasons], notes },
     checks: record.checks.map((c) => ({ name: c.name, kind: c.kind, ok: c.ok, detail: c.detail ?? null, at: c.at, offsetMs: off(c.at) })),
+    figures: buildFigures(record.summary),
     faults: record.faults.map((f) => {
       const s = off(f.appliedAt);
       const e = off(f.rolledBackAt);
-      return { id: f.id, kind: f.kind, title: f.title, status: f.status, startMs: s, endMs: e, durationMs: s !== null && e !== null ? e - s : null, error: f.error ?? null };
+      return { id: f.id, kind: f.kind, title: f.title, status: f.status, startMs: s, endMs: e, durationMs: s !== null && e !== null ? e - s : null, error: f.error ?? null, verified: f.verified ?? null };
     }),
   };
   if (target) model.target = target;
@@ -544,5 +552,9 @@ export function buildReport(record: RunRecord, points: Point[] = []): ReportMode
   }
   if (restarts) model.restarts = restarts;
   if (admissionSummary?.probes) model.admission = buildAdmission(admissionSummary);
+  const probes = points.filter((p) => p.measurement === 'rb_admission_probe' && typeof p.fields.latency_ms === 'number');
+  if (probes.length) {
+    model.admissionOverTime = probes.map((p) => ({ offsetMs: p.time - t0, latencyMs: p.fields.latency_ms as number, outcome: p.tags.outcome ?? 'unknown' })).sort((a, b) => a.offsetMs - b.offsetMs);
+  }
   return model;
 }

@@ -1,3 +1,4 @@
+import { accessSync, constants } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -37,3 +38,13 @@ export function sandboxLayout(dir: string) {
 }
 
 export type SandboxLayout = ReturnType<typeof sandboxLayout>;
+
+/** True when `p` exists and this process may execute it. */
+export function isExecutable(p: string): boolean {
+  try {
+    accessSync(p, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -146,6 +146,46 @@ export function ganttSvg(m: ReportModel): string | null {
 }
 
 /** Step line: how many Applications were Healthy at each offset. */
+const OUTCOME_COLORS: Record<string, string> = { admitted: COLORS.wave, rejected: COLORS.over, error: COLORS.open };
+
+/** Admission probes over time: latency by outcome (rejections in red), fault windows shaded. */
+export function admissionSvg(m: ReportModel): string | null {
+  const pts = m.admissionOverTime;
+  if (!pts || pts.length < 2) return null;
+  const outcomes = [...new Set(pts.map((p) => p.outcome))].sort();
+  const faults = m.faults.filter((f) => f.startMs !== null);
+  return renderChart(
+    {
+      title: { text: `Admission probes: latency and outcome (${pts.filter((p) => p.outcome === 'rejected').length} rejected of ${pts.length})`, left: 8, top: 4, textStyle: { fontSize: 13, fontWeight: 'bold' } },
+      legend: { top: 4, right: 8, data: outcomes },
+      grid: { left: 60, right: 30, top: 56, bottom: 30 },
+      xAxis: { type: 'value', min: 0, name: 'min', splitLine: { lineStyle: { color: '#eceff3' } } },
+      yAxis: { type: 'log', name: 'ms', min: 1, splitLine: { lineStyle: { color: '#eceff3' } } },
+      series: outcomes.map((o, i) => ({
+        name: o,
+        type: 'scatter',
+        symbolSize: 5,
+        silent: true,
+        itemStyle: { color: OUTCOME_COLORS[o] ?? COLORS.phase },
+        data: pts.filter((p) => p.outcome === o).map((p) => [minutes(p.offsetMs), Math.max(1, Math.round(p.latencyMs))]),
+        ...(i === 0 && faults.length
+          ? {
+              markArea: {
+                silent: true,
+                itemStyle: { color: 'rgba(201,130,43,0.12)' },
+                label: { show: true, position: 'insideTop', fontSize: 10, color: '#8a5a1c' },
+                data: faults.map((f) => [{ name: f.kind, xAxis: minutes(f.startMs!) }, { xAxis: minutes(f.endMs ?? f.startMs! + 1000) }]),
+              },
+            }
+          : {}),
+      })),
+    },
+    WIDTH,
+    300,
+    'rba',
+  );
+}
+
 export function healthySvg(m: ReportModel): string | null {
   const pts = m.healthyOverTime;
   if (!pts || pts.length < 2) return null;
@@ -244,9 +284,11 @@ export function renderHtml(m: ReportModel): string {
 
   const gantt = ganttSvg(m);
   const healthy = healthySvg(m);
-  if (gantt || healthy) o.push('<h2>Charts</h2>');
+  const admission = admissionSvg(m);
+  if (gantt || healthy || admission) o.push('<h2>Charts</h2>');
   if (gantt) o.push(`<figure class="chart" data-chart="timeline">${gantt}</figure>`);
   if (healthy) o.push(`<figure class="chart" data-chart="healthy">${healthy}</figure>`);
+  if (admission) o.push(`<figure class="chart" data-chart="admission">${admission}</figure>`);
 
   if (m.phases.length) {
     o.push('<h2>Phases</h2>');
@@ -332,12 +374,18 @@ export function renderHtml(m: ReportModel): string {
     o.push(table(['Result', 'Kind', 'Check', 'At', 'Detail'], m.checks.map((c) => [c.ok ? 'ok' : 'FAIL', c.kind, c.name, fmtOffset(c.offsetMs), c.detail ?? '-'])));
   }
 
+  for (const f of m.figures) {
+    o.push(`<h2>Figures: ${htmlEscape(f.name)}</h2>`);
+    if (f.values.length) o.push(table(['Figure', 'Value'], f.values, [1]));
+    for (const t of f.tables) o.push(`<h3>${htmlEscape(t.name)}</h3>`, table(t.headers, t.rows));
+  }
+
   if (m.faults.length) {
     o.push('<h2>Faults</h2>');
     o.push(
       table(
         ['Id', 'Kind', 'Fault', 'Applied', 'Rolled back', 'Window', 'Status'],
-        m.faults.map((f) => [f.id, f.kind, f.title, fmtOffset(f.startMs), fmtOffset(f.endMs), fmtMs(f.durationMs), `${f.status}${f.error ? `: ${f.error}` : ''}`]),
+        m.faults.map((f) => [f.id, f.kind, f.title, fmtOffset(f.startMs), fmtOffset(f.endMs), fmtMs(f.durationMs), `${f.status}${f.error ? `: ${f.error}` : ''}${f.verified ? ` (took effect: ${f.verified})` : ''}`]),
         [3, 4, 5],
       ),
     );

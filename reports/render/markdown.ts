@@ -153,12 +153,18 @@ export function renderMarkdown(m: ReportModel): string {
     o.push(...mdTable(['', 'Kind', 'Check', 'At', 'Detail'], m.checks.map((c) => [c.ok ? '✅' : '❌', c.kind, c.name, fmtOffset(c.offsetMs), c.detail ?? '-'])));
   }
 
+  for (const f of m.figures) {
+    o.push(`## Figures: ${mdCell(f.name)}`);
+    if (f.values.length) o.push(...mdTable(['Figure', 'Value'], f.values, ['l', 'r']));
+    for (const t of f.tables) o.push(`**${mdCell(t.name)}**`, '', ...mdTable(t.headers, t.rows));
+  }
+
   if (m.faults.length) {
     o.push('## Faults');
     o.push(
       ...mdTable(
         ['Id', 'Kind', 'Fault', 'Applied', 'Rolled back', 'Window', 'Status'],
-        m.faults.map((f) => [f.id, f.kind, f.title, fmtOffset(f.startMs), fmtOffset(f.endMs), fmtMs(f.durationMs), `${f.status}${f.error ? `: ${f.error}` : ''}`]),
+        m.faults.map((f) => [f.id, f.kind, f.title, fmtOffset(f.startMs), fmtOffset(f.endMs), fmtMs(f.durationMs), `${f.status}${f.error ? `: ${f.error}` : ''}${f.verified ? ` (took effect: ${f.verified})` : ''}`]),
         ['l', 'l', 'l', 'r', 'r', 'r', 'l'],
       ),
     );

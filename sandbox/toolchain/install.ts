@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
-import { accessSync, closeSync, constants, createWriteStream, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync, type WriteStream } from 'node:fs';
+import { closeSync, createWriteStream, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync, type WriteStream } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { execa } from 'execa';
 import { UserError } from '../../engine/errors.ts';
 import type { Logger } from '../../engine/logger.ts';
-import { cacheBinDir, resolveCacheDir } from '../paths.ts';
+import { cacheBinDir, isExecutable, resolveCacheDir } from '../paths.ts';
 import { decideSumdb, readGoEnv } from './go-env.ts';
 import { goDirective, kubernetesLdflags, renderGoMod, requiredVersion, stagingReplaces, wrapperSources } from './gomod.ts';
 import { probeVersion, versionAccepted } from './probe.ts';
@@ -111,14 +111,6 @@ function readStamp(cacheDir: string, name: BinaryName): Stamp | undefined {
   }
 }
 
-function isExecutable(p: string): boolean {
-  try {
-    accessSync(p, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** The cached binary when its stamp matches the pinned version and build recipe. */
 function fromCache(cacheDir: string, name: BinaryName): ResolvedBinary | undefined {

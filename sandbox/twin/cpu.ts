@@ -1,10 +1,19 @@
 import type { KubeObject } from '../../cluster/watch.ts';
+import { errorMessage } from '../../engine/errors.ts';
+import type { Logger } from '../../engine/logger.ts';
+import type { TwinApi } from './api.ts';
 import type { TwinCaches } from './caches.ts';
 import { cpuMillis, nodeUtilisation, slowdown } from './model.ts';
 import type { TruthLog } from './truth.ts';
 
 /** Pods of the cpuHog fault carry this label; they burn their CPU limit (else request). */
 export const BURNER_LABEL = 'rebuild-bench/cpu-burner';
+
+/**
+ * Node annotation holding the model's utilisation (0…1, three decimals): what the cpuHog fault's
+ * verify() reads where a real cluster would have metrics.k8s.io.
+ */
+export const CPU_UTILISATION_ANNOTATION = 'twin.rebuild-bench/cpu-utilisation';
 
 function podCpu(p: KubeObject): { requests: number; burn: number } {
   const containers: any[] = p.spec?.containers ?? [];
@@ -22,10 +31,15 @@ function podCpu(p: KubeObject): { requests: number; burn: number } {
 /** Live per-node utilisation from the pods running there (see model.ts for the model). */
 export class CpuModel {
   private last = new Map<string, number>();
+  /** Value last published on each node's annotation (absent: publish at the next observe). */
+  private published = new Map<string, number>();
+  private publishing = new Set<string>();
 
   constructor(
     private readonly caches: TwinCaches,
     private readonly truth: TruthLog,
+    /** Where to publish the utilisation annotation (none: ground truth only). */
+    private readonly publish?: { api: TwinApi; log: Logger },
   ) {}
 
   private snapshot: { at: number; byNode: Map<string, number> } | undefined;
@@ -62,7 +76,11 @@ export class CpuModel {
     return node ? slowdown(this.utilisation(node)) : 1;
   }
 
-  /** Records a ground-truth point whenever a node's utilisation moves by 5 points or more. */
+  /**
+   * Records a ground-truth point whenever a node's utilisation moves by 5 points or more, and
+   * publishes it on the Node as CPU_UTILISATION_ANNOTATION (merge patch, one in flight per node;
+   * a failed patch is logged and retried at the next observe).
+   */
   observe(): void {
     for (const n of this.caches.nodes.items) {
       const name = n.metadata?.name ?? '';
@@ -72,6 +90,21 @@ export class CpuModel {
         this.last.set(name, u);
         this.truth.write({ kind: 'node-saturation', node: name, utilisation: Math.round(u * 1000) / 1000, t: Date.now() });
       }
+      const shown = this.published.get(name);
+      if (this.publish && name && !this.publishing.has(name) && (shown === undefined || Math.abs(shown - u) >= 0.05)) this.annotate(name, u);
     }
+  }
+
+  private annotate(node: string, u: number): void {
+    const { api, log } = this.publish!;
+    this.publishing.add(node);
+    this.published.set(node, u);
+    api
+      .mergePatch(`/api/v1/nodes/${node}`, { metadata: { annotations: { [CPU_UTILISATION_ANNOTATION]: u.toFixed(3) } } })
+      .catch((err) => {
+        this.published.delete(node);
+        log.warn(`cpu: annotating node ${node}: ${errorMessage(err)}`);
+      })
+      .finally(() => this.publishing.delete(node));
   }
 }

@@ -64,7 +64,7 @@ export async function startTwin(o: TwinOptions): Promise<RunningTwin> {
 
   const caches = new TwinCaches(o.kc, o.log.child('watch'));
   await caches.start();
-  const cpu = new CpuModel(caches, truth);
+  const cpu = new CpuModel(caches, truth, { api, log: o.log.child('cpu') });
   const kubelet = new KubeletTwin(api, caches, cpu, truth, o.log.child('kubelet'), o.timeScale ?? 1);
   const cnpg = new CnpgTwin(api, caches, truth, o.log.child('cnpg'));
   const kyvernoApp = o.input.apps.find((a) => o.input.profile.behaviourOf(a.name).kind === 'kyverno');

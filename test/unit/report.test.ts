@@ -217,7 +217,7 @@ function chaosRun(): RunRecord {
       { name: 'kill kyverno', parents: [], startedAt: iso(1), endedAt: iso(9), durationMs: 8 * MIN, status: 'ok' },
       { name: 'scale to 0', parents: ['kill kyverno'], startedAt: iso(1), endedAt: iso(1.1), durationMs: 6000, status: 'ok' },
     ],
-    faults: [{ id: 'f1', kind: 'scale', title: 'scale kyverno/kyverno-admission-controller to 0', plannedAt: iso(1), appliedAt: iso(1.1), rolledBackAt: iso(8), status: 'rolled-back' }],
+    faults: [{ id: 'f1', kind: 'scale', title: 'scale kyverno/kyverno-admission-controller to 0', plannedAt: iso(1), appliedAt: iso(1.1), rolledBackAt: iso(8), status: 'rolled-back', verified: '0/1 ready replicas' }],
     checks: [
       { name: 'pods admitted', kind: 'before', ok: true, at: iso(0.5) },
       { name: 'pods admitted', kind: 'after', ok: true, at: iso(9.5) },
@@ -343,7 +343,7 @@ describe('report model: runs without some sections', () => {
     expect(c.waves).toBeUndefined();
     expect(c.slowestApps).toBeUndefined();
     expect(c.restarts).toBeUndefined();
-    expect(c.faults).toEqual([{ id: 'f1', kind: 'scale', title: 'scale kyverno/kyverno-admission-controller to 0', status: 'rolled-back', startMs: 1.1 * MIN, endMs: 8 * MIN, durationMs: ms(6.9), error: null }]);
+    expect(c.faults).toEqual([{ id: 'f1', kind: 'scale', title: 'scale kyverno/kyverno-admission-controller to 0', status: 'rolled-back', startMs: 1.1 * MIN, endMs: 8 * MIN, durationMs: ms(6.9), error: null, verified: '0/1 ready replicas' }]);
     expect(c.admission?.latencyMs?.p99).toBe(10_012.5);
     expect(c.phases.map((p) => [p.name, p.parents.length, p.startMs])).toEqual([
       ['steady state', 0, 0],
@@ -354,7 +354,7 @@ describe('report model: runs without some sections', () => {
     expect(md).not.toContain('## Target');
     expect(md).not.toContain('## Sync waves');
     expect(md).toContain('## Admission latency');
-    expect(md).toContain('| f1 | scale | scale kyverno/kyverno-admission-controller to 0 | +1m06s | +8m00s | 6m54s | rolled-back |');
+    expect(md).toContain('| f1 | scale | scale kyverno/kyverno-admission-controller to 0 | +1m06s | +8m00s | 6m54s | rolled-back (took effect: 0/1 ready replicas) |');
   });
 
   it('an aborted, invalid run falls back to the stored points and flags the run', () => {

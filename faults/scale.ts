@@ -1,0 +1,207 @@
+import type * as k8s from '@kubernetes/client-node';
+import { KubeHttpError, kubeRequest } from '../cluster/http.ts';
+import { sleep } from '../engine/abortable.ts';
+import { errorMessage } from '../engine/errors.ts';
+import type { Fault, FaultEnv, FaultType } from './types.ts';
+
+export type ScalableKind = 'Deployment' | 'StatefulSet';
+
+export interface ScaleParams {
+  kind: ScalableKind;
+  namespace: string;
+  name: string;
+  /** Replica count while the fault holds (default 0). */
+  replicas?: number;
+  /** Namespace of the Argo CD Applications (default argocd). */
+  argocdNamespace?: string;
+  /** How long verify() waits for the ready replicas to reach the target (default 60 s). */
+  verifyTimeoutSeconds?: number;
+}
+
+/** The Argo CD Application that manages the workload, as found at prepare time. */
+export interface ArgoManager {
+  namespace: string;
+  name: string;
+  /** syncPolicy.automated with selfHeal: Argo CD will undo a drift such as this fault. */
+  selfHeal: boolean;
+}
+
+export interface ScaleRollback {
+  kind: ScalableKind;
+  namespace: string;
+  name: string;
+  /** spec.replicas before the fault: what revert restores. */
+  previousReplicas: number;
+  /** spec.replicas the fault sets. */
+  faultedReplicas: number;
+  /** metadata.generation at prepare: unchanged at revert means nobody touched the spec since. */
+  generation: number;
+  argocd: ArgoManager | null;
+}
+
+/**
+ * Field managers. The revert's write makes SCALE_REVERT_MANAGER the owner of spec.replicas in
+ * managedFields; a self-heal (Argo CD's apply) or anyone's later write takes that ownership away,
+ * which is how a repeated revert tells "already restored by us" from "someone fought back".
+ */
+export const SCALE_FAULT_MANAGER = 'rebuild-bench-fault';
+export const SCALE_REVERT_MANAGER = 'rebuild-bench-revert';
+
+const INSTANCE_LABEL = 'app.kubernetes.io/instance';
+const TRACKING_ANNOTATION = 'argocd.argoproj.io/tracking-id';
+
+const plural = (kind: ScalableKind) => (kind === 'Deployment' ? 'deployments' : 'statefulsets');
+export const workloadPath = (kind: ScalableKind, ns: string, name: string) => `/apis/apps/v1/namespaces/${ns}/${plural(kind)}/${name}`;
+
+async function getOrNull<T>(kc: k8s.KubeConfig, path: string): Promise<T | null> {
+  try {
+    return (await kubeRequest<T>(kc, 'GET', path)).body;
+  } catch (err) {
+    if (err instanceof KubeHttpError && err.status === 404) return null;
+    throw err;
+  }
+}
+
+/** status.readyReplicas of a Deployment or StatefulSet (absent counts as 0: the API omits zero). */
+export async function readyReplicas(kc: k8s.KubeConfig, kind: ScalableKind, ns: string, name: string): Promise<number> {
+  const w = (await kubeRequest<any>(kc, 'GET', workloadPath(kind, ns, name))).body;
+  return w?.status?.readyReplicas ?? 0;
+}
+
+/**
+ * The Application managing a workload: from its tracking-id annotation (`app:group/kind:ns/name`,
+ * `ns_app` with apps in any namespace) or its `app.kubernetes.io/instance` label. Null when none
+ * is found, the Application CRD is absent, or we may not read Applications.
+ */
+export async function findArgoManager(env: FaultEnv, workload: any, argocdNamespace: string): Promise<ArgoManager | null> {
+  const candidates: Array<{ namespace: string; name: string }> = [];
+  const tracking: string | undefined = workload?.metadata?.annotations?.[TRACKING_ANNOTATION];
+  if (tracking && tracking.includes(':')) {
+    const app = tracking.slice(0, tracking.indexOf(':'));
+    const us = app.indexOf('_');
+    candidates.push(us > 0 ? { namespace: app.slice(0, us), name: app.slice(us + 1) } : { namespace: argocdNamespace, name: app });
+  }
+  const instance: string | undefined = workload?.metadata?.labels?.[INSTANCE_LABEL];
+  if (instance && !candidates.some((c) => c.name === instance && c.namespace === argocdNamespace)) candidates.push({ namespace: argocdNamespace, name: instance });
+  const kind = workload?.kind;
+  const ns = workload?.metadata?.namespace;
+  const name = workload?.metadata?.name;
+  for (const c of candidates) {
+    let app: any;
+    try {
+      // A 404 covers both "no such Application" and "no Application CRD on this cluster".
+      app = await getOrNull<any>(env.kube(), `/apis/argoproj.io/v1alpha1/namespaces/${c.namespace}/applications/${c.name}`);
+    } catch (err) {
+      env.log.warn(`cannot read Argo CD Application ${c.namespace}/${c.name}: ${errorMessage(err)} (assuming it does not manage ${ns}/${name})`);
+      continue;
+    }
+    if (!app) continue;
+    // The instance label is also Helm's release name: trust it only if the Application lists the workload (when it lists anything).
+    const resources: any[] | undefined = app.status?.resources;
+    if (Array.isArray(resources) && resources.length > 0 && !resources.some((r) => r?.kind === kind && r?.name === name && (r?.namespace ?? '') === ns)) continue;
+    const automated = app.spec?.syncPolicy?.automated;
+    const selfHeal = !!automated && automated.enabled !== false && automated.selfHeal === true;
+    return { namespace: c.namespace, name: c.name, selfHeal };
+  }
+  return null;
+}
+
+function replicasOwners(workload: any): string[] {
+  const out: string[] = [];
+  for (const m of workload?.metadata?.managedFields ?? []) {
+    if (m?.fieldsV1?.['f:spec']?.['f:replicas'] !== undefined && typeof m.manager === 'string') out.push(m.manager);
+  }
+  return out;
+}
+
+async function patchScale(env: FaultEnv, kind: ScalableKind, ns: string, name: string, replicas: number): Promise<void> {
+  await kubeRequest(env.kube(), 'PATCH', `${workloadPath(kind, ns, name)}/scale?fieldManager=${SCALE_FAULT_MANAGER}`, {
+    body: { spec: { replicas } },
+    contentType: 'application/merge-patch+json',
+  });
+}
+
+const selfHealNote = (a: ArgoManager) => `Argo CD Application ${a.namespace}/${a.name} has automated self-heal: it may restore the replicas`;
+
+export const scaleFault: FaultType<ScaleParams, ScaleRollback> = {
+  kind: 'scale',
+  describe: (p) => `scale ${p.kind} ${p.namespace}/${p.name} to ${p.replicas ?? 0}`,
+
+  async prepare(env, p) {
+    const w = await getOrNull<any>(env.kube(), workloadPath(p.kind, p.namespace, p.name));
+    if (!w) throw new Error(`${p.kind} ${p.namespace}/${p.name} not found`);
+    const argocd = await findArgoManager(env, w, p.argocdNamespace ?? 'argocd');
+    if (argocd?.selfHeal) env.log.info(selfHealNote(argocd));
+    return {
+      kind: p.kind,
+      namespace: p.namespace,
+      name: p.name,
+      previousReplicas: w.spec?.replicas ?? 1,
+      faultedReplicas: p.replicas ?? 0,
+      generation: w.metadata?.generation ?? 0,
+      argocd,
+    };
+  },
+
+  async apply(env, p, rb) {
+    await patchScale(env, p.kind, p.namespace, p.name, rb.faultedReplicas);
+  },
+
+  async verify(env, p) {
+    const target = p.replicas ?? 0;
+    const timeoutMs = (p.verifyTimeoutSeconds ?? 60) * 1000;
+    const started = Date.now();
+    const what = `${p.kind} ${p.namespace}/${p.name}`;
+    let last = '';
+    for (;;) {
+      const w = await getOrNull<any>(env.kube(), workloadPath(p.kind, p.namespace, p.name));
+      if (!w) throw new Error(`${what} disappeared`);
+      const spec = w.spec?.replicas ?? 1;
+      if (spec !== target) throw new Error(`${what}: spec.replicas is ${spec} again, not ${target}: Argo CD self-heal (or someone) undid the fault`);
+      const ready = w.status?.readyReplicas ?? 0;
+      if (ready === target) {
+        const argocd = await findArgoManager(env, w, p.argocdNamespace ?? 'argocd');
+        const secs = ((Date.now() - started) / 1000).toFixed(1);
+        return `${what}: ${ready} ready replica(s) (target ${target}) after ${secs} s${argocd?.selfHeal ? `; ${selfHealNote(argocd)}` : ''}`;
+      }
+      last = `${ready} ready`;
+      if (Date.now() - started >= timeoutMs) throw new Error(`${what}: ready replicas did not reach ${target} within ${timeoutMs / 1000} s (last: ${last})`);
+      await sleep(500, env.signal);
+    }
+  },
+
+  async revert(env, rb) {
+    const what = `${rb.kind} ${rb.namespace}/${rb.name}`;
+    const w = await getOrNull<any>(env.kube(), workloadPath(rb.kind, rb.namespace, rb.name));
+    if (!w) {
+      env.log.warn(`${what} no longer exists: nothing to restore`);
+      return;
+    }
+    const current: number = w.spec?.replicas ?? 1;
+    if (current === rb.previousReplicas) {
+      // Already as before the fault. Silent when nobody changed the spec since prepare (apply never ran)
+      // or our own revert set it (a repeated revert); otherwise someone else put it back first.
+      const untouched = (w.metadata?.generation ?? 0) === rb.generation;
+      const ours = replicasOwners(w).includes(SCALE_REVERT_MANAGER);
+      if (!untouched && !ours && rb.previousReplicas !== rb.faultedReplicas) {
+        env.log.warn(`${what}: Argo CD self-heal (or someone) fought back: replicas were ${current}`);
+      } else env.log.debug(`${what}: replicas already ${current}: nothing to restore`);
+      return;
+    }
+    if (current !== rb.faultedReplicas) env.log.warn(`${what}: Argo CD self-heal (or someone) fought back: replicas were ${current}`);
+    // On the object itself, not /scale: an update through /scale records no owner for spec.replicas
+    // (it clears it), while this one makes SCALE_REVERT_MANAGER the owner, so a repeated revert can
+    // tell its own write from a self-heal's.
+    await kubeRequest(env.kube(), 'PATCH', `${workloadPath(rb.kind, rb.namespace, rb.name)}?fieldManager=${SCALE_REVERT_MANAGER}`, {
+      body: { spec: { replicas: rb.previousReplicas } },
+      contentType: 'application/merge-patch+json',
+    });
+    env.log.info(`${what}: replicas restored to ${rb.previousReplicas}`);
+  },
+};
+
+/** Scales a Deployment or StatefulSet down (to zero by default) through its scale subresource. */
+export function scaleToZero(p: { kind: ScalableKind; namespace: string; name: string; replicas?: number; argocdNamespace?: string; verifyTimeoutSeconds?: number; title?: string }): Fault<ScaleParams, ScaleRollback> {
+  const { title, ...params } = p;
+  return { type: scaleFault, params, ...(title ? { title } : {}) };
+}

@@ -1,0 +1,179 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { kubeRequest } from '../cluster/http.ts';
+import { runK6, type K6Result } from '../cluster/k6.ts';
+import { packageRoot } from '../engine/suite-loader.ts';
+import { defineSuite, type SuiteContext } from '../engine/suite.ts';
+import { cpuHog } from '../faults/cpu-hog.ts';
+import { deletePods } from '../faults/delete-pods.ts';
+import { webhookBreaker } from '../faults/webhook-breaker.ts';
+import { steadyStateOptions } from './_options.ts';
+import { admissionProbe, podsOf, ProbeTally, readyReplacements, startProbing, steadyState, timeUntil } from './_steady-state.ts';
+
+const deploymentRef = z.strictObject({ namespace: z.string(), deployment: z.string() });
+
+const options = steadyStateOptions.extend({
+  kyverno: z.strictObject({ namespace: z.string().default('kyverno'), deployment: z.string().default('kyverno-admission-controller') }).prefault({}),
+  webhooks: z
+    .strictObject({ validating: z.array(z.string()).default(['kyverno-resource-validating-webhook-cfg']), mutating: z.array(z.string()).default(['kyverno-resource-mutating-webhook-cfg']) })
+    .prefault({}),
+  /** as-is: the cluster's own failurePolicy (Kyverno's default Fail); Ignore: switch the webhooks to Ignore first, to compare. */
+  failurePolicy: z.enum(['as-is', 'Ignore']).default('as-is'),
+  /** Deployments that must be able to start during the incident (Argo CD, a critical app). */
+  critical: z.array(deploymentRef).default([{ namespace: 'argocd', deployment: 'argocd-server' }]),
+  /** Apply the webhook breaker when the critical pods are still not back after this long; 0 never. */
+  breakerAfterSeconds: z.number().min(0).default(30),
+  breakerMode: z.enum(['ignore', 'remove']).default('ignore'),
+  /** Give up waiting for the critical pods (and full recovery) after this long. */
+  holdSeconds: z.number().positive().default(180),
+  saturation: z.number().min(0).max(1).default(0.95),
+  k6: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      /** Env var holding a bearer token for k6 (else the kubeconfig user's token). */
+      tokenEnv: z.string().default('K8S_TOKEN'),
+      stages: z.array(z.strictObject({ duration: z.string(), target: z.number().int().min(0) })).default([
+        { duration: '5s', target: 4 },
+        { duration: '40s', target: 4 },
+        { duration: '5s', target: 0 },
+      ]),
+    })
+    .prefault({}),
+});
+type Options = z.infer<typeof options>;
+
+/**
+ * The incident rehearsal (seed 004): the node running Kyverno saturates while pods are being
+ * created; Kyverno answers slower than its webhook timeout, and with failurePolicy Fail no pod
+ * can be created anywhere, including Argo CD's and the apps' own. The rehearsal measures the
+ * rejection rate and latency under k6 churn, whether the critical Deployments can start, lets
+ * the webhook breaker end the deadlock, and times the full recovery. Run it twice, with
+ * failurePolicy as-is (Fail) and Ignore, and compare.
+ *
+ *   steady state → [Ignore] → saturate Kyverno's node → k6 churn → restart critical pods →
+ *   [breaker after N s] → critical pods Ready? → stop the hog → full recovery
+ */
+export default defineSuite({
+  name: 'admission-paralysis',
+  description: "Rehearse the admission-paralysis incident: saturate Kyverno's node under pod churn, measure rejections, let the breaker end it",
+  options,
+  hypothesis: (o) => steadyState(o),
+  collectors: ['admission', 'restarts', 'events'],
+  async run(ctx) {
+    const o = ctx.options;
+    const all = { validating: o.webhooks.validating, mutating: o.webhooks.mutating };
+    if (o.failurePolicy === 'Ignore') await ctx.step('failurePolicy Ignore', () => ctx.fault(webhookBreaker({ ...all, mode: 'ignore', title: 'switch the Kyverno webhooks to failurePolicy Ignore (comparison run)' })));
+    const node = await ctx.step('find Kyverno', () => kyvernoNode(ctx));
+    const hog = await ctx.step('saturate', () => ctx.fault(cpuHog({ nodes: [node], durationSeconds: o.holdSeconds + 120, saturation: o.saturation, title: `saturate ${node}, the node running Kyverno` })));
+
+    const tally = new ProbeTally();
+    const probing = startProbing(ctx.kube, ctx.runId, o.probeNamespace, tally);
+    const k6 = o.k6.enabled ? startK6(ctx) : undefined;
+    const incidentStart = Date.now();
+    let breakerAfterMs: number | null = null;
+    const critical: Record<string, { readyAfterMs: number | null; beforeBreaker: boolean | null }> = {};
+    try {
+      const before: Record<string, Awaited<ReturnType<typeof podsOf>>> = {};
+      await ctx.step('restart critical', async () => {
+        for (const c of o.critical) {
+          const key = `${c.namespace}/${c.deployment}`;
+          before[key] = await podsOf(ctx.kube, c.namespace, c.deployment);
+          await ctx.fault(deletePods({ namespace: c.namespace, selector: before[key].selector, ratePerSecond: 10, title: `restart ${key}` }));
+          critical[key] = { readyAfterMs: null, beforeBreaker: null };
+        }
+      });
+      await ctx.step('hold', async () => {
+        while (Date.now() - incidentStart < o.holdSeconds * 1000) {
+          for (const c of o.critical) {
+            const key = `${c.namespace}/${c.deployment}`;
+            const ready = await readyReplacements(ctx.kube, c.namespace, before[key]!);
+            if (critical[key]!.readyAfterMs === null && ready >= before[key]!.desired) critical[key] = { readyAfterMs: Date.now() - incidentStart, beforeBreaker: breakerAfterMs === null };
+          }
+          const waiting = Object.entries(critical).filter(([, v]) => v.readyAfterMs === null).map(([k]) => k);
+          const s = tally.summary();
+          ctx.progress(`${Math.round((Date.now() - incidentStart) / 1000)} s · probes ${s.probes}: ${s.rejected} rejected, p50 ${s.latencyMs.p50 ?? '-'} ms · critical not Ready: ${waiting.join(', ') || 'none'}${breakerAfterMs !== null ? ' · breaker applied' : ''}`);
+          if (waiting.length === 0) break;
+          if (breakerAfterMs === null && o.breakerAfterSeconds > 0 && Date.now() - incidentStart >= o.breakerAfterSeconds * 1000) {
+            ctx.log.warn(`critical pods still not Ready after ${o.breakerAfterSeconds} s: applying the webhook breaker (${o.breakerMode})`);
+            await ctx.fault(webhookBreaker({ ...all, mode: o.breakerMode }));
+            breakerAfterMs = Date.now() - incidentStart;
+          }
+          await ctx.sleep(1000);
+        }
+      });
+    } finally {
+      await probing.stop();
+    }
+    const load = await k6?.done;
+
+    const recovery = await ctx.step('recover', async () => {
+      const stoppedAt = Date.now();
+      await hog.revert();
+      const ms = await timeUntil(async () => (await admissionProbe(ctx.kube, ctx.runId, o.probeNamespace, 15_000)).outcome === 'admitted', {
+        timeoutMs: o.holdSeconds * 1000,
+        everyMs: 1000,
+        signal: ctx.signal,
+      });
+      return { admissionBackAfterHogMs: ms === null ? null : Date.now() - stoppedAt, fullRecoveryMs: ms === null ? null : Date.now() - incidentStart };
+    });
+
+    const s = tally.summary();
+    ctx.summary('paralysis', {
+      node,
+      failurePolicy: o.failurePolicy,
+      admission: s,
+      critical,
+      breaker: breakerAfterMs === null ? null : { appliedAfterMs: breakerAfterMs, mode: o.breakerMode },
+      ...recovery,
+    });
+    if (load) ctx.summary('k6', load);
+    const stuck = Object.entries(critical).filter(([, v]) => v.readyAfterMs === null);
+    ctx.check('critical Deployments Ready during the incident', stuck.length === 0, stuck.length ? `never Ready: ${stuck.map(([k]) => k).join(', ')}` : Object.entries(critical).map(([k, v]) => `${k} after ${Math.round(v.readyAfterMs! / 1000)} s${v.beforeBreaker ? '' : ' (after the breaker)'}`).join(', '));
+  },
+});
+
+async function kyvernoNode(ctx: SuiteContext<Options>): Promise<string> {
+  const { namespace, deployment } = ctx.options.kyverno;
+  const pods = (await kubeRequest<{ items: any[] }>(ctx.kube, 'GET', `/api/v1/namespaces/${namespace}/pods`)).body.items;
+  const pod = pods.find((p) => p.spec?.nodeName && p.status?.phase === 'Running' && (p.metadata?.labels?.['app.kubernetes.io/name'] === deployment || p.metadata?.name?.startsWith(`${deployment}-`)));
+  if (!pod) throw new Error(`no Running pod of ${namespace}/${deployment}: is Kyverno installed? (options kyverno.namespace / kyverno.deployment)`);
+  return pod.spec.nodeName as string;
+}
+
+/** k6 churning dry-run pod creations in the background, with the run's credentials. */
+function startK6(ctx: SuiteContext<Options>): { done: Promise<(K6Result & { error?: string }) | undefined> } {
+  const kc = ctx.kube;
+  const token = process.env[ctx.options.k6.tokenEnv] ?? kc.getCurrentUser()?.token;
+  if (!token) {
+    ctx.log.warn(`k6 load skipped: no bearer token (set ${ctx.options.k6.tokenEnv} or use a kubeconfig with a token)`);
+    return { done: Promise.resolve(undefined) };
+  }
+  const influx = ctx.config.influx;
+  const done = runK6({
+    script: join(packageRoot, 'suites', 'k6', 'admission-load.ts'),
+    env: {
+      K8S_API: kc.getCurrentCluster()!.server,
+      K8S_TOKEN: token,
+      NAMESPACE: ctx.options.probeNamespace,
+      RUN_ID: ctx.runId,
+      STAGES: JSON.stringify(ctx.options.k6.stages),
+      MAX_FAILURE_RATE: '1',
+      P99_MS: '60000',
+    },
+    tags: { run: ctx.runId, suite: 'admission-paralysis' },
+    ...(influx ? { influx: { url: influx.url, db: influx.bucket.split('/')[0]! } } : {}),
+    workDir: mkdtempSync(join(tmpdir(), `rebuild-bench-k6-${ctx.runId}-`)),
+    signal: ctx.signal,
+    onLine: (line) => ctx.log.debug(`k6: ${line}`),
+    secrets: [token],
+  }).then(
+    (r) => r,
+    (err) => {
+      ctx.log.warn(`k6 failed: ${(err as Error).message}`);
+      return undefined;
+    },
+  );
+  return { done };
+}

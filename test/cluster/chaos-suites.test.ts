@@ -1,0 +1,127 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { kubeRequest } from '../../cluster/http.ts';
+import { chaosTwin, clusterState, newestRun, record, truthBetween, type ChaosTwin } from './chaos-harness.ts';
+
+/**
+ * The four chaos suites, each run for real by the CLI against one homelab twin (Kyverno with
+ * failurePolicy Fail, the shared Postgres, 64 Applications), their key figures checked
+ * against the twin's ground truth, and the cluster state compared before and after each run.
+ */
+describe('chaos suites against the homelab twin', () => {
+  let tw: ChaosTwin;
+  beforeAll(async () => {
+    tw = await chaosTwin();
+  });
+  afterAll(async () => tw?.stop());
+
+  const kyvernoNode = async () => {
+    const pods = (await kubeRequest<{ items: any[] }>(tw.kc, 'GET', '/api/v1/namespaces/kyverno/pods')).body.items;
+    return pods.find((p) => p.metadata.name.startsWith('kyverno-admission-controller-') && p.status?.phase === 'Running').spec.nodeName as string;
+  };
+  const phase = (rec: any, name: string) => rec.phases.find((p: any) => p.name === name && p.parents.length === 0);
+  const at = (iso: string) => Date.parse(iso);
+
+  /** Runs a suite and checks that everything it changed was put back. */
+  async function runSuite(name: string, opts: string[]) {
+    await tw.converge(240_000);
+    const before = await clusterState(tw.kc);
+    const r = await tw.cli(['run', name, ...opts.flatMap((o) => ['--opt', o])]);
+    const dir = newestRun(tw.home);
+    const rec = record(dir);
+    expect(await clusterState(tw.kc)).toEqual(before);
+    return { r, rec, dir };
+  }
+
+  it('kyverno-kill: Fail rejects every pod while Kyverno is down, the breaker lets them in unmutated, Kyverno is timed back', async () => {
+    const { r, rec } = await runSuite('kyverno-kill', ['durationSeconds=16', 'breakerAfterSeconds=8']);
+    expect(r.exitCode, r.all).toBe(0);
+    const outage = rec.summary.outage;
+    expect(outage.rejected).toBeGreaterThanOrEqual(6);
+    expect(outage.admitted).toBeGreaterThanOrEqual(4);
+    expect(outage.mutated).toBe(0);
+    expect(outage.breaker).toMatchObject({ mode: 'ignore' });
+    expect(Object.keys(outage.reasons).every((k) => k.startsWith('webhook-unreachable:'))).toBe(true);
+    // Ground truth: the webhook went down during "kill" and came back after "restore" began, when the suite says.
+    const kill = phase(rec, 'kill');
+    const restore = phase(rec, 'restore');
+    const truth = truthBetween(tw, at(kill.startedAt), at(restore.endedAt));
+    const down = truth.find((e) => e.kind === 'webhook-down')!;
+    const up = truth.find((e) => e.kind === 'webhook-up' && e.t > at(restore.startedAt))!;
+    expect(down.t).toBeLessThan(at(kill.endedAt) + 1000);
+    expect(Math.abs(up.t - at(restore.startedAt) - rec.summary.recovery.kyvernoBackMs)).toBeLessThan(2500);
+    expect(truth.filter((e) => e.kind === 'admission' && e.t > down.t && e.t < up.t)).toEqual([]);
+    expect(rec.checks.filter((c: any) => c.kind === 'after').every((c: any) => c.ok)).toBe(true);
+  });
+
+  it('postgres-delay: the consumers that crashed while Postgres was fenced are the ones the twin crashed, each timed back to Healthy', async () => {
+    const { r, rec } = await runSuite('postgres-delay', ['durationSeconds=15']);
+    expect(r.exitCode, r.all).toBe(0);
+    const pd = rec.summary.postgresDelay;
+    const fence = phase(rec, 'fence');
+    const recover = phase(rec, 'recover');
+    // The restarts collector runs until the end of the run (after the hypothesis re-check): so does the window.
+    const crashes = truthBetween(tw, at(fence.startedAt), at(rec.endedAt)).filter((e) => e.kind === 'pod-crash') as Array<{ app: string }>;
+    const crashedApps = [...new Set(crashes.map((e) => e.app))].sort();
+    expect(crashedApps.length).toBeGreaterThanOrEqual(5);
+    const reported = pd.consumers.filter((c: any) => c.restarts > 0).map((c: any) => c.app).sort();
+    expect(reported).toEqual(crashedApps);
+    // Counts agree within 10 % (the collector sees restartCount through a watch; a two-replica app can
+    // differ by a restart or two from the twin's own crash log at the window's edges).
+    const restarts = pd.consumers.reduce((sum: number, c: any) => sum + c.restarts, 0);
+    expect(Math.abs(restarts - crashes.length)).toBeLessThanOrEqual(Math.max(2, Math.ceil(crashes.length * 0.1)));
+    for (const c of pd.consumers) expect(c.healthyAfterPostgresMs, c.app).not.toBeNull();
+    // Postgres Ready again: the twin's CNPG phase flips back to healthy within the measured time (+1 s).
+    const healthy = truthBetween(tw, at(recover.startedAt), at(recover.endedAt)).find((e) => e.kind === 'cnpg-phase' && /healthy/i.test((e as { phase: string }).phase));
+    expect(healthy).toBeDefined();
+    expect(healthy!.t - at(recover.startedAt)).toBeLessThanOrEqual(pd.postgresReadyAfterRestoreMs + 1000);
+  });
+
+  it("cpu-saturation on Kyverno's node: the twin model saturates, admission slows, and recovers after the burners stop", async () => {
+    const node = await kyvernoNode();
+    const { r, rec } = await runSuite('cpu-saturation', [`nodes=["${node}"]`, 'durationSeconds=12', 'saturation=0.9']);
+    expect(r.exitCode, r.all).toBe(0);
+    const hog = rec.faults.find((f: any) => f.kind === 'cpu-hog');
+    expect(hog.verified).toMatch(new RegExp(`^${node} (9\\d|100)\\.\\d % \\(twin model\\)$`));
+    const saturate = phase(rec, 'saturate');
+    const hold = phase(rec, 'hold');
+    const sat = truthBetween(tw, at(saturate.startedAt), at(hold.endedAt)).filter((e) => e.kind === 'node-saturation' && (e as { node: string }).node === node) as Array<{ utilisation: number }>;
+    expect(Math.max(...sat.map((e) => e.utilisation))).toBeCloseTo(Number(/ ([\d.]+) %/.exec(hog.verified)![1]) / 100, 2);
+    const during = rec.summary.cpuSaturation.admissionDuring;
+    const steady = Number(/slowest (\d+) ms/.exec(rec.checks.find((c: any) => c.kind === 'before' && c.name.startsWith('admission')).detail)![1]);
+    expect(during.latencyMs.p50).toBeGreaterThan(5 * steady);
+    // The twin's webhook never answered fast while its node was saturated.
+    expect(during.probes).toBeGreaterThan(5);
+    const answered = truthBetween(tw, at(hold.startedAt), at(hold.endedAt)).filter((e) => e.kind === 'admission') as Array<{ latencyMs: number }>;
+    expect(answered.filter((e) => e.latencyMs < 1000)).toEqual([]);
+    expect(rec.summary.cpuSaturation.admissionFastMs).not.toBeNull();
+  });
+
+  it('admission-paralysis: with Fail no critical pod starts until the breaker acts; with Ignore they start without it', async () => {
+    const critical = 'critical=[{"namespace":"argocd","deployment":"argocd-image-updater"},{"namespace":"tools","deployment":"linkwarden"}]';
+    const stages = 'k6={"stages":[{"duration":"2s","target":3},{"duration":"40s","target":3}]}';
+    const fail = await runSuite('admission-paralysis', [critical, stages, 'breakerAfterSeconds=45', 'holdSeconds=120']);
+    expect(fail.r.exitCode, fail.r.all).toBe(0);
+    const p = fail.rec.summary.paralysis;
+    expect(p.node).toBe(await kyvernoNode());
+    expect(p.breaker).toMatchObject({ mode: 'ignore' });
+    for (const c of Object.values(p.critical) as any[]) {
+      expect(c.beforeBreaker).toBe(false);
+      expect(c.readyAfterMs).toBeGreaterThan(p.breaker.appliedAfterMs);
+    }
+    expect(p.admission.rejected).toBeGreaterThan(0);
+    expect(fail.rec.summary.k6.requests).toBeGreaterThan(0);
+    expect(fail.rec.summary.k6.rejectedRate).toBeGreaterThan(0.5);
+
+    const ignore = await runSuite('admission-paralysis', [critical, stages, 'breakerAfterSeconds=45', 'holdSeconds=120', 'failurePolicy=Ignore']);
+    expect(ignore.r.exitCode, ignore.r.all).toBe(0);
+    const q = ignore.rec.summary.paralysis;
+    expect(q.breaker).toBeNull();
+    for (const c of Object.values(q.critical) as any[]) expect(c.beforeBreaker).toBe(true);
+    expect(q.admission.admitted).toBeGreaterThan(0);
+    expect(q.admission.rejected).toBe(0);
+    expect(q.admission.mutated).toBe(0);
+    const slowestFail = Math.max(...(Object.values(p.critical) as any[]).map((c) => c.readyAfterMs));
+    const slowestIgnore = Math.max(...(Object.values(q.critical) as any[]).map((c) => c.readyAfterMs));
+    expect(slowestIgnore).toBeLessThan(slowestFail);
+  }, 600_000);
+});
