@@ -1,6 +1,7 @@
 import { request as httpsRequest, type RequestOptions } from 'node:https';
 import { request as httpRequest } from 'node:http';
 import type * as k8s from '@kubernetes/client-node';
+import { ReadOnlyKubeConfig } from './kube.ts';
 
 export interface KubeResponse<T = unknown> {
   status: number;
@@ -27,6 +28,13 @@ async function optionsFor(kc: k8s.KubeConfig, method: string, path: string): Pro
   return { url, opts };
 }
 
+/** --dry-run hands suites a ReadOnlyKubeConfig: raw requests obey it too (server-side dry runs store nothing). */
+function refuseWritesInDryRun(kc: k8s.KubeConfig, method: string, url: URL): void {
+  if (!(kc instanceof ReadOnlyKubeConfig) || ['GET', 'HEAD', 'OPTIONS'].includes(method.toUpperCase())) return;
+  if (url.searchParams.get('dryRun') === 'All') return;
+  throw new Error(`dry-run: refused ${method.toUpperCase()} ${url.pathname} (no writes in --dry-run)`);
+}
+
 /** One raw request to the API server with the kubeconfig's credentials (JSON in, JSON or text out). */
 export async function kubeRequest<T = unknown>(
   kc: k8s.KubeConfig,
@@ -35,6 +43,7 @@ export async function kubeRequest<T = unknown>(
   o: { body?: unknown; timeoutMs?: number; signal?: AbortSignal; contentType?: string; accept?: string } = {},
 ): Promise<KubeResponse<T>> {
   const { url, opts } = await optionsFor(kc, method, path);
+  refuseWritesInDryRun(kc, method, url);
   const payload = o.body === undefined ? undefined : typeof o.body === 'string' ? o.body : JSON.stringify(o.body);
   opts.headers = { ...opts.headers, Accept: o.accept ?? 'application/json', ...(payload ? { 'Content-Type': o.contentType ?? 'application/json' } : {}) };
   opts.timeout = o.timeoutMs ?? 30_000;

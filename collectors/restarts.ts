@@ -59,6 +59,8 @@ export class RestartsCollector implements Collector<RestartsSummary> {
   private readonly seen = new Map<string, string>();
   private readonly ownerApp = new Map<string, string | undefined>();
   private crashLoops = 0;
+  /** Past the first list: counts found there are the baseline, not restarts of this run. */
+  private synced = false;
 
   constructor(private readonly o: RestartsOptions = {}) {}
 
@@ -67,6 +69,7 @@ export class RestartsCollector implements Collector<RestartsSummary> {
     this.watch = new ResilientWatch(ctx.kc, { path: '/api/v1/pods', log: ctx.log });
     this.watch.on((e) => void this.onEvent(e));
     await this.watch.start();
+    this.synced = true;
   }
 
   /** Restart points are emitted at the end, once each restart can be classified. */
@@ -115,10 +118,16 @@ export class RestartsCollector implements Collector<RestartsSummary> {
     if ((p.status?.conditions ?? []).some((c: { type: string; status: string }) => c.type === 'Ready' && c.status === 'True')) this.everReady.add(podKey);
     for (const cs of p.status?.containerStatuses ?? []) {
       const key = `${p.metadata?.uid}/${cs.name}`;
-      const prev = this.lastCount.get(key) ?? 0;
       const count: number = cs.restartCount ?? 0;
-      this.lastCount.set(key, count);
       const waiting = cs.state?.waiting?.reason === 'CrashLoopBackOff';
+      if (!this.synced && !this.lastCount.has(key)) {
+        // A pod that was already there when the collector started (a chaos run on a live cluster).
+        this.lastCount.set(key, count);
+        if (waiting) this.inBackoff.add(key);
+        continue;
+      }
+      const prev = this.lastCount.get(key) ?? 0;
+      this.lastCount.set(key, count);
       if (waiting && !this.inBackoff.has(key)) this.crashLoops++;
       if (waiting) this.inBackoff.add(key);
       else this.inBackoff.delete(key);

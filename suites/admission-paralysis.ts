@@ -69,8 +69,8 @@ export default defineSuite({
     const hog = await ctx.step('saturate', () => ctx.fault(cpuHog({ nodes: [node], durationSeconds: o.holdSeconds + 120, saturation: o.saturation, title: `saturate ${node}, the node running Kyverno` })));
 
     const tally = new ProbeTally();
-    const probing = startProbing(ctx.kube, ctx.runId, o.probeNamespace, tally);
-    const k6 = o.k6.enabled ? startK6(ctx) : undefined;
+    const probing = ctx.dryRun ? { stop: async () => {} } : startProbing(ctx.kube, ctx.runId, o.probeNamespace, tally);
+    const k6 = o.k6.enabled && !ctx.dryRun ? startK6(ctx) : undefined;
     const incidentStart = Date.now();
     let breakerAfterMs: number | null = null;
     const critical: Record<string, { readyAfterMs: number | null; beforeBreaker: boolean | null }> = {};
@@ -85,6 +85,7 @@ export default defineSuite({
         }
       });
       await ctx.step('hold', async () => {
+        if (ctx.dryRun) return void (await ctx.sleep(o.holdSeconds * 1000));
         while (Date.now() - incidentStart < o.holdSeconds * 1000) {
           for (const c of o.critical) {
             const key = `${c.namespace}/${c.deployment}`;
@@ -111,6 +112,7 @@ export default defineSuite({
     const recovery = await ctx.step('recover', async () => {
       const stoppedAt = Date.now();
       await hog.revert();
+      if (ctx.dryRun) return { admissionBackAfterHogMs: null, fullRecoveryMs: null };
       const ms = await timeUntil(async () => (await admissionProbe(ctx.kube, ctx.runId, o.probeNamespace, 15_000)).outcome === 'admitted', {
         timeoutMs: o.holdSeconds * 1000,
         everyMs: 1000,

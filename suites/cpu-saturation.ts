@@ -43,6 +43,7 @@ export default defineSuite({
     const during = new ProbeTally();
     let startupSaturatedMs: number | null = null;
     await ctx.step('hold', async () => {
+      if (ctx.dryRun) return void (await ctx.sleep(o.durationSeconds * 1000));
       const probing = startProbing(ctx.kube, ctx.runId, o.probeNamespace, during);
       const started = Date.now();
       try {
@@ -61,6 +62,7 @@ export default defineSuite({
     const recovery = await ctx.step('recover', async () => {
       const stoppedAt = Date.now();
       await hog.revert();
+      if (ctx.dryRun) return { cpuBelowSaturationMs: null, admissionFastMs: 0, startupAfterMs: null };
       const cpuMs = await timeUntil(async () => (await Promise.all(nodes.map((n) => nodeUtilisation(ctx.kube, n)))).every((u) => !u || u.utilisation < o.saturation), {
         timeoutMs: o.recoveryTimeoutSeconds * 1000,
         signal: ctx.signal,

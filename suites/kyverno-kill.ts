@@ -46,6 +46,7 @@ export default defineSuite({
     const outage = new ProbeTally();
     let breaker: { appliedAfterMs: number; mode: string; revert(): Promise<void> } | undefined;
     await ctx.step('outage', async () => {
+      if (ctx.dryRun) return void (await ctx.sleep(o.durationSeconds * 1000));
       const probing = startProbing(ctx.kube, ctx.runId, o.probeNamespace, outage);
       const started = Date.now();
       try {
@@ -68,6 +69,7 @@ export default defineSuite({
     const recovery = await ctx.step('restore', async () => {
       const restoredAt = Date.now();
       for (const k of kills.reverse()) await k.revert();
+      if (ctx.dryRun) return { deploymentsReadyMs: null, kyvernoBackMs: 0 };
       const readyMs = await timeUntil(async () => (await Promise.all(o.deployments.map((d) => deploymentReady(ctx.kube, o.namespace, d)))).every((r) => !!r && r.ready >= 1), {
         timeoutMs: o.recoveryTimeoutSeconds * 1000,
         signal: ctx.signal,

@@ -34,6 +34,7 @@ export default defineSuite({
     const affected = new Map<string, { firstUnhealthyMs: number; worst: string }>();
     const faultStart = Date.now();
     await ctx.step('hold', async () => {
+      if (ctx.dryRun) return void (await ctx.sleep(o.durationSeconds * 1000));
       while (Date.now() - faultStart < o.durationSeconds * 1000) {
         for (const a of (await applications(ctx.kube, argocd)) ?? []) {
           if (isHealthy(a) || a.name === name) continue;
@@ -48,6 +49,7 @@ export default defineSuite({
 
     const back = await ctx.step('recover', async () => {
       await delay.revert();
+      if (ctx.dryRun) return { postgresReadyMs: 0, healthyAfterPostgres: {} as Record<string, number | null> };
       const postgresReadyMs = await ctx.waitFor(`Postgres ${namespace}/${name} Ready`, async () => {
         const r = await cnpgReady(ctx.kube, namespace, name);
         return { ok: r.ready, detail: r.phase };
