@@ -1,3 +1,4 @@
+import type * as k8s from '@kubernetes/client-node';
 import { max as ssMax, quantileSorted } from 'simple-statistics';
 import { errorMessage } from '../engine/errors.ts';
 import { silentLogger, type Logger } from '../engine/logger.ts';
@@ -122,6 +123,19 @@ export function classifyProbeError(err: unknown): { outcome: 'rejected' | 'error
 function labelValue(s: string): string {
   const v = s.replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 63).replace(/^[^A-Za-z0-9]+|[^A-Za-z0-9]+$/g, '');
   return v || 'unknown';
+}
+
+/** One server-side dry-run pod create: runs the admission webhooks, stores nothing. Never throws. */
+export async function admissionProbe(kc: k8s.KubeConfig, runId: string, namespace: string, timeoutMs = 35_000, signal?: AbortSignal): Promise<ProbeResult> {
+  const sent = probePod(runId);
+  const t0 = performance.now();
+  try {
+    const res = await kubeRequest<any>(kc, 'POST', `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods?dryRun=All`, { body: sent, timeoutMs, ...(signal ? { signal } : {}) });
+    return { outcome: 'admitted', mutated: wasMutated(sent, res.body), reason: '', latencyMs: performance.now() - t0 };
+  } catch (err) {
+    const c = classifyProbeError(err);
+    return { outcome: c.outcome, mutated: false, reason: c.reason, latencyMs: performance.now() - t0 };
+  }
 }
 
 /** The probe pod: a label for the run, one container without resources (what sizing policies fill in). */
@@ -304,27 +318,13 @@ export class AdmissionCollector implements Collector<AdmissionSummary> {
 
   private async probe(): Promise<void> {
     const ctx = this.ctx!;
-    const sent = probePod(ctx.runId);
     const time = Date.now();
-    const t0 = performance.now();
-    let result: ProbeResult;
-    try {
-      const res = await kubeRequest<any>(ctx.kc, 'POST', `/api/v1/namespaces/${encodeURIComponent(this.o.namespace)}/pods?dryRun=All`, {
-        body: sent,
-        timeoutMs: this.o.probeTimeoutMs,
-        signal: this.stopCtl.signal,
-      });
-      result = { outcome: 'admitted', mutated: wasMutated(sent, res.body), reason: '', latencyMs: performance.now() - t0 };
-    } catch (err) {
-      const latencyMs = performance.now() - t0;
-      if (this.stopCtl.signal.aborted && this.stopping) {
-        this.abandoned++;
-        return;
-      }
-      const c = classifyProbeError(err);
-      result = { outcome: c.outcome, mutated: false, reason: c.reason, latencyMs };
-      if (c.reason === 'http-404' && !this.results.some((r) => r.reason === 'http-404')) this.log.warn(`probe namespace ${this.o.namespace}: ${errorMessage(err)}`);
+    const result = await admissionProbe(ctx.kc, ctx.runId, this.o.namespace, this.o.probeTimeoutMs, this.stopCtl.signal);
+    if (result.outcome !== 'admitted' && this.stopCtl.signal.aborted && this.stopping) {
+      this.abandoned++;
+      return;
     }
+    if (result.reason === 'http-404' && !this.results.some((r) => r.reason === 'http-404')) this.log.warn(`probe namespace ${this.o.namespace}: no such namespace`);
     this.results.push(result);
     ctx.emit({
       measurement: 'rb_admission_probe',

@@ -1,25 +1,15 @@
 import type * as k8s from '@kubernetes/client-node';
 import { KubeHttpError, kubeRequest } from '../cluster/http.ts';
-import { classifyProbeError, probePod, wasMutated, type ProbeResult } from '../collectors/admission.ts';
+import { admissionProbe, type ProbeResult } from '../collectors/admission.ts';
+import { waitFor, WaitTimeoutError } from '../engine/abortable.ts';
 import type { HypothesisCheck, SuiteContext } from '../engine/suite.ts';
+
+export { admissionProbe };
 
 /**
  * Building blocks the chaos suites share: one admission probe, Application health, pods in
  * CrashLoopBackOff, and the steady-state hypothesis made of them. Copy them into your own suite.
  */
-
-/** One server-side dry-run pod create: runs the admission webhooks, stores nothing. */
-export async function admissionProbe(kc: k8s.KubeConfig, runId: string, namespace: string, timeoutMs = 35_000): Promise<ProbeResult> {
-  const sent = probePod(runId);
-  const t0 = performance.now();
-  try {
-    const res = await kubeRequest<any>(kc, 'POST', `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods?dryRun=All`, { body: sent, timeoutMs });
-    return { outcome: 'admitted', mutated: wasMutated(sent, res.body), reason: '', latencyMs: performance.now() - t0 };
-  } catch (err) {
-    const c = classifyProbeError(err);
-    return { outcome: c.outcome, mutated: false, reason: c.reason, latencyMs: performance.now() - t0 };
-  }
-}
 
 export interface AppHealth {
   name: string;
@@ -168,15 +158,14 @@ export function startProbing(kc: k8s.KubeConfig, runId: string, namespace: strin
   };
 }
 
-/** Polls `probe` every `everyMs` until it is true or `timeoutMs` passes; returns the ms waited or null. */
+/** The engine's waitFor, measuring: the ms until `probe` holds, or null after `timeoutMs` (aborts still throw). */
 export async function timeUntil(probe: () => Promise<boolean>, o: { timeoutMs: number; everyMs?: number; signal: AbortSignal }): Promise<number | null> {
-  const t0 = Date.now();
-  while (Date.now() - t0 < o.timeoutMs) {
-    if (o.signal.aborted) return null;
-    if (await probe().catch(() => false)) return Date.now() - t0;
-    await new Promise((r) => setTimeout(r, o.everyMs ?? 500));
+  try {
+    return await waitFor('a condition', probe, { timeoutMs: o.timeoutMs, intervalMs: o.everyMs ?? 500, signal: o.signal });
+  } catch (err) {
+    if (err instanceof WaitTimeoutError) return null;
+    throw err;
   }
-  return null;
 }
 
 /** A Deployment's pod selector, pod names and replica count: taken before restarting its pods. */

@@ -78,7 +78,7 @@ export default defineSuite({
         }, { timeoutMs: 30 * 60_000, onPoll: progress }),
       );
       const hookEnv = { kube: ctx.kube, log: ctx.log.child('hook'), cwd: resolve(process.cwd(), o.workingDir), kubeconfig: ctx.cluster.kubeconfig ?? null, signal: ctx.signal };
-      for (const h of o.hooks) await phase(`hook: ${h.name}`, () => runHook({ ...hookEnv, kube: ctx.kube }, h));
+      for (const h of o.hooks) await phase(`hook: ${h.name}`, () => runHook(hookEnv, h));
       await phase('argocd-ready', () =>
         ctx.waitFor('the Argo CD Application API', async () => (await kubeRequest(ctx.kube, 'GET', '/apis/argoproj.io/v1alpha1/namespaces/' + argocd.namespace + '/applications?limit=1')).status === 200, {
           timeoutMs: 30 * 60_000,
