@@ -13,4 +13,4 @@ export { registerFaultType } from './faults/registry.ts';
 export type { Fault, FaultEnv, FaultType } from './faults/types.ts';
 export type { Point } from './sinks/point.ts';
 export type { RunRecord } from './engine/run-record.ts';
-export { ExitCode } from './engine/exit-codes.ts';
+export { ExitCode } from './core/exit-codes.ts';

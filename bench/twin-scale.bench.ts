@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
-import { createLogger } from '../engine/logger.ts';
+import { createLogger } from '../core/logger.ts';
 import { readState, startSandbox, stopSandbox } from '../sandbox/control-plane.ts';
 import { memoryKiB } from '../sandbox/processes.ts';
 import { launchTwin } from '../sandbox/twin/launch.ts';

@@ -1,8 +1,8 @@
+import { fmtClock, fmtDuration } from '../core/format.ts';
 import { Listr, type ListrTaskWrapper } from 'listr2';
-import { atLeast, type LogLevel, type LogSink } from '../engine/logger.ts';
+import { atLeast, type LogLevel, type LogSink } from '../core/logger.ts';
 import type { RunRecord } from '../engine/run-record.ts';
-import { clockText, fmtClock, type ProgressClock, type RunView } from '../engine/run-view.ts';
-import { fmtDuration } from './output.ts';
+import { clockText, type ProgressClock, type RunView } from '../engine/run-view.ts';
 
 export interface ViewState {
   progress: string;

@@ -1,7 +1,7 @@
 import yargs, { type Argv } from 'yargs';
-import { AbortedError, UserError, errorMessage } from '../engine/errors.ts';
-import { ExitCode, exitCodeHelp } from '../engine/exit-codes.ts';
-import { redact } from '../engine/redact.ts';
+import { AbortedError, UserError, errorMessage } from '../core/errors.ts';
+import { ExitCode, exitCodeHelp } from '../core/exit-codes.ts';
+import { redact } from '../core/redact.ts';
 import { toolVersion } from '../engine/version.ts';
 import { cleanupCommand } from './commands/cleanup.ts';
 import { listCommand } from './commands/list.ts';

@@ -19,10 +19,10 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { execa } from 'execa';
-import { abortReason } from '../engine/abortable.ts';
-import { AbortedError } from '../engine/errors.ts';
-import { redact } from '../engine/redact.ts';
-import { cacheBinDir, isExecutable, resolveCacheDir } from '../sandbox/paths.ts';
+import { abortReason } from '../core/abortable.ts';
+import { AbortedError } from '../core/errors.ts';
+import { redact } from '../core/redact.ts';
+import { cacheBinDir, isExecutable, resolveCacheDir } from '../core/cache-dir.ts';
 
 export interface K6Latency {
   p50: number;
@@ -116,7 +116,7 @@ export function k6Args(o: Pick<RunK6Options, 'script' | 'tags' | 'influx'>, summ
   return args;
 }
 
-/** Masks the registered secrets (engine/redact.ts), the given values, and credentials in URLs. */
+/** Masks the registered secrets (core/redact.ts), the given values, and credentials in URLs. */
 function masker(secrets: string[]): (line: string) => string {
   const values = [...new Set(secrets.filter((s) => s.length >= 4))].sort((a, b) => b.length - a.length);
   return (line) => {

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, resolve } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
-import { BadInputError } from '../engine/errors.ts';
+import { BadInputError } from '../core/errors.ts';
 
 export interface KubeTarget {
   /** Path(s) of the kubeconfig that was loaded. */

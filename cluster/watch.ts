@@ -1,7 +1,7 @@
 import type * as k8s from '@kubernetes/client-node';
-import { sleep } from '../engine/abortable.ts';
-import { errorMessage } from '../engine/errors.ts';
-import { silentLogger, type Logger } from '../engine/logger.ts';
+import { sleep } from '../core/abortable.ts';
+import { errorMessage } from '../core/errors.ts';
+import { silentLogger, type Logger } from '../core/logger.ts';
 import { KubeHttpError, kubeRequest, kubeStream, type StreamHandle } from './http.ts';
 
 export interface KubeObject {

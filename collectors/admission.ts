@@ -1,7 +1,7 @@
 import type * as k8s from '@kubernetes/client-node';
 import { max as ssMax, quantileSorted } from 'simple-statistics';
-import { errorMessage } from '../engine/errors.ts';
-import { silentLogger, type Logger } from '../engine/logger.ts';
+import { errorMessage } from '../core/errors.ts';
+import { silentLogger, type Logger } from '../core/logger.ts';
 import { KubeHttpError, kubeRequest } from '../cluster/http.ts';
 import {
   counterDeltas,

@@ -3,10 +3,10 @@ import type * as k8s from '@kubernetes/client-node';
 import { findLeftovers, type Leftover } from '../cluster/leftovers.ts';
 import { loadKube } from '../cluster/kube.ts';
 import { JOURNAL_FILE, listRunIds, readRunRecord, runDir, writeRunRecord } from '../sinks/run-store.ts';
-import { errorMessage } from './errors.ts';
+import { errorMessage } from '../core/errors.ts';
 import { Journal } from './journal.ts';
 import { applyJournal } from './live-run.ts';
-import type { Logger } from './logger.ts';
+import type { Logger } from '../core/logger.ts';
 import { replayRollbacks } from './rollback.ts';
 import { effectiveStatus, pendingFor } from './run-status.ts';
 

@@ -1,9 +1,9 @@
 import type * as k8s from '@kubernetes/client-node';
 import { createCollectors, type CollectorName } from '../collectors/registry.ts';
 import type { Collector } from '../collectors/types.ts';
-import { errorMessage } from './errors.ts';
+import { errorMessage } from '../core/errors.ts';
 import type { LiveRun } from './live-run.ts';
-import type { Logger } from './logger.ts';
+import type { Logger } from '../core/logger.ts';
 import type { RunCluster } from './suite.ts';
 
 /** Starts a run's collectors and, at the end, folds their summaries and coverage into run.json. */

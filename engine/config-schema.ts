@@ -48,9 +48,3 @@ export const configSchema = z.strictObject({
 export type Config = z.infer<typeof configSchema>;
 export type ClusterConfig = z.infer<typeof clusterSchema>;
 export type InfluxConfig = z.infer<typeof influxSchema>;
-
-/** Keys users reach for that must not be accepted, with what to do instead. */
-export const forbiddenKeys: Record<string, string> = {
-  token: 'put the token in an environment variable and name that variable in influx.tokenEnv',
-  password: 'credentials are never read from the config file: use an environment variable',
-};

@@ -1,5 +1,5 @@
 import { createInterface } from 'node:readline/promises';
-import { BadInputError } from './errors.ts';
+import { BadInputError } from '../core/errors.ts';
 import type { RunCluster } from './suite.ts';
 
 export interface GuardInput {

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { appendDurable } from '../sinks/fs-durable.ts';
-import { redact } from './redact.ts';
+import { appendDurable } from '../core/fs-durable.ts';
+import { redact } from '../core/redact.ts';
 
 /** What is needed to undo a fault, in JSON, replayable by `cleanup` in another process. */
 export interface RollbackDescriptor {

@@ -1,9 +1,10 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type * as k8s from '@kubernetes/client-node';
-import { sleep, throwIfAborted, waitFor as poll, type Probe, type WaitForOptions } from './abortable.ts';
-import { AbortedError, errorMessage } from './errors.ts';
+import { sleep, throwIfAborted, waitFor as poll, type Probe, type WaitForOptions } from '../core/abortable.ts';
+import { AbortedError, errorMessage } from '../core/errors.ts';
+import { fmtDurationFine } from '../core/format.ts';
 import type { Journal, JournalEntry } from './journal.ts';
-import type { Logger } from './logger.ts';
+import type { Logger } from '../core/logger.ts';
 import { clockText, type ProgressClock, type RunView } from './run-view.ts';
 import type { FaultRecord, PhaseRecord, RunRecord } from './run-record.ts';
 import { replayRollbacks, type RollbackOutcome } from './rollback.ts';
@@ -130,7 +131,7 @@ export class LiveRun {
       phase.endedAt = new Date(ended).toISOString();
       phase.durationMs = ended - started;
       if (!this.init.dryRun) {
-        this.init.log.info(`${phase.status === 'ok' ? '✔' : '✖'} ${[...parents, name].join(' › ')} (${fmtMs(phase.durationMs)})`);
+        this.init.log.info(`${phase.status === 'ok' ? '✔' : '✖'} ${[...parents, name].join(' › ')} (${fmtDurationFine(phase.durationMs)})`);
         this.point({
           measurement: 'rb_phase',
           tags: { phase: name, parent: parents.join('/'), status: phase.status },
@@ -252,12 +253,12 @@ export class LiveRun {
 
   async waitFor(what: string, probe: Probe, opts: Omit<WaitForOptions, 'signal'> = {}): Promise<number> {
     if (this.init.dryRun) {
-      this.planLine(`wait: ${what}${opts.timeoutMs ? ` (up to ${fmtMs(opts.timeoutMs)})` : ''}`);
+      this.planLine(`wait: ${what}${opts.timeoutMs ? ` (up to ${fmtDurationFine(opts.timeoutMs)})` : ''}`);
       return 0;
     }
     this.init.log.info(`… waiting for ${what}`);
     const ms = await poll(what, probe, { ...opts, signal: this.init.signal });
-    this.init.log.info(`✔ ${what} after ${fmtMs(ms)}`);
+    this.init.log.info(`✔ ${what} after ${fmtDurationFine(ms)}`);
     return ms;
   }
 
@@ -271,7 +272,7 @@ export class LiveRun {
   }
 
   async sleep(ms: number): Promise<void> {
-    if (this.init.dryRun) return void this.planLine(`sleep: ${fmtMs(ms)}`);
+    if (this.init.dryRun) return void this.planLine(`sleep: ${fmtDurationFine(ms)}`);
     await sleep(ms, this.init.signal);
   }
 
@@ -309,10 +310,3 @@ export function applyJournal(faults: FaultRecord[], entries: JournalEntry[]): vo
   for (const f of faults) if (f.error === undefined) delete f.error;
 }
 
-export function fmtMs(ms: number): string {
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  const s = ms / 1000;
-  if (s < 60) return `${s.toFixed(1)} s`;
-  const m = Math.floor(s / 60);
-  return `${m} min ${Math.round(s - m * 60)} s`;
-}

@@ -1,7 +1,7 @@
 import { mkdirSync, openSync, readFileSync, rmSync, writeSync, closeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { LockBusyError } from './errors.ts';
+import { LockBusyError } from '../core/errors.ts';
 
 export interface LockInfo {
   runId: string;

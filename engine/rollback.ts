@@ -1,7 +1,7 @@
 import { faultType } from '../faults/registry.ts';
 import type { FaultEnv } from '../faults/types.ts';
-import { sleep } from './abortable.ts';
-import { errorMessage } from './errors.ts';
+import { sleep } from '../core/abortable.ts';
+import { errorMessage } from '../core/errors.ts';
 import { pendingRollbacks, type Journal, type PendingRollback } from './journal.ts';
 
 export interface RollbackOutcome {

@@ -1,4 +1,5 @@
-import type { LogSink } from './logger.ts';
+import { fmtClock, fmtMinutes } from '../core/format.ts';
+import type { LogSink } from '../core/logger.ts';
 import type { RunRecord } from './run-record.ts';
 
 /** A running clock a suite shows its progress against (the rebuild: since destroy, target 30–45 min). */
@@ -18,20 +19,6 @@ export function clockText(clock: ProgressClock, now: number): string {
   const { minMs, maxMs } = clock.window;
   if (elapsed > maxMs) return `${base} (past the ${fmtMinutes(maxMs)} mark)`;
   return `${base} (target ${fmtMinutes(minMs).replace(/ min$/, '')}–${fmtMinutes(maxMs)})`;
-}
-
-/** Elapsed time as 12m03s (1h02m03s past an hour). */
-export function fmtClock(ms: number): string {
-  const s = Math.max(0, Math.round(ms / 1000));
-  const h = Math.floor(s / 3600);
-  const mm = String(Math.floor((s % 3600) / 60)).padStart(h ? 2 : 1, '0');
-  return `${h ? `${h}h` : ''}${mm}m${String(s % 60).padStart(2, '0')}s`;
-}
-
-/** 45 min, 7.5 min, or 40 s for scaled windows under a minute. */
-export function fmtMinutes(ms: number): string {
-  const m = ms / 60_000;
-  return m >= 1 ? `${Math.round(m * 10) / 10} min` : `${Math.round(m * 60)} s`;
 }
 
 /**

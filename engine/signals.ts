@@ -1,4 +1,4 @@
-import type { Logger } from './logger.ts';
+import type { Logger } from '../core/logger.ts';
 
 /**
  * Turns SIGINT/SIGTERM into an abort of the run. The first signal aborts; later ones only

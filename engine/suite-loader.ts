@@ -1,10 +1,10 @@
 import { existsSync, readdirSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { BadInputError, errorMessage } from './errors.ts';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { BadInputError, errorMessage } from '../core/errors.ts';
+import { packageRoot } from '../core/package-root.ts';
 import { isSuite, type Suite } from './suite.ts';
 
-export const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const builtinDir = join(packageRoot, 'suites');
 
 export function builtinSuiteNames(): string[] {

@@ -1,8 +1,8 @@
 import type * as k8s from '@kubernetes/client-node';
 import { z } from 'zod';
 import type { Config, ClusterConfig } from './config-schema.ts';
-import type { Logger } from './logger.ts';
-import type { Probe, WaitForOptions } from './abortable.ts';
+import type { Logger } from '../core/logger.ts';
+import type { Probe, WaitForOptions } from '../core/abortable.ts';
 import type { Fault } from '../faults/types.ts';
 import type { Point } from '../sinks/point.ts';
 import type { ProgressClock } from './run-view.ts';

@@ -1,6 +1,6 @@
 import type * as k8s from '@kubernetes/client-node';
 import { KubeHttpError, kubeRequest } from '../cluster/http.ts';
-import { sleep } from '../engine/abortable.ts';
+import { sleep } from '../core/abortable.ts';
 import type { Fault, FaultEnv, FaultType } from './types.ts';
 
 export const FENCED_ANNOTATION = 'cnpg.io/fencedInstances';

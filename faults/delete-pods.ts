@@ -1,7 +1,7 @@
 import type * as k8s from '@kubernetes/client-node';
 import { KubeHttpError, kubeRequest } from '../cluster/http.ts';
-import { sleep, waitFor } from '../engine/abortable.ts';
-import { errorMessage } from '../engine/errors.ts';
+import { sleep, waitFor } from '../core/abortable.ts';
+import { errorMessage } from '../core/errors.ts';
 import type { Fault, FaultEnv, FaultType } from './types.ts';
 
 export interface DeletePodsParams {

@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
-import { delimiter, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { execa } from 'execa';
 import { z } from 'zod';
-import type { Logger } from '../engine/logger.ts';
-import { resolveCacheDir } from '../sandbox/paths.ts';
+import type { Logger } from '../core/logger.ts';
+import { findOnPath, resolveCacheDir } from '../core/cache-dir.ts';
 import type { Fault, FaultEnv, FaultType } from './types.ts';
 
 /** How a rebuild destroys and recreates a cluster: Terraform/OpenTofu, or the user's own commands. */
@@ -28,11 +28,6 @@ export const rebuildToolSchema = z.strictObject({
 export type RebuildTool = z.infer<typeof rebuildToolSchema>;
 
 const UNREACHABLE = /Kubernetes cluster unreachable|cluster unreachable|connect: connection refused|no such host|i\/o timeout/i;
-
-export function findOnPath(name: string, env = process.env): string | undefined {
-  for (const d of (env.PATH ?? '').split(delimiter)) if (d && existsSync(join(d, name))) return join(d, name);
-  return undefined;
-}
 
 export function resolveTool(t: RebuildTool): { kind: 'terraform' | 'tofu' | 'commands'; bin: string | undefined } {
   if (t.tool === 'commands' || (!t.tool && t.commands)) {

@@ -1,5 +1,5 @@
 import type * as k8s from '@kubernetes/client-node';
-import type { Logger } from '../engine/logger.ts';
+import type { Logger } from '../core/logger.ts';
 
 /** What a fault may use while applying or reverting. Built anew by `cleanup` after a crash. */
 export interface FaultEnv {

@@ -1,3 +1,4 @@
+import { fmtMinutes } from '../core/format.ts';
 import { median } from './statistics.ts';
 import type { RunFeatures } from './run-features.ts';
 
@@ -117,7 +118,7 @@ export function attribute(baseline: RunFeatures[], candidate: RunFeatures[]): At
   if (map.removed.length) sentences.push(`removed: ${map.removed.map((a) => `${a.app} (wave ${a.wave})`).join(', ')}`);
   for (const w of waves.slice(0, 3)) {
     if (!w.deltaMs || Math.abs(w.deltaMs) < 1000) continue;
-    sentences.push(`wave ${w.wave} took ${fmtAmount(Math.abs(w.deltaMs))} ${w.deltaMs < 0 ? 'less' : 'more'} (${fmtAmount(w.baselineMs!)} → ${fmtAmount(w.candidateMs!)})`);
+    sentences.push(`wave ${w.wave} took ${fmtMinutes(Math.abs(w.deltaMs), { words: true })} ${w.deltaMs < 0 ? 'less' : 'more'} (${fmtMinutes(w.baselineMs!, { words: true })} → ${fmtMinutes(w.candidateMs!, { words: true })})`);
   }
   return { waveMap: map, sentences, waves, apps: topApps };
 }
@@ -134,7 +135,7 @@ function effects(crashDelta: number, timeDelta: number | null, where: string): s
   if (crashDelta) parts.push(`${crashDelta < 0 ? 'removed' : 'added'} ${Math.abs(crashDelta)} crash-loop${Math.abs(crashDelta) === 1 ? '' : 's'}`);
   if (timeDelta !== null && Math.abs(timeDelta) >= 1000) {
     const verb = timeDelta < 0 ? 'removed' : 'added';
-    const amount = `${fmtAmount(Math.abs(timeDelta))} ${timeDelta < 0 ? 'from' : 'to'} ${where}`;
+    const amount = `${fmtMinutes(Math.abs(timeDelta), { words: true })} ${timeDelta < 0 ? 'from' : 'to'} ${where}`;
     parts.push(parts.length && parts[0]!.startsWith(verb) ? amount : `${verb} ${amount}`);
   }
   return parts.length ? parts.join(' and ') : `changed neither crash-loops nor the time of ${where}`;
@@ -144,9 +145,3 @@ function listWords(xs: string[]): string {
   return xs.length <= 1 ? (xs[0] ?? '') : `${xs.slice(0, -1).join(', ')} and ${xs[xs.length - 1]}`;
 }
 
-/** 6 minutes, 1.5 minutes, 40 s. */
-export function fmtAmount(ms: number): string {
-  if (ms < 60_000) return `${Math.round(ms / 1000)} s`;
-  const m = Math.round(ms / 6_000) / 10;
-  return `${m} minute${m === 1 ? '' : 's'}`;
-}

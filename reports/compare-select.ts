@@ -1,4 +1,4 @@
-import { BadInputError } from '../engine/errors.ts';
+import { BadInputError } from '../core/errors.ts';
 import { listRunIds, readPoints, readRunRecord, resolveRunId, runDir } from '../sinks/run-store.ts';
 import { runFeatures, type RunFeatures } from './run-features.ts';
 

@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../sinks/fs-durable.ts';
+import { writeFileAtomic } from '../core/fs-durable.ts';
 import type { CompareModel } from './compare.ts';
 import { renderCompareHtml } from './render/compare-html.ts';
 import { renderCompareJunit } from './render/compare-junit.ts';

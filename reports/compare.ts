@@ -1,4 +1,5 @@
-import { BadInputError } from '../engine/errors.ts';
+import { fmtDuration } from '../core/format.ts';
+import { BadInputError } from '../core/errors.ts';
 import { attribute, type Attribution } from './attribution.ts';
 import type { RunFeatures } from './run-features.ts';
 import { compareSamples, median } from './statistics.ts';
@@ -185,12 +186,8 @@ export function compareRuns(baseline: RunFeatures[], candidate: RunFeatures[], o
 function headline(t: MetricComparison): string {
   const n = `${t.baseline.length} vs ${t.candidate.length} run(s)`;
   if (t.deltaMs === null) return `Total time: no comparison possible (${t.reason}; ${n})`;
-  const change = `${t.deltaMs < 0 ? '−' : '+'}${fmtMinSec(Math.abs(t.deltaMs))}${t.relativeDelta !== null ? ` (${t.relativeDelta < 0 ? '' : '+'}${(t.relativeDelta * 100).toFixed(1)} %)` : ''}`;
+  const change = `${t.deltaMs < 0 ? '−' : '+'}${fmtDuration(Math.abs(t.deltaMs), { hours: false })}${t.relativeDelta !== null ? ` (${t.relativeDelta < 0 ? '' : '+'}${(t.relativeDelta * 100).toFixed(1)} %)` : ''}`;
   const word = { faster: 'Faster', slower: 'Slower (regression)', inconclusive: 'Inconclusive', 'no-change': 'No change' }[t.verdict];
-  return `${word}: median total ${fmtMinSec(t.baselineMedian!)} → ${fmtMinSec(t.candidateMedian!)}, ${change}; ${n}`;
+  return `${word}: median total ${fmtDuration(t.baselineMedian!, { hours: false })} → ${fmtDuration(t.candidateMedian!, { hours: false })}, ${change}; ${n}`;
 }
 
-export function fmtMinSec(ms: number): string {
-  const s = Math.round(ms / 1000);
-  return s < 60 ? `${s}s` : `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
-}

@@ -1,4 +1,4 @@
-import { fmtMs } from './model.ts';
+import { fmtDuration } from '../core/format.ts';
 
 /** A suite's own figures (ctx.summary), flattened for a report: values, and tables for lists of records. */
 export interface ReportFigures {
@@ -13,7 +13,7 @@ const RENDERED = new Set(['rebuild', 'collectors', 'influx']);
 function fmt(key: string, v: unknown): string {
   if (v === null || v === undefined) return '-';
   if (typeof v === 'number') {
-    if (/Ms$/.test(key)) return fmtMs(v);
+    if (/Ms$/.test(key)) return fmtDuration(v);
     if (/Rate$/.test(key) && v <= 1) return `${(v * 100).toFixed(1)} %`;
     return String(Math.round(v * 1000) / 1000);
   }

@@ -1,3 +1,4 @@
+import { fmtDuration, fmtMinutes } from '../core/format.ts';
 import { buildFigures, type ReportFigures } from './figures.ts';
 import type { AdmissionSummary, LatencyStats } from '../collectors/admission.ts';
 import type { RestartsSummary } from '../collectors/restarts.ts';
@@ -171,16 +172,15 @@ export const WAVES_DO_NOT_GATE_ID = 'WAVES_DO_NOT_GATE';
 const WAVES_FIX =
   'Add resource.customizations.health.argoproj.io_Application (the Lua health check) to argocd-cm, so each sync wave waits for the previous one to be Healthy.';
 
-/** "45 min", "4.5 min", "0.75 min" — minutes without float noise. */
 /** A target window in the units durations are shown in (30–45 min, or 1m30s–2m15s when scaled). */
 export function windowText(minMinutes: number, maxMinutes: number): string {
   if (Number.isInteger(minMinutes) && Number.isInteger(maxMinutes)) return `${minMinutes}–${maxMinutes} min`;
-  return `${fmtMs(minMinutes * 60_000)}–${fmtMs(maxMinutes * 60_000)}`;
+  return `${fmtDuration(minMinutes * 60_000)}–${fmtDuration(maxMinutes * 60_000)}`;
 }
 
 /** An offset from the clock start: +12m05s, or '-' when unknown. */
 export function fmtOffset(ms: number | null): string {
-  return ms === null ? '-' : `+${fmtMs(ms)}`;
+  return ms === null ? '-' : `+${fmtDuration(ms)}`;
 }
 
 /** The phase table both renderers show; only the budget marks differ between formats. */
@@ -192,27 +192,11 @@ export function phaseTable(m: ReportModel, marks: { over: string; ok: string }):
       `${'↳ '.repeat(p.parents.length)}${p.name}`,
       fmtOffset(p.startMs),
       fmtOffset(p.endMs),
-      fmtMs(p.durationMs),
+      fmtDuration(p.durationMs),
       p.status ?? '-',
-      ...(budgets ? [p.budgetMs === null ? '-' : `${fmtMs(p.budgetMs)}${p.overBudget ? marks.over : marks.ok}`] : []),
+      ...(budgets ? [p.budgetMs === null ? '-' : `${fmtDuration(p.budgetMs)}${p.overBudget ? marks.over : marks.ok}`] : []),
     ]),
   };
-}
-
-export function fmtMinutes(min: number): string {
-  return `${Number(min.toFixed(2))} min`;
-}
-
-/** Offsets and durations as 1h02m, 12m05s, 42s; '-' for unknown. */
-export function fmtMs(ms: number | null | undefined): string {
-  if (ms === null || ms === undefined || !Number.isFinite(ms)) return '-';
-  const neg = ms < 0;
-  const s = Math.round(Math.abs(ms) / 1000);
-  let out: string;
-  if (s < 60) out = `${s}s`;
-  else if (s < 3600) out = `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
-  else out = `${Math.floor(s / 3600)}h${String(Math.floor(s / 60) % 60).padStart(2, '0')}m`;
-  return neg ? `-${out}` : out;
 }
 
 function parseTime(s: string | null | undefined): number | null {
@@ -252,11 +236,11 @@ function buildTarget(r: RebuildSummary): ReportTarget {
   const outcome = targetOutcome(totalMs, window);
   const wording =
     outcome === 'ahead'
-      ? `ahead of ${fmtMinutes(w.minMinutes * scale)}`
+      ? `ahead of ${fmtMinutes(w.minMinutes * scale * 60_000)}`
       : outcome === 'on-target'
         ? 'on target'
         : outcome === 'missed'
-          ? `missed ${fmtMinutes(w.maxMinutes * scale)}`
+          ? `missed ${fmtMinutes(w.maxMinutes * scale * 60_000)}`
           : 'did not finish';
   const scaled = scale !== 1;
   const scaleNote = scaled
@@ -454,7 +438,7 @@ function buildHeadline(record: RunRecord, target: ReportTarget | undefined, rest
   const parts: string[] = [];
   if (target) {
     const window = `target ${windowText(target.window.minMinutes * target.window.scale, target.window.maxMinutes * target.window.scale)}`;
-    parts.push(target.totalMs === null ? `Rebuild did not finish (${window})` : `Rebuild ${target.wording}: took ${fmtMs(target.totalMs)} (${window})`);
+    parts.push(target.totalMs === null ? `Rebuild did not finish (${window})` : `Rebuild ${target.wording}: took ${fmtDuration(target.totalMs)} (${window})`);
     if (restarts) parts.push(restarts.crashLoopBackOff === 0 ? 'zero CrashLoopBackOff' : `${restarts.crashLoopBackOff} CrashLoopBackOff`);
     if (target.scaled) parts.push(`window scaled ×${Number(target.window.scale.toFixed(4))}`);
   } else {

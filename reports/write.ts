@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { BadInputError } from '../engine/errors.ts';
-import { writeFileAtomic } from '../sinks/fs-durable.ts';
+import { BadInputError } from '../core/errors.ts';
+import { writeFileAtomic } from '../core/fs-durable.ts';
 import { readPoints, readRunRecord } from '../sinks/run-store.ts';
 import { buildReport, type ReportModel } from './model.ts';
 import { renderHtml } from './render/html.ts';

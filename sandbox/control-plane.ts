@@ -8,9 +8,10 @@ import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { stringify } from 'yaml';
-import { BadInputError, UserError } from '../engine/errors.ts';
-import { silentLogger, type Logger } from '../engine/logger.ts';
-import { writeFileAtomic } from '../sinks/fs-durable.ts';
+import { waitFor as poll, WaitTimeoutError } from '../core/abortable.ts';
+import { BadInputError, errorMessage, UserError } from '../core/errors.ts';
+import { silentLogger, type Logger } from '../core/logger.ts';
+import { writeFileAtomic } from '../core/fs-durable.ts';
 import {
   apiserverArgs,
   controllerManagerArgs,
@@ -24,7 +25,8 @@ import {
   schedulerArgs,
   type Ports,
 } from './flags.ts';
-import { cacheBinDir, resolveCacheDir, sandboxLayout, type SandboxLayout } from './paths.ts';
+import { cacheBinDir, resolveCacheDir } from '../core/cache-dir.ts';
+import { sandboxLayout, type SandboxLayout } from './paths.ts';
 import { CONTEXT_NAME, ensurePki, renderKubeconfig, type Credentials } from './pki.ts';
 import { assignPorts, pickFreePorts } from './ports.ts';
 import { alive, listenersOf, memoryKiB, procState, spawnDetached, stopProcess, type Listener, type ProcessRecord, type Spawned, type StopOutcome } from './processes.ts';
@@ -138,8 +140,6 @@ export function readState(dir: string): SandboxState | undefined {
   }
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 interface HttpResult {
   status: number;
   body: string;
@@ -188,9 +188,11 @@ class ProcessExitedError extends UserError {
   }
 }
 
+/** Polls `probe` until it gives a value, failing at once when a watched process exits. */
 async function waitFor<T>(what: string, deadline: number, watched: Spawned[], probe: () => Promise<T | undefined>, intervalMs = 250): Promise<T> {
   let lastError = '';
-  for (;;) {
+  let value: T | undefined;
+  const attempt = async () => {
     for (const w of watched) {
       const exit = w.exited();
       if (exit) {
@@ -203,17 +205,20 @@ async function waitFor<T>(what: string, deadline: number, watched: Spawned[], pr
       }
     }
     try {
-      const v = await probe();
-      if (v !== undefined) return v;
+      value = await probe();
     } catch (err) {
-      lastError = err instanceof Error ? err.message : String(err);
+      lastError = errorMessage(err);
     }
-    if (Date.now() > deadline) {
-      const logs = watched.map((w) => `${w.record.name}: ${w.record.log}`).join(', ');
-      throw new UserError(`sandbox: timed out waiting for ${what}${lastError ? ` (last error: ${lastError})` : ''}. Logs: ${logs}`, 1);
-    }
-    await sleep(intervalMs);
+    return value !== undefined;
+  };
+  try {
+    await poll(what, attempt, { timeoutMs: deadline - Date.now(), intervalMs, fatal: (err) => err instanceof ProcessExitedError });
+  } catch (err) {
+    if (!(err instanceof WaitTimeoutError)) throw err;
+    const logs = watched.map((w) => `${w.record.name}: ${w.record.log}`).join(', ');
+    throw new UserError(`sandbox: timed out waiting for ${what}${lastError ? ` (last error: ${lastError})` : ''}. Logs: ${logs}`, 1);
   }
+  return value as T;
 }
 
 function isNodeReady(n: k8s.V1Node): boolean {

@@ -3,7 +3,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { stringify } from 'yaml';
-import { UserError } from '../engine/errors.ts';
+import { UserError } from '../core/errors.ts';
 import { LOOPBACK, pkiPaths, type Pki } from './flags.ts';
 import type { SandboxLayout } from './paths.ts';
 

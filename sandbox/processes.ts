@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { closeSync, openSync, readdirSync, readFileSync, readlinkSync, writeSync } from 'node:fs';
+import { sleep } from '../core/abortable.ts';
 
 export interface ProcessSpec {
   name: string;
@@ -111,8 +112,6 @@ export interface StopOutcome {
   result: 'not-running' | 'not-ours' | 'term' | 'kill';
   ms: number;
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function signal(pid: number, sig: NodeJS.Signals): void {
   // The process leads its own group (spawned detached): signal the group, then the process itself.

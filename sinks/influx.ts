@@ -19,10 +19,10 @@ import { closeSync, existsSync, fstatSync, openSync, readSync, rmSync, statSync 
 import { join } from 'node:path';
 import { HttpError, InfluxDB, type WriteApi } from '@influxdata/influxdb-client';
 import type { InfluxConfig } from '../engine/config-schema.ts';
-import { errorMessage } from '../engine/errors.ts';
-import { silentLogger, type Logger } from '../engine/logger.ts';
-import { redact, registerSecret } from '../engine/redact.ts';
-import { appendDurable, writeFileAtomic } from './fs-durable.ts';
+import { errorMessage } from '../core/errors.ts';
+import { silentLogger, type Logger } from '../core/logger.ts';
+import { redact, registerSecret } from '../core/redact.ts';
+import { appendDurable, writeFileAtomic } from '../core/fs-durable.ts';
 import { toLine } from './line-protocol.ts';
 import type { Point, PointSink } from './point.ts';
 

@@ -6,11 +6,12 @@
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { InfluxConfig } from '../engine/config-schema.ts';
-import { BadInputError, UserError } from '../engine/errors.ts';
-import { ExitCode } from '../engine/exit-codes.ts';
+import { BadInputError, UserError } from '../core/errors.ts';
+import { ExitCode } from '../core/exit-codes.ts';
 import { effectiveStatus } from '../engine/run-status.ts';
 import { DEFAULT_BATCH, InfluxWriteError, InfluxWriter, REJECTED_FILE, SPOOL_FILE, backoffMs, completeLines, writeLinesAtomic } from './influx.ts';
-import { appendDurable } from './fs-durable.ts';
+import { appendDurable } from '../core/fs-durable.ts';
+import { sleep } from '../core/abortable.ts';
 import { POINTS_FILE, RUN_FILE, readRunRecord, writeRunRecord } from './run-store.ts';
 
 export interface PushProgress {
@@ -116,7 +117,7 @@ export async function pushRun(opts: PushOptions): Promise<PushResult> {
               result,
             );
           }
-          await new Promise((r) => setTimeout(r, backoffMs(attempt, opts.retryMinMs ?? 1000, 10_000)));
+          await sleep(backoffMs(attempt, opts.retryMinMs ?? 1000, 10_000));
         }
       }
       done += batch.length;

@@ -1,9 +1,9 @@
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, writeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { BadInputError } from '../engine/errors.ts';
+import { BadInputError } from '../core/errors.ts';
 import { isRunId } from '../engine/run-id.ts';
 import type { RunRecord } from '../engine/run-record.ts';
-import { writeFileAtomic } from './fs-durable.ts';
+import { writeFileAtomic } from '../core/fs-durable.ts';
 import { parseLine, toLine } from './line-protocol.ts';
 import type { Point, PointSink } from './point.ts';
 

@@ -1,7 +1,7 @@
 import type * as k8s from '@kubernetes/client-node';
 import { KubeHttpError, kubeRequest } from '../cluster/http.ts';
 import { admissionProbe, type ProbeResult } from '../collectors/admission.ts';
-import { waitFor, WaitTimeoutError } from '../engine/abortable.ts';
+import { waitFor, WaitTimeoutError } from '../core/abortable.ts';
 import type { HypothesisCheck, SuiteContext } from '../engine/suite.ts';
 
 export { admissionProbe };

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { kubeRequest } from '../cluster/http.ts';
 import { runK6, type K6Result } from '../cluster/k6.ts';
-import { packageRoot } from '../engine/suite-loader.ts';
+import { packageRoot } from '../core/package-root.ts';
 import { defineSuite, type SuiteContext } from '../engine/suite.ts';
 import { cpuHog } from '../faults/cpu-hog.ts';
 import { deletePods } from '../faults/delete-pods.ts';

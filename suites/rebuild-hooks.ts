@@ -5,7 +5,7 @@ import { execaCommand } from 'execa';
 import { parseAllDocuments } from 'yaml';
 import { z } from 'zod';
 import { kubeRequest, KubeHttpError } from '../cluster/http.ts';
-import type { Logger } from '../engine/logger.ts';
+import type { Logger } from '../core/logger.ts';
 
 /** One post-create step of a rebuild, run after the nodes are Ready and timed as its own phase. */
 export const hookSchema = z

@@ -1,7 +1,7 @@
 import type { Argv } from 'yargs';
 import { cleanup } from '../../engine/cleanup.ts';
-import { createLogger } from '../../engine/logger.ts';
-import { ExitCode } from '../../engine/exit-codes.ts';
+import { createLogger } from '../../core/logger.ts';
+import { ExitCode } from '../../core/exit-codes.ts';
 import { resolveHome, resolveRunId } from '../../sinks/run-store.ts';
 import { logLevelOf, type GlobalArgs } from '../global-options.ts';
 import { printJson } from '../output.ts';

@@ -1,8 +1,8 @@
 import { appendFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Argv } from 'yargs';
-import { BadInputError } from '../../engine/errors.ts';
-import { ExitCode, exitCodeHelp } from '../../engine/exit-codes.ts';
+import { BadInputError } from '../../core/errors.ts';
+import { ExitCode, exitCodeHelp } from '../../core/exit-codes.ts';
 import { compareRuns, type CompareModel } from '../../reports/compare.ts';
 import { loadFeatures, selectLastRuns } from '../../reports/compare-select.ts';
 import { writeCompare } from '../../reports/compare-write.ts';

@@ -1,8 +1,9 @@
+import { fmtDuration } from '../../core/format.ts';
 import type { Argv } from 'yargs';
 import { effectiveStatus } from '../../engine/run-status.ts';
 import { listRunIds, readRunRecord, resolveHome, runDir } from '../../sinks/run-store.ts';
 import type { GlobalArgs } from '../global-options.ts';
-import { fmtDuration, printJson, table } from '../output.ts';
+import { printJson, table } from '../output.ts';
 import type { CommandResult } from '../main.ts';
 
 export function listCommand(y: Argv<GlobalArgs>, done: (r: CommandResult) => void) {

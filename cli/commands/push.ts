@@ -1,6 +1,6 @@
 import type { Argv } from 'yargs';
 import { loadConfig, resolveConfigPath } from '../../engine/config.ts';
-import { BadInputError } from '../../engine/errors.ts';
+import { BadInputError } from '../../core/errors.ts';
 import { pushRun } from '../../sinks/push.ts';
 import { resolveHome, resolveRunId, runDir } from '../../sinks/run-store.ts';
 import type { GlobalArgs } from '../global-options.ts';

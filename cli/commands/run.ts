@@ -1,18 +1,19 @@
+import { fmtDuration } from '../../core/format.ts';
 import { appendFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Argv } from 'yargs';
-import { ExitCode } from '../../engine/exit-codes.ts';
+import { ExitCode } from '../../core/exit-codes.ts';
 import { compareRuns } from '../../reports/compare.ts';
 import { selectLastRuns } from '../../reports/compare-select.ts';
 import { comparisonText, compareOptions, emitComparison, type CompareFlags } from './compare.ts';
 import { executeRun } from '../../engine/engine.ts';
 import { loadConfig, resolveConfigPath } from '../../engine/config.ts';
-import { BadInputError } from '../../engine/errors.ts';
-import { exitCodeHelp } from '../../engine/exit-codes.ts';
+import { BadInputError } from '../../core/errors.ts';
+import { exitCodeHelp } from '../../core/exit-codes.ts';
 import { builtinSuiteNames } from '../../engine/suite-loader.ts';
 import { resolveHome } from '../../sinks/run-store.ts';
 import { logLevelOf, runViewOf, type GlobalArgs } from '../global-options.ts';
-import { fmtDuration, parseKeyValues, printJson } from '../output.ts';
+import { parseKeyValues, printJson } from '../output.ts';
 import type { CommandResult } from '../main.ts';
 
 interface RunArgs extends GlobalArgs, CompareFlags {

@@ -1,9 +1,11 @@
 import type { Argv } from 'yargs';
-import { BadInputError } from '../../engine/errors.ts';
-import { ExitCode } from '../../engine/exit-codes.ts';
-import { createLogger } from '../../engine/logger.ts';
+import { BadInputError } from '../../core/errors.ts';
+import { ExitCode } from '../../core/exit-codes.ts';
+import { createLogger } from '../../core/logger.ts';
 import { defaultNodeNames, sandboxEnv, sandboxStatus, startSandbox, stopSandbox } from '../../sandbox/control-plane.ts';
-import { defaultSandboxDir, resolveCacheDir } from '../../sandbox/paths.ts';
+import { resolveCacheDir } from '../../core/cache-dir.ts';
+import { fmtMiB } from '../../core/format.ts';
+import { defaultSandboxDir } from '../../sandbox/paths.ts';
 import { ensureToolchain } from '../../sandbox/toolchain/install.ts';
 import { resolveHome } from '../../sinks/run-store.ts';
 import * as k8s from '@kubernetes/client-node';
@@ -31,10 +33,6 @@ type SandboxArgs = GlobalArgs & {
 
 function dirOf(a: SandboxArgs): string {
   return a.dir ?? defaultSandboxDir(resolveHome(a.home));
-}
-
-function mib(kib: number | undefined): string {
-  return kib === undefined ? '-' : `${Math.round(kib / 1024)} MiB`;
 }
 
 const shellQuote = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
@@ -139,11 +137,11 @@ export function sandboxCommand(y: Argv<GlobalArgs>, done: (r: CommandResult) => 
                 p.alive ? 'alive' : 'dead',
                 Object.entries(p.ports).map(([k, v]) => `${k}=${v}`).join(' '),
                 p.listening.map((l) => `${l.address}:${l.port}`).join(' ') || '-',
-                mib(p.rssKiB),
-                mib(p.peakRssKiB),
+                fmtMiB(p.rssKiB),
+                fmtMiB(p.peakRssKiB),
               ]);
               process.stdout.write(`${table(['PROCESS', 'PID', 'STATE', 'PORTS', 'LISTENING', 'RSS', 'PEAK RSS'], rows)}\n`);
-              process.stdout.write(`total RSS ${mib(s.rssKiB)}, sum of peaks ${mib(s.peakRssKiB)}\n`);
+              process.stdout.write(`total RSS ${fmtMiB(s.rssKiB)}, sum of peaks ${fmtMiB(s.peakRssKiB)}\n`);
             }
           }
           return done({ exitCode: s.state === 'up' || s.state === 'absent' || s.state === 'down' ? ExitCode.Passed : ExitCode.Failed });

@@ -1,8 +1,9 @@
+import { fmtDuration } from '../../core/format.ts';
 import type { Argv } from 'yargs';
 import { effectiveStatus, pendingFor } from '../../engine/run-status.ts';
 import { readPoints, readRunRecord, resolveHome, resolveRunId, runDir } from '../../sinks/run-store.ts';
 import type { GlobalArgs } from '../global-options.ts';
-import { fmtDuration, printJson } from '../output.ts';
+import { printJson } from '../output.ts';
 import type { CommandResult } from '../main.ts';
 import { collectorLines } from '../collector-lines.ts';
 

@@ -1,12 +1,12 @@
 import type { CompareModel, MetricComparison } from '../compare.ts';
-import { fmtMinSec } from '../compare.ts';
+import { fmtDuration } from '../../core/format.ts';
 import { mdCell } from './markdown.ts';
 
 const ICON = { faster: '✅', slower: '❌', inconclusive: '➖', 'no-change': '➖' } as const;
 
 export function fmtValue(unit: MetricComparison['unit'], v: number | null): string {
   if (v === null) return '-';
-  return unit === 'ms' ? fmtMinSec(v) : String(Math.round(v * 10) / 10);
+  return unit === 'ms' ? fmtDuration(v, { hours: false }) : String(Math.round(v * 10) / 10);
 }
 
 export function fmtDelta(m: MetricComparison): string {
@@ -47,7 +47,7 @@ export function renderCompareMarkdown(c: CompareModel): string {
   if (apps.length) {
     o.push('### Apps that changed most', '', '| App | Wave | Healthy at (baseline → candidate) | Δ | CrashLoopBackOff (baseline → candidate) |', '| --- | ---: | --- | ---: | --- |');
     for (const a of apps) {
-      const d = a.deltaMs === null ? '-' : `${a.deltaMs < 0 ? '−' : '+'}${fmtMinSec(Math.abs(a.deltaMs))}`;
+      const d = a.deltaMs === null ? '-' : `${a.deltaMs < 0 ? '−' : '+'}${fmtDuration(Math.abs(a.deltaMs), { hours: false })}`;
       o.push(`| ${mdCell(a.app)} | ${a.wave ?? '-'} | ${fmtValue('ms', a.baselineHealthyMs)} → ${fmtValue('ms', a.candidateHealthyMs)} | ${d} | ${a.baselineCrashLoops} → ${a.candidateCrashLoops} |`);
     }
     o.push('');

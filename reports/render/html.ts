@@ -1,5 +1,6 @@
+import { fmtDuration } from '../../core/format.ts';
 import * as echarts from 'echarts';
-import { fmtMs, fmtOffset, phaseTable, reportTone, type ReportModel } from '../model.ts';
+import { fmtOffset, phaseTable, reportTone, type ReportModel } from '../model.ts';
 
 /**
  * One self-contained HTML file: inline CSS, inline SVG charts rendered here in Node by echarts
@@ -74,7 +75,7 @@ function ganttBars(m: ReportModel): Bar[] {
   for (const p of m.phases) {
     if (p.startMs === null) continue;
     const color = p.overBudget ? COLORS.over : p.endMs === null ? COLORS.open : COLORS.phase;
-    bars.push({ label: `${'  '.repeat(p.parents.length)}${p.name}`, kind: 'phase', startMs: p.startMs, endMs: p.endMs, color, note: `${p.status ?? ''}${p.budgetMs !== null ? `, budget ${fmtMs(p.budgetMs)}` : ''}` });
+    bars.push({ label: `${'  '.repeat(p.parents.length)}${p.name}`, kind: 'phase', startMs: p.startMs, endMs: p.endMs, color, note: `${p.status ?? ''}${p.budgetMs !== null ? `, budget ${fmtDuration(p.budgetMs)}` : ''}` });
   }
   for (const w of m.waves?.rows ?? []) {
     if (w.startMs === null) continue;
@@ -104,7 +105,7 @@ function totalMarkLine(m: ReportModel, position: 'start' | 'end') {
     silent: true,
     symbol: 'none',
     lineStyle: { color: m.target.outcome === 'missed' ? COLORS.over : '#1f6e4a', width: 2, type: 'solid' },
-    label: { formatter: `total ${fmtMs(m.target.totalMs)}`, position, fontSize: 11 },
+    label: { formatter: `total ${fmtDuration(m.target.totalMs)}`, position, fontSize: 11 },
     data: [{ xAxis: minutes(m.target.totalMs) }],
   };
 }
@@ -264,7 +265,7 @@ export function renderHtml(m: ReportModel): string {
   o.push(`<div class="headline ${reportTone(m)}">${htmlEscape(m.headline)}</div>`);
   o.push(
     `<p class="meta">Run <code>${htmlEscape(meta.runId)}</code> · context <code>${htmlEscape(meta.context ?? '-')}</code> · Kubernetes ${htmlEscape(meta.serverVersion ?? 'unknown')} · ` +
-      `rebuild-bench ${htmlEscape(meta.toolVersion)}<br>started ${htmlEscape(meta.startedAt)}${meta.endedAt ? ` · ended ${htmlEscape(meta.endedAt)}` : ''} (${fmtMs(meta.durationMs)}) · ` +
+      `rebuild-bench ${htmlEscape(meta.toolVersion)}<br>started ${htmlEscape(meta.startedAt)}${meta.endedAt ? ` · ended ${htmlEscape(meta.endedAt)}` : ''} (${fmtDuration(meta.durationMs)}) · ` +
       `status <b>${htmlEscape(meta.status)}</b> · verdict <b>${htmlEscape(m.verdict.outcome ?? '-')}</b>${meta.dryRun ? ' · dry run' : ''}</p>`,
   );
   if (m.verdict.reasons.length) o.push(`<ul>${m.verdict.reasons.map((r) => `<li>${htmlEscape(r)}</li>`).join('')}</ul>`);
@@ -276,7 +277,7 @@ export function renderHtml(m: ReportModel): string {
     o.push(
       table(
         ['Total (destroy → all Synced+Healthy)', 'Window', 'Outcome', 'Distance'],
-        [[t.totalMs === null ? 'did not finish' : fmtMs(t.totalMs), `${fmtMs(t.minMs)} – ${fmtMs(t.maxMs)}`, t.wording, t.distanceMs === null ? '-' : t.distanceMs === 0 ? 'inside' : fmtMs(t.distanceMs)]],
+        [[t.totalMs === null ? 'did not finish' : fmtDuration(t.totalMs), `${fmtDuration(t.minMs)} – ${fmtDuration(t.maxMs)}`, t.wording, t.distanceMs === null ? '-' : t.distanceMs === 0 ? 'inside' : fmtDuration(t.distanceMs)]],
       ),
     );
     if (t.scaleNote) o.push(`<p class="meta">Note: ${htmlEscape(t.scaleNote)}.</p>`);
@@ -300,7 +301,7 @@ export function renderHtml(m: ReportModel): string {
     const w = m.waves;
     o.push('<h2>Sync waves</h2>');
     o.push(
-      `<p>${w.appsHealthy}/${w.appsTotal} Applications Healthy${w.allHealthyMs !== null ? `, all Synced+Healthy at +${fmtMs(w.allHealthyMs)}` : ''} · health check in argocd-cm: <b>${
+      `<p>${w.appsHealthy}/${w.appsTotal} Applications Healthy${w.allHealthyMs !== null ? `, all Synced+Healthy at +${fmtDuration(w.allHealthyMs)}` : ''} · health check in argocd-cm: <b>${
         w.healthCheck === null ? 'unknown' : w.healthCheck ? 'yes (waves gate)' : 'no (waves do not gate)'
       }</b> · ordering violations: <b>${w.violations.length}</b></p>`,
     );
@@ -309,7 +310,7 @@ export function renderHtml(m: ReportModel): string {
       o.push(
         table(
           ['Wave', 'Apps', 'Start', 'End', 'Duration', 'Slowest app'],
-          w.rows.map((r) => [r.wave, r.apps, fmtOffset(r.startMs), fmtOffset(r.endMs), fmtMs(r.durationMs), r.slowestApp ? `${r.slowestApp} (${fmtMs(r.slowestMs)})` : '-']),
+          w.rows.map((r) => [r.wave, r.apps, fmtOffset(r.startMs), fmtOffset(r.endMs), fmtDuration(r.durationMs), r.slowestApp ? `${r.slowestApp} (${fmtDuration(r.slowestMs)})` : '-']),
           [0, 1, 2, 3, 4],
         ),
       );
@@ -320,7 +321,7 @@ export function renderHtml(m: ReportModel): string {
       o.push(
         table(
           ['App', 'Wave', 'Started', 'Blocking wave', 'Blocking wave Healthy', 'Early by'],
-          w.violations.map((v) => [v.app, v.wave, fmtOffset(v.startedMs), v.blockingWave, v.blockingHealthyMs === null ? 'never' : fmtOffset(v.blockingHealthyMs), fmtMs(v.earlyMs)]),
+          w.violations.map((v) => [v.app, v.wave, fmtOffset(v.startedMs), v.blockingWave, v.blockingHealthyMs === null ? 'never' : fmtOffset(v.blockingHealthyMs), fmtDuration(v.earlyMs)]),
           [1, 2, 3, 4, 5],
         ),
       );
@@ -329,7 +330,7 @@ export function renderHtml(m: ReportModel): string {
 
   if (m.slowestApps?.length) {
     o.push('<h2>Slowest apps (sync start → Healthy)</h2>');
-    o.push(table(['#', 'App', 'Wave', 'Started', 'Healthy', 'Took'], m.slowestApps.map((a, i) => [i + 1, a.app, a.wave ?? '-', fmtOffset(a.startMs), fmtOffset(a.healthyMs), fmtMs(a.durationMs)]), [0, 2, 3, 4, 5]));
+    o.push(table(['#', 'App', 'Wave', 'Started', 'Healthy', 'Took'], m.slowestApps.map((a, i) => [i + 1, a.app, a.wave ?? '-', fmtOffset(a.startMs), fmtOffset(a.healthyMs), fmtDuration(a.durationMs)]), [0, 2, 3, 4, 5]));
   }
 
   if (m.restarts) {
@@ -385,7 +386,7 @@ export function renderHtml(m: ReportModel): string {
     o.push(
       table(
         ['Id', 'Kind', 'Fault', 'Applied', 'Rolled back', 'Window', 'Status'],
-        m.faults.map((f) => [f.id, f.kind, f.title, fmtOffset(f.startMs), fmtOffset(f.endMs), fmtMs(f.durationMs), `${f.status}${f.error ? `: ${f.error}` : ''}${f.verified ? ` (took effect: ${f.verified})` : ''}`]),
+        m.faults.map((f) => [f.id, f.kind, f.title, fmtOffset(f.startMs), fmtOffset(f.endMs), fmtDuration(f.durationMs), `${f.status}${f.error ? `: ${f.error}` : ''}${f.verified ? ` (took effect: ${f.verified})` : ''}`]),
         [3, 4, 5],
       ),
     );

@@ -1,4 +1,5 @@
-import { fmtMs, windowText, type ReportModel } from '../model.ts';
+import { fmtDuration } from '../../core/format.ts';
+import { windowText, type ReportModel } from '../model.ts';
 
 /** Escapes text for XML attributes and content; drops characters XML 1.0 cannot carry. */
 export function xmlEscape(s: string): string {
@@ -42,7 +43,7 @@ export function junitCases(m: ReportModel): JUnitCase[] {
     if (t.outcome === 'missed' || t.outcome === 'did-not-finish') {
       c.failure = {
         type: t.outcome,
-        message: t.totalMs === null ? `rebuild did not finish (target ${window})` : `rebuild took ${fmtMs(t.totalMs)}: ${t.wording} (by ${fmtMs(t.distanceMs)})`,
+        message: t.totalMs === null ? `rebuild did not finish (target ${window})` : `rebuild took ${fmtDuration(t.totalMs)}: ${t.wording} (by ${fmtDuration(t.distanceMs)})`,
       };
     }
     cases.push(c);
@@ -62,9 +63,9 @@ export function junitCases(m: ReportModel): JUnitCase[] {
   }
   for (const p of m.phases) {
     if (p.budgetMs === null) continue;
-    const c: JUnitCase = { classname: `${cls}.phase`, name: `phase ${p.name} within ${fmtMs(p.budgetMs)}`, time: (p.durationMs ?? 0) / 1000 };
+    const c: JUnitCase = { classname: `${cls}.phase`, name: `phase ${p.name} within ${fmtDuration(p.budgetMs)}`, time: (p.durationMs ?? 0) / 1000 };
     if (p.overBudget) {
-      c.failure = { type: 'over-budget', message: p.durationMs === null ? `phase ${p.name} did not end (budget ${fmtMs(p.budgetMs)})` : `phase ${p.name} took ${fmtMs(p.durationMs)}, budget ${fmtMs(p.budgetMs)}` };
+      c.failure = { type: 'over-budget', message: p.durationMs === null ? `phase ${p.name} did not end (budget ${fmtDuration(p.budgetMs)})` : `phase ${p.name} took ${fmtDuration(p.durationMs)}, budget ${fmtDuration(p.budgetMs)}` };
     }
     cases.push(c);
   }

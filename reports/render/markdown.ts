@@ -1,4 +1,5 @@
-import { fmtMs, fmtOffset, phaseTable, reportTone, type ReportModel } from '../model.ts';
+import { fmtDuration } from '../../core/format.ts';
+import { fmtOffset, phaseTable, reportTone, type ReportModel } from '../model.ts';
 
 /** A table cell: one line, pipes escaped (GitHub-flavoured Markdown). */
 export function mdCell(v: unknown): string {
@@ -27,7 +28,7 @@ export function renderMarkdown(m: ReportModel): string {
     `Run \`${meta.runId}\` · suite **${mdCell(meta.suite)}** on **${mdCell(meta.cluster)}**${meta.context ? ` (context \`${meta.context}\`)` : ''} · ` +
       `Kubernetes ${mdCell(meta.serverVersion ?? 'unknown')} · rebuild-bench ${mdCell(meta.toolVersion)}`,
     '',
-    `Started ${meta.startedAt}${meta.endedAt ? `, ended ${meta.endedAt}` : ''} (${fmtMs(meta.durationMs)}) · status **${meta.status}** · verdict **${m.verdict.outcome ?? '-'}**${meta.dryRun ? ' · dry run' : ''}`,
+    `Started ${meta.startedAt}${meta.endedAt ? `, ended ${meta.endedAt}` : ''} (${fmtDuration(meta.durationMs)}) · status **${meta.status}** · verdict **${m.verdict.outcome ?? '-'}**${meta.dryRun ? ' · dry run' : ''}`,
     '',
   );
   if (m.verdict.reasons.length) {
@@ -46,7 +47,7 @@ export function renderMarkdown(m: ReportModel): string {
     o.push(
       ...mdTable(
         ['Total (destroy → all Synced+Healthy)', 'Window', 'Outcome', 'Distance'],
-        [[t.totalMs === null ? 'did not finish' : fmtMs(t.totalMs), `${fmtMs(t.minMs)} – ${fmtMs(t.maxMs)}`, t.wording, t.distanceMs === null ? '-' : t.distanceMs === 0 ? 'inside' : `${t.distanceMs > 0 ? '+' : ''}${fmtMs(t.distanceMs)}`]],
+        [[t.totalMs === null ? 'did not finish' : fmtDuration(t.totalMs), `${fmtDuration(t.minMs)} – ${fmtDuration(t.maxMs)}`, t.wording, t.distanceMs === null ? '-' : t.distanceMs === 0 ? 'inside' : `${t.distanceMs > 0 ? '+' : ''}${fmtDuration(t.distanceMs)}`]],
       ),
     );
     if (t.scaleNote) o.push(`_Note: ${mdCell(t.scaleNote)}._`, '');
@@ -62,7 +63,7 @@ export function renderMarkdown(m: ReportModel): string {
     const w = m.waves;
     o.push('## Sync waves');
     o.push(
-      `${w.appsHealthy}/${w.appsTotal} Applications Healthy${w.allHealthyMs !== null ? `, all Synced+Healthy at +${fmtMs(w.allHealthyMs)}` : ''} · ` +
+      `${w.appsHealthy}/${w.appsTotal} Applications Healthy${w.allHealthyMs !== null ? `, all Synced+Healthy at +${fmtDuration(w.allHealthyMs)}` : ''} · ` +
         `health check in argocd-cm: **${w.healthCheck === null ? 'unknown' : w.healthCheck ? 'yes (waves gate)' : 'no (waves do not gate)'}** · ordering violations: **${w.violations.length}**`,
       '',
     );
@@ -75,7 +76,7 @@ export function renderMarkdown(m: ReportModel): string {
       o.push(
         ...mdTable(
           ['Wave', 'Apps', 'Start', 'End', 'Duration', 'Slowest app'],
-          w.rows.map((r) => [r.wave, r.apps, fmtOffset(r.startMs), fmtOffset(r.endMs), fmtMs(r.durationMs), r.slowestApp ? `${r.slowestApp} (${fmtMs(r.slowestMs)})` : '-']),
+          w.rows.map((r) => [r.wave, r.apps, fmtOffset(r.startMs), fmtOffset(r.endMs), fmtDuration(r.durationMs), r.slowestApp ? `${r.slowestApp} (${fmtDuration(r.slowestMs)})` : '-']),
           ['r', 'r', 'r', 'r', 'r', 'l'],
         ),
       );
@@ -88,7 +89,7 @@ export function renderMarkdown(m: ReportModel): string {
       o.push(
         ...mdTable(
           ['App', 'Wave', 'Started', 'Blocking wave', 'Blocking wave Healthy', 'Early by'],
-          w.violations.map((v) => [v.app, v.wave, fmtOffset(v.startedMs), v.blockingWave, v.blockingHealthyMs === null ? 'never' : fmtOffset(v.blockingHealthyMs), fmtMs(v.earlyMs)]),
+          w.violations.map((v) => [v.app, v.wave, fmtOffset(v.startedMs), v.blockingWave, v.blockingHealthyMs === null ? 'never' : fmtOffset(v.blockingHealthyMs), fmtDuration(v.earlyMs)]),
           ['l', 'r', 'r', 'r', 'r', 'r'],
         ),
       );
@@ -100,7 +101,7 @@ export function renderMarkdown(m: ReportModel): string {
     o.push(
       ...mdTable(
         ['#', 'App', 'Wave', 'Started', 'Healthy', 'Took'],
-        m.slowestApps.map((a, i) => [i + 1, a.app, a.wave ?? '-', fmtOffset(a.startMs), fmtOffset(a.healthyMs), fmtMs(a.durationMs)]),
+        m.slowestApps.map((a, i) => [i + 1, a.app, a.wave ?? '-', fmtOffset(a.startMs), fmtOffset(a.healthyMs), fmtDuration(a.durationMs)]),
         ['r', 'l', 'r', 'r', 'r', 'r'],
       ),
     );
@@ -164,7 +165,7 @@ export function renderMarkdown(m: ReportModel): string {
     o.push(
       ...mdTable(
         ['Id', 'Kind', 'Fault', 'Applied', 'Rolled back', 'Window', 'Status'],
-        m.faults.map((f) => [f.id, f.kind, f.title, fmtOffset(f.startMs), fmtOffset(f.endMs), fmtMs(f.durationMs), `${f.status}${f.error ? `: ${f.error}` : ''}${f.verified ? ` (took effect: ${f.verified})` : ''}`]),
+        m.faults.map((f) => [f.id, f.kind, f.title, fmtOffset(f.startMs), fmtOffset(f.endMs), fmtDuration(f.durationMs), `${f.status}${f.error ? `: ${f.error}` : ''}${f.verified ? ` (took effect: ${f.verified})` : ''}`]),
         ['l', 'l', 'l', 'r', 'r', 'r', 'l'],
       ),
     );

@@ -1,5 +1,5 @@
 import { execa } from 'execa';
-import { UserError } from '../../engine/errors.ts';
+import { UserError } from '../../core/errors.ts';
 
 export interface GoEnv {
   GOVERSION: string;

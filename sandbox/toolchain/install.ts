@@ -2,9 +2,11 @@ import { createHash } from 'node:crypto';
 import { closeSync, createWriteStream, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync, type WriteStream } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { execa } from 'execa';
-import { UserError } from '../../engine/errors.ts';
-import type { Logger } from '../../engine/logger.ts';
-import { cacheBinDir, isExecutable, resolveCacheDir } from '../paths.ts';
+import { UserError } from '../../core/errors.ts';
+import type { Logger } from '../../core/logger.ts';
+import { cacheBinDir, isExecutable, resolveCacheDir } from '../../core/cache-dir.ts';
+import { fmtDuration } from '../../core/format.ts';
+import { sleep } from '../../core/abortable.ts';
 import { decideSumdb, readGoEnv } from './go-env.ts';
 import { goDirective, kubernetesLdflags, renderGoMod, requiredVersion, stagingReplaces, wrapperSources } from './gomod.ts';
 import { probeVersion, versionAccepted } from './probe.ts';
@@ -189,11 +191,6 @@ export interface InstallReport {
   steps: Array<{ step: string; seconds: number }>;
 }
 
-function fmtElapsed(ms: number): string {
-  const s = Math.round(ms / 1000);
-  return s < 60 ? `${s}s` : `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
-}
-
 /** A failed build step: says which one, and the last lines the go command printed. */
 export class BuildStepError extends UserError {
   constructor(
@@ -240,7 +237,7 @@ async function step(ctx: RunContext, title: string, cmd: string, args: string[],
   });
   const beat = setInterval(() => {
     const last = tail[tail.length - 1];
-    ctx.log.info(`${title}: still running (${fmtElapsed(Date.now() - started)})${last ? `: ${last.slice(0, 120)}` : ''}`);
+    ctx.log.info(`${title}: still running (${fmtDuration(Date.now() - started, { hours: false })})${last ? `: ${last.slice(0, 120)}` : ''}`);
   }, ctx.heartbeatMs);
   let result;
   try {
@@ -253,11 +250,11 @@ async function step(ctx: RunContext, title: string, cmd: string, args: string[],
   ctx.steps.push({ step: title, seconds: Math.round(elapsed / 100) / 10 });
   if (result.isCanceled) throw new BuildStepError(title, tail.slice(-15), ctx.logFile, 'cancelled');
   if (result.failed) {
-    const detail = result.exitCode !== undefined ? `exit ${result.exitCode} after ${fmtElapsed(elapsed)}` : `${result.shortMessage ?? 'failed'}`;
+    const detail = result.exitCode !== undefined ? `exit ${result.exitCode} after ${fmtDuration(elapsed, { hours: false })}` : `${result.shortMessage ?? 'failed'}`;
     ctx.logStream.write(`### failed: ${detail}\n`);
     throw new BuildStepError(title, tail.slice(-15), ctx.logFile, detail);
   }
-  ctx.log.info(`${title}: done in ${fmtElapsed(elapsed)}`);
+  ctx.log.info(`${title}: done in ${fmtDuration(elapsed, { hours: false })}`);
   return out;
 }
 
@@ -288,7 +285,7 @@ async function withInstallLock<T>(cacheDir: string, log: Logger, fn: () => Promi
         waitedSince = Date.now();
         log.info(`another install is running (pid ${holder}); waiting for it`);
       }
-      await new Promise((r) => setTimeout(r, 2000));
+      await sleep(2000);
     }
   }
   try {

@@ -1,10 +1,9 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { UserError } from '../../engine/errors.ts';
-import type { Logger } from '../../engine/logger.ts';
-import { findOnPath } from '../../faults/terraform.ts';
-import { cacheBinDir, resolveCacheDir } from '../paths.ts';
+import { UserError } from '../../core/errors.ts';
+import type { Logger } from '../../core/logger.ts';
+import { cacheBinDir, findOnPath, resolveCacheDir } from '../../core/cache-dir.ts';
 
 /** OpenTofu, built from its Go module when neither terraform nor tofu is installed. */
 export const TOFU_VERSION = 'v1.10.10';

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import type * as k8s from '@kubernetes/client-node';
-import { sleep } from '../../engine/abortable.ts';
-import { errorMessage } from '../../engine/errors.ts';
-import type { Logger } from '../../engine/logger.ts';
+import { sleep } from '../../core/abortable.ts';
+import { errorMessage } from '../../core/errors.ts';
+import type { Logger } from '../../core/logger.ts';
 import { ResilientWatch, type KubeObject } from '../../cluster/watch.ts';
 import { appPath, type TwinApi } from './api.ts';
 import type { AppManifest } from './gitops.ts';

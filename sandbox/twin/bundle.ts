@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parse } from 'yaml';
-import { BadInputError } from '../../engine/errors.ts';
+import { BadInputError } from '../../core/errors.ts';
 import { readAppsDir, type AppManifest } from './gitops.ts';
 import { APP_HEALTH_KEY } from './model.ts';
 import { loadProfile, type TwinProfile } from './profile.ts';

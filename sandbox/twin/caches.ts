@@ -1,5 +1,5 @@
 import type * as k8s from '@kubernetes/client-node';
-import type { Logger } from '../../engine/logger.ts';
+import type { Logger } from '../../core/logger.ts';
 import { ResilientWatch, type KubeObject } from '../../cluster/watch.ts';
 import { TWIN_APP_LABEL } from './workloads.ts';
 

@@ -1,5 +1,5 @@
-import { errorMessage } from '../../engine/errors.ts';
-import type { Logger } from '../../engine/logger.ts';
+import { errorMessage } from '../../core/errors.ts';
+import type { Logger } from '../../core/logger.ts';
 import type { KubeObject } from '../../cluster/watch.ts';
 import { cnpgPath, podPath, type TwinApi } from './api.ts';
 import { isFenced, isHibernated, type TwinCaches } from './caches.ts';

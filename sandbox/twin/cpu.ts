@@ -1,6 +1,6 @@
 import type { KubeObject } from '../../cluster/watch.ts';
-import { errorMessage } from '../../engine/errors.ts';
-import type { Logger } from '../../engine/logger.ts';
+import { errorMessage } from '../../core/errors.ts';
+import type { Logger } from '../../core/logger.ts';
 import type { TwinApi } from './api.ts';
 import type { TwinCaches } from './caches.ts';
 import { cpuMillis, nodeUtilisation, slowdown } from './model.ts';

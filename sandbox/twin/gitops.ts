@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { isMap, LineCounter, parseAllDocuments, type Document } from 'yaml';
-import { BadInputError } from '../../engine/errors.ts';
+import { BadInputError } from '../../core/errors.ts';
 
 export const WAVE_ANNOTATION = 'argocd.argoproj.io/sync-wave';
 

@@ -1,5 +1,5 @@
-import { errorMessage } from '../../engine/errors.ts';
-import type { Logger } from '../../engine/logger.ts';
+import { errorMessage } from '../../core/errors.ts';
+import type { Logger } from '../../core/logger.ts';
 import type { KubeObject } from '../../cluster/watch.ts';
 import { podPath, type TwinApi } from './api.ts';
 import { isFenced, type TwinCaches } from './caches.ts';

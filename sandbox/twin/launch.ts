@@ -1,11 +1,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { sleep } from '../../engine/abortable.ts';
-import { UserError } from '../../engine/errors.ts';
-import type { Logger } from '../../engine/logger.ts';
-import { packageRoot } from '../../engine/suite-loader.ts';
-import { writeFileAtomic } from '../../sinks/fs-durable.ts';
+import { sleep } from '../../core/abortable.ts';
+import { UserError } from '../../core/errors.ts';
+import type { Logger } from '../../core/logger.ts';
+import { packageRoot } from '../../core/package-root.ts';
+import { writeFileAtomic } from '../../core/fs-durable.ts';
 import { readState } from '../control-plane.ts';
 import { sandboxLayout } from '../paths.ts';
 import { spawnDetached } from '../processes.ts';

@@ -3,8 +3,8 @@
  * `sandbox down`): argv[2] is a JSON LaunchSpec.
  */
 import * as k8s from '@kubernetes/client-node';
-import { createLogger } from '../../engine/logger.ts';
-import { errorMessage } from '../../engine/errors.ts';
+import { createLogger } from '../../core/logger.ts';
+import { errorMessage } from '../../core/errors.ts';
 import { loadTwinInput } from './bundle.ts';
 import { startTwin } from './twin.ts';
 import type { TwinLaunchSpec } from './launch.ts';

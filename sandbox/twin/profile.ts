@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { parseYamlFile } from '../../engine/config.ts';
-import { BadInputError } from '../../engine/errors.ts';
+import { parseYamlFile } from '../../core/yaml-file.ts';
+import { BadInputError } from '../../core/errors.ts';
 
 /**
  * Twin profile: how each Application's workload behaves in the twin. Apps without an entry get

@@ -1,7 +1,7 @@
 import type * as k8s from '@kubernetes/client-node';
-import { sleep } from '../../engine/abortable.ts';
+import { sleep } from '../../core/abortable.ts';
 import { kubeRequest } from '../../cluster/http.ts';
-import type { Logger } from '../../engine/logger.ts';
+import type { Logger } from '../../core/logger.ts';
 import { appPath } from './api.ts';
 import { WAVE_ANNOTATION } from './gitops.ts';
 

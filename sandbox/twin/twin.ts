@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import type * as k8s from '@kubernetes/client-node';
-import { sleep } from '../../engine/abortable.ts';
-import type { Logger } from '../../engine/logger.ts';
+import { sleep } from '../../core/abortable.ts';
+import type { Logger } from '../../core/logger.ts';
 import { appPath, TwinApi } from './api.ts';
 import { ArgoTwin } from './argocd.ts';
 import type { TwinInput } from './bundle.ts';

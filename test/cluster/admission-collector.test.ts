@@ -3,8 +3,8 @@ import * as k8s from '@kubernetes/client-node';
 import { kubeRequest } from '../../cluster/http.ts';
 import { AdmissionCollector, probePod, wasMutated, type AdmissionSummary } from '../../collectors/admission.ts';
 import type { CollectorContext, CollectorCoverage } from '../../collectors/types.ts';
-import { sleep } from '../../engine/abortable.ts';
-import { createLogger } from '../../engine/logger.ts';
+import { sleep } from '../../core/abortable.ts';
+import { createLogger } from '../../core/logger.ts';
 import type { Point } from '../../sinks/point.ts';
 import { homelab, twinSandbox, type TwinSandbox } from './twin-harness.ts';
 

@@ -8,7 +8,7 @@ import { loadConfig } from '../../engine/config.ts';
 import { readState } from '../../sandbox/control-plane.ts';
 import { spawnDetached } from '../../sandbox/processes.ts';
 import { applicationCrd } from '../../sandbox/twin/crds.ts';
-import { writeFileAtomic } from '../../sinks/fs-durable.ts';
+import { writeFileAtomic } from '../../core/fs-durable.ts';
 import { twinSandbox, type TwinSandbox } from './twin-harness.ts';
 import { fixtureSuite } from '../engine/harness.ts';
 import { collectorLines } from '../../cli/collector-lines.ts';

@@ -4,7 +4,7 @@ import { createCollectors } from '../../collectors/registry.ts';
 import type { RestartsSummary } from '../../collectors/restarts.ts';
 import type { Collector, CollectorContext } from '../../collectors/types.ts';
 import { WAVES_DO_NOT_GATE, type WavesSummary } from '../../collectors/waves.ts';
-import { silentLogger } from '../../engine/logger.ts';
+import { silentLogger } from '../../core/logger.ts';
 import type { Point } from '../../sinks/point.ts';
 import { homelab, twinSandbox, type TwinSandbox } from './twin-harness.ts';
 

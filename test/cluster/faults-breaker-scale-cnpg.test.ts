@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as k8s from '@kubernetes/client-node';
 import { KubeHttpError, kubeRequest } from '../../cluster/http.ts';
-import { createLogger, terminalSink } from '../../engine/logger.ts';
+import { createLogger, terminalSink } from '../../core/logger.ts';
 import { cnpgFence, cnpgHibernate, cnpgReady, cnpgClusterPath, FENCED_ANNOTATION, HIBERNATION_ANNOTATION } from '../../faults/cnpg.ts';
 import { readyReplicas, scaleToZero, workloadPath, type ScaleRollback } from '../../faults/scale.ts';
 import type { FaultEnv } from '../../faults/types.ts';

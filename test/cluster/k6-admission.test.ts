@@ -7,8 +7,8 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { KubeHttpError, kubeRequest } from '../../cluster/http.ts';
 import { loadKube } from '../../cluster/kube.ts';
 import { K6Error, runK6, type K6Result, type RunK6Options } from '../../cluster/k6.ts';
-import { waitFor } from '../../engine/abortable.ts';
-import { AbortedError } from '../../engine/errors.ts';
+import { waitFor } from '../../core/abortable.ts';
+import { AbortedError } from '../../core/errors.ts';
 
 const script = resolve(import.meta.dirname, '../../suites/k6/admission-load.ts');
 const bin = join(inject('sandboxBinDir'), 'k6');

@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
-import { createLogger } from '../../engine/logger.ts';
+import { createLogger } from '../../core/logger.ts';
 import { startSandbox, stopSandbox } from '../../sandbox/control-plane.ts';
 import type { TwinInputOptions } from '../../sandbox/twin/bundle.ts';
 import { launchTwin, truthPath } from '../../sandbox/twin/launch.ts';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { execa } from 'execa';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../../engine/logger.ts';
+import { createLogger } from '../../core/logger.ts';
 import { apply, destroy, planGuard, rebuildToolSchema, type RebuildTool } from '../../faults/terraform.ts';
 import { ensureTerraformLike } from '../../sandbox/toolchain/tofu.ts';
 

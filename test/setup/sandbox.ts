@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { createLogger } from '../../engine/logger.ts';
+import { createLogger } from '../../core/logger.ts';
 import { startSandbox, stopSandbox } from '../../sandbox/control-plane.ts';
 import { procState } from '../../sandbox/processes.ts';
 import { ensureToolchain } from '../../sandbox/toolchain/install.ts';

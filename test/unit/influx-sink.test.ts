@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { redact } from '../../engine/redact.ts';
+import { redact } from '../../core/redact.ts';
 import { backoffMs, completeLines, influxToken, isPermanentStatus } from '../../sinks/influx.ts';
 
 describe('influx sink: pure parts', () => {

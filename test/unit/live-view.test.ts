@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { liveViewText } from '../../cli/live-view.ts';
 import type { RunRecord } from '../../engine/run-record.ts';
-import { clockText, fmtClock, fmtMinutes } from '../../engine/run-view.ts';
+import { fmtClock, fmtMinutes } from '../../core/format.ts';
+import { clockText } from '../../engine/run-view.ts';
 
 const T0 = Date.parse('2026-11-22T10:00:00.000Z');
 const MIN = 60_000;

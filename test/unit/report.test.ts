@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { AdmissionSummary } from '../../collectors/admission.ts';
 import type { RestartRecord, RestartsSummary } from '../../collectors/restarts.ts';
 import { WAVES_DO_NOT_GATE, type AppTimeline, type WavesSummary } from '../../collectors/waves.ts';
-import { BadInputError } from '../../engine/errors.ts';
+import { BadInputError } from '../../core/errors.ts';
 import type { RunRecord } from '../../engine/run-record.ts';
 import { buildReport } from '../../reports/model.ts';
 import { renderHtml } from '../../reports/render/html.ts';

@@ -35,6 +35,8 @@ export interface WaitForOptions {
   signal?: AbortSignal;
   /** Called with the latest failure detail on each miss, for progress output. */
   onPoll?: (detail: string | undefined, attempt: number) => void;
+  /** Errors thrown by the probe that end the wait at once (others count as misses; AbortedError always ends it). */
+  fatal?: (err: unknown) => boolean;
 }
 
 export type Probe = () => Promise<boolean | { ok: boolean; detail?: string }>;
@@ -66,7 +68,7 @@ export async function waitFor(what: string, probe: Probe, opts: WaitForOptions =
       if (ok) return Date.now() - started;
       detail = typeof r === 'boolean' ? undefined : r.detail;
     } catch (err) {
-      if (err instanceof AbortedError) throw err;
+      if (err instanceof AbortedError || opts.fatal?.(err)) throw err;
       detail = errorMessage(err);
     }
     opts.onPoll?.(detail, attempt);
