@@ -11,6 +11,6 @@ export { cnpgFence, cnpgHibernate, cnpgReady } from './faults/cnpg.ts';
 export { runK6 } from './cluster/k6.ts';
 export { registerFaultType } from './faults/registry.ts';
 export type { Fault, FaultEnv, FaultType } from './faults/types.ts';
-export type { Point } from './sinks/point.ts';
-export type { RunRecord } from './engine/run-record.ts';
+export type { Point } from './record/point.ts';
+export type { RunRecord } from './record/run-record.ts';
 export { ExitCode } from './core/exit-codes.ts';

@@ -10,7 +10,7 @@ import { kubeRequest } from '../cluster/http.ts';
 import { parsePrometheusText } from '../cluster/metrics.ts';
 import { createCollectors } from '../collectors/registry.ts';
 import type { Collector, CollectorContext } from '../collectors/types.ts';
-import type { WavesSummary } from '../collectors/waves.ts';
+import type { WavesSummary } from '../record/summaries.ts';
 import { silentLogger } from '../core/logger.ts';
 import { applicationCrd } from '../sandbox/twin/crds.ts';
 import { twinSandbox, homelab, type TwinSandbox } from '../test/cluster/twin-harness.ts';

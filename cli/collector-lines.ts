@@ -1,7 +1,5 @@
 import { fmtDuration } from '../core/format.ts';
-import type { AdmissionSummary } from '../collectors/admission.ts';
-import type { RestartsSummary } from '../collectors/restarts.ts';
-import type { WavesSummary } from '../collectors/waves.ts';
+import type { AdmissionSummary, RestartsSummary, WavesSummary } from '../record/summaries.ts';
 
 /** A few lines per collector for `show` (the full picture is the report's job). */
 export function collectorLines(collectors: Record<string, unknown> | undefined, startedAt: string): string[] {

@@ -1,7 +1,7 @@
 import { fmtClock, fmtDuration } from '../core/format.ts';
 import { Listr, type ListrTaskWrapper } from 'listr2';
 import { atLeast, type LogLevel, type LogSink } from '../core/logger.ts';
-import type { RunRecord } from '../engine/run-record.ts';
+import type { RunRecord } from '../record/run-record.ts';
 import { clockText, type ProgressClock, type RunView } from '../engine/run-view.ts';
 
 export interface ViewState {

@@ -17,6 +17,7 @@ import {
   type Sample,
 } from '../cluster/metrics.ts';
 import type { Gap } from '../cluster/watch.ts';
+import type { AdmissionSummary, LatencyStats, ProbeOutcome } from '../record/summaries.ts';
 import type { Collector, CollectorContext, CollectorCoverage } from './types.ts';
 
 /**
@@ -50,50 +51,12 @@ export interface AdmissionCollectorOptions {
   scrapeTimeoutMs?: number;
 }
 
-export type ProbeOutcome = 'admitted' | 'rejected' | 'error';
-
 export interface ProbeResult {
   outcome: ProbeOutcome;
   mutated: boolean;
   /** '' when admitted; a classification (`webhook-unreachable:<webhook>`, `denied:<webhook>`, `api-unreachable`, `http-404`, …) otherwise. */
   reason: string;
   latencyMs: number;
-}
-
-export interface LatencyStats {
-  p50: number;
-  p90: number;
-  p99: number;
-  max: number;
-}
-
-export interface AdmissionSummary {
-  namespace: string;
-  intervalMs: number;
-  probes: {
-    count: number;
-    admitted: number;
-    mutated: number;
-    rejected: number;
-    errors: number;
-    /** Ticks that found the previous probe still in flight. */
-    skipped: number;
-    /** Probes in flight when the collector stopped: aborted, not counted. */
-    abandoned: number;
-    /** ticks = count + skipped + abandoned. */
-    ticks: number;
-    /** Over every completed probe, whatever its outcome; null without probes. */
-    latencyMs: LatencyStats | null;
-    latencyByOutcome: Partial<Record<ProbeOutcome, LatencyStats>>;
-    /** Rejected and error probes by reason. */
-    reasons: Record<string, number>;
-  };
-  webhooks: Array<{ name: string; type: string; count: number; sum_s: number; p50_s: number | null; p99_s: number | null; rejected: number }>;
-  rejectionsByErrorType: Record<string, number>;
-  rejections: Array<{ webhook: string; error_type: string; code: string; count: number }>;
-  failOpen: Record<string, number>;
-  /** Cost of the /metrics scrapes: request plus parse (mean, max), parse alone (mean), size of the last one. */
-  scrapes: { ok: number; failed: number; meanMs: number | null; maxMs: number | null; meanParseMs: number | null; bytes: number | null; seriesSeen: boolean };
 }
 
 /** What a rejected or failed probe's error means: a short reason, and the webhook named in the message. */

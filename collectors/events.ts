@@ -1,11 +1,6 @@
 import { ResilientWatch, type KubeObject, type WatchEvent } from '../cluster/watch.ts';
+import type { EventsSummary } from '../record/summaries.ts';
 import type { Collector, CollectorContext, CollectorCoverage } from './types.ts';
-
-export interface EventsSummary {
-  warnings: number;
-  applicationEvents: number;
-  byReason: Record<string, number>;
-}
 
 /**
  * Warning events from every namespace and every event about an Argo CD Application, deduplicated:

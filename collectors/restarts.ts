@@ -1,33 +1,8 @@
 import { kubeRequest } from '../cluster/http.ts';
 import { ResilientWatch, type KubeObject, type WatchEvent } from '../cluster/watch.ts';
-import { stamp, type Stamped } from './timing.ts';
+import type { RestartRecord, RestartsSummary } from '../record/summaries.ts';
+import { stamp } from './timing.ts';
 import type { Collector, CollectorContext, CollectorCoverage } from './types.ts';
-
-export interface RestartRecord {
-  namespace: string;
-  pod: string;
-  container: string;
-  app: string | undefined;
-  wave: number | undefined;
-  reason: string;
-  exitCode: number | undefined;
-  restartCount: number;
-  at: Stamped;
-  fault: string | undefined;
-  /** The container was in CrashLoopBackOff when the restart was seen. */
-  backoff: boolean;
-  /** Filled at the end of the run. */
-  classification?: 'dependency' | 'other';
-}
-
-export interface RestartsSummary {
-  restarts: number;
-  crashLoopBackOff: number;
-  oomKilled: number;
-  byApp: Array<{ app: string; wave: number | undefined; restarts: number; crashLoops: number; dependency: number; other: number; oomKilled: number }>;
-  neverReady: string[];
-  records: RestartRecord[];
-}
 
 export interface RestartsOptions {
   /** The wave and time-to-healthy of an app, from the waves collector (for classification). */

@@ -1,15 +1,11 @@
+import type { Stamped } from '../record/summaries.ts';
+
 /**
  * Which time to trust for a transition. Object timestamps (lastTransitionTime, startedAt, …) have
  * one-second precision; a live watch event's arrival time has milliseconds. While the watch is
  * live and the arrival agrees with the object's second, the arrival wins; after a gap (relist) or
  * when the event arrived late, the object timestamp is used. Each figure records its source.
  */
-export type TimeSource = 'watch' | 'object' | 'relist';
-
-export interface Stamped {
-  t: number;
-  source: TimeSource;
-}
 
 /** Arrival within this window after the object's (truncated) second counts as live. */
 export const LIVE_TOLERANCE_MS = 2000;

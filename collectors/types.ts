@@ -1,7 +1,7 @@
 import type * as k8s from '@kubernetes/client-node';
 import type { Logger } from '../core/logger.ts';
 import type { Gap } from '../cluster/watch.ts';
-import type { Point } from '../sinks/point.ts';
+import type { Point } from '../record/point.ts';
 
 export interface CollectorContext {
   kc: k8s.KubeConfig;

@@ -1,55 +1,9 @@
 import { kubeRequest } from '../cluster/http.ts';
 import { ResilientWatch, type KubeObject, type WatchEvent } from '../cluster/watch.ts';
 import { appHealthCheckEnabled } from '../sandbox/twin/model.ts';
-import { parseTs, stamp, type Stamped } from './timing.ts';
+import type { AppEvent, AppTimeline, OrderingViolation, WaveSummary, WavesSummary } from '../record/summaries.ts';
+import { parseTs, stamp } from './timing.ts';
 import type { Collector, CollectorContext, CollectorCoverage } from './types.ts';
-
-export type AppEvent = 'first_seen' | 'sync_started' | 'synced' | 'healthy' | 'degraded';
-
-export interface AppTimeline {
-  name: string;
-  wave: number;
-  /** The Application that created this one (app-of-apps), from the tracking label. */
-  parent: string | undefined;
-  first_seen?: Stamped;
-  sync_started?: Stamped;
-  synced?: Stamped;
-  healthy?: Stamped;
-  degraded?: Stamped;
-  /** Current state, for the end-of-run picture. */
-  sync: string;
-  health: string;
-}
-
-export interface WaveSummary {
-  wave: number;
-  apps: number;
-  start: number | null;
-  end: number | null;
-  durationMs: number | null;
-  slowestApp: string | null;
-  slowestMs: number | null;
-}
-
-export interface OrderingViolation {
-  app: string;
-  wave: number;
-  blockingWave: number;
-  startedAt: number;
-  /** When the blocking wave became healthy (null: never during the run). */
-  blockingHealthyAt: number | null;
-  earlyMs: number | null;
-}
-
-export interface WavesSummary {
-  healthCheck: boolean | null;
-  findings: string[];
-  apps: AppTimeline[];
-  waves: WaveSummary[];
-  violations: OrderingViolation[];
-  allHealthyAt: number | null;
-  sources: Record<string, number>;
-}
 
 export const WAVES_DO_NOT_GATE =
   'argocd-cm has no resource.customizations.health.argoproj.io_Application: sync waves of child Applications do not wait for health ' +

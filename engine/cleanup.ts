@@ -2,13 +2,14 @@ import { join } from 'node:path';
 import type * as k8s from '@kubernetes/client-node';
 import { findLeftovers, type Leftover } from '../cluster/leftovers.ts';
 import { loadKube } from '../cluster/kube.ts';
-import { JOURNAL_FILE, listRunIds, readRunRecord, runDir, writeRunRecord } from '../sinks/run-store.ts';
+import { JOURNAL_FILE } from '../record/store.ts';
 import { errorMessage } from '../core/errors.ts';
-import { Journal } from './journal.ts';
+import { Journal, pendingFor } from './journal.ts';
 import { applyJournal } from './live-run.ts';
 import type { Logger } from '../core/logger.ts';
+import type { RunStore } from './ports.ts';
 import { replayRollbacks } from './rollback.ts';
-import { effectiveStatus, pendingFor } from './run-status.ts';
+import { effectiveStatus } from '../record/run-status.ts';
 
 export interface CleanupReport {
   runs: Array<{
@@ -22,7 +23,7 @@ export interface CleanupReport {
 }
 
 export interface CleanupOptions {
-  home: string;
+  store: RunStore;
   runId?: string | undefined;
   /** Override the kubeconfig/context recorded in the run. */
   kubeconfig?: string | undefined;
@@ -35,11 +36,11 @@ export interface CleanupOptions {
  * then lists cluster objects still labelled with those runs' ids.
  */
 export async function cleanup(o: CleanupOptions): Promise<CleanupReport> {
-  const ids = o.runId ? [o.runId] : listRunIds(o.home);
+  const ids = o.runId ? [o.runId] : o.store.runIds();
   const report: CleanupReport = { runs: [] };
   for (const id of ids) {
-    const dir = runDir(o.home, id);
-    const record = readRunRecord(dir);
+    const dir = o.store.runDir(id);
+    const record = o.store.readRecord(dir);
     const pending = pendingFor(dir);
     const status = effectiveStatus(record);
     const touchedCluster = record.faults.length > 0 || record.status === 'running';
@@ -78,9 +79,9 @@ export async function cleanup(o: CleanupOptions): Promise<CleanupReport> {
       if (record.status === 'interrupted') {
         record.validity = { valid: false, reasons: [...record.validity.reasons, 'interrupted: the process died before the run finished'] };
       }
-      writeRunRecord(dir, record);
+      o.store.writeRecord(dir, record);
     } else if (entry.rolledBack.length) {
-      writeRunRecord(dir, record);
+      o.store.writeRecord(dir, record);
     }
     if (record.cluster.context && touchedCluster) {
       try {

@@ -1,11 +1,9 @@
 import { appendFileSync } from 'node:fs';
-import { writeReports } from '../reports/write.ts';
 import { hostname } from 'node:os';
 import { basename, join } from 'node:path';
 import type * as k8s from '@kubernetes/client-node';
 import { loadKube, serverVersion } from '../cluster/kube.ts';
-import { JOURNAL_FILE, LOG_FILE, POINTS_FILE, PointFile, createRunDir, writeRunRecord } from '../sinks/run-store.ts';
-import type { PointSink } from '../sinks/point.ts';
+import { JOURNAL_FILE, LOG_FILE } from '../record/store.ts';
 import { waitFor } from '../core/abortable.ts';
 import { chooseCluster, type ClusterChoice } from './cluster-target.ts';
 import type { LoadedConfig } from './config.ts';
@@ -13,13 +11,13 @@ import { AbortedError, BadInputError, errorMessage } from '../core/errors.ts';
 import { ExitCode, type ExitCodeValue } from '../core/exit-codes.ts';
 import { checkAllowlist, confirmDestructive } from './guard.ts';
 import { Journal } from './journal.ts';
-import { InfluxSink } from '../sinks/influx.ts';
 import { RunCollectors } from './collect.ts';
 import { LiveRun } from './live-run.ts';
+import type { ReportWriter, RunSink, RunSinkFactory, RunStore } from './ports.ts';
 import { acquireLock } from './lock.ts';
 import { createLogger, terminalSink, type LogLevel, type LogSink } from '../core/logger.ts';
-import { newRunId } from './run-id.ts';
-import type { RunRecord } from './run-record.ts';
+import { newRunId } from '../record/run-id.ts';
+import type { RunRecord } from '../record/run-record.ts';
 import { installAbortOnSignals } from './signals.ts';
 import type { RunView } from './run-view.ts';
 import type { Suite } from './suite.ts';
@@ -31,7 +29,12 @@ export interface RunRequest {
   loaded: LoadedConfig;
   /** `--opt key=value` overrides, on top of the config's `suites.<name>`. */
   optionOverrides: Record<string, unknown>;
-  home: string;
+  /** The run store the run is written to (the run lock lives in its home). */
+  store: RunStore;
+  /** Sinks beside the run store (InfluxDB), created once the run directory exists. */
+  sinks?: RunSinkFactory | undefined;
+  /** Renders the reports into the run directory at the end (`rebuild-bench report` can render them later). */
+  writeReports?: ReportWriter | undefined;
   kubeconfig?: string | undefined;
   context?: string | undefined;
   dryRun: boolean;
@@ -41,8 +44,6 @@ export interface RunRequest {
   cwd: string;
   /** Turn SIGINT/SIGTERM into abort + rollback (the CLI does; tests calling in-process may not). */
   handleSignals: boolean;
-  /** Extra sinks beside the run store (InfluxDB), created once the run id is known. */
-  extraSinks?: (record: RunRecord) => PointSink[];
   /** A live terminal view; without it, progress is plain timestamped lines on stderr. */
   view?: RunView | undefined;
 }
@@ -148,7 +149,7 @@ export async function executeRun(req: RunRequest): Promise<RunResult> {
   const kube = kubeLoader(prepared.cluster, req.dryRun);
   if (req.dryRun) return planOnly(req, prepared, record, kube);
 
-  const lock = acquireLock(req.home, {
+  const lock = acquireLock(req.store.home, {
     runId: id,
     pid: process.pid,
     host: record.host,
@@ -156,7 +157,7 @@ export async function executeRun(req: RunRequest): Promise<RunResult> {
     suite: prepared.suite.name,
     startedAt: record.startedAt,
   });
-  const dir = createRunDir(req.home, id);
+  const dir = req.store.createRun(id);
   const logFile = join(dir, LOG_FILE);
   let toTerminal: LogSink = req.view?.sink ?? terminalSink(req.logLevel);
   const log = createLogger({ level: req.logLevel, sinks: [(l, line) => toTerminal(l, line), (_l, line) => appendFileSync(logFile, `${line}\n`)] });
@@ -168,7 +169,7 @@ export async function executeRun(req: RunRequest): Promise<RunResult> {
   if (lock.staleReplaced) {
     log.warn(`replaced a stale run lock left by run ${lock.staleReplaced.runId} (pid ${lock.staleReplaced.pid} is gone); run \`rebuild-bench cleanup\` if it had faults`);
   }
-  const persist = () => writeRunRecord(dir, record);
+  const persist = () => req.store.writeRecord(dir, record);
   persist();
   req.view?.open(record);
   try {
@@ -178,9 +179,7 @@ export async function executeRun(req: RunRequest): Promise<RunResult> {
   }
 
   async function runOpened(): Promise<RunResult> {
-    const pointFile = new PointFile(join(dir, POINTS_FILE));
-    const influx = req.loaded.config.influx ? new InfluxSink({ config: req.loaded.config.influx, runDir: dir, log: log.child('influx') }) : undefined;
-    const sinks: PointSink[] = [pointFile, ...(influx ? [influx] : []), ...(req.extraSinks?.(record) ?? [])];
+    const sinks: RunSink[] = [req.store.openPoints(dir), ...(req.sinks?.({ record, dir, log }) ?? [])];
     const journal = new Journal(join(dir, JOURNAL_FILE));
     const controller = new AbortController();
     const uninstall = req.handleSignals ? installAbortOnSignals(controller, log) : () => {};
@@ -246,18 +245,20 @@ export async function executeRun(req: RunRequest): Promise<RunResult> {
     const exitCode = finish(record, { methodError, aborted, rollbackFailed: rollback.failed.map((f) => `${f.faultId} ${f.title}: ${f.error}`) });
     persist();
     for (const s of sinks) await s.close().catch((err) => log.warn(`sink ${s.name}: ${errorMessage(err)}`));
-    if (influx) {
-      record.summary.influx = influx.summary();
-      const { pending } = influx.summary();
-      if (pending > 0) log.warn(`${pending} sample(s) not yet in InfluxDB (kept in the run store): run \`rebuild-bench push ${id} --since-spool\` when it is back`);
-      persist();
+    const finished = sinks.flatMap((s) => s.finish?.() ?? []);
+    for (const f of finished) {
+      record.summary[f.key] = f.value;
+      if (f.warning) log.warn(f.warning);
     }
+    if (finished.length) persist();
     await closeView();
-    try {
-      const written = writeReports(dir);
-      log.info(`reports: ${written.map((f) => basename(f)).join(', ')} in ${dir}`);
-    } catch (err) {
-      log.warn(`reports could not be rendered: ${errorMessage(err)} (retry: rebuild-bench report ${id})`);
+    if (req.writeReports) {
+      try {
+        const written = req.writeReports(dir);
+        log.info(`reports: ${written.map((f) => basename(f)).join(', ')} in ${dir}`);
+      } catch (err) {
+        log.warn(`reports could not be rendered: ${errorMessage(err)} (retry: rebuild-bench report ${id})`);
+      }
     }
     uninstall();
     lock.release();

@@ -1,6 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { appendDurable } from '../core/fs-durable.ts';
 import { redact } from '../core/redact.ts';
+import { JOURNAL_FILE } from '../record/store.ts';
 
 /** What is needed to undo a fault, in JSON, replayable by `cleanup` in another process. */
 export interface RollbackDescriptor {
@@ -75,4 +77,9 @@ export function pendingRollbacks(entries: JournalEntry[]): PendingRollback[] {
     else p.state = e.t;
   }
   return order.filter((id) => byId.has(id)).reverse().map((id) => byId.get(id)!);
+}
+
+/** Rollbacks still pending in a run directory's journal. */
+export function pendingFor(dir: string): PendingRollback[] {
+  return pendingRollbacks(readJournal(join(dir, JOURNAL_FILE)));
 }

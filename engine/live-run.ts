@@ -6,14 +6,13 @@ import { fmtDurationFine } from '../core/format.ts';
 import type { Journal, JournalEntry } from './journal.ts';
 import type { Logger } from '../core/logger.ts';
 import { clockText, type ProgressClock, type RunView } from './run-view.ts';
-import type { FaultRecord, PhaseRecord, RunRecord } from './run-record.ts';
+import type { FaultRecord, PhaseRecord, RunRecord } from '../record/run-record.ts';
 import { replayRollbacks, type RollbackOutcome } from './rollback.ts';
-import type { FaultHandle, SuiteContext } from './suite.ts';
+import type { FaultHandle, RunCluster, SuiteContext } from './suite.ts';
 import type { Config } from './config-schema.ts';
-import type { RunCluster } from './suite.ts';
 import { faultType, registerFaultType } from '../faults/registry.ts';
 import { faultTitle, type Fault, type FaultEnv } from '../faults/types.ts';
-import type { Point, PointSink } from '../sinks/point.ts';
+import type { Point, PointSink } from '../record/point.ts';
 import type { CollectorName } from '../collectors/registry.ts';
 
 export interface LiveRunInit {

@@ -2,6 +2,7 @@ import { mkdirSync, openSync, readFileSync, rmSync, writeSync, closeSync } from 
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { LockBusyError } from '../core/errors.ts';
+import { isProcessAlive } from '../core/process.ts';
 
 export interface LockInfo {
   runId: string;
@@ -21,15 +22,6 @@ export interface HeldLock {
 
 export function lockPath(home: string, cluster: string): string {
   return join(home, 'locks', `${cluster.replace(/[^A-Za-z0-9._-]/g, '_')}.lock`);
-}
-
-export function isProcessAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 export function readLock(path: string): LockInfo | undefined {

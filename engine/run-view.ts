@@ -1,6 +1,6 @@
 import { fmtClock, fmtMinutes } from '../core/format.ts';
 import type { LogSink } from '../core/logger.ts';
-import type { RunRecord } from './run-record.ts';
+import type { RunRecord } from '../record/run-record.ts';
 
 /** A running clock a suite shows its progress against (the rebuild: since destroy, target 30–45 min). */
 export interface ProgressClock {

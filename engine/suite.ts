@@ -4,7 +4,7 @@ import type { Config, ClusterConfig } from './config-schema.ts';
 import type { Logger } from '../core/logger.ts';
 import type { Probe, WaitForOptions } from '../core/abortable.ts';
 import type { Fault } from '../faults/types.ts';
-import type { Point } from '../sinks/point.ts';
+import type { Point } from '../record/point.ts';
 import type { ProgressClock } from './run-view.ts';
 import type { CollectorName } from '../collectors/registry.ts';
 

@@ -1,5 +1,5 @@
 import { BadInputError } from '../core/errors.ts';
-import { listRunIds, readPoints, readRunRecord, resolveRunId, runDir } from '../sinks/run-store.ts';
+import { listRunIds, readPoints, readRunRecord, resolveRunId, runDir } from '../record/store.ts';
 import { runFeatures, type RunFeatures } from './run-features.ts';
 
 export function loadFeatures(home: string, id: string): RunFeatures {

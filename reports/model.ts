@@ -1,11 +1,10 @@
 import { fmtDuration, fmtMinutes } from '../core/format.ts';
 import { buildFigures, type ReportFigures } from './figures.ts';
-import type { AdmissionSummary, LatencyStats } from '../collectors/admission.ts';
-import type { RestartsSummary } from '../collectors/restarts.ts';
-import { WAVES_DO_NOT_GATE, type WavesSummary } from '../collectors/waves.ts';
-import type { RunRecord } from '../engine/run-record.ts';
-import type { Point } from '../sinks/point.ts';
-import { targetOutcome, type RebuildSummary, type TargetOutcome, type TargetWindow } from './target.ts';
+import type { AdmissionSummary, LatencyStats, RestartsSummary, WavesSummary } from '../record/summaries.ts';
+import { WAVES_DO_NOT_GATE } from '../collectors/waves.ts';
+import type { RunRecord } from '../record/run-record.ts';
+import type { Point } from '../record/point.ts';
+import { targetOutcome, type RebuildSummary, type TargetOutcome, type TargetWindow } from '../record/target.ts';
 
 /**
  * The report of one run, fully computed from its RunRecord and stored points: every renderer only

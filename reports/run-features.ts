@@ -1,7 +1,6 @@
-import type { RestartsSummary } from '../collectors/restarts.ts';
-import type { WavesSummary } from '../collectors/waves.ts';
-import type { RunRecord } from '../engine/run-record.ts';
-import type { Point } from '../sinks/point.ts';
+import type { RestartsSummary, WavesSummary } from '../record/summaries.ts';
+import type { RunRecord } from '../record/run-record.ts';
+import type { Point } from '../record/point.ts';
 import { buildReport } from './model.ts';
 
 /** What a comparison needs from one stored run: its setup and its figures (ms and counts). */

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { BadInputError } from '../core/errors.ts';
 import { writeFileAtomic } from '../core/fs-durable.ts';
-import { readPoints, readRunRecord } from '../sinks/run-store.ts';
+import { readPoints, readRunRecord } from '../record/store.ts';
 import { buildReport, type ReportModel } from './model.ts';
 import { renderHtml } from './render/html.ts';
 import { renderJson } from './render/json.ts';

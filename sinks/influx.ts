@@ -18,13 +18,24 @@
 import { closeSync, existsSync, fstatSync, openSync, readSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { HttpError, InfluxDB, type WriteApi } from '@influxdata/influxdb-client';
-import type { InfluxConfig } from '../engine/config-schema.ts';
 import { errorMessage } from '../core/errors.ts';
 import { silentLogger, type Logger } from '../core/logger.ts';
 import { redact, registerSecret } from '../core/redact.ts';
 import { appendDurable, writeFileAtomic } from '../core/fs-durable.ts';
-import { toLine } from './line-protocol.ts';
-import type { Point, PointSink } from './point.ts';
+import { toLine } from '../record/line-protocol.ts';
+import type { Point, PointSink } from '../record/point.ts';
+
+/** Where and how to write: the config's `influx` block, as engine/config-schema.ts validates it. */
+export interface InfluxConfig {
+  url: string;
+  org: string;
+  /** InfluxDB 2/3 bucket, or `database/retention-policy` on 1.8+. */
+  bucket: string;
+  /** Name of the environment variable holding the token (the token itself never goes in the file). */
+  tokenEnv: string;
+  /** Per-write timeout before a batch is spooled for later. */
+  timeoutMs: number;
+}
 
 export const SPOOL_FILE = 'influx-spool.lp';
 export const REJECTED_FILE = 'influx-rejected.lp';

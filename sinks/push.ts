@@ -5,14 +5,14 @@
  */
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { InfluxConfig } from '../engine/config-schema.ts';
 import { BadInputError, UserError } from '../core/errors.ts';
 import { ExitCode } from '../core/exit-codes.ts';
-import { effectiveStatus } from '../engine/run-status.ts';
-import { DEFAULT_BATCH, InfluxWriteError, InfluxWriter, REJECTED_FILE, SPOOL_FILE, backoffMs, completeLines, writeLinesAtomic } from './influx.ts';
+import { effectiveStatus } from '../record/run-status.ts';
+import { DEFAULT_BATCH, type InfluxConfig, InfluxWriteError, InfluxWriter, REJECTED_FILE, SPOOL_FILE, backoffMs, completeLines, writeLinesAtomic } from './influx.ts';
 import { appendDurable } from '../core/fs-durable.ts';
 import { sleep } from '../core/abortable.ts';
-import { POINTS_FILE, RUN_FILE, readRunRecord, writeRunRecord } from './run-store.ts';
+import { writeRunRecord } from './run-store.ts';
+import { POINTS_FILE, RUN_FILE, readRunRecord } from '../record/store.ts';
 
 export interface PushProgress {
   sent: number;

@@ -1,28 +1,14 @@
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { BadInputError } from '../core/errors.ts';
-import { isRunId } from '../engine/run-id.ts';
-import type { RunRecord } from '../engine/run-record.ts';
 import { writeFileAtomic } from '../core/fs-durable.ts';
-import { parseLine, toLine } from './line-protocol.ts';
-import type { Point, PointSink } from './point.ts';
-
-export const RUN_FILE = 'run.json';
-export const POINTS_FILE = 'points.lp';
-export const JOURNAL_FILE = 'journal.jsonl';
-export const LOG_FILE = 'run.log';
+import { toLine } from '../record/line-protocol.ts';
+import type { Point, PointSink } from '../record/point.ts';
+import type { RunRecord } from '../record/run-record.ts';
+import { listRunIds, POINTS_FILE, readRunRecord, RUN_FILE, runDir, type RunStore } from '../record/store.ts';
 
 /** Run store root: --home, else $REBUILD_BENCH_HOME, else ./.rebuild-bench. */
 export function resolveHome(explicit?: string, env = process.env, cwd = process.cwd()): string {
   return resolve(cwd, explicit ?? env.REBUILD_BENCH_HOME ?? '.rebuild-bench');
-}
-
-export function runsDir(home: string): string {
-  return join(home, 'runs');
-}
-
-export function runDir(home: string, id: string): string {
-  return join(runsDir(home), id);
 }
 
 export function createRunDir(home: string, id: string): string {
@@ -33,30 +19,6 @@ export function createRunDir(home: string, id: string): string {
 
 export function writeRunRecord(dir: string, record: RunRecord): void {
   writeFileAtomic(join(dir, RUN_FILE), `${JSON.stringify(record, null, 2)}\n`);
-}
-
-export function readRunRecord(dir: string): RunRecord {
-  return JSON.parse(readFileSync(join(dir, RUN_FILE), 'utf8')) as RunRecord;
-}
-
-/** Every run directory under the home, oldest first (run ids sort by time). */
-export function listRunIds(home: string): string[] {
-  const dir = runsDir(home);
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir)
-    .filter((d) => isRunId(d) && existsSync(join(dir, d, RUN_FILE)))
-    .sort();
-}
-
-/** Finds a run by id, unique id prefix, or `last`. */
-export function resolveRunId(home: string, ref: string): string {
-  const ids = listRunIds(home);
-  if (ids.length === 0) throw new BadInputError(`no runs in ${runsDir(home)} (use --home or REBUILD_BENCH_HOME to point at another store)`);
-  if (ref === 'last' || ref === 'latest') return ids[ids.length - 1]!;
-  const matches = ids.filter((id) => id === ref || id.startsWith(ref));
-  if (matches.length === 1) return matches[0]!;
-  if (matches.length === 0) throw new BadInputError(`no run "${ref}" in ${runsDir(home)} (see: rebuild-bench list)`);
-  throw new BadInputError(`run "${ref}" is ambiguous: ${matches.slice(0, 5).join(', ')}${matches.length > 5 ? ', …' : ''}`);
 }
 
 export interface PointFileOptions {
@@ -114,18 +76,31 @@ export class PointFile implements PointSink {
   }
 }
 
-/** Reads a run's points; a torn last line (the process died mid-write) is skipped. */
-export function readPoints(dir: string): Point[] {
-  const file = join(dir, POINTS_FILE);
-  if (!existsSync(file)) return [];
-  const out: Point[] = [];
-  for (const line of readFileSync(file, 'utf8').split('\n')) {
-    if (!line || line.startsWith('#')) continue;
-    try {
-      out.push(parseLine(line));
-    } catch {
-      /* a partial final line after SIGKILL */
-    }
+/** The run store on disk under `home`: what the CLI hands the engine. */
+export class FileRunStore implements RunStore {
+  constructor(readonly home: string) {}
+
+  runIds(): string[] {
+    return listRunIds(this.home);
   }
-  return out;
+
+  runDir(id: string): string {
+    return runDir(this.home, id);
+  }
+
+  createRun(id: string): string {
+    return createRunDir(this.home, id);
+  }
+
+  readRecord(dir: string): RunRecord {
+    return readRunRecord(dir);
+  }
+
+  writeRecord(dir: string, record: RunRecord): void {
+    writeRunRecord(dir, record);
+  }
+
+  openPoints(dir: string): PointSink {
+    return new PointFile(join(dir, POINTS_FILE));
+  }
 }

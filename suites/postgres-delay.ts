@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { RestartsSummary } from '../collectors/restarts.ts';
+import type { RestartsSummary } from '../record/summaries.ts';
 import { defineSuite } from '../engine/suite.ts';
 import { cnpgFence, cnpgHibernate, cnpgReady } from '../faults/cnpg.ts';
 import { steadyStateOptions } from './_options.ts';

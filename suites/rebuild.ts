@@ -1,13 +1,12 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { kubeRequest } from '../cluster/http.ts';
-import type { RestartsSummary } from '../collectors/restarts.ts';
-import type { WavesSummary } from '../collectors/waves.ts';
+import type { RestartsSummary, WavesSummary } from '../record/summaries.ts';
 import { fmtMinutes } from '../core/format.ts';
 import type { ProgressClock } from '../engine/run-view.ts';
 import { defineSuite } from '../engine/suite.ts';
 import { clusterDestroy, planGuard, rebuildToolSchema } from '../faults/terraform.ts';
-import { targetOutcome, type RebuildSummary } from '../reports/target.ts';
+import { targetOutcome, type RebuildSummary } from '../record/target.ts';
 import { hookSchema, runHook } from './rebuild-hooks.ts';
 import { waveLine } from '../sandbox/twin/progress.ts';
 

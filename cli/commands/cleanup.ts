@@ -2,7 +2,8 @@ import type { Argv } from 'yargs';
 import { cleanup } from '../../engine/cleanup.ts';
 import { createLogger } from '../../core/logger.ts';
 import { ExitCode } from '../../core/exit-codes.ts';
-import { resolveHome, resolveRunId } from '../../sinks/run-store.ts';
+import { FileRunStore, resolveHome } from '../../sinks/run-store.ts';
+import { resolveRunId } from '../../record/store.ts';
 import { logLevelOf, type GlobalArgs } from '../global-options.ts';
 import { printJson } from '../output.ts';
 import type { CommandResult } from '../main.ts';
@@ -22,7 +23,7 @@ export function cleanupCommand(y: Argv<GlobalArgs>, done: (r: CommandResult) => 
       const home = resolveHome(a.home);
       const log = createLogger({ level: logLevelOf(a) });
       const runId = a.run ? resolveRunId(home, a.run) : undefined;
-      const report = await cleanup({ home, runId, kubeconfig: a.kubeconfig, context: a.context, log });
+      const report = await cleanup({ store: new FileRunStore(home), runId, kubeconfig: a.kubeconfig, context: a.context, log });
       const failed = report.runs.some((r) => r.failed.length > 0);
       if (a.json) printJson(report);
       else if (report.runs.length === 0) process.stdout.write('nothing to clean up: no run has unfinished rollbacks\n');

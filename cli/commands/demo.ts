@@ -13,8 +13,9 @@ import { packageRoot } from '../../core/package-root.ts';
 import { resolveHome } from '../../sinks/run-store.ts';
 import { logLevelOf, runViewOf, type GlobalArgs } from '../global-options.ts';
 import type { CommandResult } from '../main.ts';
-import type { RebuildSummary } from '../../reports/target.ts';
+import type { RebuildSummary } from '../../record/target.ts';
 import { collectorLines } from '../collector-lines.ts';
+import { runOutputs } from '../run-outputs.ts';
 
 type DemoArgs = GlobalArgs & { 'health-check': boolean; 'time-scale': number; 'summary-file'?: string; 'stop-after': boolean };
 
@@ -55,11 +56,12 @@ export function demoCommand(y: Argv<GlobalArgs>, done: (r: CommandResult) => voi
       // The twin's bootstrap takes minutes where a real one takes 30-45: scale the target window alike.
       const targetScale = 0.2 * a['time-scale'];
       log.info('demo 4/4: rebuild suite: destroy (sandbox down --wipe) and recreate (sandbox up --twin), timed from the destroy');
+      const loaded = loadConfig(sb.configPath);
       const result = await executeRun({
         suiteRef: 'rebuild',
-        loaded: loadConfig(sb.configPath),
+        loaded,
         optionOverrides: { tool: 'commands', commands: { destroy: `node ${bin} sandbox down --wipe --dir ${dir} --quiet`, apply: up }, skipPlan: true, targetScale, targetNote: "scaled to the twin's durations, not a real cluster's", bootstrapTimeoutMinutes: 30 },
-        home,
+        ...runOutputs(home, loaded.config),
         dryRun: false,
         yes: true,
         interactive: false,

@@ -1,7 +1,8 @@
 import { fmtDuration } from '../../core/format.ts';
 import type { Argv } from 'yargs';
-import { effectiveStatus } from '../../engine/run-status.ts';
-import { listRunIds, readRunRecord, resolveHome, runDir } from '../../sinks/run-store.ts';
+import { effectiveStatus } from '../../record/run-status.ts';
+import { resolveHome } from '../../sinks/run-store.ts';
+import { listRunIds, readRunRecord, runDir } from '../../record/store.ts';
 import type { GlobalArgs } from '../global-options.ts';
 import { printJson, table } from '../output.ts';
 import type { CommandResult } from '../main.ts';

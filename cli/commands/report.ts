@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import type { Argv } from 'yargs';
-import { resolveHome, resolveRunId, runDir } from '../../sinks/run-store.ts';
+import { resolveHome } from '../../sinks/run-store.ts';
+import { resolveRunId, runDir } from '../../record/store.ts';
 import { parseFormats, REPORT_FORMATS, writeReports } from '../../reports/write.ts';
 import type { GlobalArgs } from '../global-options.ts';
 import { printJson } from '../output.ts';

@@ -2,17 +2,17 @@ import { fmtDuration } from '../../core/format.ts';
 import { appendFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Argv } from 'yargs';
-import { ExitCode } from '../../core/exit-codes.ts';
+import { ExitCode, exitCodeHelp } from '../../core/exit-codes.ts';
 import { compareRuns } from '../../reports/compare.ts';
 import { selectLastRuns } from '../../reports/compare-select.ts';
 import { comparisonText, compareOptions, emitComparison, type CompareFlags } from './compare.ts';
 import { executeRun } from '../../engine/engine.ts';
 import { loadConfig, resolveConfigPath } from '../../engine/config.ts';
 import { BadInputError } from '../../core/errors.ts';
-import { exitCodeHelp } from '../../core/exit-codes.ts';
 import { builtinSuiteNames } from '../../engine/suite-loader.ts';
 import { resolveHome } from '../../sinks/run-store.ts';
 import { logLevelOf, runViewOf, type GlobalArgs } from '../global-options.ts';
+import { runOutputs } from '../run-outputs.ts';
 import { parseKeyValues, printJson } from '../output.ts';
 import type { CommandResult } from '../main.ts';
 
@@ -62,6 +62,7 @@ export function runCommand(y: Argv<GlobalArgs>, done: (r: CommandResult) => void
     async (argv) => {
       const a = argv as unknown as RunArgs;
       const loaded = loadConfig(resolveConfigPath(a.config));
+      const home = resolveHome(a.home);
       let overrides: Record<string, unknown>;
       try {
         overrides = parseKeyValues(a.opt);
@@ -72,7 +73,7 @@ export function runCommand(y: Argv<GlobalArgs>, done: (r: CommandResult) => void
         suiteRef: a.suite,
         loaded,
         optionOverrides: overrides,
-        home: resolveHome(a.home),
+        ...runOutputs(home, loaded.config),
         kubeconfig: a.kubeconfig,
         context: a.context,
         dryRun: a['dry-run'],

@@ -1,7 +1,9 @@
 import { fmtDuration } from '../../core/format.ts';
 import type { Argv } from 'yargs';
-import { effectiveStatus, pendingFor } from '../../engine/run-status.ts';
-import { readPoints, readRunRecord, resolveHome, resolveRunId, runDir } from '../../sinks/run-store.ts';
+import { pendingFor } from '../../engine/journal.ts';
+import { effectiveStatus } from '../../record/run-status.ts';
+import { resolveHome } from '../../sinks/run-store.ts';
+import { readPoints, readRunRecord, resolveRunId, runDir } from '../../record/store.ts';
 import type { GlobalArgs } from '../global-options.ts';
 import { printJson } from '../output.ts';
 import type { CommandResult } from '../main.ts';

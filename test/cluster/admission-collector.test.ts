@@ -1,11 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as k8s from '@kubernetes/client-node';
 import { kubeRequest } from '../../cluster/http.ts';
-import { AdmissionCollector, probePod, wasMutated, type AdmissionSummary } from '../../collectors/admission.ts';
+import { AdmissionCollector, probePod, wasMutated } from '../../collectors/admission.ts';
+import type { AdmissionSummary } from '../../record/summaries.ts';
 import type { CollectorContext, CollectorCoverage } from '../../collectors/types.ts';
 import { sleep } from '../../core/abortable.ts';
 import { createLogger } from '../../core/logger.ts';
-import type { Point } from '../../sinks/point.ts';
+import type { Point } from '../../record/point.ts';
 import { homelab, twinSandbox, type TwinSandbox } from './twin-harness.ts';
 
 const MUTATE = 'mutate.kyverno.svc-fail';

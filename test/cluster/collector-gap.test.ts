@@ -12,6 +12,7 @@ import { writeFileAtomic } from '../../core/fs-durable.ts';
 import { twinSandbox, type TwinSandbox } from './twin-harness.ts';
 import { fixtureSuite } from '../engine/harness.ts';
 import { collectorLines } from '../../cli/collector-lines.ts';
+import { runOutputs } from '../../cli/run-outputs.ts';
 
 /** Kills the sandbox's kube-apiserver, waits, and starts it again with the same flags and port. */
 async function bounceApiserver(dir: string, downMs: number): Promise<void> {
@@ -41,11 +42,12 @@ describe('collectors survive an API server outage', () => {
     await kubeRequest(tw.kc, 'POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', { body: applicationCrd });
     await new Promise((r) => setTimeout(r, 1500));
     const home = mkdtempSync(join(tmpdir(), 'rb-gap-home-'));
+    const loaded = loadConfig(join(tw.dir, 'rebuild-bench.yaml'));
     const run = executeRun({
       suiteRef: fixtureSuite('observe'),
-      loaded: loadConfig(join(tw.dir, 'rebuild-bench.yaml')),
+      loaded,
       optionOverrides: { holdMs: 45_000 },
-      home,
+      ...runOutputs(home, loaded.config),
       dryRun: false,
       yes: true,
       interactive: false,

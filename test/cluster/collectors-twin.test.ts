@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kubeRequest } from '../../cluster/http.ts';
 import { createCollectors } from '../../collectors/registry.ts';
-import type { RestartsSummary } from '../../collectors/restarts.ts';
+import type { RestartsSummary, WavesSummary } from '../../record/summaries.ts';
 import type { Collector, CollectorContext } from '../../collectors/types.ts';
-import { WAVES_DO_NOT_GATE, type WavesSummary } from '../../collectors/waves.ts';
+import { WAVES_DO_NOT_GATE } from '../../collectors/waves.ts';
 import { silentLogger } from '../../core/logger.ts';
-import type { Point } from '../../sinks/point.ts';
+import type { Point } from '../../record/point.ts';
 import { homelab, twinSandbox, type TwinSandbox } from './twin-harness.ts';
 
 describe('waves, restarts and events collectors against the homelab twin (no health check)', () => {

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { KubeHttpError, kubeRequest } from '../../cluster/http.ts';
 import { waitFor } from '../../core/abortable.ts';
 import { createLogger } from '../../core/logger.ts';
-import { newRunId } from '../../engine/run-id.ts';
+import { newRunId } from '../../record/run-id.ts';
 import { cpuHog, cpuHogFault, cpuQuantityMillis, nodeUtilisation, type CpuHogRollback } from '../../faults/cpu-hog.ts';
 import { deletePods, deletePodsFault } from '../../faults/delete-pods.ts';
 import type { FaultEnv } from '../../faults/types.ts';

@@ -8,8 +8,8 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { buildDashboards, queriesOf } from '../../grafana/dashboards.ts';
-import { toLine } from '../../sinks/line-protocol.ts';
-import type { Point } from '../../sinks/point.ts';
+import { toLine } from '../../record/line-protocol.ts';
+import type { Point } from '../../record/point.ts';
 
 const influxUrl = inject('sandboxInfluxUrl');
 const runDir = resolve(import.meta.dirname, '..', 'fixtures', 'runs', 'demo-rebuild');

@@ -11,11 +11,10 @@ import { pathToFileURL } from 'node:url';
 import { execa } from 'execa';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AppTimeline, WavesSummary } from '../../collectors/waves.ts';
+import type { AppTimeline, RestartsSummary, WavesSummary } from '../../record/summaries.ts';
 import { WAVES_DO_NOT_GATE } from '../../collectors/waves.ts';
-import type { RestartsSummary } from '../../collectors/restarts.ts';
-import type { RunRecord } from '../../engine/run-record.ts';
-import type { RebuildSummary } from '../../reports/target.ts';
+import type { RunRecord } from '../../record/run-record.ts';
+import type { RebuildSummary } from '../../record/target.ts';
 import { createRunDir, writeRunRecord } from '../../sinks/run-store.ts';
 import { repoRoot } from './twin-harness.ts';
 

@@ -1,7 +1,7 @@
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cli, fixtureSuite, read, runDirs, workspace } from './harness.ts';
+import { cli, fixtureSuite, read, repoRoot, runDirs, workspace } from './harness.ts';
 
 const suite = fixtureSuite('tempfile-fault');
 
@@ -100,5 +100,22 @@ describe('suites that collect from a cluster', () => {
     expect(r.exitCode).toBe(2);
     expect(r.stderr).toContain('collects from a cluster (waves, restarts, events) but no kubeconfig was found');
     expect(runDirs(ws)).toEqual([]);
+  });
+});
+
+describe('a run record that is not one', () => {
+  it('a hand-edited run.json: show, list and report exit 2 naming the file and the field', async () => {
+    const ws = workspace();
+    const dir = join(ws.home, 'runs', '20261122-012325-681-8141');
+    mkdirSync(dir, { recursive: true });
+    const rec = JSON.parse(readFileSync(join(repoRoot, 'test', 'fixtures', 'runs', 'demo-rebuild', 'run.json'), 'utf8'));
+    rec.faults[0].status = 'undone';
+    writeFileSync(join(dir, 'run.json'), JSON.stringify(rec, null, 2));
+    for (const args of [['show', 'last'], ['list'], ['report', 'last']]) {
+      const r = await cli(ws, args);
+      expect(r.exitCode, r.all).toBe(2);
+      expect(r.stderr).toContain(`${join(dir, 'run.json')}: not a valid run record: faults.0.status: expected "planned" | `);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    }
   });
 });

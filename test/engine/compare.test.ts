@@ -1,7 +1,7 @@
 import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { RunRecord } from '../../engine/run-record.ts';
+import type { RunRecord } from '../../record/run-record.ts';
 import { cli, fixtureSuite, read, repoRoot, runDirs, workspace, type Workspace } from './harness.ts';
 
 const fixture = join(repoRoot, 'test', 'fixtures', 'runs', 'demo-rebuild');

@@ -1,14 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { RunRecord } from '../../engine/run-record.ts';
+import type { RunRecord } from '../../record/run-record.ts';
 import { attribute } from '../../reports/attribution.ts';
 import { compareRuns } from '../../reports/compare.ts';
 import { renderCompareHtml } from '../../reports/render/compare-html.ts';
 import { renderCompareJunit } from '../../reports/render/compare-junit.ts';
 import { renderCompareMarkdown } from '../../reports/render/compare-markdown.ts';
 import { runFeatures, type RunFeatures } from '../../reports/run-features.ts';
-import { readPoints } from '../../sinks/run-store.ts';
+import { readPoints } from '../../record/store.ts';
 
 const fixtureDir = join(import.meta.dirname, '..', 'fixtures', 'runs', 'demo-rebuild');
 const MIN = 60_000;

@@ -1,12 +1,12 @@
 /**
  * The Grafana dashboards (grafana/) against the one schema: the committed files are what
  * `npm run grafana` generates, every query names only measurements, fields and tags of
- * collectors/schema.ts, and every measurement queried is written by some producer.
+ * record/point-schema.ts, and every measurement queried is written by some producer.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { schema } from '../../collectors/schema.ts';
+import { schema } from '../../record/point-schema.ts';
 import { buildDashboards, generatedFiles, queriesOf, type QueryUse } from '../../grafana/dashboards.ts';
 import { INFLUX_DATASOURCE } from '../../grafana/influxql.ts';
 
@@ -152,7 +152,7 @@ describe('grafana/: generated dashboards', () => {
   });
 });
 
-describe('grafana/: every query against collectors/schema.ts', () => {
+describe('grafana/: every query against record/point-schema.ts', () => {
   it('the checker catches what it should (unknown field, tag, measurement, variable, unquoted name)', () => {
     const bad = (query: string, columns: string[] = []) => problems({ query, columns });
     expect(bad('SELECT mean("duration_s") FROM "rb_wave" WHERE "run" =~ /^$run$/ AND $timeFilter GROUP BY time($__interval), "wave"')).toEqual([]);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseLine, toLine } from '../../sinks/line-protocol.ts';
+import { parseLine, toLine } from '../../record/line-protocol.ts';
 
 describe('line protocol', () => {
   it('writes sorted tags, float fields and nanosecond time', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { liveViewText } from '../../cli/live-view.ts';
-import type { RunRecord } from '../../engine/run-record.ts';
+import type { RunRecord } from '../../record/run-record.ts';
 import { fmtClock, fmtMinutes } from '../../core/format.ts';
 import { clockText } from '../../engine/run-view.ts';
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { schema } from '../../collectors/schema.ts';
+import { schema } from '../../record/point-schema.ts';
 
 const doc = readFileSync(resolve(import.meta.dirname, '..', '..', 'docs', 'metrics.md'), 'utf8');
 
@@ -18,7 +18,7 @@ function sections(): Map<string, { tags: string[]; fields: string[]; text: strin
   return out;
 }
 
-describe('docs/metrics.md and collectors/schema.ts', () => {
+describe('docs/metrics.md and record/point-schema.ts', () => {
   const documented = sections();
   const measurements = Object.keys(schema) as Array<keyof typeof schema>;
 

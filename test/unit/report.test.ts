@@ -2,20 +2,19 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { AdmissionSummary } from '../../collectors/admission.ts';
-import type { RestartRecord, RestartsSummary } from '../../collectors/restarts.ts';
-import { WAVES_DO_NOT_GATE, type AppTimeline, type WavesSummary } from '../../collectors/waves.ts';
+import type { AdmissionSummary, AppTimeline, RestartRecord, RestartsSummary, WavesSummary } from '../../record/summaries.ts';
+import { WAVES_DO_NOT_GATE } from '../../collectors/waves.ts';
 import { BadInputError } from '../../core/errors.ts';
-import type { RunRecord } from '../../engine/run-record.ts';
+import type { RunRecord } from '../../record/run-record.ts';
 import { buildReport } from '../../reports/model.ts';
 import { renderHtml } from '../../reports/render/html.ts';
 import { renderJson } from '../../reports/render/json.ts';
 import { junitCases, renderJunit, xmlEscape } from '../../reports/render/junit.ts';
 import { renderMarkdown } from '../../reports/render/markdown.ts';
-import type { RebuildSummary } from '../../reports/target.ts';
+import type { RebuildSummary } from '../../record/target.ts';
 import { parseFormats, renderReports, writeReports } from '../../reports/write.ts';
-import { toLine } from '../../sinks/line-protocol.ts';
-import type { Point } from '../../sinks/point.ts';
+import { toLine } from '../../record/line-protocol.ts';
+import type { Point } from '../../record/point.ts';
 import { createRunDir, writeRunRecord } from '../../sinks/run-store.ts';
 
 // ---------------------------------------------------------------- fixtures

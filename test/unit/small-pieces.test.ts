@@ -1,13 +1,12 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { hostname } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { sleep, waitFor, WaitTimeoutError } from '../../core/abortable.ts';
 import { AbortedError } from '../../core/errors.ts';
 import { acquireLock, lockPath } from '../../engine/lock.ts';
 import { redact, registerSecret } from '../../core/redact.ts';
-import { isRunId, newRunId } from '../../engine/run-id.ts';
+import { isRunId, newRunId } from '../../record/run-id.ts';
 import { parseKeyValues } from '../../cli/output.ts';
 
 describe('run ids', () => {

@@ -1,0 +1,134 @@
+/**
+ * What each collector publishes under `summary.collectors.<name>` in run.json: the types the
+ * reports, the CLI and the suites read. The collectors (collectors/) compute them; everything here
+ * is data, stored and re-read.
+ */
+
+/** Which clock a transition time came from: a live watch event, an object's timestamp, a relist (collectors/timing.ts). */
+export type TimeSource = 'watch' | 'object' | 'relist';
+
+export interface Stamped {
+  t: number;
+  source: TimeSource;
+}
+
+// waves: Argo CD Applications, per app and per sync wave.
+export type AppEvent = 'first_seen' | 'sync_started' | 'synced' | 'healthy' | 'degraded';
+
+export interface AppTimeline {
+  name: string;
+  wave: number;
+  /** The Application that created this one (app-of-apps), from the tracking label. */
+  parent: string | undefined;
+  first_seen?: Stamped;
+  sync_started?: Stamped;
+  synced?: Stamped;
+  healthy?: Stamped;
+  degraded?: Stamped;
+  /** Current state, for the end-of-run picture. */
+  sync: string;
+  health: string;
+}
+
+export interface WaveSummary {
+  wave: number;
+  apps: number;
+  start: number | null;
+  end: number | null;
+  durationMs: number | null;
+  slowestApp: string | null;
+  slowestMs: number | null;
+}
+
+export interface OrderingViolation {
+  app: string;
+  wave: number;
+  blockingWave: number;
+  startedAt: number;
+  /** When the blocking wave became healthy (null: never during the run). */
+  blockingHealthyAt: number | null;
+  earlyMs: number | null;
+}
+
+export interface WavesSummary {
+  healthCheck: boolean | null;
+  findings: string[];
+  apps: AppTimeline[];
+  waves: WaveSummary[];
+  violations: OrderingViolation[];
+  allHealthyAt: number | null;
+  sources: Record<string, number>;
+}
+
+// restarts: container restarts, CrashLoopBackOff and OOMKills.
+export interface RestartRecord {
+  namespace: string;
+  pod: string;
+  container: string;
+  app: string | undefined;
+  wave: number | undefined;
+  reason: string;
+  exitCode: number | undefined;
+  restartCount: number;
+  at: Stamped;
+  fault: string | undefined;
+  /** The container was in CrashLoopBackOff when the restart was seen. */
+  backoff: boolean;
+  /** Filled at the end of the run. */
+  classification?: 'dependency' | 'other';
+}
+
+export interface RestartsSummary {
+  restarts: number;
+  crashLoopBackOff: number;
+  oomKilled: number;
+  byApp: Array<{ app: string; wave: number | undefined; restarts: number; crashLoops: number; dependency: number; other: number; oomKilled: number }>;
+  neverReady: string[];
+  records: RestartRecord[];
+}
+
+// admission: dry-run probes and the API server's webhook metrics.
+export type ProbeOutcome = 'admitted' | 'rejected' | 'error';
+
+export interface LatencyStats {
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+}
+
+export interface AdmissionSummary {
+  namespace: string;
+  intervalMs: number;
+  probes: {
+    count: number;
+    admitted: number;
+    mutated: number;
+    rejected: number;
+    errors: number;
+    /** Ticks that found the previous probe still in flight. */
+    skipped: number;
+    /** Probes in flight when the collector stopped: aborted, not counted. */
+    abandoned: number;
+    /** ticks = count + skipped + abandoned. */
+    ticks: number;
+    /** Over every completed probe, whatever its outcome; null without probes. */
+    latencyMs: LatencyStats | null;
+    latencyByOutcome: Partial<Record<ProbeOutcome, LatencyStats>>;
+    /** Rejected and error probes by reason. */
+    reasons: Record<string, number>;
+  };
+  webhooks: Array<{ name: string; type: string; count: number; sum_s: number; p50_s: number | null; p99_s: number | null; rejected: number }>;
+  rejectionsByErrorType: Record<string, number>;
+  rejections: Array<{ webhook: string; error_type: string; code: string; count: number }>;
+  failOpen: Record<string, number>;
+  /** Cost of the /metrics scrapes: request plus parse (mean, max), parse alone (mean), size of the last one. */
+  scrapes: { ok: number; failed: number; meanMs: number | null; maxMs: number | null; meanParseMs: number | null; bytes: number | null; seriesSeen: boolean };
+}
+
+// events: Warning events and Argo CD Application events.
+export interface EventsSummary {
+  warnings: number;
+  applicationEvents: number;
+  byReason: Record<string, number>;
+}
