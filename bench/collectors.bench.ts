@@ -16,6 +16,7 @@ import { applicationCrd } from '../sandbox/twin/crds.ts';
 import { twinSandbox, homelab, type TwinSandbox } from '../test/cluster/twin-harness.ts';
 import type { BenchResult } from './run.ts';
 import { nodesFor, writeScaleRepo } from './scale-repo.ts';
+import { defaultArgocdSettings } from '../collectors/settings.ts';
 
 const TIME_SCALE = Number(process.env.COLLECTORS_BENCH_TIME_SCALE ?? 0.5);
 
@@ -32,7 +33,7 @@ function startCollectors(tw: TwinSandbox): { collectors: Collector[]; start(): P
     runId: 'bench',
     log: silentLogger,
     emit: () => {},
-    argocd: { namespace: 'argocd', rootApp: 'root', waveAnnotation: 'argocd.argoproj.io/sync-wave' },
+    argocd: defaultArgocdSettings,
     activeFault: () => undefined,
     signal: new AbortController().signal,
   };

@@ -1,6 +1,5 @@
 import * as k8s from '@kubernetes/client-node';
-
-export const RUN_LABEL = 'rebuild-bench/run';
+import { RUN_LABEL } from './labels.ts';
 
 export interface Leftover {
   kind: string;

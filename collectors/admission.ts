@@ -19,6 +19,7 @@ import {
 import type { Gap } from '../cluster/watch.ts';
 import type { AdmissionSummary, LatencyStats, ProbeOutcome } from '../record/summaries.ts';
 import type { Collector, CollectorContext, CollectorCoverage } from './types.ts';
+import { RUN_LABEL } from '../cluster/labels.ts';
 
 /**
  * Admission: how long the API server takes to admit a pod, and what the admission webhooks do
@@ -36,7 +37,6 @@ import type { Collector, CollectorContext, CollectorCoverage } from './types.ts'
 export const WEBHOOK_DURATION = 'apiserver_admission_webhook_admission_duration_seconds';
 export const WEBHOOK_REJECTION = 'apiserver_admission_webhook_rejection_count';
 export const WEBHOOK_FAIL_OPEN = 'apiserver_admission_webhook_fail_open_count';
-export const PROBE_RUN_LABEL = 'rebuild-bench/run';
 
 export interface AdmissionCollectorOptions {
   /** Namespace of the dry-run pods: one the webhooks watch (default `default`; Kyverno excludes kube-system and kyverno). */
@@ -106,7 +106,7 @@ export function probePod(runId: string): any {
   return {
     apiVersion: 'v1',
     kind: 'Pod',
-    metadata: { generateName: 'rb-admission-probe-', labels: { [PROBE_RUN_LABEL]: labelValue(runId) } },
+    metadata: { generateName: 'rb-admission-probe-', labels: { [RUN_LABEL]: labelValue(runId) } },
     spec: { restartPolicy: 'Never', terminationGracePeriodSeconds: 0, containers: [{ name: 'probe', image: 'registry.k8s.io/pause:3.10' }] },
   };
 }

@@ -3,6 +3,7 @@ import { ResilientWatch, type KubeObject, type WatchEvent } from '../cluster/wat
 import type { RestartRecord, RestartsSummary } from '../record/summaries.ts';
 import { stamp } from './timing.ts';
 import type { Collector, CollectorContext, CollectorCoverage } from './types.ts';
+import { INSTANCE_LABEL, TRACKING_ANNOTATION, trackedApp } from '../gitops/argocd.ts';
 
 export interface RestartsOptions {
   /** The wave and time-to-healthy of an app, from the waves collector (for classification). */
@@ -13,9 +14,6 @@ export interface RestartsOptions {
    */
   lowerWavesHealthyAt?: () => (wave: number) => number | null;
 }
-
-const TRACKING_LABEL = 'app.kubernetes.io/instance';
-const TRACKING_ANNOTATION = 'argocd.argoproj.io/tracking-id';
 
 /**
  * Every container restart, CrashLoopBackOff entry and OOMKill, attributed to its Application
@@ -61,7 +59,7 @@ export class RestartsCollector implements Collector<RestartsSummary> {
   }
 
   private async appOf(p: KubeObject): Promise<string | undefined> {
-    const direct = p.metadata?.labels?.[TRACKING_LABEL] ?? p.metadata?.annotations?.[TRACKING_ANNOTATION]?.split(':')[0];
+    const direct = p.metadata?.labels?.[INSTANCE_LABEL] ?? trackedApp(p.metadata?.annotations?.[TRACKING_ANNOTATION]);
     if (direct) return direct;
     const owner = (p.metadata?.ownerReferences ?? []).find((r: { controller?: boolean }) => r.controller);
     if (!owner || owner.kind !== 'ReplicaSet') return undefined;
@@ -70,11 +68,11 @@ export class RestartsCollector implements Collector<RestartsSummary> {
     let app: string | undefined;
     try {
       const rs = (await kubeRequest<KubeObject>(this.ctx.kc, 'GET', `/apis/apps/v1/namespaces/${p.metadata?.namespace}/replicasets/${owner.name}`)).body;
-      app = rs.metadata?.labels?.[TRACKING_LABEL] ?? rs.metadata?.annotations?.[TRACKING_ANNOTATION]?.split(':')[0];
+      app = rs.metadata?.labels?.[INSTANCE_LABEL] ?? trackedApp(rs.metadata?.annotations?.[TRACKING_ANNOTATION]);
       const dep = (rs.metadata?.ownerReferences ?? []).find((r: { kind: string }) => r.kind === 'Deployment');
       if (!app && dep) {
         const d = (await kubeRequest<KubeObject>(this.ctx.kc, 'GET', `/apis/apps/v1/namespaces/${p.metadata?.namespace}/deployments/${dep.name}`)).body;
-        app = d.metadata?.labels?.[TRACKING_LABEL] ?? d.metadata?.annotations?.[TRACKING_ANNOTATION]?.split(':')[0];
+        app = d.metadata?.labels?.[INSTANCE_LABEL] ?? trackedApp(d.metadata?.annotations?.[TRACKING_ANNOTATION]);
       }
     } catch {
       app = undefined;

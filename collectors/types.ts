@@ -2,6 +2,7 @@ import type * as k8s from '@kubernetes/client-node';
 import type { Logger } from '../core/logger.ts';
 import type { Gap } from '../cluster/watch.ts';
 import type { Point } from '../record/point.ts';
+import type { ArgocdSettings } from './settings.ts';
 
 export interface CollectorContext {
   kc: k8s.KubeConfig;
@@ -9,7 +10,7 @@ export interface CollectorContext {
   log: Logger;
   /** Records a sample; the engine adds the run, suite and cluster tags and fans out to the sinks. */
   emit(p: Omit<Point, 'tags'> & { tags: Record<string, string> }): void;
-  argocd: { namespace: string; rootApp: string; waveAnnotation: string };
+  argocd: ArgocdSettings;
   /** Title of the fault active at time t (ms), for attributing samples; undefined when none. */
   activeFault(t: number): string | undefined;
   signal: AbortSignal;

@@ -1,13 +1,9 @@
 import { kubeRequest } from '../cluster/http.ts';
 import { ResilientWatch, type KubeObject, type WatchEvent } from '../cluster/watch.ts';
-import { appHealthCheckEnabled } from '../sandbox/twin/model.ts';
+import { appHealthCheckEnabled, applicationPath, INSTANCE_LABEL, WAVES_DO_NOT_GATE } from '../gitops/argocd.ts';
 import type { AppEvent, AppTimeline, OrderingViolation, WaveSummary, WavesSummary } from '../record/summaries.ts';
 import { parseTs, stamp } from './timing.ts';
 import type { Collector, CollectorContext, CollectorCoverage } from './types.ts';
-
-export const WAVES_DO_NOT_GATE =
-  'argocd-cm has no resource.customizations.health.argoproj.io_Application: sync waves of child Applications do not wait for health ' +
-  '(Argo CD ≥ 1.8). Add the Lua health check to argocd-cm so each wave waits for the previous one to be Healthy.';
 
 /**
  * Per-app and per-wave time-to-healthy from a live watch of Applications, ordering violations,
@@ -25,7 +21,7 @@ export class WavesCollector implements Collector<WavesSummary> {
     this.ctx = ctx;
     this.startedAt = Date.now();
     this.healthCheck = await this.readHealthCheck();
-    this.watch = new ResilientWatch(ctx.kc, { path: `/apis/argoproj.io/v1alpha1/namespaces/${ctx.argocd.namespace}/applications`, log: ctx.log });
+    this.watch = new ResilientWatch(ctx.kc, { path: applicationPath(ctx.argocd.namespace), log: ctx.log });
     this.watch.on((e) => this.onEvent(e));
     await this.watch.start();
   }
@@ -85,7 +81,7 @@ export class WavesCollector implements Collector<WavesSummary> {
     const wave = Number.isInteger(Number(rawWave)) && rawWave !== undefined ? Number(rawWave) : 0;
     let a = this.apps.get(name);
     if (!a) {
-      a = { name, wave, parent: o.metadata?.labels?.['app.kubernetes.io/instance'], sync: '', health: '' };
+      a = { name, wave, parent: o.metadata?.labels?.[INSTANCE_LABEL], sync: '', health: '' };
       this.apps.set(name, a);
     }
     a.wave = wave;

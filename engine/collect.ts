@@ -5,6 +5,7 @@ import { errorMessage } from '../core/errors.ts';
 import type { LiveRun } from './live-run.ts';
 import type { Logger } from '../core/logger.ts';
 import type { RunCluster } from './suite.ts';
+import { defaultArgocdSettings } from '../collectors/settings.ts';
 
 /** Starts a run's collectors and, at the end, folds their summaries and coverage into run.json. */
 export class RunCollectors {
@@ -16,7 +17,7 @@ export class RunCollectors {
   ) {}
 
   async start(names: readonly CollectorName[], kc: k8s.KubeConfig, cluster: RunCluster, signal: AbortSignal): Promise<void> {
-    const argocd = cluster.entry?.argocd ?? { namespace: 'argocd', rootApp: 'root', waveAnnotation: 'argocd.argoproj.io/sync-wave' };
+    const argocd = cluster.entry?.argocd ?? defaultArgocdSettings;
     const record = this.live.record;
     for (const c of createCollectors(names)) {
       try {

@@ -1,12 +1,7 @@
 import { z } from 'zod';
+import { argocdSettingsSchema } from '../collectors/settings.ts';
 
 const positiveMinutes = z.number().positive();
-
-export const argocdSchema = z.strictObject({
-  namespace: z.string().min(1).default('argocd'),
-  rootApp: z.string().min(1).default('root'),
-  waveAnnotation: z.string().min(1).default('argocd.argoproj.io/sync-wave'),
-});
 
 export const clusterSchema = z.strictObject({
   /** kube context name in the kubeconfig. */
@@ -15,7 +10,8 @@ export const clusterSchema = z.strictObject({
   kubeconfig: z.string().min(1).optional(),
   /** Destructive suites (rebuild) refuse clusters without this. */
   allowDestructive: z.boolean().default(false),
-  argocd: argocdSchema.prefault({}),
+  /** Where the collectors find Argo CD (collectors/settings.ts). */
+  argocd: argocdSettingsSchema.prefault({}),
 });
 
 export const targetSchema = z

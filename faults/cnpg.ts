@@ -2,14 +2,9 @@ import type * as k8s from '@kubernetes/client-node';
 import { KubeHttpError, kubeRequest } from '../cluster/http.ts';
 import { sleep } from '../core/abortable.ts';
 import type { Fault, FaultEnv, FaultType } from './types.ts';
+import { CNPG_HEALTHY_PHASE, CNPG_HIBERNATED_PHASE, cnpgClusterPath, FENCED_ANNOTATION, HIBERNATION_ANNOTATION, HIBERNATION_CONDITION } from '../gitops/cnpg.ts';
 
-export const FENCED_ANNOTATION = 'cnpg.io/fencedInstances';
-export const HIBERNATION_ANNOTATION = 'cnpg.io/hibernation';
-export const CNPG_HIBERNATED_PHASE = 'Cluster in hibernation';
-const HIBERNATION_CONDITION = 'cnpg.io/hibernation';
 const FIELD_MANAGER = 'rebuild-bench-fault';
-
-export const cnpgClusterPath = (ns: string, name: string) => `/apis/postgresql.cnpg.io/v1/namespaces/${ns}/clusters/${name}`;
 
 export interface CnpgFenceParams {
   namespace: string;
@@ -48,7 +43,7 @@ async function getCluster(kc: k8s.KubeConfig, ns: string, name: string): Promise
 function readyOf(c: any): { ready: boolean; phase: string } {
   const phase: string = c?.status?.phase ?? '';
   const cond = (c?.status?.conditions ?? []).find((x: any) => x?.type === 'Ready');
-  const ready = cond ? cond.status === 'True' : (c?.status?.readyInstances ?? 0) >= (c?.spec?.instances ?? 1) && phase === 'Cluster in healthy state';
+  const ready = cond ? cond.status === 'True' : (c?.status?.readyInstances ?? 0) >= (c?.spec?.instances ?? 1) && phase === CNPG_HEALTHY_PHASE;
   return { ready, phase };
 }
 

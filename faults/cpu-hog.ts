@@ -1,9 +1,8 @@
 import type * as k8s from '@kubernetes/client-node';
 import { KubeHttpError, kubeRequest } from '../cluster/http.ts';
-import { RUN_LABEL } from '../cluster/leftovers.ts';
 import { sleep, waitFor, WaitTimeoutError } from '../core/abortable.ts';
 import { errorMessage } from '../core/errors.ts';
-import { BURNER_LABEL, CPU_UTILISATION_ANNOTATION } from '../sandbox/twin/cpu.ts';
+import { BURNER_LABEL, CPU_UTILISATION_ANNOTATION, RUN_LABEL } from '../cluster/labels.ts';
 import type { Fault, FaultEnv, FaultType } from './types.ts';
 
 export interface CpuHogParams {

@@ -3,6 +3,7 @@ import { KubeHttpError, kubeRequest } from '../cluster/http.ts';
 import { sleep } from '../core/abortable.ts';
 import { errorMessage } from '../core/errors.ts';
 import type { Fault, FaultEnv, FaultType } from './types.ts';
+import { applicationPath, ARGOCD_NAMESPACE, INSTANCE_LABEL, TRACKING_ANNOTATION } from '../gitops/argocd.ts';
 
 export type ScalableKind = 'Deployment' | 'StatefulSet';
 
@@ -47,9 +48,6 @@ export interface ScaleRollback {
 export const SCALE_FAULT_MANAGER = 'rebuild-bench-fault';
 export const SCALE_REVERT_MANAGER = 'rebuild-bench-revert';
 
-const INSTANCE_LABEL = 'app.kubernetes.io/instance';
-const TRACKING_ANNOTATION = 'argocd.argoproj.io/tracking-id';
-
 const plural = (kind: ScalableKind) => (kind === 'Deployment' ? 'deployments' : 'statefulsets');
 export const workloadPath = (kind: ScalableKind, ns: string, name: string) => `/apis/apps/v1/namespaces/${ns}/${plural(kind)}/${name}`;
 
@@ -90,7 +88,7 @@ export async function findArgoManager(env: FaultEnv, workload: any, argocdNamesp
     let app: any;
     try {
       // A 404 covers both "no such Application" and "no Application CRD on this cluster".
-      app = await getOrNull<any>(env.kube(), `/apis/argoproj.io/v1alpha1/namespaces/${c.namespace}/applications/${c.name}`);
+      app = await getOrNull<any>(env.kube(), applicationPath(c.namespace, c.name));
     } catch (err) {
       env.log.warn(`cannot read Argo CD Application ${c.namespace}/${c.name}: ${errorMessage(err)} (assuming it does not manage ${ns}/${name})`);
       continue;
@@ -130,7 +128,7 @@ export const scaleFault: FaultType<ScaleParams, ScaleRollback> = {
   async prepare(env, p) {
     const w = await getOrNull<any>(env.kube(), workloadPath(p.kind, p.namespace, p.name));
     if (!w) throw new Error(`${p.kind} ${p.namespace}/${p.name} not found`);
-    const argocd = await findArgoManager(env, w, p.argocdNamespace ?? 'argocd');
+    const argocd = await findArgoManager(env, w, p.argocdNamespace ?? ARGOCD_NAMESPACE);
     if (argocd?.selfHeal) env.log.info(selfHealNote(argocd));
     return {
       kind: p.kind,
@@ -160,7 +158,7 @@ export const scaleFault: FaultType<ScaleParams, ScaleRollback> = {
       if (spec !== target) throw new Error(`${what}: spec.replicas is ${spec} again, not ${target}: Argo CD self-heal (or someone) undid the fault`);
       const ready = w.status?.readyReplicas ?? 0;
       if (ready === target) {
-        const argocd = await findArgoManager(env, w, p.argocdNamespace ?? 'argocd');
+        const argocd = await findArgoManager(env, w, p.argocdNamespace ?? ARGOCD_NAMESPACE);
         const secs = ((Date.now() - started) / 1000).toFixed(1);
         return `${what}: ${ready} ready replica(s) (target ${target}) after ${secs} s${argocd?.selfHeal ? `; ${selfHealNote(argocd)}` : ''}`;
       }

@@ -1,7 +1,7 @@
 import { fmtDuration, fmtMinutes } from '../core/format.ts';
 import { buildFigures, type ReportFigures } from './figures.ts';
 import type { AdmissionSummary, LatencyStats, RestartsSummary, WavesSummary } from '../record/summaries.ts';
-import { WAVES_DO_NOT_GATE } from '../collectors/waves.ts';
+import { APP_HEALTH_KEY, WAVES_DO_NOT_GATE } from '../gitops/argocd.ts';
 import type { RunRecord } from '../record/run-record.ts';
 import type { Point } from '../record/point.ts';
 import { targetOutcome, type RebuildSummary, type TargetOutcome, type TargetWindow } from '../record/target.ts';
@@ -168,8 +168,7 @@ export interface ReportFault {
 
 export const WAVES_DO_NOT_GATE_ID = 'WAVES_DO_NOT_GATE';
 
-const WAVES_FIX =
-  'Add resource.customizations.health.argoproj.io_Application (the Lua health check) to argocd-cm, so each sync wave waits for the previous one to be Healthy.';
+const WAVES_FIX = `Add ${APP_HEALTH_KEY} (the Lua health check) to argocd-cm, so each sync wave waits for the previous one to be Healthy.`;
 
 /** A target window in the units durations are shown in (30–45 min, or 1m30s–2m15s when scaled). */
 export function windowText(minMinutes: number, maxMinutes: number): string {

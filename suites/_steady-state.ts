@@ -3,6 +3,7 @@ import { KubeHttpError, kubeRequest } from '../cluster/http.ts';
 import { admissionProbe, type ProbeResult } from '../collectors/admission.ts';
 import { waitFor, WaitTimeoutError } from '../core/abortable.ts';
 import type { HypothesisCheck, SuiteContext } from '../engine/suite.ts';
+import { applicationPath, ARGOCD_NAMESPACE } from '../gitops/argocd.ts';
 
 export { admissionProbe };
 
@@ -20,7 +21,7 @@ export interface AppHealth {
 /** Every Argo CD Application's sync and health; null when the CRD does not exist. */
 export async function applications(kc: k8s.KubeConfig, namespace: string): Promise<AppHealth[] | null> {
   try {
-    const res = await kubeRequest<{ items: any[] }>(kc, 'GET', `/apis/argoproj.io/v1alpha1/namespaces/${namespace}/applications`);
+    const res = await kubeRequest<{ items: any[] }>(kc, 'GET', applicationPath(namespace));
     return res.body.items.map((a) => ({ name: a.metadata?.name ?? '?', sync: a.status?.sync?.status ?? 'Unknown', health: a.status?.health?.status ?? 'Unknown' }));
   } catch (err) {
     if (err instanceof KubeHttpError && err.status === 404) return null;
@@ -99,7 +100,7 @@ export function steadyState<O extends SteadyStateOptions>(o: O): HypothesisCheck
 }
 
 export function argocdNamespace(ctx: Pick<SuiteContext, 'cluster'>): string {
-  return ctx.cluster.entry?.argocd.namespace ?? 'argocd';
+  return ctx.cluster.entry?.argocd.namespace ?? ARGOCD_NAMESPACE;
 }
 
 /** Ready replicas / desired of a Deployment, or null when it does not exist. */

@@ -11,18 +11,20 @@ import { deletePods } from '../faults/delete-pods.ts';
 import { webhookBreaker } from '../faults/webhook-breaker.ts';
 import { steadyStateOptions } from './_options.ts';
 import { admissionProbe, podsOf, ProbeTally, readyReplacements, startProbing, steadyState, timeUntil } from './_steady-state.ts';
+import { ARGOCD_NAMESPACE } from '../gitops/argocd.ts';
+import { KYVERNO_ADMISSION_DEPLOYMENT, KYVERNO_MUTATING_WEBHOOK, KYVERNO_NAMESPACE, KYVERNO_VALIDATING_WEBHOOK } from '../gitops/kyverno.ts';
 
 const deploymentRef = z.strictObject({ namespace: z.string(), deployment: z.string() });
 
 const options = steadyStateOptions.extend({
-  kyverno: z.strictObject({ namespace: z.string().default('kyverno'), deployment: z.string().default('kyverno-admission-controller') }).prefault({}),
+  kyverno: z.strictObject({ namespace: z.string().default(KYVERNO_NAMESPACE), deployment: z.string().default(KYVERNO_ADMISSION_DEPLOYMENT) }).prefault({}),
   webhooks: z
-    .strictObject({ validating: z.array(z.string()).default(['kyverno-resource-validating-webhook-cfg']), mutating: z.array(z.string()).default(['kyverno-resource-mutating-webhook-cfg']) })
+    .strictObject({ validating: z.array(z.string()).default([KYVERNO_VALIDATING_WEBHOOK]), mutating: z.array(z.string()).default([KYVERNO_MUTATING_WEBHOOK]) })
     .prefault({}),
   /** as-is: the cluster's own failurePolicy (Kyverno's default Fail); Ignore: switch the webhooks to Ignore first, to compare. */
   failurePolicy: z.enum(['as-is', 'Ignore']).default('as-is'),
   /** Deployments that must be able to start during the incident (Argo CD, a critical app). */
-  critical: z.array(deploymentRef).default([{ namespace: 'argocd', deployment: 'argocd-server' }]),
+  critical: z.array(deploymentRef).default([{ namespace: ARGOCD_NAMESPACE, deployment: 'argocd-server' }]),
   /** Apply the webhook breaker when the critical pods are still not back after this long; 0 never. */
   breakerAfterSeconds: z.number().min(0).default(30),
   breakerMode: z.enum(['ignore', 'remove']).default('ignore'),

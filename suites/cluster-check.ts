@@ -1,6 +1,7 @@
 import * as k8s from '@kubernetes/client-node';
 import { z } from 'zod';
 import { defineSuite } from '../engine/suite.ts';
+import { ARGOCD_NAMESPACE } from '../gitops/argocd.ts';
 
 /**
  * Read-only: records the cluster's steady state (API reachable, nodes Ready, Argo CD
@@ -36,7 +37,7 @@ export default defineSuite({
     ctx.check('no pod in CrashLoopBackOff', crashLooping.length === 0, crashLooping.slice(0, 5).join(', ') || undefined);
 
     if (!ctx.options.applications) return;
-    const ns = ctx.cluster.entry?.argocd.namespace ?? 'argocd';
+    const ns = ctx.cluster.entry?.argocd.namespace ?? ARGOCD_NAMESPACE;
     await ctx.step('applications', async () => {
       const custom = ctx.kube.makeApiClient(k8s.CustomObjectsApi);
       let apps: Array<{ metadata?: { name?: string }; status?: { sync?: { status?: string }; health?: { status?: string } } }>;

@@ -4,6 +4,7 @@ import { scaleToZero } from '../faults/scale.ts';
 import { webhookBreaker } from '../faults/webhook-breaker.ts';
 import { admissionProbe, deploymentReady, ProbeTally, startProbing, steadyState, timeUntil } from './_steady-state.ts';
 import { steadyStateOptions } from './_options.ts';
+import { KYVERNO_ADMISSION_DEPLOYMENT, KYVERNO_MUTATING_WEBHOOK, KYVERNO_NAMESPACE, KYVERNO_VALIDATING_WEBHOOK } from '../gitops/kyverno.ts';
 
 /**
  * Kill Kyverno's admission controller and watch what happens to pod creation: with
@@ -18,15 +19,15 @@ export default defineSuite({
   name: 'kyverno-kill',
   description: "Scale Kyverno's admission controller to zero; measure admission outcomes, the breaker, and the time until Kyverno is back",
   options: steadyStateOptions.extend({
-    namespace: z.string().default('kyverno'),
+    namespace: z.string().default(KYVERNO_NAMESPACE),
     /** Deployments to scale to zero (Kyverno 1.10+: the admission controller). */
-    deployments: z.array(z.string()).default(['kyverno-admission-controller']),
+    deployments: z.array(z.string()).default([KYVERNO_ADMISSION_DEPLOYMENT]),
     durationSeconds: z.number().positive().default(60),
     /** Switch the webhooks to Ignore after this many seconds of rejected pods; 0 never. */
     breakerAfterSeconds: z.number().min(0).default(30),
     breakerMode: z.enum(['ignore', 'remove']).default('ignore'),
     webhooks: z
-      .strictObject({ validating: z.array(z.string()).default(['kyverno-resource-validating-webhook-cfg']), mutating: z.array(z.string()).default(['kyverno-resource-mutating-webhook-cfg']) })
+      .strictObject({ validating: z.array(z.string()).default([KYVERNO_VALIDATING_WEBHOOK]), mutating: z.array(z.string()).default([KYVERNO_MUTATING_WEBHOOK]) })
       .prefault({}),
     /** How long Kyverno may take to answer again after the restore. */
     recoveryTimeoutSeconds: z.number().positive().default(300),

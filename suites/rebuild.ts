@@ -8,7 +8,9 @@ import { defineSuite } from '../engine/suite.ts';
 import { clusterDestroy, planGuard, rebuildToolSchema } from '../faults/terraform.ts';
 import { targetOutcome, type RebuildSummary } from '../record/target.ts';
 import { hookSchema, runHook } from './rebuild-hooks.ts';
-import { waveLine } from '../sandbox/twin/progress.ts';
+import { waveLine } from '../gitops/waves.ts';
+import { defaultArgocdSettings } from '../collectors/settings.ts';
+import { applicationPath } from '../gitops/argocd.ts';
 
 /**
  * The main job: destroy the cluster, recreate it, and time every phase from the destroy on:
@@ -34,7 +36,7 @@ export default defineSuite({
     const o = ctx.options;
     const cfgTarget = ctx.config.target;
     const target = { minMinutes: cfgTarget.minMinutes, maxMinutes: cfgTarget.maxMinutes, scale: o.targetScale, ...(o.targetNote ? { note: o.targetNote } : {}) };
-    const argocd = ctx.cluster.entry?.argocd ?? { namespace: 'argocd', rootApp: 'root', waveAnnotation: 'argocd.argoproj.io/sync-wave' };
+    const argocd = ctx.cluster.entry?.argocd ?? defaultArgocdSettings;
     if (!o.skipPlan) await ctx.step('plan', async () => ctx.summary('plan', await planGuard(o, ctx.log, resolve(process.cwd(), o.workingDir))));
 
     const clockStart = Date.now();
@@ -80,13 +82,13 @@ export default defineSuite({
       const hookEnv = { kube: ctx.kube, log: ctx.log.child('hook'), cwd: resolve(process.cwd(), o.workingDir), kubeconfig: ctx.cluster.kubeconfig ?? null, signal: ctx.signal };
       for (const h of o.hooks) await phase(`hook: ${h.name}`, () => runHook(hookEnv, h));
       await phase('argocd-ready', () =>
-        ctx.waitFor('the Argo CD Application API', async () => (await kubeRequest(ctx.kube, 'GET', '/apis/argoproj.io/v1alpha1/namespaces/' + argocd.namespace + '/applications?limit=1')).status === 200, {
+        ctx.waitFor('the Argo CD Application API', async () => (await kubeRequest(ctx.kube, 'GET', `${applicationPath(argocd.namespace)}?limit=1`)).status === 200, {
           timeoutMs: 30 * 60_000,
         }),
       );
       collected = await ctx.collect(['waves', 'restarts', 'events']);
       await phase('root-app-created', () =>
-        ctx.waitFor(`the root Application ${argocd.rootApp}`, async () => (await kubeRequest(ctx.kube, 'GET', `/apis/argoproj.io/v1alpha1/namespaces/${argocd.namespace}/applications/${argocd.rootApp}`)).status === 200, {
+        ctx.waitFor(`the root Application ${argocd.rootApp}`, async () => (await kubeRequest(ctx.kube, 'GET', applicationPath(argocd.namespace, argocd.rootApp))).status === 200, {
           timeoutMs: 30 * 60_000,
         }),
       );
@@ -94,7 +96,7 @@ export default defineSuite({
         ctx.waitFor(
           'every Application Synced and Healthy',
           async () => {
-            const items = (await kubeRequest<{ items: any[] }>(ctx.kube, 'GET', `/apis/argoproj.io/v1alpha1/namespaces/${argocd.namespace}/applications`)).body.items;
+            const items = (await kubeRequest<{ items: any[] }>(ctx.kube, 'GET', applicationPath(argocd.namespace))).body.items;
             const healthy = (a: any) => a.status?.sync?.status === 'Synced' && a.status?.health?.status === 'Healthy';
             const ok = items.filter(healthy);
             const waves = waveLine(items.map((a) => ({ wave: Number(a.metadata?.annotations?.[argocd.waveAnnotation] ?? 0) || 0, ok: healthy(a) })));

@@ -66,7 +66,5 @@ export class TwinApi {
   }
 }
 
-export const appPath = (ns: string, name?: string) => `/apis/argoproj.io/v1alpha1/namespaces/${ns}/applications${name ? `/${name}` : ''}`;
-export const cnpgPath = (ns: string, name?: string) => `/apis/postgresql.cnpg.io/v1/namespaces/${ns}/clusters${name ? `/${name}` : ''}`;
 export const podPath = (ns: string, name?: string) => `/api/v1/namespaces/${ns}/pods${name ? `/${name}` : ''}`;
 export const deploymentPath = (ns: string, name?: string) => `/apis/apps/v1/namespaces/${ns}/deployments${name ? `/${name}` : ''}`;

@@ -4,14 +4,15 @@ import { sleep } from '../../core/abortable.ts';
 import { errorMessage } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
 import { ResilientWatch, type KubeObject } from '../../cluster/watch.ts';
-import { appPath, type TwinApi } from './api.ts';
-import type { AppManifest } from './gitops.ts';
-import { cnpgClusterHealth, deploymentHealth, secondsTimestamp } from './health.ts';
-import { appHealthCheckEnabled, retryDelayMs, worstHealth, type HealthStatus } from './model.ts';
+import type { TwinApi } from './api.ts';
+import type { AppManifest } from '../../gitops/applications.ts';
+import { cnpgClusterHealth, deploymentHealth, type HealthStatus, worstHealth } from '../../gitops/health.ts';
+import { secondsTimestamp } from './model.ts';
+import { appHealthCheckEnabled, APPLICATION_API_VERSION, applicationPath, INSTANCE_LABEL, retryDelayMs } from '../../gitops/argocd.ts';
 import type { TwinProfile } from './profile.ts';
 import type { TruthLog } from './truth.ts';
 import type { TwinCaches } from './caches.ts';
-import { healthRefs, INSTANCE_LABEL, TWIN_APP_LABEL, workloadObjects, objectPath } from './workloads.ts';
+import { healthRefs, TWIN_APP_LABEL, workloadObjects, objectPath } from './workloads.ts';
 
 export interface ArgoTwinOptions {
   namespace: string;
@@ -22,7 +23,7 @@ export interface ArgoTwinOptions {
   log: Logger;
 }
 
-const APP_API = { apiVersion: 'argoproj.io/v1alpha1', kind: 'Application' };
+const APP_API = { apiVersion: APPLICATION_API_VERSION, kind: 'Application' };
 
 /**
  * Emulates the Argo CD application controller for an app-of-apps: the root applies its children
@@ -54,7 +55,7 @@ export class ArgoTwin {
 
   async start(): Promise<void> {
     const log = this.o.log;
-    this.appWatch = new ResilientWatch(this.kc, { path: appPath(this.o.namespace), log });
+    this.appWatch = new ResilientWatch(this.kc, { path: applicationPath(this.o.namespace), log });
     this.appWatch.on((e) => {
       const name = e.object.metadata?.name ?? '';
       if (e.type === 'DELETED') return;
@@ -94,7 +95,7 @@ export class ArgoTwin {
   }
 
   private patchStatus(name: string, status: object): Promise<unknown> {
-    return this.api.mergePatch(`${appPath(this.o.namespace, name)}/status`, { status });
+    return this.api.mergePatch(`${applicationPath(this.o.namespace, name)}/status`, { status });
   }
 
   private event(name: string, type: 'Normal' | 'Warning', reason: string, message: string) {
@@ -166,7 +167,7 @@ export class ArgoTwin {
       },
       spec: m.spec,
     };
-    await this.api.apply(appPath(a.namespace, a.name), body);
+    await this.api.apply(applicationPath(a.namespace, a.name), body);
   }
 
   private async childSync(a: AppManifest, attempt: number): Promise<void> {
@@ -247,7 +248,7 @@ export class ArgoTwin {
         if ((o as { kind: string }).kind !== 'Namespace') await this.api.delete(objectPath(o as never));
       }
     }
-    await this.api.mergePatch(appPath(this.o.namespace, name), { metadata: { finalizers: null } });
+    await this.api.mergePatch(applicationPath(this.o.namespace, name), { metadata: { finalizers: null } });
     this.synced.delete(name);
     this.health.delete(name);
   }

@@ -2,24 +2,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { BadInputError } from '../../core/errors.ts';
-import { readAppsDir, type AppManifest } from './gitops.ts';
-import { APP_HEALTH_KEY } from './model.ts';
+import { readAppsDir, type AppManifest } from '../../gitops/applications.ts';
+import { APP_HEALTH_KEY, APP_HEALTH_LUA, APPLICATION_API_VERSION, ARGOCD_NAMESPACE, ROOT_APP } from '../../gitops/argocd.ts';
 import { loadProfile, type TwinProfile } from './profile.ts';
-
-/** The Application health check from the Argo CD documentation (Lua, in argocd-cm). */
-export const APP_HEALTH_LUA = `hs = {}
-hs.status = "Progressing"
-hs.message = ""
-if obj.status ~= nil then
-  if obj.status.health ~= nil then
-    hs.status = obj.status.health.status
-    if obj.status.health.message ~= nil then
-      hs.message = obj.status.health.message
-    end
-  end
-end
-return hs
-`;
 
 export interface TwinInput {
   appsDir: string;
@@ -64,8 +49,8 @@ export function loadTwinInput(o: TwinInputOptions): TwinInput {
   if (cmFile && (cm.kind !== 'ConfigMap' || cm.metadata?.name !== 'argocd-cm')) throw new BadInputError(`${cmFile}: expected the ConfigMap argocd-cm`);
   const argocdCm: Record<string, string> = { ...(cm.data ?? {}) };
   if (o.healthCheck && !argocdCm[APP_HEALTH_KEY]) argocdCm[APP_HEALTH_KEY] = APP_HEALTH_LUA;
-  const rootName = o.rootName ?? 'root';
-  const namespace = o.namespace ?? 'argocd';
+  const rootName = o.rootName ?? ROOT_APP;
+  const namespace = o.namespace ?? ARGOCD_NAMESPACE;
   const rootFile = bundle && existsSync(join(dir, 'root-app.yaml')) ? join(dir, 'root-app.yaml') : undefined;
   const root = rootFile ? readYaml(rootFile, 'root Application') : defaultRoot(appsDir);
   root.metadata = { ...(root.metadata ?? {}), name: rootName, namespace };
@@ -74,7 +59,7 @@ export function loadTwinInput(o: TwinInputOptions): TwinInput {
 
 function defaultRoot(appsDir: string): Record<string, any> {
   return {
-    apiVersion: 'argoproj.io/v1alpha1',
+    apiVersion: APPLICATION_API_VERSION,
     kind: 'Application',
     metadata: {},
     spec: {

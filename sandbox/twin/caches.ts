@@ -2,6 +2,8 @@ import type * as k8s from '@kubernetes/client-node';
 import type { Logger } from '../../core/logger.ts';
 import { ResilientWatch, type KubeObject } from '../../cluster/watch.ts';
 import { TWIN_APP_LABEL } from './workloads.ts';
+import { CNPG_GROUP_VERSION, isFenced } from '../../gitops/cnpg.ts';
+import { KYVERNO_ADMISSION_DEPLOYMENT } from '../../gitops/kyverno.ts';
 
 /** The watches the twin's controllers share (one list+watch per resource). */
 export class TwinCaches {
@@ -13,7 +15,7 @@ export class TwinCaches {
 
   constructor(kc: k8s.KubeConfig, log: Logger) {
     this.deployments = new ResilientWatch(kc, { path: '/apis/apps/v1/deployments', labelSelector: TWIN_APP_LABEL, log });
-    this.clusters = new ResilientWatch(kc, { path: '/apis/postgresql.cnpg.io/v1/clusters', log });
+    this.clusters = new ResilientWatch(kc, { path: `/apis/${CNPG_GROUP_VERSION}/clusters`, log });
     this.pods = new ResilientWatch(kc, { path: '/api/v1/pods', log });
     this.nodes = new ResilientWatch(kc, { path: '/api/v1/nodes', log });
   }
@@ -38,25 +40,10 @@ export class TwinCaches {
       if (d.metadata?.labels?.[TWIN_APP_LABEL] !== app) continue;
       found = true;
       const name = d.metadata?.name ?? '';
-      if (name.startsWith('kyverno-') && name !== 'kyverno-admission-controller') continue;
+      if (name.startsWith('kyverno-') && name !== KYVERNO_ADMISSION_DEPLOYMENT) continue;
       if ((d.status?.readyReplicas ?? 0) < 1) return false;
     }
     return found;
   }
 }
 
-/** CNPG fencing: `cnpg.io/fencedInstances` holds a JSON list of instance names, or "*". */
-export function isFenced(cluster: KubeObject, instance: string | undefined): boolean {
-  const raw = cluster.metadata?.annotations?.['cnpg.io/fencedInstances'];
-  if (!raw) return false;
-  try {
-    const list = JSON.parse(raw) as string[];
-    return list.includes('*') || (instance !== undefined ? list.includes(instance) : list.length > 0);
-  } catch {
-    return false;
-  }
-}
-
-export function isHibernated(cluster: KubeObject): boolean {
-  return cluster.metadata?.annotations?.['cnpg.io/hibernation'] === 'on';
-}

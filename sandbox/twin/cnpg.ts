@@ -1,15 +1,25 @@
 import { errorMessage } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { KubeObject } from '../../cluster/watch.ts';
-import { cnpgPath, podPath, type TwinApi } from './api.ts';
-import { isFenced, isHibernated, type TwinCaches } from './caches.ts';
-import { CNPG_HEALTHY_PHASE, CNPG_SETTING_UP_PHASE } from './health.ts';
+import { podPath, type TwinApi } from './api.ts';
+import type { TwinCaches } from './caches.ts';
+import { INSTANCE_LABEL } from '../../gitops/argocd.ts';
+import {
+  CNPG_CLUSTER_LABEL,
+  CNPG_GROUP_VERSION,
+  CNPG_HEALTHY_PHASE,
+  CNPG_HIBERNATED_PHASE,
+  CNPG_INSTANCE_NAME_LABEL,
+  CNPG_INSTANCE_ROLE_LABEL,
+  CNPG_SETTING_UP_PHASE,
+  CNPG_WAITING_PHASE,
+  cnpgClusterPath,
+  HIBERNATION_CONDITION,
+  isFenced,
+  isHibernated,
+} from '../../gitops/cnpg.ts';
 import type { TruthLog } from './truth.ts';
 import { A, TWIN_POD_LABEL } from './workloads.ts';
-
-export const CNPG_CLUSTER_LABEL = 'cnpg.io/cluster';
-export const CNPG_WAITING_PHASE = 'Waiting for the instances to become active';
-export const CNPG_HIBERNATED_PHASE = 'Cluster in hibernation';
 
 /**
  * Emulates the CloudNativePG operator for single-instance Clusters: one instance pod
@@ -92,13 +102,13 @@ export class CnpgTwin {
         namespace: c.metadata?.namespace,
         labels: {
           [CNPG_CLUSTER_LABEL]: c.metadata?.name,
-          'cnpg.io/instanceName': podName,
-          'cnpg.io/instanceRole': 'primary',
+          [CNPG_INSTANCE_NAME_LABEL]: podName,
+          [CNPG_INSTANCE_ROLE_LABEL]: 'primary',
           [TWIN_POD_LABEL]: 'true',
-          'app.kubernetes.io/instance': ann[A.app] ?? c.metadata?.name,
+          [INSTANCE_LABEL]: ann[A.app] ?? c.metadata?.name,
         },
         annotations: { ...behaviour, [A.deps]: '' },
-        ownerReferences: [{ apiVersion: 'postgresql.cnpg.io/v1', kind: 'Cluster', name: c.metadata?.name, uid: c.metadata?.uid, controller: true }],
+        ownerReferences: [{ apiVersion: CNPG_GROUP_VERSION, kind: 'Cluster', name: c.metadata?.name, uid: c.metadata?.uid, controller: true }],
       },
       spec: {
         ...(nodeSelector ? { nodeSelector } : {}),
@@ -115,7 +125,7 @@ export class CnpgTwin {
     const now = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
     const current = c.status ?? {};
     if (current.phase === phase && (current.readyInstances ?? 0) === (ready ? 1 : 0)) return;
-    await this.api.mergePatch(`${cnpgPath(ns, name)}/status`, {
+    await this.api.mergePatch(`${cnpgClusterPath(ns, name)}/status`, {
       status: {
         instances: hibernated ? 0 : 1,
         readyInstances: ready ? 1 : 0,
@@ -126,7 +136,7 @@ export class CnpgTwin {
         instanceNames: hibernated ? [] : [`${name}-1`],
         conditions: [
           { type: 'Ready', status: ready ? 'True' : 'False', reason: ready ? 'ClusterIsReady' : 'ClusterIsNotReady', message: ready ? 'Cluster is Ready' : 'Cluster Is Not Ready', lastTransitionTime: now },
-          ...(hibernated ? [{ type: 'cnpg.io/hibernation', status: 'True', reason: 'Hibernated', message: 'Cluster has been hibernated', lastTransitionTime: now }] : []),
+          ...(hibernated ? [{ type: HIBERNATION_CONDITION, status: 'True', reason: 'Hibernated', message: 'Cluster has been hibernated', lastTransitionTime: now }] : []),
         ],
       },
     });

@@ -5,15 +5,7 @@ import type { TwinApi } from './api.ts';
 import type { TwinCaches } from './caches.ts';
 import { cpuMillis, nodeUtilisation, slowdown } from './model.ts';
 import type { TruthLog } from './truth.ts';
-
-/** Pods of the cpuHog fault carry this label; they burn their CPU limit (else request). */
-export const BURNER_LABEL = 'rebuild-bench/cpu-burner';
-
-/**
- * Node annotation holding the model's utilisation (0…1, three decimals): what the cpuHog fault's
- * verify() reads where a real cluster would have metrics.k8s.io.
- */
-export const CPU_UTILISATION_ANNOTATION = 'twin.rebuild-bench/cpu-utilisation';
+import { BURNER_LABEL, CPU_UTILISATION_ANNOTATION } from '../../cluster/labels.ts';
 
 function podCpu(p: KubeObject): { requests: number; burn: number } {
   const containers: any[] = p.spec?.containers ?? [];

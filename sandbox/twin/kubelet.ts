@@ -2,7 +2,9 @@ import { errorMessage } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { KubeObject } from '../../cluster/watch.ts';
 import { podPath, type TwinApi } from './api.ts';
-import { isFenced, type TwinCaches } from './caches.ts';
+import type { TwinCaches } from './caches.ts';
+import { INSTANCE_LABEL } from '../../gitops/argocd.ts';
+import { CNPG_CLUSTER_LABEL, isFenced } from '../../gitops/cnpg.ts';
 import type { CpuModel } from './cpu.ts';
 import { crashBackoffMs } from './model.ts';
 import type { TruthLog } from './truth.ts';
@@ -91,13 +93,13 @@ export class KubeletTwin {
       namespace: p.metadata?.namespace ?? '',
       name: p.metadata?.name ?? '',
       node,
-      app: ann[A.app] ?? p.metadata?.labels?.['app.kubernetes.io/instance'] ?? '',
+      app: ann[A.app] ?? p.metadata?.labels?.[INSTANCE_LABEL] ?? '',
       containers: (p.spec.containers ?? []).map((c: { name: string }) => c.name),
       startupMs: Number(ann[A.startup] ?? 5) * 1000,
       pullMs: Number(ann[A.pull] ?? 2) * 1000,
       deps: (ann[A.deps] ?? '').split(',').filter(Boolean),
       failure: (ann[A.failure] as Tracked['failure']) ?? 'none',
-      cnpgCluster: p.metadata?.labels?.['cnpg.io/cluster'],
+      cnpgCluster: p.metadata?.labels?.[CNPG_CLUSTER_LABEL],
       restartCount: 0,
       podIP: `10.244.${(seq >> 8) & 255}.${(seq & 255) || 1}`,
       hostIP: nodeObj?.status?.addresses?.find((a: { type: string }) => a.type === 'InternalIP')?.address ?? '10.0.1.1',

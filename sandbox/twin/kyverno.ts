@@ -11,10 +11,8 @@ import type { TwinCaches } from './caches.ts';
 import type { CpuModel } from './cpu.ts';
 import { webhookLatencyMs } from './model.ts';
 import type { TruthLog } from './truth.ts';
+import { KYVERNO_ADMISSION_DEPLOYMENT, KYVERNO_MUTATING_WEBHOOK, KYVERNO_VALIDATING_WEBHOOK } from '../../gitops/kyverno.ts';
 
-export const MUTATING_CFG = 'kyverno-resource-mutating-webhook-cfg';
-export const VALIDATING_CFG = 'kyverno-resource-validating-webhook-cfg';
-export const ADMISSION_DEPLOYMENT = 'kyverno-admission-controller';
 /** The label the twin's sizing policy adds, as the homelab's Kyverno policy did (seed 004). */
 export const SIZING_LABEL = 'vixens.io/sizing';
 
@@ -66,7 +64,7 @@ export class KyvernoTwin {
   async start(): Promise<void> {
     this.pki = await ensureWebhookPki(join(this.o.dir, 'kyverno-pki'));
     this.caches.deployments.on((e) => {
-      if (e.object.metadata?.name === ADMISSION_DEPLOYMENT && e.object.metadata?.namespace === this.o.namespace) this.check();
+      if (e.object.metadata?.name === KYVERNO_ADMISSION_DEPLOYMENT && e.object.metadata?.namespace === this.o.namespace) this.check();
     });
     this.check();
   }
@@ -76,14 +74,14 @@ export class KyvernoTwin {
   }
 
   private check(): void {
-    const d = this.caches.deployments.get(this.o.namespace, ADMISSION_DEPLOYMENT);
+    const d = this.caches.deployments.get(this.o.namespace, KYVERNO_ADMISSION_DEPLOYMENT);
     const ready = (d?.status?.readyReplicas ?? 0) > 0;
     if (ready !== this.up) this.transition = this.transition.then(() => this.setUp(ready)).catch((err) => this.log.warn(`kyverno: ${errorMessage(err)}`));
   }
 
   private kyvernoNode(): string | undefined {
     for (const p of this.caches.pods.items) {
-      if (p.metadata?.namespace === this.o.namespace && p.metadata?.labels?.['app.kubernetes.io/name'] === ADMISSION_DEPLOYMENT && p.spec?.nodeName) return p.spec.nodeName;
+      if (p.metadata?.namespace === this.o.namespace && p.metadata?.labels?.['app.kubernetes.io/name'] === KYVERNO_ADMISSION_DEPLOYMENT && p.spec?.nodeName) return p.spec.nodeName;
     }
     return undefined;
   }
@@ -134,16 +132,16 @@ export class KyvernoTwin {
   /** Creates or replaces both configurations, as Kyverno's webhook controller does on start. */
   private async register(): Promise<void> {
     const labels = { 'webhook.kyverno.io/managed-by': 'kyverno' };
-    await this.api.apply(`/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/${MUTATING_CFG}`, {
+    await this.api.apply(`/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/${KYVERNO_MUTATING_WEBHOOK}`, {
       apiVersion: 'admissionregistration.k8s.io/v1',
       kind: 'MutatingWebhookConfiguration',
-      metadata: { name: MUTATING_CFG, labels },
+      metadata: { name: KYVERNO_MUTATING_WEBHOOK, labels },
       webhooks: [this.webhookEntry('mutate')],
     });
-    await this.api.apply(`/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations/${VALIDATING_CFG}`, {
+    await this.api.apply(`/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations/${KYVERNO_VALIDATING_WEBHOOK}`, {
       apiVersion: 'admissionregistration.k8s.io/v1',
       kind: 'ValidatingWebhookConfiguration',
-      metadata: { name: VALIDATING_CFG, labels },
+      metadata: { name: KYVERNO_VALIDATING_WEBHOOK, labels },
       webhooks: [this.webhookEntry('validate')],
     });
   }

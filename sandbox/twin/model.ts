@@ -1,36 +1,12 @@
 /**
- * The twin's pure models: the kubelet restart back-off, the node CPU model, Argo CD health
- * aggregation and the argocd-cm health-check switch. Documented in docs/twin.md.
+ * The twin's pure models: the kubelet restart back-off and the node CPU model (Argo CD's own rules
+ * are in gitops/). Documented in docs/twin.md.
  */
 
 /** Kubelet CrashLoopBackOff: 10 s after the first crash, doubling, capped at 300 s. */
 export function crashBackoffMs(restartCount: number): number {
   const n = Math.max(1, restartCount);
   return Math.min(300_000, 10_000 * 2 ** (n - 1));
-}
-
-/** The Application health customization key Argo CD reads from argocd-cm. */
-export const APP_HEALTH_KEY = 'resource.customizations.health.argoproj.io_Application';
-
-/**
- * Whether waves gate on child health: only when argocd-cm holds a Lua health check for
- * Applications (Argo CD ≥ 1.8 removed the built-in one). Also accepts the older combined
- * `resource.customizations` block that nests `argoproj.io/Application: health.lua`.
- */
-export function appHealthCheckEnabled(data: Record<string, string> | undefined): boolean {
-  if (!data) return false;
-  if ((data[APP_HEALTH_KEY] ?? '').trim()) return true;
-  const legacy = data['resource.customizations'] ?? '';
-  return /argoproj\.io\/Application:\s*\n\s+health\.lua:/.test(legacy);
-}
-
-export type HealthStatus = 'Healthy' | 'Progressing' | 'Degraded' | 'Suspended' | 'Missing' | 'Unknown';
-
-const severity: Record<HealthStatus, number> = { Healthy: 0, Suspended: 1, Progressing: 2, Missing: 3, Unknown: 3, Degraded: 4 };
-
-/** Argo CD's aggregation: the worst health of the resources wins. */
-export function worstHealth(statuses: HealthStatus[]): HealthStatus {
-  return statuses.reduce<HealthStatus>((worst, s) => (severity[s] > severity[worst] ? s : worst), 'Healthy');
 }
 
 /**
@@ -66,7 +42,7 @@ export function cpuMillis(q: string | number | undefined): number {
   return Math.round(Number(s) * 1000);
 }
 
-/** Argo CD sync retry back-off: duration × factor^(n−1), capped at maxDuration. */
-export function retryDelayMs(attempt: number, r: { durationMs: number; factor: number; maxDurationMs: number }): number {
-  return Math.min(r.maxDurationMs, r.durationMs * r.factor ** Math.max(0, attempt - 1));
+/** RFC 3339 with one-second precision, as Kubernetes and Argo CD write timestamps. */
+export function secondsTimestamp(ms = Date.now()): string {
+  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
 }

@@ -2,8 +2,8 @@ import type * as k8s from '@kubernetes/client-node';
 import { sleep } from '../../core/abortable.ts';
 import { kubeRequest } from '../../cluster/http.ts';
 import type { Logger } from '../../core/logger.ts';
-import { appPath } from './api.ts';
-import { WAVE_ANNOTATION } from './gitops.ts';
+import { applicationPath, ARGOCD_NAMESPACE, WAVE_ANNOTATION } from '../../gitops/argocd.ts';
+import { waveLine } from '../../gitops/waves.ts';
 
 export interface Convergence {
   total: number;
@@ -12,27 +12,12 @@ export interface Convergence {
   converged: boolean;
 }
 
-/** Per-wave "healthy/total" line, e.g. `-5:1/1 0:7/9 10:3/32`. */
-export function waveLine(apps: Array<{ wave: number; ok: boolean }>): string {
-  const byWave = new Map<number, { ok: number; n: number }>();
-  for (const a of apps) {
-    const w = byWave.get(a.wave) ?? { ok: 0, n: 0 };
-    w.n++;
-    if (a.ok) w.ok++;
-    byWave.set(a.wave, w);
-  }
-  return [...byWave.entries()]
-    .sort((a, b) => a[0] - b[0])
-    .map(([w, c]) => `${w}:${c.ok}/${c.n}`)
-    .join(' ');
-}
-
 /** Polls the Applications until every one is Synced and Healthy (or the timeout), printing waves. */
 export async function waitForConvergence(kc: k8s.KubeConfig, log: Logger, o: { namespace?: string; expected: number; timeoutMs: number; everyMs?: number }): Promise<Convergence> {
   const started = Date.now();
   let last = '';
   for (;;) {
-    const res = await kubeRequest<{ items: any[] }>(kc, 'GET', appPath(o.namespace ?? 'argocd')).catch(() => ({ body: { items: [] } }));
+    const res = await kubeRequest<{ items: any[] }>(kc, 'GET', applicationPath(o.namespace ?? ARGOCD_NAMESPACE)).catch(() => ({ body: { items: [] } }));
     const apps = res.body.items.map((a) => ({
       wave: Number(a.metadata?.annotations?.[WAVE_ANNOTATION] ?? 0) || 0,
       ok: a.status?.sync?.status === 'Synced' && a.status?.health?.status === 'Healthy',

@@ -3,7 +3,7 @@ import { mkdirSync } from 'node:fs';
 import type * as k8s from '@kubernetes/client-node';
 import { sleep } from '../../core/abortable.ts';
 import type { Logger } from '../../core/logger.ts';
-import { appPath, TwinApi } from './api.ts';
+import { TwinApi } from './api.ts';
 import { ArgoTwin } from './argocd.ts';
 import type { TwinInput } from './bundle.ts';
 import { TwinCaches } from './caches.ts';
@@ -13,6 +13,8 @@ import { applicationCrd, cnpgClusterCrd } from './crds.ts';
 import { KubeletTwin } from './kubelet.ts';
 import { KyvernoTwin } from './kyverno.ts';
 import { TruthLog } from './truth.ts';
+import { applicationPath, ARGOCD_NAMESPACE, ROOT_APP } from '../../gitops/argocd.ts';
+import { KYVERNO_NAMESPACE } from '../../gitops/kyverno.ts';
 
 export interface TwinOptions {
   kc: k8s.KubeConfig;
@@ -46,8 +48,8 @@ async function establishCrd(api: TwinApi, crd: { metadata: { name: string } }): 
 
 /** Installs the CRDs, argocd-cm and the root Application, then runs the twin's controllers. */
 export async function startTwin(o: TwinOptions): Promise<RunningTwin> {
-  const ns = o.namespace ?? 'argocd';
-  const rootName = o.rootName ?? 'root';
+  const ns = o.namespace ?? ARGOCD_NAMESPACE;
+  const rootName = o.rootName ?? ROOT_APP;
   const api = new TwinApi(o.kc);
   mkdirSync(o.stateDir, { recursive: true });
   const truthPath = join(o.stateDir, TRUTH_FILE);
@@ -71,7 +73,7 @@ export async function startTwin(o: TwinOptions): Promise<RunningTwin> {
   const kb = kyvernoApp ? o.input.profile.behaviourOf(kyvernoApp.name) : undefined;
   const kyverno = new KyvernoTwin(api, caches, cpu, truth, o.log.child('kyverno'), {
     dir: o.stateDir,
-    namespace: kyvernoApp?.destinationNamespace ?? 'kyverno',
+    namespace: kyvernoApp?.destinationNamespace ?? KYVERNO_NAMESPACE,
     failurePolicy: kb?.failurePolicy ?? 'Fail',
     timeoutSeconds: kb?.webhookTimeoutSeconds ?? 10,
   });
@@ -81,7 +83,7 @@ export async function startTwin(o: TwinOptions): Promise<RunningTwin> {
   await kyverno.start();
   await argo.start();
   const cpuTimer = setInterval(() => cpu.observe(), 1000);
-  await api.apply(appPath(ns, rootName), { ...o.input.root, metadata: { ...o.input.root.metadata, name: rootName, namespace: ns } });
+  await api.apply(applicationPath(ns, rootName), { ...o.input.root, metadata: { ...o.input.root.metadata, name: rootName, namespace: ns } });
   o.log.info(`twin: ${o.input.apps.length} Applications from ${o.input.appsDir}; root "${rootName}" applied`);
   return {
     truthPath,

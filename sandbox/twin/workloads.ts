@@ -1,11 +1,12 @@
-import type { AppManifest } from './gitops.ts';
+import type { AppManifest } from '../../gitops/applications.ts';
 import type { AppBehaviour } from './profile.ts';
+import { INSTANCE_LABEL, TRACKING_ANNOTATION } from '../../gitops/argocd.ts';
+import { CNPG_GROUP, CNPG_GROUP_VERSION } from '../../gitops/cnpg.ts';
+import { KYVERNO_ADMISSION_DEPLOYMENT, KYVERNO_DEPLOYMENTS } from '../../gitops/kyverno.ts';
 
 /** Labels and annotations every object the twin's "sync" creates carries. */
 export const TWIN_APP_LABEL = 'rebuild-bench/twin-app';
 export const TWIN_POD_LABEL = 'rebuild-bench/twin';
-export const INSTANCE_LABEL = 'app.kubernetes.io/instance';
-export const TRACKING_ANNOTATION = 'argocd.argoproj.io/tracking-id';
 export const A = {
   app: 'twin.rebuild-bench/app',
   wave: 'twin.rebuild-bench/wave',
@@ -15,8 +16,6 @@ export const A = {
   failure: 'twin.rebuild-bench/failure-mode',
   cnpgCluster: 'twin.rebuild-bench/cnpg-cluster',
 } as const;
-
-export const KYVERNO_DEPLOYMENTS = ['kyverno-admission-controller', 'kyverno-background-controller', 'kyverno-cleanup-controller', 'kyverno-reports-controller'];
 
 export interface WorkloadRef {
   apiVersion: string;
@@ -78,14 +77,14 @@ function deployment(app: AppManifest, b: AppBehaviour, name: string, replicas: n
 function cnpgCluster(app: AppManifest, b: AppBehaviour) {
   const ns = app.destinationNamespace;
   return {
-    apiVersion: 'postgresql.cnpg.io/v1',
+    apiVersion: CNPG_GROUP_VERSION,
     kind: 'Cluster',
     metadata: {
       name: app.name,
       namespace: ns,
       labels: { [INSTANCE_LABEL]: app.name, [TWIN_APP_LABEL]: app.name },
       annotations: {
-        [TRACKING_ANNOTATION]: tracking(app.name, 'postgresql.cnpg.io', 'Cluster', ns, app.name),
+        [TRACKING_ANNOTATION]: tracking(app.name, CNPG_GROUP, 'Cluster', ns, app.name),
         ...podBehaviourAnnotations(app, b),
       },
     },
@@ -102,7 +101,7 @@ export function workloadObjects(app: AppManifest, b: AppBehaviour): object[] {
   }
   if (b.kind === 'cnpg-cluster') out.push(cnpgCluster(app, b));
   else if (b.kind === 'kyverno') {
-    for (const name of KYVERNO_DEPLOYMENTS) out.push(deployment(app, b, name, name === 'kyverno-admission-controller' ? Math.max(1, b.replicas) : 1));
+    for (const name of KYVERNO_DEPLOYMENTS) out.push(deployment(app, b, name, name === KYVERNO_ADMISSION_DEPLOYMENT ? Math.max(1, b.replicas) : 1));
   } else if (b.replicas >= 0) out.push(deployment(app, b, app.name, b.replicas));
   return out;
 }

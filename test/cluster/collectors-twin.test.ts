@@ -3,7 +3,7 @@ import { kubeRequest } from '../../cluster/http.ts';
 import { createCollectors } from '../../collectors/registry.ts';
 import type { RestartsSummary, WavesSummary } from '../../record/summaries.ts';
 import type { Collector, CollectorContext } from '../../collectors/types.ts';
-import { WAVES_DO_NOT_GATE } from '../../collectors/waves.ts';
+import { WAVES_DO_NOT_GATE } from '../../gitops/argocd.ts';
 import { silentLogger } from '../../core/logger.ts';
 import type { Point } from '../../record/point.ts';
 import { homelab, twinSandbox, type TwinSandbox } from './twin-harness.ts';

@@ -12,7 +12,7 @@ import { execa } from 'execa';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppTimeline, RestartsSummary, WavesSummary } from '../../record/summaries.ts';
-import { WAVES_DO_NOT_GATE } from '../../collectors/waves.ts';
+import { WAVES_DO_NOT_GATE } from '../../gitops/argocd.ts';
 import type { RunRecord } from '../../record/run-record.ts';
 import type { RebuildSummary } from '../../record/target.ts';
 import { createRunDir, writeRunRecord } from '../../sinks/run-store.ts';

@@ -2,7 +2,10 @@ import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseDuration, readAppsDir } from '../../sandbox/twin/gitops.ts';
+import { parseDuration, readAppsDir } from '../../gitops/applications.ts';
+import { applicationPath, trackedApp } from '../../gitops/argocd.ts';
+import { cnpgClusterPath, isFenced, isHibernated } from '../../gitops/cnpg.ts';
+import { waveLine } from '../../gitops/waves.ts';
 
 const app = (name: string, extra = '') => `apiVersion: argoproj.io/v1alpha1
 kind: Application
@@ -76,5 +79,27 @@ describe('reading a GitOps directory', () => {
     const apps = readAppsDir(join(import.meta.dirname, '..', '..', 'examples', 'homelab', 'apps'));
     expect(apps).toHaveLength(64);
     expect(apps.some((a) => a.name === 'legacy-wiki')).toBe(false);
+  });
+});
+
+describe('gitops/: what is true of Argo CD and CloudNativePG', () => {
+  it('names an Application from its tracking id, and builds API paths', () => {
+    expect([trackedApp('linkwarden:apps/Deployment:tools/linkwarden'), trackedApp('tools_linkwarden:apps/Deployment:tools/x'), trackedApp(undefined)]).toEqual(['linkwarden', 'tools_linkwarden', undefined]);
+    expect(applicationPath('argocd')).toBe('/apis/argoproj.io/v1alpha1/namespaces/argocd/applications');
+    expect(applicationPath('argocd', 'root')).toBe('/apis/argoproj.io/v1alpha1/namespaces/argocd/applications/root');
+    expect(cnpgClusterPath('databases', 'pg')).toBe('/apis/postgresql.cnpg.io/v1/namespaces/databases/clusters/pg');
+  });
+
+  it('reads CNPG fencing and hibernation annotations', () => {
+    const c = (annotations: Record<string, string>) => ({ metadata: { annotations } });
+    expect(isFenced(c({ 'cnpg.io/fencedInstances': '["*"]' }), 'pg-1')).toBe(true);
+    expect(isFenced(c({ 'cnpg.io/fencedInstances': '["pg-2"]' }), 'pg-1')).toBe(false);
+    expect(isFenced(c({ 'cnpg.io/fencedInstances': '["pg-2"]' }), undefined)).toBe(true);
+    expect(isFenced(c({ 'cnpg.io/fencedInstances': 'not json' }), 'pg-1')).toBe(false);
+    expect([isHibernated(c({ 'cnpg.io/hibernation': 'on' })), isHibernated(c({ 'cnpg.io/hibernation': 'off' })), isHibernated({})]).toEqual([true, false, false]);
+  });
+
+  it('summarises healthy/total per wave', () => {
+    expect(waveLine([{ wave: 10, ok: true }, { wave: -5, ok: true }, { wave: 10, ok: false }, { wave: 0, ok: false }])).toBe('-5:1/1 0:0/1 10:1/2');
   });
 });

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { AdmissionSummary, AppTimeline, RestartRecord, RestartsSummary, WavesSummary } from '../../record/summaries.ts';
-import { WAVES_DO_NOT_GATE } from '../../collectors/waves.ts';
+import { WAVES_DO_NOT_GATE } from '../../gitops/argocd.ts';
 import { BadInputError } from '../../core/errors.ts';
 import type { RunRecord } from '../../record/run-record.ts';
 import { buildReport } from '../../reports/model.ts';

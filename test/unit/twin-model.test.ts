@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { appHealthCheckEnabled, APP_HEALTH_KEY, cpuMillis, crashBackoffMs, nodeUtilisation, retryDelayMs, slowdown, webhookLatencyMs, worstHealth } from '../../sandbox/twin/model.ts';
+import { cpuMillis, crashBackoffMs, nodeUtilisation, slowdown, webhookLatencyMs } from '../../sandbox/twin/model.ts';
+import { worstHealth } from '../../gitops/health.ts';
+import { appHealthCheckEnabled, APP_HEALTH_KEY, retryDelayMs } from '../../gitops/argocd.ts';
 
 describe('twin models', () => {
   it('follows the kubelet back-off curve: 10 s doubling, capped at 300 s', () => {

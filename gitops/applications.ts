@@ -1,9 +1,8 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { isMap, LineCounter, parseAllDocuments, type Document } from 'yaml';
-import { BadInputError } from '../../core/errors.ts';
-
-export const WAVE_ANNOTATION = 'argocd.argoproj.io/sync-wave';
+import { BadInputError } from '../core/errors.ts';
+import { ARGOCD_NAMESPACE, WAVE_ANNOTATION } from './argocd.ts';
 
 export interface AppSource {
   repoURL: string;
@@ -144,7 +143,7 @@ function toApp(m: Record<string, any>, file: string, waveAnnotation: string): Ap
   }
   return {
     name,
-    namespace: m.metadata?.namespace ?? 'argocd',
+    namespace: m.metadata?.namespace ?? ARGOCD_NAMESPACE,
     file,
     wave,
     destinationNamespace: dest.namespace ?? name,

@@ -1,4 +1,14 @@
-import type { HealthStatus } from './model.ts';
+import { CNPG_HEALTHY_PHASE, HIBERNATION_CONDITION } from './cnpg.ts';
+
+/** Argo CD's health rules: the statuses, how they aggregate, and the built-in checks the twin needs. */
+export type HealthStatus = 'Healthy' | 'Progressing' | 'Degraded' | 'Suspended' | 'Missing' | 'Unknown';
+
+const severity: Record<HealthStatus, number> = { Healthy: 0, Suspended: 1, Progressing: 2, Missing: 3, Unknown: 3, Degraded: 4 };
+
+/** Argo CD's aggregation: the worst health of the resources wins. */
+export function worstHealth(statuses: HealthStatus[]): HealthStatus {
+  return statuses.reduce<HealthStatus>((worst, s) => (severity[s] > severity[worst] ? s : worst), 'Healthy');
+}
 
 /** Argo CD's built-in health for apps/Deployment. */
 export function deploymentHealth(d: any | undefined): HealthStatus {
@@ -16,21 +26,13 @@ export function deploymentHealth(d: any | undefined): HealthStatus {
   return 'Healthy';
 }
 
-export const CNPG_HEALTHY_PHASE = 'Cluster in healthy state';
-export const CNPG_SETTING_UP_PHASE = 'Setting up primary';
-
 /** Argo CD's health for postgresql.cnpg.io/Cluster (hibernated clusters show as Suspended). */
 export function cnpgClusterHealth(c: any | undefined): HealthStatus {
   if (!c) return 'Missing';
   const conditions: any[] = c.status?.conditions ?? [];
-  if (conditions.some((x) => x.type === 'cnpg.io/hibernation' && x.status === 'True')) return 'Suspended';
+  if (conditions.some((x) => x.type === HIBERNATION_CONDITION && x.status === 'True')) return 'Suspended';
   const phase: string = c.status?.phase ?? '';
   if (phase === CNPG_HEALTHY_PHASE) return 'Healthy';
   if (/fail|error/i.test(phase)) return 'Degraded';
   return 'Progressing';
-}
-
-/** RFC 3339 with one-second precision, as Kubernetes and Argo CD write timestamps. */
-export function secondsTimestamp(ms = Date.now()): string {
-  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
 }

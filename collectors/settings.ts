@@ -1,0 +1,17 @@
+import { z } from 'zod';
+import { ARGOCD_NAMESPACE, ROOT_APP, WAVE_ANNOTATION } from '../gitops/argocd.ts';
+
+/**
+ * Where the collectors find Argo CD on a cluster: a cluster entry's `argocd:` block in the config
+ * (engine/config-schema.ts uses this schema), with Argo CD's defaults.
+ */
+export const argocdSettingsSchema = z.strictObject({
+  namespace: z.string().min(1).default(ARGOCD_NAMESPACE),
+  rootApp: z.string().min(1).default(ROOT_APP),
+  waveAnnotation: z.string().min(1).default(WAVE_ANNOTATION),
+});
+
+export type ArgocdSettings = z.infer<typeof argocdSettingsSchema>;
+
+/** The settings of a cluster without an `argocd:` block. */
+export const defaultArgocdSettings: ArgocdSettings = argocdSettingsSchema.parse({});

@@ -1,0 +1,68 @@
+/**
+ * What is true of Argo CD, in one place: the annotation and label names it reads and writes, the
+ * argocd-cm key that makes sync waves wait for health, and its retry back-off. The collectors, the
+ * faults, the suites and the twin (sandbox/twin) all read these.
+ */
+
+/** Where Argo CD runs and what a cluster's config says when it says nothing (config `argocd:`). */
+export const ARGOCD_NAMESPACE = 'argocd';
+export const ROOT_APP = 'root';
+
+export const APPLICATION_API_VERSION = 'argoproj.io/v1alpha1';
+
+/** The Applications of a namespace, or one of them. */
+export const applicationPath = (ns: string, name?: string) => `/apis/${APPLICATION_API_VERSION}/namespaces/${ns}/applications${name ? `/${name}` : ''}`;
+
+/** The sync wave of an Application (an integer; absent is wave 0). */
+export const WAVE_ANNOTATION = 'argocd.argoproj.io/sync-wave';
+
+/** Set by Argo CD on every resource it manages: `<app>:<group>/<kind>:<namespace>/<name>` (`<ns>_<app>` for apps in any namespace). */
+export const TRACKING_ANNOTATION = 'argocd.argoproj.io/tracking-id';
+
+/** Label-based tracking (and Helm's release name): the managing Application's name. */
+export const INSTANCE_LABEL = 'app.kubernetes.io/instance';
+
+/** The Application name in a tracking-id annotation value, without a namespace prefix. */
+export function trackedApp(trackingId: string | undefined): string | undefined {
+  return trackingId?.split(':')[0];
+}
+
+/** The Application health customization key Argo CD reads from argocd-cm. */
+export const APP_HEALTH_KEY = 'resource.customizations.health.argoproj.io_Application';
+
+/** The Application health check from the Argo CD documentation (Lua, in argocd-cm). */
+export const APP_HEALTH_LUA = `hs = {}
+hs.status = "Progressing"
+hs.message = ""
+if obj.status ~= nil then
+  if obj.status.health ~= nil then
+    hs.status = obj.status.health.status
+    if obj.status.health.message ~= nil then
+      hs.message = obj.status.health.message
+    end
+  end
+end
+return hs
+`;
+
+/**
+ * Whether waves gate on child health: only when argocd-cm holds a Lua health check for
+ * Applications (Argo CD ≥ 1.8 removed the built-in one). Also accepts the older combined
+ * `resource.customizations` block that nests `argoproj.io/Application: health.lua`.
+ */
+export function appHealthCheckEnabled(data: Record<string, string> | undefined): boolean {
+  if (!data) return false;
+  if ((data[APP_HEALTH_KEY] ?? '').trim()) return true;
+  const legacy = data['resource.customizations'] ?? '';
+  return /argoproj\.io\/Application:\s*\n\s+health\.lua:/.test(legacy);
+}
+
+/** The finding recorded when argocd-cm has no Application health check. */
+export const WAVES_DO_NOT_GATE =
+  `argocd-cm has no ${APP_HEALTH_KEY}: sync waves of child Applications do not wait for health ` +
+  '(Argo CD ≥ 1.8). Add the Lua health check to argocd-cm so each wave waits for the previous one to be Healthy.';
+
+/** Argo CD sync retry back-off: duration × factor^(n−1), capped at maxDuration. */
+export function retryDelayMs(attempt: number, r: { durationMs: number; factor: number; maxDurationMs: number }): number {
+  return Math.min(r.maxDurationMs, r.durationMs * r.factor ** Math.max(0, attempt - 1));
+}
