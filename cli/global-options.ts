@@ -1,6 +1,11 @@
 import { liveViewFor } from './live-view.ts';
 import type { Argv } from 'yargs';
 
+/** What a command hands back to main(): the process exit code. */
+export interface CommandResult {
+  exitCode: number;
+}
+
 export interface GlobalArgs {
   config?: string | undefined;
   context?: string | undefined;

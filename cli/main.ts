@@ -12,11 +12,7 @@ import { showCommand } from './commands/show.ts';
 import { pushCommand } from './commands/push.ts';
 import { reportCommand } from './commands/report.ts';
 import { compareCommand } from './commands/compare.ts';
-import { globalOptions, type GlobalArgs } from './global-options.ts';
-
-export interface CommandResult {
-  exitCode: number;
-}
+import { globalOptions, type CommandResult, type GlobalArgs } from './global-options.ts';
 
 type Register = (y: Argv<GlobalArgs>, done: (r: CommandResult) => void) => Argv<GlobalArgs>;
 

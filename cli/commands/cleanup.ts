@@ -4,9 +4,8 @@ import { createLogger } from '../../core/logger.ts';
 import { ExitCode } from '../../core/exit-codes.ts';
 import { FileRunStore, resolveHome } from '../../sinks/run-store.ts';
 import { resolveRunId } from '../../record/store.ts';
-import { logLevelOf, type GlobalArgs } from '../global-options.ts';
+import { type CommandResult, type GlobalArgs, logLevelOf } from '../global-options.ts';
 import { printJson } from '../output.ts';
-import type { CommandResult } from '../main.ts';
 
 export function cleanupCommand(y: Argv<GlobalArgs>, done: (r: CommandResult) => void) {
   return y.command(

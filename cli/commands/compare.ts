@@ -10,9 +10,8 @@ import { renderCompareMarkdown } from '../../reports/render/compare-markdown.ts'
 import { parseFormats, REPORT_FORMATS } from '../../reports/write.ts';
 import { resolveHome } from '../../sinks/run-store.ts';
 import { resolveRunId } from '../../record/store.ts';
-import type { GlobalArgs } from '../global-options.ts';
+import type { CommandResult, GlobalArgs } from '../global-options.ts';
 import { printJson } from '../output.ts';
-import type { CommandResult } from '../main.ts';
 
 export interface CompareFlags {
   'baseline-last'?: number | undefined;

@@ -3,9 +3,8 @@ import type { Argv } from 'yargs';
 import { effectiveStatus } from '../../record/run-status.ts';
 import { resolveHome } from '../../sinks/run-store.ts';
 import { listRunIds, readRunRecord, runDir } from '../../record/store.ts';
-import type { GlobalArgs } from '../global-options.ts';
+import type { CommandResult, GlobalArgs } from '../global-options.ts';
 import { printJson, table } from '../output.ts';
-import type { CommandResult } from '../main.ts';
 
 export function listCommand(y: Argv<GlobalArgs>, done: (r: CommandResult) => void) {
   return y.command(

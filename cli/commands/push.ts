@@ -4,9 +4,8 @@ import { BadInputError } from '../../core/errors.ts';
 import { pushRun } from '../../sinks/push.ts';
 import { resolveHome } from '../../sinks/run-store.ts';
 import { resolveRunId, runDir } from '../../record/store.ts';
-import type { GlobalArgs } from '../global-options.ts';
+import type { CommandResult, GlobalArgs } from '../global-options.ts';
 import { printJson } from '../output.ts';
-import type { CommandResult } from '../main.ts';
 
 const influxExample = [
   'influx:',

@@ -3,9 +3,8 @@ import type { Argv } from 'yargs';
 import { resolveHome } from '../../sinks/run-store.ts';
 import { resolveRunId, runDir } from '../../record/store.ts';
 import { parseFormats, REPORT_FORMATS, writeReports } from '../../reports/write.ts';
-import type { GlobalArgs } from '../global-options.ts';
+import type { CommandResult, GlobalArgs } from '../global-options.ts';
 import { printJson } from '../output.ts';
-import type { CommandResult } from '../main.ts';
 
 type ReportArgs = GlobalArgs & { run: string; format?: string | string[]; out?: string };
 

@@ -11,10 +11,9 @@ import { loadConfig, resolveConfigPath } from '../../engine/config.ts';
 import { BadInputError } from '../../core/errors.ts';
 import { builtinSuiteNames } from '../../engine/suite-loader.ts';
 import { resolveHome } from '../../sinks/run-store.ts';
-import { logLevelOf, runViewOf, type GlobalArgs } from '../global-options.ts';
+import { type CommandResult, type GlobalArgs, logLevelOf, runViewOf } from '../global-options.ts';
 import { runOutputs } from '../run-outputs.ts';
 import { parseKeyValues, printJson } from '../output.ts';
-import type { CommandResult } from '../main.ts';
 
 interface RunArgs extends GlobalArgs, CompareFlags {
   suite: string;

@@ -12,9 +12,8 @@ import * as k8s from '@kubernetes/client-node';
 import { loadTwinInput } from '../../sandbox/twin/bundle.ts';
 import { launchTwin } from '../../sandbox/twin/launch.ts';
 import { waitForConvergence } from '../../sandbox/twin/progress.ts';
-import { logLevelOf, type GlobalArgs } from '../global-options.ts';
+import { type CommandResult, type GlobalArgs, logLevelOf } from '../global-options.ts';
 import { printJson, table } from '../output.ts';
-import type { CommandResult } from '../main.ts';
 
 type SandboxArgs = GlobalArgs & {
   dir?: string;

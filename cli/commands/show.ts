@@ -4,9 +4,8 @@ import { pendingFor } from '../../engine/journal.ts';
 import { effectiveStatus } from '../../record/run-status.ts';
 import { resolveHome } from '../../sinks/run-store.ts';
 import { readPoints, readRunRecord, resolveRunId, runDir } from '../../record/store.ts';
-import type { GlobalArgs } from '../global-options.ts';
+import type { CommandResult, GlobalArgs } from '../global-options.ts';
 import { printJson } from '../output.ts';
-import type { CommandResult } from '../main.ts';
 import { collectorLines } from '../collector-lines.ts';
 
 export function showCommand(y: Argv<GlobalArgs>, done: (r: CommandResult) => void) {
