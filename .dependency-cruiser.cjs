@@ -29,7 +29,8 @@ const folders = Object.keys(may);
   const state = {};
   const visit = (f, path) => {
     if (state[f] === 'done') return;
-    if (state[f] === 'open') throw new Error(`.dependency-cruiser.cjs: the allowed directions form a cycle: ${[...path, f].join(' → ')}`);
+    if (state[f] === 'open')
+      throw new Error(`.dependency-cruiser.cjs: the allowed directions form a cycle: ${[...path, f].join(' → ')}`);
     state[f] = 'open';
     for (const g of may[f] === '*' ? [] : may[f]) visit(g, [...path, f]);
     state[f] = 'done';
@@ -52,7 +53,8 @@ module.exports = {
   forbidden: [
     {
       name: 'only-cli-imports-sandbox',
-      comment: 'sandbox/ (the local control plane and the twin) is a tool for the CLI and the tests: product code must not depend on the emulator',
+      comment:
+        'sandbox/ (the local control plane and the twin) is a tool for the CLI and the tests: product code must not depend on the emulator',
       severity: 'error',
       from: { pathNot: '^(cli|sandbox|test|bench)/' },
       to: { path: '^sandbox/' },

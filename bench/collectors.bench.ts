@@ -53,8 +53,13 @@ function startPolling(tw: TwinSandbox, everyMs = 5000): { healthy: Map<string, n
   const healthy = new Map<string, number>();
   const timer = setInterval(async () => {
     const t = Date.now();
-    const res = await kubeRequest<{ items: any[] }>(tw.kc, 'GET', '/apis/argoproj.io/v1alpha1/namespaces/argocd/applications').catch(() => undefined);
-    for (const a of res?.body.items ?? []) if (a.status?.health?.status === 'Healthy' && !healthy.has(a.metadata.name)) healthy.set(a.metadata.name, t);
+    const res = await kubeRequest<{ items: any[] }>(
+      tw.kc,
+      'GET',
+      '/apis/argoproj.io/v1alpha1/namespaces/argocd/applications',
+    ).catch(() => undefined);
+    for (const a of res?.body.items ?? [])
+      if (a.status?.health?.status === 'Healthy' && !healthy.has(a.metadata.name)) healthy.set(a.metadata.name, t);
   }, everyMs);
   return { healthy, stop: () => clearInterval(timer) };
 }
@@ -62,7 +67,12 @@ function startPolling(tw: TwinSandbox, everyMs = 5000): { healthy: Map<string, n
 async function requestTotal(tw: TwinSandbox, resources: string[]): Promise<number> {
   const text = (await kubeRequest<string>(tw.kc, 'GET', '/metrics', { accept: 'text/plain' })).body;
   return parsePrometheusText(text)
-    .filter((s) => s.name === 'apiserver_request_total' && resources.includes(s.labels.resource ?? '') && ['LIST', 'WATCH', 'GET'].includes(s.labels.verb ?? ''))
+    .filter(
+      (s) =>
+        s.name === 'apiserver_request_total' &&
+        resources.includes(s.labels.resource ?? '') &&
+        ['LIST', 'WATCH', 'GET'].includes(s.labels.verb ?? ''),
+    )
     .reduce((sum, s) => sum + s.value, 0);
 }
 
@@ -97,14 +107,29 @@ async function accuracy(): Promise<BenchResult[]> {
     const crashes = tw.truth().filter((e) => e.kind === 'pod-crash').length;
     const restarts = (c.collectors[1]!.summary() as { restarts: number }).restarts;
     return [
-      { name: `homelab bootstrap converged (${conv.total} apps, time scale ${TIME_SCALE})`, value: conv.converged ? 1 : 0, unit: 'bool', goal: { op: '>=', value: 1 } },
-      { name: 'collector coverage of Healthy transitions', value: Math.round(((truth.length - missedC) / truth.length) * 1000) / 10, unit: '%', goal: { op: '>=', value: 100 } },
+      {
+        name: `homelab bootstrap converged (${conv.total} apps, time scale ${TIME_SCALE})`,
+        value: conv.converged ? 1 : 0,
+        unit: 'bool',
+        goal: { op: '>=', value: 1 },
+      },
+      {
+        name: 'collector coverage of Healthy transitions',
+        value: Math.round(((truth.length - missedC) / truth.length) * 1000) / 10,
+        unit: '%',
+        goal: { op: '>=', value: 100 },
+      },
       { name: 'collector Healthy-time error p50', value: pct(errC, 0.5), unit: 'ms' },
       { name: 'collector Healthy-time error p99', value: pct(errC, 0.99), unit: 'ms', goal: { op: '<=', value: 100 } },
       { name: 'polling every 5 s: Healthy-time error p50', value: pct(errP, 0.5), unit: 'ms' },
       { name: 'polling every 5 s: Healthy-time error p99', value: pct(errP, 0.99), unit: 'ms' },
       { name: 'polling every 5 s: transitions missed', value: missedP, unit: 'apps' },
-      { name: 'restarts counted vs twin crashes', value: restarts - crashes, unit: 'difference', goal: { op: '<=', value: 0 } },
+      {
+        name: 'restarts counted vs twin crashes',
+        value: restarts - crashes,
+        unit: 'difference',
+        goal: { op: '<=', value: 0 },
+      },
     ];
   } finally {
     await tw.stop();
@@ -133,8 +158,16 @@ async function requestRate(): Promise<BenchResult[]> {
     const withPolling = (await requestTotal(tw, resources)) - p0 - idle;
     const perMin = (n: number) => Math.round((n / (windowMs / 60_000)) * 10) / 10;
     return [
-      { name: 'API requests/min, collectors (waves+restarts+events, steady cluster)', value: perMin(withCollectors), unit: 'req/min' },
-      { name: 'API requests/min, polling kubectl get applications every 5 s', value: perMin(withPolling), unit: 'req/min' },
+      {
+        name: 'API requests/min, collectors (waves+restarts+events, steady cluster)',
+        value: perMin(withCollectors),
+        unit: 'req/min',
+      },
+      {
+        name: 'API requests/min, polling kubectl get applications every 5 s',
+        value: perMin(withPolling),
+        unit: 'req/min',
+      },
     ];
   } finally {
     await tw.stop();
@@ -164,8 +197,18 @@ async function scale(): Promise<BenchResult[]> {
     const waves = c.collectors[0]!.summary() as WavesSummary;
     const missed = waves.apps.filter((a) => !a.healthy).length;
     return [
-      { name: `scale: ${apps} apps / ${apps * replicas} pods converged`, value: conv.converged ? 1 : 0, unit: 'bool', goal: { op: '>=', value: 1 } },
-      { name: 'scale: transitions missed by the collectors', value: missed, unit: 'apps', goal: { op: '<=', value: 0 } },
+      {
+        name: `scale: ${apps} apps / ${apps * replicas} pods converged`,
+        value: conv.converged ? 1 : 0,
+        unit: 'bool',
+        goal: { op: '>=', value: 1 },
+      },
+      {
+        name: 'scale: transitions missed by the collectors',
+        value: missed,
+        unit: 'apps',
+        goal: { op: '<=', value: 0 },
+      },
       { name: 'scale: collectors CPU (bench process)', value: Math.round(cpuS), unit: 'cpu-s' },
       { name: 'scale: collectors CPU average', value: Math.round((cpuS / seconds) * 100), unit: '% of one core' },
       { name: 'scale: bench process peak RSS', value: Math.round(peak / 1048576), unit: 'MiB' },

@@ -16,7 +16,10 @@ export function writeScaleRepo(apps: number, replicas: number): string {
       `apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata:\n  name: ${name}\n  namespace: argocd\n  annotations:\n    argocd.argoproj.io/sync-wave: "${i % 10}"\nspec:\n  project: default\n  source: { repoURL: https://git.example/scale.git, path: apps/${name} }\n  destination: { server: https://kubernetes.default.svc, namespace: scale-${i % 20} }\n  syncPolicy:\n    automated: {}\n    syncOptions: [CreateNamespace=true]\n`,
     );
   }
-  writeFileSync(join(dir, 'twin-profile.yaml'), `defaults:\n  replicas: ${replicas}\n  startupSeconds: 5\n  imagePullSeconds: 1\n  cpuMillis: 10\n`);
+  writeFileSync(
+    join(dir, 'twin-profile.yaml'),
+    `defaults:\n  replicas: ${replicas}\n  startupSeconds: 5\n  imagePullSeconds: 1\n  cpuMillis: 10\n`,
+  );
   return dir;
 }
 

@@ -45,7 +45,12 @@ export async function run(): Promise<BenchResult[]> {
     const cpRss = cp.reduce((s, p) => s + (memoryKiB(p.pid)?.peak ?? 0), 0);
     const cpCpu = cp.reduce((s, p) => s + cpuSeconds(p.pid), 0);
     return [
-      { name: `converged (${c.healthy}/${c.total} apps, ${APPS * REPLICAS} pods, ${nodes} nodes)`, value: c.converged ? 1 : 0, unit: 'bool', goal: { op: '>=', value: 1 } },
+      {
+        name: `converged (${c.healthy}/${c.total} apps, ${APPS * REPLICAS} pods, ${nodes} nodes)`,
+        value: c.converged ? 1 : 0,
+        unit: 'bool',
+        goal: { op: '>=', value: 1 },
+      },
       { name: 'time to all Synced+Healthy', value: Math.round(seconds), unit: 's' },
       { name: 'twin CPU', value: Math.round(twinCpu), unit: 'cpu-s' },
       { name: 'twin CPU average', value: Math.round((twinCpu / seconds) * 100), unit: '% of one core' },

@@ -33,7 +33,10 @@ export function liveViewText(record: RunRecord, state: ViewState, now: number): 
     if (f.status === 'applied') lines.push(`⚡ ${f.title} (applied, rolled back at the end)`);
     else if (f.status === 'rollback-failed') lines.push(`✖ rollback failed: ${f.title}`);
   }
-  for (const c of record.checks) lines.push(`${c.ok ? '✔' : '✖'} ${c.kind === 'target' ? 'target' : `hypothesis ${c.kind}`}: ${c.name}${c.detail ? ` — ${c.detail}` : ''}`);
+  for (const c of record.checks)
+    lines.push(
+      `${c.ok ? '✔' : '✖'} ${c.kind === 'target' ? 'target' : `hypothesis ${c.kind}`}: ${c.name}${c.detail ? ` — ${c.detail}` : ''}`,
+    );
   if (state.recent.length) lines.push('', ...state.recent);
   return { title, body: lines.join('\n') };
 }
@@ -75,7 +78,12 @@ export class ListrRunView implements RunView {
           rendererOptions: { persistentOutput: true, outputBar: true },
         },
       ],
-      { renderer: 'default', registerSignalListeners: false, exitOnError: false, rendererOptions: { collapseErrors: false } },
+      {
+        renderer: 'default',
+        registerSignalListeners: false,
+        exitOnError: false,
+        rendererOptions: { collapseErrors: false },
+      },
     );
     this.running = list.run().then(
       () => undefined,
@@ -108,7 +116,12 @@ export class ListrRunView implements RunView {
 }
 
 /** A live view when both outputs are terminals and nothing asked for plain output. */
-export function liveViewFor(o: { json: boolean; quiet: boolean; level: LogLevel; plain?: boolean }): RunView | undefined {
+export function liveViewFor(o: {
+  json: boolean;
+  quiet: boolean;
+  level: LogLevel;
+  plain?: boolean;
+}): RunView | undefined {
   if (o.json || o.quiet || o.plain || process.env.CI || process.env.TERM === 'dumb') return undefined;
   if (!process.stdout.isTTY || !process.stderr.isTTY) return undefined;
   return new ListrRunView(o.level);

@@ -16,7 +16,17 @@ import { globalOptions, type CommandResult, type GlobalArgs } from './global-opt
 
 type Register = (y: Argv<GlobalArgs>, done: (r: CommandResult) => void) => Argv<GlobalArgs>;
 
-export const commands: Register[] = [runCommand, listCommand, showCommand, cleanupCommand, sandboxCommand, demoCommand, pushCommand, reportCommand, compareCommand];
+export const commands: Register[] = [
+  runCommand,
+  listCommand,
+  showCommand,
+  cleanupCommand,
+  sandboxCommand,
+  demoCommand,
+  pushCommand,
+  reportCommand,
+  compareCommand,
+];
 
 /** Parses argv, runs one command, returns the process exit code (never calls process.exit). */
 class UsageError extends Error {}

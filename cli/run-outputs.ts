@@ -23,7 +23,9 @@ export function runOutputs(home: string, config: Config): Pick<RunRequest, 'stor
             key: 'influx',
             value: summary,
             ...(summary.pending > 0
-              ? { warning: `${summary.pending} sample(s) not yet in InfluxDB (kept in the run store): run \`rebuild-bench push ${record.id} --since-spool\` when it is back` }
+              ? {
+                  warning: `${summary.pending} sample(s) not yet in InfluxDB (kept in the run store): run \`rebuild-bench push ${record.id} --since-spool\` when it is back`,
+                }
               : {}),
           };
         },

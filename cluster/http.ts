@@ -19,7 +19,11 @@ export class KubeHttpError extends Error {
   }
 }
 
-async function optionsFor(kc: k8s.KubeConfig, method: string, path: string): Promise<{ url: URL; opts: RequestOptions }> {
+async function optionsFor(
+  kc: k8s.KubeConfig,
+  method: string,
+  path: string,
+): Promise<{ url: URL; opts: RequestOptions }> {
   const server = kc.getCurrentCluster()?.server;
   if (!server) throw new Error('kubeconfig has no server for the current context');
   const url = new URL(path, server.endsWith('/') ? server : `${server}/`);
@@ -45,7 +49,11 @@ export async function kubeRequest<T = unknown>(
   const { url, opts } = await optionsFor(kc, method, path);
   refuseWritesInDryRun(kc, method, url);
   const payload = o.body === undefined ? undefined : typeof o.body === 'string' ? o.body : JSON.stringify(o.body);
-  opts.headers = { ...opts.headers, Accept: o.accept ?? 'application/json', ...(payload ? { 'Content-Type': o.contentType ?? 'application/json' } : {}) };
+  opts.headers = {
+    ...opts.headers,
+    Accept: o.accept ?? 'application/json',
+    ...(payload ? { 'Content-Type': o.contentType ?? 'application/json' } : {}),
+  };
   opts.timeout = o.timeoutMs ?? 30_000;
   if (o.signal) opts.signal = o.signal;
   const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
@@ -67,7 +75,13 @@ export async function kubeRequest<T = unknown>(
         }
         if (status >= 400) {
           const st = body as { reason?: string; message?: string };
-          reject(new KubeHttpError(status, st?.reason ?? '', `${method} ${url.pathname}: ${status} ${st?.message ?? text.slice(0, 200)}`));
+          reject(
+            new KubeHttpError(
+              status,
+              st?.reason ?? '',
+              `${method} ${url.pathname}: ${status} ${st?.message ?? text.slice(0, 200)}`,
+            ),
+          );
           return;
         }
         resolve({ status, body: body as T });
@@ -111,7 +125,13 @@ export async function kubeStream(
           } catch {
             /* not JSON */
           }
-          reject(new KubeHttpError(res.statusCode ?? 0, reason, `watch ${url.pathname}: ${res.statusCode} ${text.slice(0, 200)}`));
+          reject(
+            new KubeHttpError(
+              res.statusCode ?? 0,
+              reason,
+              `watch ${url.pathname}: ${res.statusCode} ${text.slice(0, 200)}`,
+            ),
+          );
         });
         return;
       }

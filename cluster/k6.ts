@@ -94,9 +94,23 @@ export const K6_THRESHOLDS_CROSSED = 99;
 const SUMMARY_FILE = 'k6-summary.json';
 const TREND_STATS = 'avg,min,med,max,p(90),p(95),p(99)';
 const KILL_AFTER_MS = 10_000;
-const passedEnv = ['PATH', 'HOME', 'TMPDIR', 'TZ', 'LANG', 'LC_ALL', 'SSL_CERT_FILE', 'SSL_CERT_DIR', 'HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY', 'http_proxy', 'https_proxy', 'no_proxy'];
+const passedEnv = [
+  'PATH',
+  'HOME',
+  'TMPDIR',
+  'TZ',
+  'LANG',
+  'LC_ALL',
+  'SSL_CERT_FILE',
+  'SSL_CERT_DIR',
+  'HTTP_PROXY',
+  'HTTPS_PROXY',
+  'NO_PROXY',
+  'http_proxy',
+  'https_proxy',
+  'no_proxy',
+];
 const secretEnvKey = /TOKEN|PASSWORD|PASSWD|SECRET|API_?KEY|CREDENTIAL/i;
-
 
 /** The toolchain cache's k6 (`rebuild-bench sandbox install` builds it) when present, else `k6` from PATH. */
 export function k6Binary(env: NodeJS.ProcessEnv = process.env): string {
@@ -106,7 +120,19 @@ export function k6Binary(env: NodeJS.ProcessEnv = process.env): string {
 
 /** The command line of a run (without the binary). Exported for tests. */
 export function k6Args(o: Pick<RunK6Options, 'script' | 'tags' | 'influx'>, summaryFile: string): string[] {
-  const args = ['run', '--no-usage-report', '--no-color', '--address', '', '--summary-mode', 'compact', '--summary-trend-stats', TREND_STATS, '--summary-export', summaryFile];
+  const args = [
+    'run',
+    '--no-usage-report',
+    '--no-color',
+    '--address',
+    '',
+    '--summary-mode',
+    'compact',
+    '--summary-trend-stats',
+    TREND_STATS,
+    '--summary-export',
+    summaryFile,
+  ];
   for (const [k, v] of Object.entries(o.tags)) {
     if (!k || k.includes('=')) throw new Error(`k6 tag name ${JSON.stringify(k)} is empty or contains "="`);
     args.push('--tag', `${k}=${v}`);
@@ -132,7 +158,12 @@ export async function runK6(o: RunK6Options): Promise<K6Result> {
   const bin = o.bin ?? k6Binary();
   const args = k6Args(o, summaryFile);
 
-  const secrets = [...(o.secrets ?? []), ...Object.entries(o.env).filter(([k]) => secretEnvKey.test(k)).map(([, v]) => v)];
+  const secrets = [
+    ...(o.secrets ?? []),
+    ...Object.entries(o.env)
+      .filter(([k]) => secretEnvKey.test(k))
+      .map(([, v]) => v),
+  ];
   if (o.influx) {
     try {
       const u = new URL(o.influx.url);
@@ -156,7 +187,15 @@ export async function runK6(o: RunK6Options): Promise<K6Result> {
   Object.assign(env, o.env);
 
   const started = Date.now();
-  const child = execa(bin, args, { cwd: o.workDir, env, extendEnv: false, stdin: 'ignore', buffer: false, reject: false, forceKillAfterDelay: false });
+  const child = execa(bin, args, {
+    cwd: o.workDir,
+    env,
+    extendEnv: false,
+    stdin: 'ignore',
+    buffer: false,
+    reject: false,
+    forceKillAfterDelay: false,
+  });
   for (const stream of [child.stdout, child.stderr]) {
     let partial = '';
     stream?.on('data', (chunk: Buffer) => {
@@ -189,20 +228,37 @@ export async function runK6(o: RunK6Options): Promise<K6Result> {
   }
   const wallMs = Date.now() - started;
 
-  if (o.signal?.aborted) throw new AbortedError(`${abortReason(o.signal)} (k6 stopped; partial summary, if any: ${summaryFile})`);
+  if (o.signal?.aborted)
+    throw new AbortedError(`${abortReason(o.signal)} (k6 stopped; partial summary, if any: ${summaryFile})`);
   const last = tail.filter((l) => l.trim()).slice(-8);
   if (r.exitCode === undefined) {
-    throw new K6Error(mask(r.signal ? `k6 was killed by ${r.signal}: ${last.slice(-3).join(' | ')}` : `k6 did not run (${bin}): ${r.shortMessage}`), undefined, last);
+    throw new K6Error(
+      mask(
+        r.signal
+          ? `k6 was killed by ${r.signal}: ${last.slice(-3).join(' | ')}`
+          : `k6 did not run (${bin}): ${r.shortMessage}`,
+      ),
+      undefined,
+      last,
+    );
   }
   const exitCode = r.exitCode;
   if (exitCode !== 0 && exitCode !== K6_THRESHOLDS_CROSSED) {
-    throw new K6Error(`k6 exited ${exitCode}${r.signal ? ` (${r.signal})` : ''}: ${last.slice(-3).join(' | ')}`, exitCode, last);
+    throw new K6Error(
+      `k6 exited ${exitCode}${r.signal ? ` (${r.signal})` : ''}: ${last.slice(-3).join(' | ')}`,
+      exitCode,
+      last,
+    );
   }
   let json: unknown;
   try {
     json = JSON.parse(readFileSync(summaryFile, 'utf8'));
   } catch (err) {
-    throw new K6Error(`k6 exited ${exitCode} but its summary ${summaryFile} cannot be read: ${(err as Error).message}`, exitCode, last);
+    throw new K6Error(
+      `k6 exited ${exitCode} but its summary ${summaryFile} cannot be read: ${(err as Error).message}`,
+      exitCode,
+      last,
+    );
   }
   return parseK6Summary(json, { exitCode, summaryFile, wallMs });
 }
@@ -216,7 +272,8 @@ function num(v: unknown): number | undefined {
 /** Reads k6's --summary-export JSON (legacy format: `{ metrics: { name: { count, rate, p(99), thresholds } } }`). */
 export function parseK6Summary(json: unknown, o: { exitCode: number; summaryFile: string; wallMs?: number }): K6Result {
   const metrics = (json as { metrics?: unknown } | null)?.metrics;
-  if (!metrics || typeof metrics !== 'object') throw new Error(`${o.summaryFile}: not a k6 summary export (no "metrics" object)`);
+  if (!metrics || typeof metrics !== 'object')
+    throw new Error(`${o.summaryFile}: not a k6 summary export (no "metrics" object)`);
   const m = metrics as Record<string, MetricValues | undefined>;
 
   const thresholds: Record<string, boolean> = {};
@@ -224,7 +281,8 @@ export function parseK6Summary(json: unknown, o: { exitCode: number; summaryFile
     const t = values?.thresholds;
     if (!t || typeof t !== 'object') continue;
     // In the summary export, a threshold's value is true when it was crossed.
-    for (const [expr, crossed] of Object.entries(t as Record<string, unknown>)) thresholds[`${name}: ${expr}`] = crossed !== true;
+    for (const [expr, crossed] of Object.entries(t as Record<string, unknown>))
+      thresholds[`${name}: ${expr}`] = crossed !== true;
   }
 
   const reqs = m.http_reqs;
@@ -244,7 +302,8 @@ export function parseK6Summary(json: unknown, o: { exitCode: number; summaryFile
   if (trend && requests > 0) {
     const p50 = num(trend.med) ?? num(trend['p(50)']);
     const [p90, p95, p99, max] = [num(trend['p(90)']), num(trend['p(95)']), num(trend['p(99)']), num(trend.max)];
-    if (p50 !== undefined && p90 !== undefined && p95 !== undefined && p99 !== undefined && max !== undefined) latencyMs = { p50, p90, p95, p99, max };
+    if (p50 !== undefined && p90 !== undefined && p95 !== undefined && p99 !== undefined && max !== undefined)
+      latencyMs = { p50, p90, p95, p99, max };
   }
 
   return {

@@ -55,9 +55,14 @@ export function loadKube(opts: LoadKubeOptions): { kc: k8s.KubeConfig; target: K
   }
   const contexts = kc.getContexts().map((c) => c.name);
   const context = opts.context ?? kc.getCurrentContext();
-  if (!context) throw new BadInputError(`kubeconfig ${path} has no current-context: pass --context (one of: ${contexts.join(', ') || 'none'})`);
+  if (!context)
+    throw new BadInputError(
+      `kubeconfig ${path} has no current-context: pass --context (one of: ${contexts.join(', ') || 'none'})`,
+    );
   if (!contexts.includes(context)) {
-    throw new BadInputError(`context "${context}" is not in kubeconfig ${path} (it has: ${contexts.join(', ') || 'no contexts'})`);
+    throw new BadInputError(
+      `context "${context}" is not in kubeconfig ${path} (it has: ${contexts.join(', ') || 'no contexts'})`,
+    );
   }
   kc.setCurrentContext(context);
   const server = kc.getCurrentCluster()?.server ?? '';

@@ -11,10 +11,22 @@ export interface Leftover {
 const listers: Array<[string, (kc: k8s.KubeConfig, selector: string) => Promise<Array<k8s.KubernetesObject>>]> = [
   ['Namespace', async (kc, s) => (await kc.makeApiClient(k8s.CoreV1Api).listNamespace({ labelSelector: s })).items],
   ['Pod', async (kc, s) => (await kc.makeApiClient(k8s.CoreV1Api).listPodForAllNamespaces({ labelSelector: s })).items],
-  ['ConfigMap', async (kc, s) => (await kc.makeApiClient(k8s.CoreV1Api).listConfigMapForAllNamespaces({ labelSelector: s })).items],
-  ['Deployment', async (kc, s) => (await kc.makeApiClient(k8s.AppsV1Api).listDeploymentForAllNamespaces({ labelSelector: s })).items],
-  ['DaemonSet', async (kc, s) => (await kc.makeApiClient(k8s.AppsV1Api).listDaemonSetForAllNamespaces({ labelSelector: s })).items],
-  ['Job', async (kc, s) => (await kc.makeApiClient(k8s.BatchV1Api).listJobForAllNamespaces({ labelSelector: s })).items],
+  [
+    'ConfigMap',
+    async (kc, s) => (await kc.makeApiClient(k8s.CoreV1Api).listConfigMapForAllNamespaces({ labelSelector: s })).items,
+  ],
+  [
+    'Deployment',
+    async (kc, s) => (await kc.makeApiClient(k8s.AppsV1Api).listDeploymentForAllNamespaces({ labelSelector: s })).items,
+  ],
+  [
+    'DaemonSet',
+    async (kc, s) => (await kc.makeApiClient(k8s.AppsV1Api).listDaemonSetForAllNamespaces({ labelSelector: s })).items,
+  ],
+  [
+    'Job',
+    async (kc, s) => (await kc.makeApiClient(k8s.BatchV1Api).listJobForAllNamespaces({ labelSelector: s })).items,
+  ],
 ];
 
 /** Objects still carrying `rebuild-bench/run=<id>` (or any run id when `runId` is undefined). */

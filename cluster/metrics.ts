@@ -77,7 +77,10 @@ function parseLine(line: string): Sample | undefined {
       labels[key] = value;
     }
   }
-  const rest = line.slice(i).trim().split(/[ \t]+/);
+  const rest = line
+    .slice(i)
+    .trim()
+    .split(/[ \t]+/);
   if (!rest[0]) return undefined;
   const value = parseValue(rest[0]);
   if (Number.isNaN(value) && rest[0] !== 'NaN' && rest[0] !== 'nan') return undefined;
@@ -168,7 +171,10 @@ export function counterIncrease(prev: number | undefined, cur: number): number {
  * Per-series increases between two scrapes. A series absent from `prev` counts in full (client
  * libraries create series on their first increment); series that vanished are ignored.
  */
-export function counterDeltas(prev: ReadonlyMap<string, CounterSeries>, cur: ReadonlyMap<string, CounterSeries>): Map<string, CounterSeries> {
+export function counterDeltas(
+  prev: ReadonlyMap<string, CounterSeries>,
+  cur: ReadonlyMap<string, CounterSeries>,
+): Map<string, CounterSeries> {
   const out = new Map<string, CounterSeries>();
   for (const [k, c] of cur) out.set(k, { labels: c.labels, value: counterIncrease(prev.get(k)?.value, c.value) });
   return out;
@@ -186,13 +192,19 @@ export function histogramDelta(prev: HistogramSeries | undefined, cur: Histogram
   if (reset) return { labels: cur.labels, buckets: cur.buckets.map((b) => ({ ...b })), sum: cur.sum, count: cur.count };
   return {
     labels: cur.labels,
-    buckets: cur.buckets.map((b) => ({ le: b.le, count: b.count - (prev.buckets.find((x) => x.le === b.le)?.count ?? 0) })),
+    buckets: cur.buckets.map((b) => ({
+      le: b.le,
+      count: b.count - (prev.buckets.find((x) => x.le === b.le)?.count ?? 0),
+    })),
     sum: cur.sum - prev.sum,
     count: cur.count - prev.count,
   };
 }
 
-export function histogramDeltas(prev: ReadonlyMap<string, HistogramSeries>, cur: ReadonlyMap<string, HistogramSeries>): Map<string, HistogramSeries> {
+export function histogramDeltas(
+  prev: ReadonlyMap<string, HistogramSeries>,
+  cur: ReadonlyMap<string, HistogramSeries>,
+): Map<string, HistogramSeries> {
   const out = new Map<string, HistogramSeries>();
   for (const [k, h] of cur) out.set(k, histogramDelta(prev.get(k), h));
   return out;
@@ -254,9 +266,16 @@ export interface Scrape {
 }
 
 /** GET /metrics on the API server (needs the nonResourceURL /metrics permission) and parses it. */
-export async function scrapeApiserverMetrics(kc: k8s.KubeConfig, o: { timeoutMs?: number; signal?: AbortSignal; prefixes?: readonly string[] } = {}): Promise<Scrape> {
+export async function scrapeApiserverMetrics(
+  kc: k8s.KubeConfig,
+  o: { timeoutMs?: number; signal?: AbortSignal; prefixes?: readonly string[] } = {},
+): Promise<Scrape> {
   const t0 = performance.now();
-  const res = await kubeRequest<string>(kc, 'GET', '/metrics', { accept: 'text/plain', timeoutMs: o.timeoutMs ?? 20_000, ...(o.signal ? { signal: o.signal } : {}) });
+  const res = await kubeRequest<string>(kc, 'GET', '/metrics', {
+    accept: 'text/plain',
+    timeoutMs: o.timeoutMs ?? 20_000,
+    ...(o.signal ? { signal: o.signal } : {}),
+  });
   const text = typeof res.body === 'string' ? res.body : JSON.stringify(res.body);
   const p0 = performance.now();
   const samples = parsePrometheusText(text, o.prefixes);

@@ -138,7 +138,12 @@ export class ResilientWatch<T extends KubeObject> {
     let cont = '';
     let rv = '';
     do {
-      const page = await kubeRequest<{ items: T[]; metadata: { resourceVersion: string; continue?: string }; kind?: string; apiVersion?: string }>(
+      const page = await kubeRequest<{
+        items: T[];
+        metadata: { resourceVersion: string; continue?: string };
+        kind?: string;
+        apiVersion?: string;
+      }>(
         this.kc,
         'GET',
         this.query(false, { limit: String(this.o.pageSize ?? 500), ...(cont ? { continue: cont } : {}) }),
@@ -158,7 +163,8 @@ export class ResilientWatch<T extends KubeObject> {
     for (const [k, obj] of fresh) {
       const old = this.cache.get(k);
       if (!old) this.emitSet(k, obj, 'ADDED', undefined, now, live);
-      else if (old.metadata?.resourceVersion !== obj.metadata?.resourceVersion) this.emitSet(k, obj, 'MODIFIED', old, now, live);
+      else if (old.metadata?.resourceVersion !== obj.metadata?.resourceVersion)
+        this.emitSet(k, obj, 'MODIFIED', old, now, live);
     }
     for (const [k, old] of this.cache) {
       if (!fresh.has(k)) {
@@ -185,7 +191,9 @@ export class ResilientWatch<T extends KubeObject> {
           const open = this.gaps.find((g) => g.to === null);
           if (open) {
             open.to = Date.now();
-            this.log.info(`watch ${this.o.path}: resumed after ${Math.round((open.to - open.from) / 1000)} s gap (${open.reason})`);
+            this.log.info(
+              `watch ${this.o.path}: resumed after ${Math.round((open.to - open.from) / 1000)} s gap (${open.reason})`,
+            );
           }
           if (firstList) this.markSynced();
           firstList = false;
@@ -195,11 +203,16 @@ export class ResilientWatch<T extends KubeObject> {
         backoff = this.o.minBackoffMs ?? 250;
       } catch (err) {
         if (this.stopped) break;
-        const expired = err instanceof KubeHttpError && (err.status === 410 || err.reason === 'Expired' || err.reason === 'Gone');
+        const expired =
+          err instanceof KubeHttpError && (err.status === 410 || err.reason === 'Expired' || err.reason === 'Gone');
         needList = true;
         this.stats.reconnects++;
         if (!this.gaps.some((g) => g.to === null)) {
-          this.gaps.push({ from: this.lastBytesAt, to: null, reason: expired ? 'resourceVersion expired (410 Gone)' : errorMessage(err) });
+          this.gaps.push({
+            from: this.lastBytesAt,
+            to: null,
+            reason: expired ? 'resourceVersion expired (410 Gone)' : errorMessage(err),
+          });
           this.log.warn(`watch ${this.o.path}: ${errorMessage(err)}; reconnecting`);
         }
         if (!expired) {
@@ -217,14 +230,21 @@ export class ResilientWatch<T extends KubeObject> {
       this.kc,
       this.query(true),
       (line) => {
-        const ev = JSON.parse(line) as { type: string; object: T & { code?: number; reason?: string; message?: string } };
+        const ev = JSON.parse(line) as {
+          type: string;
+          object: T & { code?: number; reason?: string; message?: string };
+        };
         const arrivedAt = Date.now();
         if (ev.type === 'BOOKMARK') {
           this.rv = ev.object.metadata?.resourceVersion ?? this.rv;
           return;
         }
         if (ev.type === 'ERROR') {
-          failure = new KubeHttpError(ev.object.code ?? 500, ev.object.reason ?? '', `watch error: ${ev.object.message ?? ''}`);
+          failure = new KubeHttpError(
+            ev.object.code ?? 500,
+            ev.object.reason ?? '',
+            `watch error: ${ev.object.message ?? ''}`,
+          );
           this.stream?.abort();
           return;
         }
@@ -242,12 +262,15 @@ export class ResilientWatch<T extends KubeObject> {
     this.stream = stream;
     this.stats.watches++;
     const watchdogMs = this.o.watchdogMs ?? ((this.o.watchTimeoutSeconds ?? 60) + 30) * 1000;
-    const dog = setInterval(() => {
-      if (Date.now() - lastBytes > watchdogMs) {
-        failure = new Error(`watch silent for ${Math.round(watchdogMs / 1000)} s (watchdog)`);
-        stream.abort();
-      }
-    }, Math.min(5000, watchdogMs / 2));
+    const dog = setInterval(
+      () => {
+        if (Date.now() - lastBytes > watchdogMs) {
+          failure = new Error(`watch silent for ${Math.round(watchdogMs / 1000)} s (watchdog)`);
+          stream.abort();
+        }
+      },
+      Math.min(5000, watchdogMs / 2),
+    );
     try {
       await stream.done;
     } catch (err) {

@@ -68,32 +68,55 @@ export function classifyProbeError(err: unknown): { outcome: 'rejected' | 'error
     if (/failed calling webhook/i.test(msg)) {
       let cls = 'webhook-error';
       // Not bare "timeout": the webhook URL carries ?timeout=10s.
-      if (/context deadline exceeded|Client\.Timeout exceeded|i\/o timeout|timed out|deadline exceeded/i.test(msg)) cls = 'webhook-timeout';
-      else if (/connection refused|no endpoints available|no such host|connection reset|service .* not found|no route to host|network is unreachable|EOF/i.test(msg)) cls = 'webhook-unreachable';
+      if (/context deadline exceeded|Client\.Timeout exceeded|i\/o timeout|timed out|deadline exceeded/i.test(msg))
+        cls = 'webhook-timeout';
+      else if (
+        /connection refused|no endpoints available|no such host|connection reset|service .* not found|no route to host|network is unreachable|EOF/i.test(
+          msg,
+        )
+      )
+        cls = 'webhook-unreachable';
       else if (/x509|certificate|tls/i.test(msg)) cls = 'webhook-tls';
       return { outcome: 'rejected', reason: withHook(cls), ...(webhook ? { webhook } : {}) };
     }
-    if (/denied the request/i.test(msg)) return { outcome: 'rejected', reason: withHook('denied'), ...(webhook ? { webhook } : {}) };
-    if (/admission/i.test(msg)) return { outcome: 'rejected', reason: withHook(`admission-${err.status}`), ...(webhook ? { webhook } : {}) };
+    if (/denied the request/i.test(msg))
+      return { outcome: 'rejected', reason: withHook('denied'), ...(webhook ? { webhook } : {}) };
+    if (/admission/i.test(msg))
+      return { outcome: 'rejected', reason: withHook(`admission-${err.status}`), ...(webhook ? { webhook } : {}) };
     return { outcome: 'error', reason: `http-${err.status}` };
   }
   if (/timed out|ETIMEDOUT|timeout/i.test(msg)) return { outcome: 'error', reason: 'api-timeout' };
-  if (/ECONNREFUSED|ECONNRESET|EHOSTUNREACH|ENETUNREACH|socket hang up|EPIPE|ENOTFOUND|EAI_AGAIN/i.test(msg)) return { outcome: 'error', reason: 'api-unreachable' };
+  if (/ECONNREFUSED|ECONNRESET|EHOSTUNREACH|ENETUNREACH|socket hang up|EPIPE|ENOTFOUND|EAI_AGAIN/i.test(msg))
+    return { outcome: 'error', reason: 'api-unreachable' };
   return { outcome: 'error', reason: 'client-error' };
 }
 
 /** A label value Kubernetes accepts (≤ 63 characters, alphanumerics, '-', '_', '.', alphanumeric ends). */
 function labelValue(s: string): string {
-  const v = s.replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 63).replace(/^[^A-Za-z0-9]+|[^A-Za-z0-9]+$/g, '');
+  const v = s
+    .replace(/[^A-Za-z0-9._-]/g, '-')
+    .slice(0, 63)
+    .replace(/^[^A-Za-z0-9]+|[^A-Za-z0-9]+$/g, '');
   return v || 'unknown';
 }
 
 /** One server-side dry-run pod create: runs the admission webhooks, stores nothing. Never throws. */
-export async function admissionProbe(kc: k8s.KubeConfig, runId: string, namespace: string, timeoutMs = 35_000, signal?: AbortSignal): Promise<ProbeResult> {
+export async function admissionProbe(
+  kc: k8s.KubeConfig,
+  runId: string,
+  namespace: string,
+  timeoutMs = 35_000,
+  signal?: AbortSignal,
+): Promise<ProbeResult> {
   const sent = probePod(runId);
   const t0 = performance.now();
   try {
-    const res = await kubeRequest<any>(kc, 'POST', `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods?dryRun=All`, { body: sent, timeoutMs, ...(signal ? { signal } : {}) });
+    const res = await kubeRequest<any>(
+      kc,
+      'POST',
+      `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods?dryRun=All`,
+      { body: sent, timeoutMs, ...(signal ? { signal } : {}) },
+    );
     return { outcome: 'admitted', mutated: wasMutated(sent, res.body), reason: '', latencyMs: performance.now() - t0 };
   } catch (err) {
     const c = classifyProbeError(err);
@@ -107,7 +130,11 @@ export function probePod(runId: string): any {
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: { generateName: 'rb-admission-probe-', labels: { [RUN_LABEL]: labelValue(runId) } },
-    spec: { restartPolicy: 'Never', terminationGracePeriodSeconds: 0, containers: [{ name: 'probe', image: 'registry.k8s.io/pause:3.10' }] },
+    spec: {
+      restartPolicy: 'Never',
+      terminationGracePeriodSeconds: 0,
+      containers: [{ name: 'probe', image: 'registry.k8s.io/pause:3.10' }],
+    },
   };
 }
 
@@ -123,14 +150,22 @@ export function wasMutated(sent: any, got: any): boolean {
   return gotC.some((c, i) => {
     const r = c?.resources ?? {};
     const had = sentC[i]?.resources ?? {};
-    return JSON.stringify(r.requests ?? {}) !== JSON.stringify(had.requests ?? {}) || JSON.stringify(r.limits ?? {}) !== JSON.stringify(had.limits ?? {});
+    return (
+      JSON.stringify(r.requests ?? {}) !== JSON.stringify(had.requests ?? {}) ||
+      JSON.stringify(r.limits ?? {}) !== JSON.stringify(had.limits ?? {})
+    );
   });
 }
 
 function stats(sorted: number[]): LatencyStats | null {
   if (!sorted.length) return null;
   const r = (x: number) => Math.round(x * 100) / 100;
-  return { p50: r(quantileSorted(sorted, 0.5)), p90: r(quantileSorted(sorted, 0.9)), p99: r(quantileSorted(sorted, 0.99)), max: r(ssMax(sorted)) };
+  return {
+    p50: r(quantileSorted(sorted, 0.5)),
+    p90: r(quantileSorted(sorted, 0.9)),
+    p99: r(quantileSorted(sorted, 0.99)),
+    max: r(ssMax(sorted)),
+  };
 }
 
 const finite = (x: number): number | null => (Number.isFinite(x) ? x : null);
@@ -142,7 +177,11 @@ interface Snapshot {
 }
 
 function snapshot(samples: readonly Sample[]): Snapshot {
-  return { durations: histograms(samples, WEBHOOK_DURATION), rejections: counters(samples, WEBHOOK_REJECTION), failOpen: counters(samples, WEBHOOK_FAIL_OPEN) };
+  return {
+    durations: histograms(samples, WEBHOOK_DURATION),
+    rejections: counters(samples, WEBHOOK_REJECTION),
+    failOpen: counters(samples, WEBHOOK_FAIL_OPEN),
+  };
 }
 
 export class AdmissionCollector implements Collector<AdmissionSummary> {
@@ -189,7 +228,8 @@ export class AdmissionCollector implements Collector<AdmissionSummary> {
       probeTimeoutMs: opts.probeTimeoutMs ?? 35_000,
       scrapeTimeoutMs: opts.scrapeTimeoutMs ?? 20_000,
     };
-    if (!(this.o.intervalMs > 0) || !(this.o.scrapeEveryMs > 0)) throw new Error('admission collector: intervalMs and scrapeEveryMs must be > 0');
+    if (!(this.o.intervalMs > 0) || !(this.o.scrapeEveryMs > 0))
+      throw new Error('admission collector: intervalMs and scrapeEveryMs must be > 0');
   }
 
   async start(ctx: CollectorContext): Promise<void> {
@@ -237,7 +277,10 @@ export class AdmissionCollector implements Collector<AdmissionSummary> {
       await this.probeLoop;
       if (this.inFlight) {
         let timer: NodeJS.Timeout | undefined;
-        await Promise.race([this.inFlight, new Promise<void>((r) => (timer = setTimeout(r, Math.min(this.o.intervalMs, 1000))))]);
+        await Promise.race([
+          this.inFlight,
+          new Promise<void>((r) => (timer = setTimeout(r, Math.min(this.o.intervalMs, 1000)))),
+        ]);
         clearTimeout(timer);
       }
       this.stopCtl.abort('admission collector stopped');
@@ -282,12 +325,19 @@ export class AdmissionCollector implements Collector<AdmissionSummary> {
   private async probe(): Promise<void> {
     const ctx = this.ctx!;
     const time = Date.now();
-    const result = await admissionProbe(ctx.kc, ctx.runId, this.o.namespace, this.o.probeTimeoutMs, this.stopCtl.signal);
+    const result = await admissionProbe(
+      ctx.kc,
+      ctx.runId,
+      this.o.namespace,
+      this.o.probeTimeoutMs,
+      this.stopCtl.signal,
+    );
     if (result.outcome !== 'admitted' && this.stopCtl.signal.aborted && this.stopping) {
       this.abandoned++;
       return;
     }
-    if (result.reason === 'http-404' && !this.results.some((r) => r.reason === 'http-404')) this.log.warn(`probe namespace ${this.o.namespace}: no such namespace`);
+    if (result.reason === 'http-404' && !this.results.some((r) => r.reason === 'http-404'))
+      this.log.warn(`probe namespace ${this.o.namespace}: no such namespace`);
     this.results.push(result);
     ctx.emit({
       measurement: 'rb_admission_probe',
@@ -308,7 +358,11 @@ export class AdmissionCollector implements Collector<AdmissionSummary> {
   private async scrape(final = false): Promise<void> {
     const ctx = this.ctx!;
     try {
-      const s = await scrapeApiserverMetrics(ctx.kc, { timeoutMs: final ? Math.min(this.o.scrapeTimeoutMs, 10_000) : this.o.scrapeTimeoutMs, prefixes: ['apiserver_admission_webhook_'], ...(final ? {} : { signal: this.stopCtl.signal }) });
+      const s = await scrapeApiserverMetrics(ctx.kc, {
+        timeoutMs: final ? Math.min(this.o.scrapeTimeoutMs, 10_000) : this.o.scrapeTimeoutMs,
+        prefixes: ['apiserver_admission_webhook_'],
+        ...(final ? {} : { signal: this.stopCtl.signal }),
+      });
       this.scrapeOk++;
       this.scrapeMs.push(s.durationMs);
       this.parseMs.push(s.parseMs);
@@ -325,7 +379,8 @@ export class AdmissionCollector implements Collector<AdmissionSummary> {
       this.scrapeFailed++;
       const reason = `metrics scrape failed: ${errorMessage(err)}`;
       this.log.warn(reason);
-      if (!this.gaps.some((g) => g.to === null)) this.gaps.push({ from: this.lastOkAt ?? this.startedAt, to: null, reason });
+      if (!this.gaps.some((g) => g.to === null))
+        this.gaps.push({ from: this.lastOkAt ?? this.startedAt, to: null, reason });
       if (this.notes.length < 20) this.notes.push(`${new Date().toISOString()} ${reason}`);
     }
   }
@@ -343,7 +398,12 @@ export class AdmissionCollector implements Collector<AdmissionSummary> {
       if (Number.isFinite(p99)) fields.p99_s = p99;
       ctx.emit({
         measurement: 'rb_admission_webhook',
-        tags: { webhook: d.labels.name ?? '', type: d.labels.type ?? '', operation: d.labels.operation ?? '', rejected: d.labels.rejected ?? '' },
+        tags: {
+          webhook: d.labels.name ?? '',
+          type: d.labels.type ?? '',
+          operation: d.labels.operation ?? '',
+          rejected: d.labels.rejected ?? '',
+        },
         fields,
         time,
       });
@@ -353,7 +413,11 @@ export class AdmissionCollector implements Collector<AdmissionSummary> {
       this.rejectionAcc.set(k, { labels: d.labels, value: (this.rejectionAcc.get(k)?.value ?? 0) + d.value });
       ctx.emit({
         measurement: 'rb_admission_rejection',
-        tags: { webhook: d.labels.name ?? '', error_type: d.labels.error_type ?? '', code: d.labels.rejection_code ?? '' },
+        tags: {
+          webhook: d.labels.name ?? '',
+          error_type: d.labels.error_type ?? '',
+          code: d.labels.rejection_code ?? '',
+        },
         fields: { count: d.value },
         time,
       });
@@ -367,7 +431,8 @@ export class AdmissionCollector implements Collector<AdmissionSummary> {
       const name = d.labels.name ?? '';
       failOpen.set(name, (failOpen.get(name) ?? 0) + d.value);
     }
-    for (const [webhook, count] of failOpen) ctx.emit({ measurement: 'rb_admission_fail_open', tags: { webhook }, fields: { count }, time });
+    for (const [webhook, count] of failOpen)
+      ctx.emit({ measurement: 'rb_admission_fail_open', tags: { webhook }, fields: { count }, time });
   }
 
   summary(): AdmissionSummary {
@@ -394,7 +459,15 @@ export class AdmissionCollector implements Collector<AdmissionSummary> {
     const webhooks = [...byHook.values()]
       .map((e) => {
         const m = mergeHistograms({ name: e.name, type: e.type }, e.hs);
-        return { name: e.name, type: e.type, count: m.count, sum_s: m.sum, p50_s: finite(histogramQuantile(0.5, m.buckets)), p99_s: finite(histogramQuantile(0.99, m.buckets)), rejected: e.rejected };
+        return {
+          name: e.name,
+          type: e.type,
+          count: m.count,
+          sum_s: m.sum,
+          p50_s: finite(histogramQuantile(0.5, m.buckets)),
+          p99_s: finite(histogramQuantile(0.99, m.buckets)),
+          rejected: e.rejected,
+        };
       })
       .sort((a, b) => a.name.localeCompare(b.name) || a.type.localeCompare(b.type));
 
@@ -411,10 +484,12 @@ export class AdmissionCollector implements Collector<AdmissionSummary> {
     }
     rejections.push(...[...byRejection.values()].sort((a, b) => b.count - a.count));
     const failOpen: Record<string, number> = {};
-    for (const c of this.failOpenAcc.values()) failOpen[c.labels.name ?? ''] = (failOpen[c.labels.name ?? ''] ?? 0) + c.value;
+    for (const c of this.failOpenAcc.values())
+      failOpen[c.labels.name ?? ''] = (failOpen[c.labels.name ?? ''] ?? 0) + c.value;
 
     const ms = this.scrapeMs;
-    const mean = (xs: number[]) => (xs.length ? Math.round((xs.reduce((a, b) => a + b, 0) / xs.length) * 10) / 10 : null);
+    const mean = (xs: number[]) =>
+      xs.length ? Math.round((xs.reduce((a, b) => a + b, 0) / xs.length) * 10) / 10 : null;
     return {
       namespace: this.o.namespace,
       intervalMs: this.o.intervalMs,
@@ -452,7 +527,9 @@ export class AdmissionCollector implements Collector<AdmissionSummary> {
     let complete = true;
     if (this.scrapeFailed > 0) {
       complete = false;
-      notes.unshift(`${this.scrapeFailed} of ${this.scrapeFailed + this.scrapeOk} /metrics scrapes failed: webhook deltas lose resolution in the gaps (and counts if the API server restarted in one)`);
+      notes.unshift(
+        `${this.scrapeFailed} of ${this.scrapeFailed + this.scrapeOk} /metrics scrapes failed: webhook deltas lose resolution in the gaps (and counts if the API server restarted in one)`,
+      );
     }
     if (this.scrapeOk < 2) {
       complete = false;
@@ -461,10 +538,17 @@ export class AdmissionCollector implements Collector<AdmissionSummary> {
     const outsideFaults = this.skipped - this.skippedInFault;
     if (this.ticks > 0 && outsideFaults / this.ticks > 0.1) {
       complete = false;
-      notes.push(`${outsideFaults} of ${this.ticks} probe ticks (${Math.round((outsideFaults / this.ticks) * 100)} %) were skipped outside fault windows because the previous probe was still in flight (admission slower than the ${this.o.intervalMs} ms interval)`);
-    } else if (outsideFaults > 0) notes.push(`${outsideFaults} of ${this.ticks} probe ticks skipped (previous probe still in flight)`);
-    if (this.skippedInFault > 0) notes.push(`${this.skippedInFault} probe ticks skipped while a fault held admission slower than the ${this.o.intervalMs} ms interval (the effect measured, not a gap)`);
-    if (this.scrapeOk >= 2 && !this.seriesSeen) notes.push('the API server exposes no apiserver_admission_webhook_* series (no webhook called since it started)');
+      notes.push(
+        `${outsideFaults} of ${this.ticks} probe ticks (${Math.round((outsideFaults / this.ticks) * 100)} %) were skipped outside fault windows because the previous probe was still in flight (admission slower than the ${this.o.intervalMs} ms interval)`,
+      );
+    } else if (outsideFaults > 0)
+      notes.push(`${outsideFaults} of ${this.ticks} probe ticks skipped (previous probe still in flight)`);
+    if (this.skippedInFault > 0)
+      notes.push(
+        `${this.skippedInFault} probe ticks skipped while a fault held admission slower than the ${this.o.intervalMs} ms interval (the effect measured, not a gap)`,
+      );
+    if (this.scrapeOk >= 2 && !this.seriesSeen)
+      notes.push('the API server exposes no apiserver_admission_webhook_* series (no webhook called since it started)');
     if (this.abandoned > 0) notes.push(`${this.abandoned} probe(s) in flight at stop were abandoned (not counted)`);
     return { complete, gaps: this.gaps.map((g) => ({ ...g })), notes };
   }

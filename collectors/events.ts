@@ -48,7 +48,13 @@ export class EventsCollector implements Collector<EventsSummary> {
     if (isApp) this.appEvents += added;
     this.ctx.emit({
       measurement: 'rb_event',
-      tags: { namespace: ev.involvedObject?.namespace ?? ev.metadata?.namespace ?? '', kind, name: ev.involvedObject?.name ?? '', reason, type: ev.type ?? '' },
+      tags: {
+        namespace: ev.involvedObject?.namespace ?? ev.metadata?.namespace ?? '',
+        kind,
+        name: ev.involvedObject?.name ?? '',
+        reason,
+        type: ev.type ?? '',
+      },
       fields: { message: String(ev.message ?? '').slice(0, 500), count },
       time: e.live ? e.arrivedAt : Number.isFinite(last) ? last : e.arrivedAt,
     });
@@ -60,6 +66,10 @@ export class EventsCollector implements Collector<EventsSummary> {
 
   coverage(): CollectorCoverage {
     const gaps = this.watch?.gaps ?? [];
-    return { complete: gaps.length === 0, gaps, notes: gaps.length ? ['events may be missing during watch gaps (events also expire after 1 h)'] : [] };
+    return {
+      complete: gaps.length === 0,
+      gaps,
+      notes: gaps.length ? ['events may be missing during watch gaps (events also expire after 1 h)'] : [],
+    };
   }
 }

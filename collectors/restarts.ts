@@ -51,7 +51,16 @@ export class RestartsCollector implements Collector<RestartsSummary> {
     for (const r of this.summary().records) {
       this.ctx.emit({
         measurement: 'rb_restart',
-        tags: { namespace: r.namespace, pod: r.pod, container: r.container, app: r.app ?? '', wave: r.wave === undefined ? '' : String(r.wave), reason: r.reason, classification: r.classification ?? 'other', fault: r.fault ?? '' },
+        tags: {
+          namespace: r.namespace,
+          pod: r.pod,
+          container: r.container,
+          app: r.app ?? '',
+          wave: r.wave === undefined ? '' : String(r.wave),
+          reason: r.reason,
+          classification: r.classification ?? 'other',
+          fault: r.fault ?? '',
+        },
         fields: { restart_count: r.restartCount, crash_loop: r.backoff },
         time: r.at.t,
       });
@@ -67,11 +76,23 @@ export class RestartsCollector implements Collector<RestartsSummary> {
     if (this.ownerApp.has(key)) return this.ownerApp.get(key);
     let app: string | undefined;
     try {
-      const rs = (await kubeRequest<KubeObject>(this.ctx.kc, 'GET', `/apis/apps/v1/namespaces/${p.metadata?.namespace}/replicasets/${owner.name}`)).body;
+      const rs = (
+        await kubeRequest<KubeObject>(
+          this.ctx.kc,
+          'GET',
+          `/apis/apps/v1/namespaces/${p.metadata?.namespace}/replicasets/${owner.name}`,
+        )
+      ).body;
       app = rs.metadata?.labels?.[INSTANCE_LABEL] ?? trackedApp(rs.metadata?.annotations?.[TRACKING_ANNOTATION]);
       const dep = (rs.metadata?.ownerReferences ?? []).find((r: { kind: string }) => r.kind === 'Deployment');
       if (!app && dep) {
-        const d = (await kubeRequest<KubeObject>(this.ctx.kc, 'GET', `/apis/apps/v1/namespaces/${p.metadata?.namespace}/deployments/${dep.name}`)).body;
+        const d = (
+          await kubeRequest<KubeObject>(
+            this.ctx.kc,
+            'GET',
+            `/apis/apps/v1/namespaces/${p.metadata?.namespace}/deployments/${dep.name}`,
+          )
+        ).body;
         app = d.metadata?.labels?.[INSTANCE_LABEL] ?? trackedApp(d.metadata?.annotations?.[TRACKING_ANNOTATION]);
       }
     } catch {
@@ -88,7 +109,12 @@ export class RestartsCollector implements Collector<RestartsSummary> {
     const podKey = `${ns}/${pod}`;
     if (e.type === 'DELETED') return;
     this.seen.set(podKey, p.metadata?.uid ?? '');
-    if ((p.status?.conditions ?? []).some((c: { type: string; status: string }) => c.type === 'Ready' && c.status === 'True')) this.everReady.add(podKey);
+    if (
+      (p.status?.conditions ?? []).some(
+        (c: { type: string; status: string }) => c.type === 'Ready' && c.status === 'True',
+      )
+    )
+      this.everReady.add(podKey);
     for (const cs of p.status?.containerStatuses ?? []) {
       const key = `${p.metadata?.uid}/${cs.name}`;
       const count: number = cs.restartCount ?? 0;
@@ -129,7 +155,10 @@ export class RestartsCollector implements Collector<RestartsSummary> {
     }
   }
 
-  private classify(r: RestartRecord, lowerHealthyAt: ((wave: number) => number | null) | undefined): 'dependency' | 'other' {
+  private classify(
+    r: RestartRecord,
+    lowerHealthyAt: ((wave: number) => number | null) | undefined,
+  ): 'dependency' | 'other' {
     if (r.reason === 'OOMKilled' || r.wave === undefined || !lowerHealthyAt) return 'other';
     const ready = lowerHealthyAt(r.wave);
     return ready === null || r.at.t < ready ? 'dependency' : 'other';
@@ -142,7 +171,15 @@ export class RestartsCollector implements Collector<RestartsSummary> {
       r.wave ??= r.app ? this.o.waveOf?.(r.app) : undefined;
       r.classification = this.classify(r, lowerHealthyAt);
       const key = r.app ?? `${r.namespace}/${r.pod}`;
-      const s = byApp.get(key) ?? { app: key, wave: r.wave, restarts: 0, crashLoops: 0, dependency: 0, other: 0, oomKilled: 0 };
+      const s = byApp.get(key) ?? {
+        app: key,
+        wave: r.wave,
+        restarts: 0,
+        crashLoops: 0,
+        dependency: 0,
+        other: 0,
+        oomKilled: 0,
+      };
       s.restarts++;
       if (r.backoff) s.crashLoops++;
       s[r.classification]++;
@@ -154,7 +191,10 @@ export class RestartsCollector implements Collector<RestartsSummary> {
       crashLoopBackOff: this.crashLoops,
       oomKilled: this.records.filter((r) => r.reason === 'OOMKilled').length,
       byApp: [...byApp.values()].sort((a, b) => b.restarts - a.restarts),
-      neverReady: [...this.seen.keys()].filter((k) => !this.everReady.has(k) && this.watch?.get(k.split('/')[0], k.split('/')[1]!)?.status?.phase !== 'Succeeded'),
+      neverReady: [...this.seen.keys()].filter(
+        (k) =>
+          !this.everReady.has(k) && this.watch?.get(k.split('/')[0], k.split('/')[1]!)?.status?.phase !== 'Succeeded',
+      ),
       records: this.records,
     };
   }
@@ -164,7 +204,10 @@ export class RestartsCollector implements Collector<RestartsSummary> {
     return {
       complete: gaps.length === 0,
       gaps,
-      notes: gaps.map((g) => `pod watch gap ${new Date(g.from).toISOString()} → ${g.to ? new Date(g.to).toISOString() : 'end'}: restarts in it are counted from restartCount deltas, timed by lastState.terminated`),
+      notes: gaps.map(
+        (g) =>
+          `pod watch gap ${new Date(g.from).toISOString()} → ${g.to ? new Date(g.to).toISOString() : 'end'}: restarts in it are counted from restartCount deltas, timed by lastState.terminated`,
+      ),
     };
   }
 }

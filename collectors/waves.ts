@@ -65,7 +65,12 @@ export class WavesCollector implements Collector<WavesSummary> {
 
   private async readHealthCheck(): Promise<boolean | null> {
     try {
-      const cm = await kubeRequest<{ data?: Record<string, string> }>(this.ctx.kc, 'GET', `/api/v1/namespaces/${this.ctx.argocd.namespace}/configmaps/argocd-cm`, { timeoutMs: 5000 });
+      const cm = await kubeRequest<{ data?: Record<string, string> }>(
+        this.ctx.kc,
+        'GET',
+        `/api/v1/namespaces/${this.ctx.argocd.namespace}/configmaps/argocd-cm`,
+        { timeoutMs: 5000 },
+      );
       return appHealthCheckEnabled(cm.body.data);
     } catch {
       return null;
@@ -114,7 +119,9 @@ export class WavesCollector implements Collector<WavesSummary> {
     const waves: WaveSummary[] = [...byWave.entries()]
       .sort((x, y) => x[0] - y[0])
       .map(([wave, members]) => {
-        const starts = members.map((m) => m.sync_started?.t ?? m.first_seen?.t).filter((t): t is number => t !== undefined);
+        const starts = members
+          .map((m) => m.sync_started?.t ?? m.first_seen?.t)
+          .filter((t): t is number => t !== undefined);
         const done = members.every((m) => m.synced && m.healthy);
         const end = done ? Math.max(...members.map((m) => Math.max(m.synced!.t, m.healthy!.t))) : null;
         const start = starts.length ? Math.min(...starts) : null;
@@ -126,7 +133,15 @@ export class WavesCollector implements Collector<WavesSummary> {
           const d = m.healthy.t - from;
           if (slowestMs === null || d > slowestMs) [slowestApp, slowestMs] = [m.name, d];
         }
-        return { wave, apps: members.length, start, end, durationMs: start !== null && end !== null ? end - start : null, slowestApp, slowestMs };
+        return {
+          wave,
+          apps: members.length,
+          start,
+          end,
+          durationMs: start !== null && end !== null ? end - start : null,
+          slowestApp,
+          slowestMs,
+        };
       });
     const violations: OrderingViolation[] = [];
     for (let i = 1; i < waves.length; i++) {
@@ -135,14 +150,23 @@ export class WavesCollector implements Collector<WavesSummary> {
         const started = a.sync_started?.t;
         if (started === undefined) continue;
         if (prev.end === null || started < prev.end) {
-          violations.push({ app: a.name, wave: a.wave, blockingWave: prev.wave, startedAt: started, blockingHealthyAt: prev.end, earlyMs: prev.end === null ? null : prev.end - started });
+          violations.push({
+            app: a.name,
+            wave: a.wave,
+            blockingWave: prev.wave,
+            startedAt: started,
+            blockingHealthyAt: prev.end,
+            earlyMs: prev.end === null ? null : prev.end - started,
+          });
         }
       }
     }
     const findings = this.healthCheck === false ? [WAVES_DO_NOT_GATE] : [];
     const allDone = apps.length > 0 && apps.every((a) => a.healthy && a.synced);
     const sources: Record<string, number> = {};
-    for (const a of apps) for (const ev of ['first_seen', 'sync_started', 'synced', 'healthy'] as const) if (a[ev]) sources[a[ev].source] = (sources[a[ev].source] ?? 0) + 1;
+    for (const a of apps)
+      for (const ev of ['first_seen', 'sync_started', 'synced', 'healthy'] as const)
+        if (a[ev]) sources[a[ev].source] = (sources[a[ev].source] ?? 0) + 1;
     return {
       healthCheck: this.healthCheck,
       findings,
@@ -156,7 +180,10 @@ export class WavesCollector implements Collector<WavesSummary> {
 
   coverage(): CollectorCoverage {
     const gaps = this.watch?.gaps ?? [];
-    const notes = gaps.map((g) => `Application watch gap ${new Date(g.from).toISOString()} → ${g.to ? new Date(g.to).toISOString() : 'end'}: ${g.reason}`);
+    const notes = gaps.map(
+      (g) =>
+        `Application watch gap ${new Date(g.from).toISOString()} → ${g.to ? new Date(g.to).toISOString() : 'end'}: ${g.reason}`,
+    );
     const apps = [...this.apps.values()];
     const fromObjects = apps.filter((a) => a.healthy?.source === 'object').length;
     if (fromObjects) notes.push(`${fromObjects} app(s) timed from object timestamps (1 s precision) after a gap`);

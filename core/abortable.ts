@@ -47,7 +47,9 @@ export class WaitTimeoutError extends Error {
     readonly timeoutMs: number,
     readonly lastDetail: string | undefined,
   ) {
-    super(`timed out after ${Math.round(timeoutMs / 1000)} s waiting for ${what}${lastDetail ? ` (last: ${lastDetail})` : ''}`);
+    super(
+      `timed out after ${Math.round(timeoutMs / 1000)} s waiting for ${what}${lastDetail ? ` (last: ${lastDetail})` : ''}`,
+    );
     this.name = 'WaitTimeoutError';
   }
 }

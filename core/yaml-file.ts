@@ -17,7 +17,12 @@ export interface ParsedYaml<S extends z.ZodType> {
 }
 
 /** Parses YAML and validates it; every error names file:line:col and the field path. Exit code 2. */
-export function parseYamlFile<S extends z.ZodType>(text: string, file: string, schema: S, what = 'settings'): ParsedYaml<S> {
+export function parseYamlFile<S extends z.ZodType>(
+  text: string,
+  file: string,
+  schema: S,
+  what = 'settings',
+): ParsedYaml<S> {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
@@ -31,7 +36,12 @@ export function parseYamlFile<S extends z.ZodType>(text: string, file: string, s
   return fromDocument(file, doc, lines, schema);
 }
 
-export function fromDocument<S extends z.ZodType>(file: string | undefined, doc: Document, lines: LineCounter, schema: S): ParsedYaml<S> {
+export function fromDocument<S extends z.ZodType>(
+  file: string | undefined,
+  doc: Document,
+  lines: LineCounter,
+  schema: S,
+): ParsedYaml<S> {
   const raw: unknown = doc.toJS() ?? {};
   const where = (path: PropertyKey[], key?: string) => locate(doc, lines, path, key);
   const validateAt = <T extends z.ZodType>(base: Array<string | number>, sub: T, value: unknown): z.infer<T> => {

@@ -72,12 +72,24 @@ export async function cleanup(o: CleanupOptions): Promise<CleanupReport> {
     if (status === 'interrupted' || record.status === 'rollback-incomplete') {
       if (entry.failed.length) record.status = 'rollback-incomplete';
       else if (record.status === 'running') record.status = 'interrupted';
-      else record.status = record.verdict?.outcome === 'aborted' ? 'aborted' : record.verdict?.outcome === 'error' ? 'failed' : 'completed';
+      else
+        record.status =
+          record.verdict?.outcome === 'aborted'
+            ? 'aborted'
+            : record.verdict?.outcome === 'error'
+              ? 'failed'
+              : 'completed';
       if (record.status !== 'rollback-incomplete' && record.verdict === null) {
-        record.verdict = { outcome: 'aborted', reasons: ['the process died before the run finished; rolled back by cleanup'] };
+        record.verdict = {
+          outcome: 'aborted',
+          reasons: ['the process died before the run finished; rolled back by cleanup'],
+        };
       }
       if (record.status === 'interrupted') {
-        record.validity = { valid: false, reasons: [...record.validity.reasons, 'interrupted: the process died before the run finished'] };
+        record.validity = {
+          valid: false,
+          reasons: [...record.validity.reasons, 'interrupted: the process died before the run finished'],
+        };
       }
       o.store.writeRecord(dir, record);
     } else if (entry.rolledBack.length) {

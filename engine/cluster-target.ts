@@ -9,7 +9,10 @@ export type ClusterChoice = RunCluster;
  * Which cluster a command targets: --context (a kube context, or a cluster name from the
  * config), else the config's defaultCluster, else the kubeconfig's current context.
  */
-export function chooseCluster(config: Config, flags: { context?: string | undefined; kubeconfig?: string | undefined }): ClusterChoice {
+export function chooseCluster(
+  config: Config,
+  flags: { context?: string | undefined; kubeconfig?: string | undefined },
+): ClusterChoice {
   const entries = Object.entries(config.clusters);
   let name: string | undefined;
   let context = flags.context;

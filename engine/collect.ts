@@ -16,7 +16,12 @@ export class RunCollectors {
     private readonly log: Logger,
   ) {}
 
-  async start(names: readonly CollectorName[], kc: k8s.KubeConfig, cluster: RunCluster, signal: AbortSignal): Promise<void> {
+  async start(
+    names: readonly CollectorName[],
+    kc: k8s.KubeConfig,
+    cluster: RunCluster,
+    signal: AbortSignal,
+  ): Promise<void> {
     const argocd = cluster.entry?.argocd ?? defaultArgocdSettings;
     const record = this.live.record;
     for (const c of createCollectors(names)) {
@@ -29,11 +34,17 @@ export class RunCollectors {
           argocd,
           signal,
           activeFault: (t) =>
-            record.faults.find((f) => f.appliedAt && Date.parse(f.appliedAt) <= t && (!f.rolledBackAt || Date.parse(f.rolledBackAt) >= t))?.title,
+            record.faults.find(
+              (f) =>
+                f.appliedAt && Date.parse(f.appliedAt) <= t && (!f.rolledBackAt || Date.parse(f.rolledBackAt) >= t),
+            )?.title,
         });
         this.running.push(c);
       } catch (err) {
-        record.validity = { valid: false, reasons: [...record.validity.reasons, `collector ${c.name} could not start: ${errorMessage(err)}`] };
+        record.validity = {
+          valid: false,
+          reasons: [...record.validity.reasons, `collector ${c.name} could not start: ${errorMessage(err)}`],
+        };
         this.log.warn(`collector ${c.name} could not start: ${errorMessage(err)}`);
       }
     }
@@ -52,10 +63,17 @@ export class RunCollectors {
         await c.stop();
         summaries[c.name] = c.summary();
         const cov = c.coverage();
-        if (!cov.complete) record.validity = { valid: false, reasons: [...record.validity.reasons, ...cov.notes.map((n) => `${c.name}: ${n}`)] };
+        if (!cov.complete)
+          record.validity = {
+            valid: false,
+            reasons: [...record.validity.reasons, ...cov.notes.map((n) => `${c.name}: ${n}`)],
+          };
         else if (cov.notes.length) record.summary[`${c.name}Notes`] = cov.notes;
       } catch (err) {
-        record.validity = { valid: false, reasons: [...record.validity.reasons, `collector ${c.name} failed: ${errorMessage(err)}`] };
+        record.validity = {
+          valid: false,
+          reasons: [...record.validity.reasons, `collector ${c.name} failed: ${errorMessage(err)}`],
+        };
       }
     }
     this.running = [];

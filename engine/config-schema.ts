@@ -19,7 +19,10 @@ export const targetSchema = z
     minMinutes: positiveMinutes.default(30),
     maxMinutes: positiveMinutes.default(45),
   })
-  .refine((t) => t.minMinutes <= t.maxMinutes, { message: 'minMinutes must not exceed maxMinutes', path: ['maxMinutes'] });
+  .refine((t) => t.minMinutes <= t.maxMinutes, {
+    message: 'minMinutes must not exceed maxMinutes',
+    path: ['maxMinutes'],
+  });
 
 export const influxSchema = z.strictObject({
   url: z.url({ protocol: /^https?$/ }),
@@ -27,14 +30,19 @@ export const influxSchema = z.strictObject({
   /** InfluxDB 2/3 bucket, or `database/retention-policy` on 1.8+. */
   bucket: z.string().min(1),
   /** Name of the environment variable holding the token (the token itself never goes in the file). */
-  tokenEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name').default('INFLUX_TOKEN'),
+  tokenEnv: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name')
+    .default('INFLUX_TOKEN'),
   /** Per-write timeout before a batch is spooled for later. */
   timeoutMs: z.number().int().positive().default(5000),
 });
 
 export const configSchema = z.strictObject({
   defaultCluster: z.string().min(1).optional(),
-  clusters: z.record(z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'a lower-case cluster name'), clusterSchema).default({}),
+  clusters: z
+    .record(z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'a lower-case cluster name'), clusterSchema)
+    .default({}),
   target: targetSchema.prefault({}),
   influx: influxSchema.optional(),
   /** Per-suite options, validated against each suite's own schema when it runs. */

@@ -16,7 +16,11 @@ export interface LoadedConfig {
 export const defaultConfigName = 'rebuild-bench.yaml';
 
 /** --config, else $REBUILD_BENCH_CONFIG, else ./rebuild-bench.yaml when present, else built-in defaults. */
-export function resolveConfigPath(explicit: string | undefined, env = process.env, cwd = process.cwd()): string | undefined {
+export function resolveConfigPath(
+  explicit: string | undefined,
+  env = process.env,
+  cwd = process.cwd(),
+): string | undefined {
   if (explicit) return resolve(cwd, explicit);
   if (env.REBUILD_BENCH_CONFIG) return resolve(cwd, env.REBUILD_BENCH_CONFIG);
   const local = resolve(cwd, defaultConfigName);
@@ -34,7 +38,9 @@ export function loadConfig(file: string | undefined): LoadedConfig {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : String(code ?? err);
-    throw new BadInputError(`${file}: cannot read config (${why}). Create it (see examples/rebuild-bench.yaml) or drop --config.`);
+    throw new BadInputError(
+      `${file}: cannot read config (${why}). Create it (see examples/rebuild-bench.yaml) or drop --config.`,
+    );
   }
   return parseConfigText(text, file);
 }
@@ -43,4 +49,3 @@ export function parseConfigText(text: string, file: string): LoadedConfig {
   const { value, validateAt } = parseYamlFile(text, file, configSchema, 'settings (clusters, target, influx, suites)');
   return { config: value, file, validateAt };
 }
-

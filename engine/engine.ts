@@ -68,17 +68,22 @@ interface Prepared {
 async function prepare(req: RunRequest): Promise<Prepared> {
   const { suite, file } = await loadSuite(req.suiteRef, req.cwd);
   const fromConfig = req.loaded.config.suites[suite.name] ?? {};
-  const options = req.loaded.validateAt(['suites', suite.name], suite.options, { ...fromConfig, ...req.optionOverrides }) as Record<
-    string,
-    unknown
-  >;
+  const options = req.loaded.validateAt(['suites', suite.name], suite.options, {
+    ...fromConfig,
+    ...req.optionOverrides,
+  }) as Record<string, unknown>;
   const cluster = chooseCluster(req.loaded.config, { context: req.context, kubeconfig: req.kubeconfig });
   if (req.context && !cluster.kubeconfig) {
-    throw new BadInputError(`--context ${req.context} given but no kubeconfig was found (pass --kubeconfig or set KUBECONFIG)`);
+    throw new BadInputError(
+      `--context ${req.context} given but no kubeconfig was found (pass --kubeconfig or set KUBECONFIG)`,
+    );
   }
-  if (req.context && cluster.kubeconfig) loadKube({ kubeconfig: cluster.kubeconfig, context: cluster.context ?? undefined });
+  if (req.context && cluster.kubeconfig)
+    loadKube({ kubeconfig: cluster.kubeconfig, context: cluster.context ?? undefined });
   if (suite.collectors.length && !cluster.kubeconfig) {
-    throw new BadInputError(`suite "${suite.name}" collects from a cluster (${suite.collectors.join(', ')}) but no kubeconfig was found: pass --kubeconfig/--context or eval "$(rebuild-bench sandbox env)"`);
+    throw new BadInputError(
+      `suite "${suite.name}" collects from a cluster (${suite.collectors.join(', ')}) but no kubeconfig was found: pass --kubeconfig/--context or eval "$(rebuild-bench sandbox env)"`,
+    );
   }
   const guard = {
     suiteName: suite.name,
@@ -99,7 +104,12 @@ function newRecord(id: string, p: Prepared, req: RunRequest): RunRecord {
     schemaVersion: 1,
     id,
     tool: { name: 'rebuild-bench', version: toolVersion },
-    suite: { name: p.suite.name, source: p.suiteFile, destructive: p.suite.destructive, description: p.suite.description },
+    suite: {
+      name: p.suite.name,
+      source: p.suiteFile,
+      destructive: p.suite.destructive,
+      description: p.suite.description,
+    },
     cluster: {
       name: p.cluster.name,
       context: p.cluster.context,
@@ -133,7 +143,9 @@ function kubeLoader(cluster: ClusterChoice, readOnly: boolean): (() => k8s.KubeC
   const get = () => {
     if (kc) return kc;
     if (!cluster.kubeconfig) {
-      throw new BadInputError('this suite needs a cluster but no kubeconfig was found: pass --kubeconfig/--context or eval "$(rebuild-bench sandbox env)"');
+      throw new BadInputError(
+        'this suite needs a cluster but no kubeconfig was found: pass --kubeconfig/--context or eval "$(rebuild-bench sandbox env)"',
+      );
     }
     kc = loadKube({ kubeconfig: cluster.kubeconfig, context: cluster.context ?? undefined, readOnly }).kc;
     return kc;
@@ -160,14 +172,19 @@ export async function executeRun(req: RunRequest): Promise<RunResult> {
   const dir = req.store.createRun(id);
   const logFile = join(dir, LOG_FILE);
   let toTerminal: LogSink = req.view?.sink ?? terminalSink(req.logLevel);
-  const log = createLogger({ level: req.logLevel, sinks: [(l, line) => toTerminal(l, line), (_l, line) => appendFileSync(logFile, `${line}\n`)] });
+  const log = createLogger({
+    level: req.logLevel,
+    sinks: [(l, line) => toTerminal(l, line), (_l, line) => appendFileSync(logFile, `${line}\n`)],
+  });
   const closeView = async () => {
     if (!req.view || toTerminal !== req.view.sink) return;
     await req.view.close();
     toTerminal = terminalSink(req.logLevel);
   };
   if (lock.staleReplaced) {
-    log.warn(`replaced a stale run lock left by run ${lock.staleReplaced.runId} (pid ${lock.staleReplaced.pid} is gone); run \`rebuild-bench cleanup\` if it had faults`);
+    log.warn(
+      `replaced a stale run lock left by run ${lock.staleReplaced.runId} (pid ${lock.staleReplaced.pid} is gone); run \`rebuild-bench cleanup\` if it had faults`,
+    );
   }
   const persist = () => req.store.writeRecord(dir, record);
   persist();
@@ -242,7 +259,11 @@ export async function executeRun(req: RunRequest): Promise<RunResult> {
     }
 
     await collectors.stop();
-    const exitCode = finish(record, { methodError, aborted, rollbackFailed: rollback.failed.map((f) => `${f.faultId} ${f.title}: ${f.error}`) });
+    const exitCode = finish(record, {
+      methodError,
+      aborted,
+      rollbackFailed: rollback.failed.map((f) => `${f.faultId} ${f.title}: ${f.error}`),
+    });
     persist();
     for (const s of sinks) await s.close().catch((err) => log.warn(`sink ${s.name}: ${errorMessage(err)}`));
     const finished = sinks.flatMap((s) => s.finish?.() ?? []);
@@ -262,12 +283,18 @@ export async function executeRun(req: RunRequest): Promise<RunResult> {
     }
     uninstall();
     lock.release();
-    if (exitCode === ExitCode.RollbackIncomplete) log.error(`rollback incomplete: run \`rebuild-bench cleanup --run ${id}\` once the cause is fixed`);
+    if (exitCode === ExitCode.RollbackIncomplete)
+      log.error(`rollback incomplete: run \`rebuild-bench cleanup --run ${id}\` once the cause is fixed`);
     return { exitCode, record, dir, plan: [] };
   }
 }
 
-async function checkHypothesis(live: LiveRun, p: Prepared, when: 'before' | 'after', signal: AbortSignal): Promise<boolean> {
+async function checkHypothesis(
+  live: LiveRun,
+  p: Prepared,
+  when: 'before' | 'after',
+  signal: AbortSignal,
+): Promise<boolean> {
   let allOk = true;
   for (const h of p.suite.hypothesis(p.options)) {
     let detail: string | undefined;
@@ -312,7 +339,11 @@ function finish(
   const ended = Date.now();
   record.endedAt = new Date(ended).toISOString();
   record.durationMs = ended - Date.parse(record.startedAt);
-  const failedChecks = record.checks.filter((c) => !c.ok).map((c) => `${c.kind === 'target' ? 'target' : `hypothesis ${c.kind}`}: ${c.name}${c.detail ? ` (${c.detail})` : ''}`);
+  const failedChecks = record.checks
+    .filter((c) => !c.ok)
+    .map(
+      (c) => `${c.kind === 'target' ? 'target' : `hypothesis ${c.kind}`}: ${c.name}${c.detail ? ` (${c.detail})` : ''}`,
+    );
   let exitCode: ExitCodeValue;
   if (o.aborted) {
     record.status = 'aborted';
@@ -326,7 +357,9 @@ function finish(
     exitCode = ExitCode.Failed;
   } else {
     record.status = 'completed';
-    record.verdict = failedChecks.length ? { outcome: 'failed', reasons: failedChecks } : { outcome: 'passed', reasons: [] };
+    record.verdict = failedChecks.length
+      ? { outcome: 'failed', reasons: failedChecks }
+      : { outcome: 'passed', reasons: [] };
     exitCode = failedChecks.length ? ExitCode.Failed : ExitCode.Passed;
   }
   if (o.rollbackFailed.length) {
@@ -338,7 +371,12 @@ function finish(
   return exitCode;
 }
 
-async function planOnly(req: RunRequest, p: Prepared, record: RunRecord, kube: ReturnType<typeof kubeLoader>): Promise<RunResult> {
+async function planOnly(
+  req: RunRequest,
+  p: Prepared,
+  record: RunRecord,
+  kube: ReturnType<typeof kubeLoader>,
+): Promise<RunResult> {
   const live = new LiveRun({
     record,
     config: req.loaded.config,

@@ -11,7 +11,15 @@ export interface RollbackDescriptor {
 }
 
 export type JournalEntry =
-  | { t: 'planned'; faultId: string; kind: string; title: string; rollback: RollbackDescriptor; module?: string; at: string }
+  | {
+      t: 'planned';
+      faultId: string;
+      kind: string;
+      title: string;
+      rollback: RollbackDescriptor;
+      module?: string;
+      at: string;
+    }
   | { t: 'applied'; faultId: string; at: string }
   | { t: 'apply-failed'; faultId: string; error: string; at: string }
   | { t: 'rollback-started'; faultId: string; by: string; at: string }
@@ -67,7 +75,14 @@ export function pendingRollbacks(entries: JournalEntry[]): PendingRollback[] {
   for (const e of entries) {
     if (e.t === 'note') continue;
     if (e.t === 'planned') {
-      byId.set(e.faultId, { faultId: e.faultId, kind: e.kind, title: e.title, rollback: e.rollback, ...(e.module ? { module: e.module } : {}), state: 'planned' });
+      byId.set(e.faultId, {
+        faultId: e.faultId,
+        kind: e.kind,
+        title: e.title,
+        rollback: e.rollback,
+        ...(e.module ? { module: e.module } : {}),
+        state: 'planned',
+      });
       order.push(e.faultId);
       continue;
     }
@@ -76,7 +91,10 @@ export function pendingRollbacks(entries: JournalEntry[]): PendingRollback[] {
     if (e.t === 'rolled-back') byId.delete(e.faultId);
     else p.state = e.t;
   }
-  return order.filter((id) => byId.has(id)).reverse().map((id) => byId.get(id)!);
+  return order
+    .filter((id) => byId.has(id))
+    .reverse()
+    .map((id) => byId.get(id)!);
 }
 
 /** Rollbacks still pending in a run directory's journal. */

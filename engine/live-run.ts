@@ -88,7 +88,13 @@ export class LiveRun {
   }
 
   faultEnv(signal: AbortSignal): FaultEnv {
-    return { runId: this.record.id, log: this.init.log.child('fault'), signal, kube: this.init.kube, cwd: this.init.cwd };
+    return {
+      runId: this.record.id,
+      log: this.init.log.child('fault'),
+      signal,
+      kube: this.init.kube,
+      cwd: this.init.cwd,
+    };
   }
 
   private depth(): string[] {
@@ -130,7 +136,9 @@ export class LiveRun {
       phase.endedAt = new Date(ended).toISOString();
       phase.durationMs = ended - started;
       if (!this.init.dryRun) {
-        this.init.log.info(`${phase.status === 'ok' ? '✔' : '✖'} ${[...parents, name].join(' › ')} (${fmtDurationFine(phase.durationMs)})`);
+        this.init.log.info(
+          `${phase.status === 'ok' ? '✔' : '✖'} ${[...parents, name].join(' › ')} (${fmtDurationFine(phase.durationMs)})`,
+        );
         this.point({
           measurement: 'rb_phase',
           tags: { phase: name, parent: parents.join('/'), status: phase.status },
@@ -148,7 +156,15 @@ export class LiveRun {
     const id = `f${++this.faultSeq}`;
     const title = faultTitle(f);
     const now = () => new Date().toISOString();
-    const rec: FaultRecord = { id, kind: f.type.kind, title, plannedAt: now(), appliedAt: null, rolledBackAt: null, status: 'planned' };
+    const rec: FaultRecord = {
+      id,
+      kind: f.type.kind,
+      title,
+      plannedAt: now(),
+      appliedAt: null,
+      rolledBackAt: null,
+      status: 'planned',
+    };
     this.record.faults.push(rec);
     if (this.init.dryRun || !this.init.journal) {
       rec.status = 'dry-run';
@@ -193,7 +209,12 @@ export class LiveRun {
       release();
     }
     const appliedAt = Date.now();
-    this.point({ measurement: 'rb_fault', tags: { fault: f.type.kind, fault_id: id, event: 'applied' }, fields: { title }, time: appliedAt });
+    this.point({
+      measurement: 'rb_fault',
+      tags: { fault: f.type.kind, fault_id: id, event: 'applied' },
+      fields: { title },
+      time: appliedAt,
+    });
     throwIfAborted(this.init.signal);
     if (f.type.verify) {
       // A fault that did not take effect must not have its "effects" reported: the suite fails here.
@@ -237,7 +258,12 @@ export class LiveRun {
     }
     const out = await replayRollbacks(journal, this.faultEnv(new AbortController().signal), by, 3, only);
     for (const r of out.rolledBack) {
-      this.point({ measurement: 'rb_fault', tags: { fault: r.kind, fault_id: r.faultId, event: 'rolled-back' }, fields: { title: r.title }, time: Date.now() });
+      this.point({
+        measurement: 'rb_fault',
+        tags: { fault: r.kind, fault_id: r.faultId, event: 'rolled-back' },
+        fields: { title: r.title },
+        time: Date.now(),
+      });
     }
     this.syncFaults();
     return out;
@@ -289,7 +315,9 @@ export class LiveRun {
   check(kind: 'before' | 'after' | 'target', name: string, ok: boolean, detail?: string): void {
     this.record.checks.push({ name, kind, ok, ...(detail ? { detail } : {}), at: new Date().toISOString() });
     if (!this.init.dryRun) {
-      this.init.log[ok ? 'info' : 'warn'](`${ok ? '✔' : '✖'} ${kind === 'target' ? 'target' : `hypothesis (${kind})`}: ${name}${detail ? ` — ${detail}` : ''}`);
+      this.init.log[ok ? 'info' : 'warn'](
+        `${ok ? '✔' : '✖'} ${kind === 'target' ? 'target' : `hypothesis (${kind})`}: ${name}${detail ? ` — ${detail}` : ''}`,
+      );
       this.init.persist();
     }
   }
@@ -308,4 +336,3 @@ export function applyJournal(faults: FaultRecord[], entries: JournalEntry[]): vo
   }
   for (const f of faults) if (f.error === undefined) delete f.error;
 }
-

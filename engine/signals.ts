@@ -12,7 +12,9 @@ export function installAbortOnSignals(controller: AbortController, log: Logger):
       log.warn(`${sig} received: stopping the suite and rolling back every fault (this can take a moment)`);
       controller.abort(`${sig} received`);
     } else {
-      log.warn(`${sig} again: rollback is still running and will finish first; use \`rebuild-bench cleanup\` if you kill -9 this process`);
+      log.warn(
+        `${sig} again: rollback is still running and will finish first; use \`rebuild-bench cleanup\` if you kill -9 this process`,
+      );
     }
   };
   process.on('SIGINT', handler);

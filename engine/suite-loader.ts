@@ -27,7 +27,9 @@ export function resolveSuiteFile(ref: string, cwd = process.cwd()): string {
   }
   const file = join(builtinDir, `${ref}.ts`);
   if (!existsSync(file)) {
-    throw new BadInputError(`unknown suite "${ref}". Built-in suites: ${builtinSuiteNames().join(', ')}; or pass a path to your own .ts file`);
+    throw new BadInputError(
+      `unknown suite "${ref}". Built-in suites: ${builtinSuiteNames().join(', ')}; or pass a path to your own .ts file`,
+    );
   }
   return file;
 }
@@ -42,7 +44,9 @@ export async function loadSuite(ref: string, cwd = process.cwd()): Promise<{ sui
   }
   const suite = mod.default;
   if (!isSuite(suite)) {
-    throw new BadInputError(`suite ${file} must default-export defineSuite({ name, description, run }) (see docs/writing-a-suite.md)`);
+    throw new BadInputError(
+      `suite ${file} must default-export defineSuite({ name, description, run }) (see docs/writing-a-suite.md)`,
+    );
   }
   return { suite, file };
 }

@@ -96,7 +96,9 @@ export interface Suite<O = Record<string, unknown>> {
 const noOptions = z.record(z.string(), z.unknown());
 
 /** Declares a suite. Export it as the default export of a `.ts` file. */
-export function defineSuite<S extends z.ZodType = z.ZodType<Record<string, unknown>>>(def: SuiteDefinition<S>): Suite<z.infer<S>> {
+export function defineSuite<S extends z.ZodType = z.ZodType<Record<string, unknown>>>(
+  def: SuiteDefinition<S>,
+): Suite<z.infer<S>> {
   const hyp = def.hypothesis;
   return {
     name: def.name,

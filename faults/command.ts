@@ -22,7 +22,14 @@ interface CommandRollback {
   env: Record<string, string>;
 }
 
-async function runShell(env: FaultEnv, what: string, cmd: string, cwd: string, timeoutMs: number, extraEnv: Record<string, string>) {
+async function runShell(
+  env: FaultEnv,
+  what: string,
+  cmd: string,
+  cwd: string,
+  timeoutMs: number,
+  extraEnv: Record<string, string>,
+) {
   env.log.info(`${what}: ${cmd}`);
   const r = await execaCommand(cmd, {
     shell: true,
@@ -48,7 +55,12 @@ export const commandFault: FaultType<CommandSpec, CommandRollback> = {
   kind: 'command',
   describe: (p) => `command: ${p.apply}`,
   async prepare(env, p) {
-    return { revert: p.revert, cwd: resolve(env.cwd, p.cwd ?? '.'), timeoutMs: p.timeoutMs ?? 60_000, env: p.env ?? {} };
+    return {
+      revert: p.revert,
+      cwd: resolve(env.cwd, p.cwd ?? '.'),
+      timeoutMs: p.timeoutMs ?? 60_000,
+      env: p.env ?? {},
+    };
   },
   async apply(env, p, rb) {
     await runShell(env, 'apply', p.apply, rb.cwd, rb.timeoutMs, rb.env);

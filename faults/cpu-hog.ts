@@ -46,8 +46,17 @@ interface KNode {
 }
 interface KPod {
   metadata: { name: string; namespace?: string; labels?: Record<string, string>; deletionTimestamp?: string };
-  spec?: { nodeName?: string; containers?: Array<{ resources?: { requests?: Record<string, string> } }>; initContainers?: Array<{ resources?: { requests?: Record<string, string> } }> };
-  status?: { phase?: string; reason?: string; message?: string; conditions?: Array<{ type: string; status: string; reason?: string; message?: string }> };
+  spec?: {
+    nodeName?: string;
+    containers?: Array<{ resources?: { requests?: Record<string, string> } }>;
+    initContainers?: Array<{ resources?: { requests?: Record<string, string> } }>;
+  };
+  status?: {
+    phase?: string;
+    reason?: string;
+    message?: string;
+    conditions?: Array<{ type: string; status: string; reason?: string; message?: string }>;
+  };
 }
 interface KNamespace {
   metadata: { name: string; labels?: Record<string, string>; annotations?: Record<string, string> };
@@ -64,7 +73,10 @@ export function cpuQuantityMillis(q: string | number | undefined): number {
 }
 
 const enc = encodeURIComponent;
-const selectorOf = (labels: Record<string, string>) => Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(',');
+const selectorOf = (labels: Record<string, string>) =>
+  Object.entries(labels)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');
 
 async function getOrUndefined<T>(kc: k8s.KubeConfig, path: string, signal?: AbortSignal): Promise<T | undefined> {
   try {
@@ -77,9 +89,12 @@ async function getOrUndefined<T>(kc: k8s.KubeConfig, path: string, signal?: Abor
 
 /** The nodes named by the params, checked to exist and to match the selector. */
 async function targetNodes(kc: k8s.KubeConfig, p: CpuHogParams): Promise<KNode[]> {
-  if (!p.nodes?.length && !p.nodeSelector) throw new Error('cpu-hog: give nodes and/or nodeSelector (the fault never targets every node implicitly)');
+  if (!p.nodes?.length && !p.nodeSelector)
+    throw new Error('cpu-hog: give nodes and/or nodeSelector (the fault never targets every node implicitly)');
   const sel = p.nodeSelector && Object.keys(p.nodeSelector).length ? selectorOf(p.nodeSelector) : '';
-  const listed = (await kubeRequest<{ items: KNode[] }>(kc, 'GET', `/api/v1/nodes${sel ? `?labelSelector=${enc(sel)}` : ''}`)).body.items;
+  const listed = (
+    await kubeRequest<{ items: KNode[] }>(kc, 'GET', `/api/v1/nodes${sel ? `?labelSelector=${enc(sel)}` : ''}`)
+  ).body.items;
   if (!p.nodes?.length) {
     if (listed.length === 0) throw new Error(`cpu-hog: no node matches nodeSelector ${sel}`);
     return listed;
@@ -87,7 +102,9 @@ async function targetNodes(kc: k8s.KubeConfig, p: CpuHogParams): Promise<KNode[]
   const byName = new Map(listed.map((n) => [n.metadata.name, n]));
   const missing = p.nodes.filter((n) => !byName.has(n));
   if (missing.length) {
-    const all = sel ? (await kubeRequest<{ items: KNode[] }>(kc, 'GET', '/api/v1/nodes')).body.items.map((n) => n.metadata.name) : [...byName.keys()];
+    const all = sel
+      ? (await kubeRequest<{ items: KNode[] }>(kc, 'GET', '/api/v1/nodes')).body.items.map((n) => n.metadata.name)
+      : [...byName.keys()];
     const what = sel ? `not found or not matching nodeSelector ${sel}` : 'not found';
     throw new Error(`cpu-hog: node(s) ${missing.join(', ')} ${what} (cluster nodes: ${all.join(', ') || 'none'})`);
   }
@@ -95,26 +112,42 @@ async function targetNodes(kc: k8s.KubeConfig, p: CpuHogParams): Promise<KNode[]
 }
 
 function validate(p: CpuHogParams): void {
-  if (!Number.isFinite(p.durationSeconds) || p.durationSeconds <= 0) throw new Error(`cpu-hog: durationSeconds must be > 0, got ${p.durationSeconds}`);
-  if (p.millicores !== undefined && (!Number.isFinite(p.millicores) || p.millicores < 1)) throw new Error(`cpu-hog: millicores must be ≥ 1, got ${p.millicores}`);
-  if (p.saturation !== undefined && !(p.saturation > 0 && p.saturation <= 1)) throw new Error(`cpu-hog: saturation must be in (0, 1], got ${p.saturation}`);
+  if (!Number.isFinite(p.durationSeconds) || p.durationSeconds <= 0)
+    throw new Error(`cpu-hog: durationSeconds must be > 0, got ${p.durationSeconds}`);
+  if (p.millicores !== undefined && (!Number.isFinite(p.millicores) || p.millicores < 1))
+    throw new Error(`cpu-hog: millicores must be ≥ 1, got ${p.millicores}`);
+  if (p.saturation !== undefined && !(p.saturation > 0 && p.saturation <= 1))
+    throw new Error(`cpu-hog: saturation must be in (0, 1], got ${p.saturation}`);
 }
 
 /** CPU requested by the pods still holding resources on `node`, in millicores. */
 async function requestedOn(kc: k8s.KubeConfig, node: string): Promise<number> {
-  const pods = (await kubeRequest<{ items: KPod[] }>(kc, 'GET', `/api/v1/pods?fieldSelector=${enc(`spec.nodeName=${node}`)}`)).body.items;
+  const pods = (
+    await kubeRequest<{ items: KPod[] }>(kc, 'GET', `/api/v1/pods?fieldSelector=${enc(`spec.nodeName=${node}`)}`)
+  ).body.items;
   let sum = 0;
   for (const p of pods) {
     if (p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed') continue;
     const main = (p.spec?.containers ?? []).reduce((a, c) => a + cpuQuantityMillis(c.resources?.requests?.cpu), 0);
-    const init = Math.max(0, ...(p.spec?.initContainers ?? []).map((c) => cpuQuantityMillis(c.resources?.requests?.cpu)));
+    const init = Math.max(
+      0,
+      ...(p.spec?.initContainers ?? []).map((c) => cpuQuantityMillis(c.resources?.requests?.cpu)),
+    );
     sum += Math.max(main, init) || 0;
   }
   return sum;
 }
 
 /** The burner pod for one node (exported for the docs and tests). */
-export function burnerPod(o: { node: KNode; runId: string; namespace: string; burnMillis: number; requestMillis: number; durationSeconds: number; image: string }): object {
+export function burnerPod(o: {
+  node: KNode;
+  runId: string;
+  namespace: string;
+  burnMillis: number;
+  requestMillis: number;
+  durationSeconds: number;
+  image: string;
+}): object {
   const name = o.node.metadata.name;
   const cores = Math.max(1, Math.ceil(o.burnMillis / 1000));
   const hostname = o.node.metadata.labels?.['kubernetes.io/hostname'];
@@ -122,7 +155,10 @@ export function burnerPod(o: { node: KNode; runId: string; namespace: string; bu
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: {
-      generateName: `rb-cpu-burner-${name.slice(0, 40).replace(/[^a-z0-9.-]/g, '-').replace(/[^a-z0-9]+$/, '')}-`,
+      generateName: `rb-cpu-burner-${name
+        .slice(0, 40)
+        .replace(/[^a-z0-9.-]/g, '-')
+        .replace(/[^a-z0-9]+$/, '')}-`,
       namespace: o.namespace,
       labels: { [RUN_LABEL]: o.runId, [BURNER_LABEL]: o.runId, 'app.kubernetes.io/managed-by': 'rebuild-bench' },
       annotations: { 'rebuild-bench/target-node': name },
@@ -146,14 +182,23 @@ export function burnerPod(o: { node: KNode; runId: string; namespace: string; bu
       terminationGracePeriodSeconds: 0,
       automountServiceAccountToken: false,
       enableServiceLinks: false,
-      securityContext: { runAsNonRoot: true, runAsUser: 65534, runAsGroup: 65534, seccompProfile: { type: 'RuntimeDefault' } },
+      securityContext: {
+        runAsNonRoot: true,
+        runAsUser: 65534,
+        runAsGroup: 65534,
+        seccompProfile: { type: 'RuntimeDefault' },
+      },
       containers: [
         {
           name: 'burn',
           image: o.image,
           command: ['sh', '-c', `for i in $(seq 1 ${cores}); do (while :; do :; done) & done; wait`],
           resources: { requests: { cpu: `${o.requestMillis}m` }, limits: { cpu: `${o.burnMillis}m` } },
-          securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
+          securityContext: {
+            allowPrivilegeEscalation: false,
+            readOnlyRootFilesystem: true,
+            capabilities: { drop: ['ALL'] },
+          },
         },
       ],
     },
@@ -162,9 +207,19 @@ export function burnerPod(o: { node: KNode; runId: string; namespace: string; bu
 
 const burnerSelector = (runId: string) => `${BURNER_LABEL}=${runId}`;
 
-async function listBurners(kc: k8s.KubeConfig, namespace: string, runId: string, signal?: AbortSignal): Promise<KPod[]> {
+async function listBurners(
+  kc: k8s.KubeConfig,
+  namespace: string,
+  runId: string,
+  signal?: AbortSignal,
+): Promise<KPod[]> {
   try {
-    const r = await kubeRequest<{ items: KPod[] }>(kc, 'GET', `/api/v1/namespaces/${enc(namespace)}/pods?labelSelector=${enc(burnerSelector(runId))}`, signal ? { signal } : {});
+    const r = await kubeRequest<{ items: KPod[] }>(
+      kc,
+      'GET',
+      `/api/v1/namespaces/${enc(namespace)}/pods?labelSelector=${enc(burnerSelector(runId))}`,
+      signal ? { signal } : {},
+    );
     return r.body.items;
   } catch (err) {
     if (err instanceof KubeHttpError && err.status === 404) return [];
@@ -178,12 +233,20 @@ function podProblem(p: KPod): string {
   return `${p.metadata.name}${where} ${p.status?.phase ?? 'Pending'}${c ? ` (${c.reason}: ${c.message})` : p.status?.reason ? ` (${p.status.reason}: ${p.status.message ?? ''})` : ''}`;
 }
 
-async function ensureNamespace(env: FaultEnv, kc: k8s.KubeConfig, rb: CpuHogRollback, timeoutMs: number): Promise<void> {
+async function ensureNamespace(
+  env: FaultEnv,
+  kc: k8s.KubeConfig,
+  rb: CpuHogRollback,
+  timeoutMs: number,
+): Promise<void> {
   const path = `/api/v1/namespaces/${enc(rb.namespace)}`;
   const existing = await getOrUndefined<KNamespace>(kc, path, env.signal);
   if (existing?.status?.phase === 'Terminating') {
     env.log.info(`namespace ${rb.namespace} is being deleted: waiting for it to go before recreating it`);
-    await waitFor(`namespace ${rb.namespace} deleted`, async () => (await getOrUndefined(kc, path)) === undefined, { timeoutMs, signal: env.signal });
+    await waitFor(`namespace ${rb.namespace} deleted`, async () => (await getOrUndefined(kc, path)) === undefined, {
+      timeoutMs,
+      signal: env.signal,
+    });
   } else if (existing) {
     return;
   }
@@ -219,9 +282,21 @@ async function apply(env: FaultEnv, p: CpuHogParams, rb: CpuHogRollback): Promis
     const burn = Math.round(p.millicores ?? allocatable);
     // Real requests, so the scheduler accounts for the burn; capped to what is free so it fits.
     const request = Math.max(0, Math.min(burn, Math.floor(allocatable - (await requestedOn(kc, name)))));
-    const body = burnerPod({ node, runId: rb.runId, namespace: rb.namespace, burnMillis: burn, requestMillis: request, durationSeconds: p.durationSeconds, image: p.image ?? DEFAULT_IMAGE });
-    const created = (await kubeRequest<KPod>(kc, 'POST', `/api/v1/namespaces/${enc(rb.namespace)}/pods`, { body, signal: env.signal })).body;
-    env.log.info(`burner ${created.metadata.name} on ${name}: burns ${burn}m (requests ${request}m of ${allocatable}m allocatable) for ${p.durationSeconds}s`);
+    const body = burnerPod({
+      node,
+      runId: rb.runId,
+      namespace: rb.namespace,
+      burnMillis: burn,
+      requestMillis: request,
+      durationSeconds: p.durationSeconds,
+      image: p.image ?? DEFAULT_IMAGE,
+    });
+    const created = (
+      await kubeRequest<KPod>(kc, 'POST', `/api/v1/namespaces/${enc(rb.namespace)}/pods`, { body, signal: env.signal })
+    ).body;
+    env.log.info(
+      `burner ${created.metadata.name} on ${name}: burns ${burn}m (requests ${request}m of ${allocatable}m allocatable) for ${p.durationSeconds}s`,
+    );
   }
   let last: KPod[] = [];
   try {
@@ -241,7 +316,9 @@ async function apply(env: FaultEnv, p: CpuHogParams, rb: CpuHogRollback): Promis
     if (err instanceof FatalApply) throw new Error(err.message);
     if (err instanceof WaitTimeoutError) {
       const stuck = last.filter((x) => x.status?.phase !== 'Running').map(podProblem);
-      throw new Error(`cpu-hog: burners not running after ${Math.round(startTimeoutMs / 1000)} s: ${stuck.join('; ') || 'no burner pod found'}`);
+      throw new Error(
+        `cpu-hog: burners not running after ${Math.round(startTimeoutMs / 1000)} s: ${stuck.join('; ') || 'no burner pod found'}`,
+      );
     }
     throw err;
   }
@@ -259,7 +336,9 @@ async function revert(env: FaultEnv, rb: CpuHogRollback): Promise<void> {
     // have no storage and nothing to flush.
     for (const pod of await listBurners(kc, rb.namespace, rb.runId)) {
       try {
-        await kubeRequest(kc, 'DELETE', `${podsPath}/${enc(pod.metadata.name)}`, { body: { apiVersion: 'v1', kind: 'DeleteOptions', gracePeriodSeconds: 0 } });
+        await kubeRequest(kc, 'DELETE', `${podsPath}/${enc(pod.metadata.name)}`, {
+          body: { apiVersion: 'v1', kind: 'DeleteOptions', gracePeriodSeconds: 0 },
+        });
       } catch (err) {
         if (!(err instanceof KubeHttpError && err.status === 404)) throw err;
       }
@@ -275,7 +354,9 @@ async function revert(env: FaultEnv, rb: CpuHogRollback): Promise<void> {
     const ours = ns.metadata.labels?.[RUN_LABEL] === rb.runId && ns.metadata.annotations?.[CREATED_BY] === 'cpu-hog';
     if (ours && ns.status?.phase !== 'Terminating') {
       // Another fault of this run may still burn in the namespace: it then stays (and shows as a leftover).
-      const others = (await kubeRequest<{ items: KPod[] }>(kc, 'GET', podsPath)).body.items.filter((x) => !x.metadata.deletionTimestamp);
+      const others = (await kubeRequest<{ items: KPod[] }>(kc, 'GET', podsPath)).body.items.filter(
+        (x) => !x.metadata.deletionTimestamp,
+      );
       if (others.length) env.log.warn(`namespace ${rb.namespace} still holds ${others.length} pod(s): not deleting it`);
       else await deleteNamespace(env, kc, rb.namespace);
     } else if (rb.namespaceCreated && !ours) {
@@ -297,7 +378,11 @@ async function deleteNamespace(env: FaultEnv, kc: k8s.KubeConfig, name: string):
 
 async function waitNamespaceGone(env: FaultEnv, kc: k8s.KubeConfig, name: string): Promise<void> {
   try {
-    await waitFor(`namespace ${name} deleted`, async () => (await getOrUndefined(kc, `/api/v1/namespaces/${enc(name)}`)) === undefined, { timeoutMs: 120_000, intervalMs: 500 });
+    await waitFor(
+      `namespace ${name} deleted`,
+      async () => (await getOrUndefined(kc, `/api/v1/namespaces/${enc(name)}`)) === undefined,
+      { timeoutMs: 120_000, intervalMs: 500 },
+    );
     env.log.info(`deleted namespace ${name}`);
   } catch (err) {
     // The burners are gone (the fault's effect); a namespace stuck in Terminating is only untidy.
@@ -309,14 +394,18 @@ async function waitNamespaceGone(env: FaultEnv, kc: k8s.KubeConfig, name: string
  * A node's CPU utilisation (0…1): usage/allocatable from metrics.k8s.io when the cluster serves
  * it, else the twin's model from the node annotation; null when neither is available.
  */
-export async function nodeUtilisation(kc: k8s.KubeConfig, node: string): Promise<{ utilisation: number; source: 'metrics.k8s.io' | 'twin' } | null> {
+export async function nodeUtilisation(
+  kc: k8s.KubeConfig,
+  node: string,
+): Promise<{ utilisation: number; source: 'metrics.k8s.io' | 'twin' } | null> {
   const n = await getOrUndefined<KNode>(kc, `/api/v1/nodes/${enc(node)}`);
   if (!n) return null;
   try {
     const m = await getOrUndefined<{ usage?: { cpu?: string } }>(kc, `/apis/metrics.k8s.io/v1beta1/nodes/${enc(node)}`);
     const usage = cpuQuantityMillis(m?.usage?.cpu);
     const allocatable = cpuQuantityMillis(n.status?.allocatable?.cpu);
-    if (m && Number.isFinite(usage) && allocatable > 0) return { utilisation: usage / allocatable, source: 'metrics.k8s.io' };
+    if (m && Number.isFinite(usage) && allocatable > 0)
+      return { utilisation: usage / allocatable, source: 'metrics.k8s.io' };
   } catch (err) {
     // 503: the APIService is registered but metrics-server is not answering; use the fallback.
     if (!(err instanceof KubeHttpError)) throw err;
@@ -332,7 +421,13 @@ const sourceText = { 'metrics.k8s.io': 'metrics.k8s.io', twin: 'twin model' } as
 async function verify(env: FaultEnv, p: CpuHogParams): Promise<string> {
   const kc = env.kube();
   const namespace = p.namespace ?? DEFAULT_NAMESPACE;
-  const nodes = [...new Set((await listBurners(kc, namespace, env.runId, env.signal)).map((x) => x.spec?.nodeName).filter((n): n is string => !!n))];
+  const nodes = [
+    ...new Set(
+      (await listBurners(kc, namespace, env.runId, env.signal))
+        .map((x) => x.spec?.nodeName)
+        .filter((n): n is string => !!n),
+    ),
+  ];
   if (nodes.length === 0) throw new Error(`cpu-hog: no burner pod of run ${env.runId} in ${namespace} to verify`);
   const saturation = p.saturation ?? 0.9;
   const timeoutMs = p.verifyTimeoutMs ?? 60_000;
@@ -341,15 +436,27 @@ async function verify(env: FaultEnv, p: CpuHogParams): Promise<string> {
   const started = Date.now();
   let seen = new Map<string, { utilisation: number; source: 'metrics.k8s.io' | 'twin' } | null>();
   for (;;) {
-    seen = new Map(await Promise.all(nodes.map(async (n) => [n, await nodeUtilisation(kc, n).catch(() => null)] as const)));
+    seen = new Map(
+      await Promise.all(nodes.map(async (n) => [n, await nodeUtilisation(kc, n).catch(() => null)] as const)),
+    );
     const values = [...seen.values()];
-    const detail = () => nodes.map((n) => (seen.get(n) ? `${n} ${pct(seen.get(n)!.utilisation)} (${sourceText[seen.get(n)!.source]})` : `${n} unmeasured`)).join(', ');
+    const detail = () =>
+      nodes
+        .map((n) =>
+          seen.get(n)
+            ? `${n} ${pct(seen.get(n)!.utilisation)} (${sourceText[seen.get(n)!.source]})`
+            : `${n} unmeasured`,
+        )
+        .join(', ');
     if (values.every((v) => v && v.utilisation >= saturation)) return detail();
     const elapsed = Date.now() - started;
     if (values.every((v) => v === null) && elapsed >= unmeasuredMs) {
       return `saturation of ${nodes.join(', ')} could not be measured: no metrics.k8s.io and no ${CPU_UTILISATION_ANNOTATION} annotation`;
     }
-    if (elapsed >= timeoutMs) throw new Error(`cpu-hog: nodes not saturated (≥ ${pct(saturation)}) after ${Math.round(timeoutMs / 1000)} s: ${detail()}`);
+    if (elapsed >= timeoutMs)
+      throw new Error(
+        `cpu-hog: nodes not saturated (≥ ${pct(saturation)}) after ${Math.round(timeoutMs / 1000)} s: ${detail()}`,
+      );
     await sleep(Math.min(1000, timeoutMs - elapsed), env.signal);
   }
 }

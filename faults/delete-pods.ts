@@ -36,7 +36,12 @@ export interface DeletePodsRollback {
 }
 
 interface KPod {
-  metadata: { name: string; uid: string; deletionTimestamp?: string; ownerReferences?: Array<{ apiVersion: string; kind: string; name: string; uid?: string; controller?: boolean }> };
+  metadata: {
+    name: string;
+    uid: string;
+    deletionTimestamp?: string;
+    ownerReferences?: Array<{ apiVersion: string; kind: string; name: string; uid?: string; controller?: boolean }>;
+  };
   spec?: { volumes?: Array<{ name: string; persistentVolumeClaim?: { claimName: string }; ephemeral?: object }> };
   status?: { conditions?: Array<{ type: string; status: string }> };
 }
@@ -45,7 +50,9 @@ const enc = encodeURIComponent;
 
 /** Names of the PersistentVolumeClaims a pod mounts (generic ephemeral volumes are PVCs too). */
 export function podClaims(p: KPod): string[] {
-  return (p.spec?.volumes ?? []).flatMap((v) => (v.persistentVolumeClaim ? [v.persistentVolumeClaim.claimName] : v.ephemeral ? [`${p.metadata.name}-${v.name}`] : []));
+  return (p.spec?.volumes ?? []).flatMap((v) =>
+    v.persistentVolumeClaim ? [v.persistentVolumeClaim.claimName] : v.ephemeral ? [`${p.metadata.name}-${v.name}`] : [],
+  );
 }
 
 /**
@@ -59,7 +66,9 @@ export function podClaims(p: KPod): string[] {
 export function checkForceGuard(p: DeletePodsParams, pods: KPod[]): void {
   const force = p.force === true || p.gracePeriodSeconds === 0;
   if (!force) return;
-  const withClaims = pods.map((x) => ({ name: x.metadata.name, claims: podClaims(x) })).filter((x) => x.claims.length > 0);
+  const withClaims = pods
+    .map((x) => ({ name: x.metadata.name, claims: podClaims(x) }))
+    .filter((x) => x.claims.length > 0);
   if (withClaims.length <= 1) return;
   const list = withClaims.map((x) => `${p.namespace}/${x.name} (pvc ${x.claims.join(', ')})`).join(', ');
   throw new Error(
@@ -71,9 +80,12 @@ export function checkForceGuard(p: DeletePodsParams, pods: KPod[]): void {
 
 function validate(p: DeletePodsParams): void {
   if (!p.namespace) throw new Error('delete-pods: namespace is required');
-  if (!p.selector?.trim()) throw new Error('delete-pods: selector is required (refusing to delete every pod of a namespace)');
-  if (p.max !== undefined && !(Number.isInteger(p.max) && p.max >= 1)) throw new Error(`delete-pods: max must be an integer ≥ 1, got ${p.max}`);
-  if (p.ratePerSecond !== undefined && !(p.ratePerSecond > 0)) throw new Error(`delete-pods: ratePerSecond must be > 0, got ${p.ratePerSecond}`);
+  if (!p.selector?.trim())
+    throw new Error('delete-pods: selector is required (refusing to delete every pod of a namespace)');
+  if (p.max !== undefined && !(Number.isInteger(p.max) && p.max >= 1))
+    throw new Error(`delete-pods: max must be an integer ≥ 1, got ${p.max}`);
+  if (p.ratePerSecond !== undefined && !(p.ratePerSecond > 0))
+    throw new Error(`delete-pods: ratePerSecond must be > 0, got ${p.ratePerSecond}`);
   if (p.gracePeriodSeconds !== undefined && !(Number.isInteger(p.gracePeriodSeconds) && p.gracePeriodSeconds >= 0)) {
     throw new Error(`delete-pods: gracePeriodSeconds must be an integer ≥ 0, got ${p.gracePeriodSeconds}`);
   }
@@ -96,7 +108,11 @@ interface KOwner {
  * the controller's status and a count of its Ready, not terminating pods: right after a deletion
  * the status can still show the old count until the controller has synced.
  */
-async function ownerReadiness(kc: k8s.KubeConfig, ns: string, o: PodOwner): Promise<{ ready: number; wanted: number } | undefined> {
+async function ownerReadiness(
+  kc: k8s.KubeConfig,
+  ns: string,
+  o: PodOwner,
+): Promise<{ ready: number; wanted: number } | undefined> {
   let obj: KOwner;
   try {
     obj = (await kubeRequest<KOwner>(kc, 'GET', ownerPath[o.kind]!(ns, o.name))).body;
@@ -105,7 +121,14 @@ async function ownerReadiness(kc: k8s.KubeConfig, ns: string, o: PodOwner): Prom
     throw err;
   }
   const match = obj.spec?.selector?.matchLabels;
-  const sel = match && Object.keys(match).length ? `?labelSelector=${enc(Object.entries(match).map(([k, v]) => `${k}=${v}`).join(','))}` : '';
+  const sel =
+    match && Object.keys(match).length
+      ? `?labelSelector=${enc(
+          Object.entries(match)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(','),
+        )}`
+      : '';
   const pods = (await kubeRequest<{ items: KPod[] }>(kc, 'GET', `/api/v1/namespaces/${enc(ns)}/pods${sel}`)).body.items;
   const readyPods = pods.filter(
     (x) =>
@@ -113,21 +136,35 @@ async function ownerReadiness(kc: k8s.KubeConfig, ns: string, o: PodOwner): Prom
       x.metadata.ownerReferences?.some((r) => r.controller && r.uid === obj.metadata.uid) &&
       x.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
   ).length;
-  if (o.kind === 'DaemonSet') return { ready: Math.min(readyPods, obj.status?.numberReady ?? 0), wanted: obj.status?.desiredNumberScheduled ?? 0 };
+  if (o.kind === 'DaemonSet')
+    return {
+      ready: Math.min(readyPods, obj.status?.numberReady ?? 0),
+      wanted: obj.status?.desiredNumberScheduled ?? 0,
+    };
   return { ready: Math.min(readyPods, obj.status?.readyReplicas ?? 0), wanted: obj.spec?.replicas ?? 1 };
 }
 
 async function prepare(env: FaultEnv, p: DeletePodsParams): Promise<DeletePodsRollback> {
   validate(p);
   const kc = env.kube();
-  const listed = (await kubeRequest<{ items: KPod[] }>(kc, 'GET', `/api/v1/namespaces/${enc(p.namespace)}/pods?labelSelector=${enc(p.selector)}`)).body.items;
-  const pods = listed.filter((x) => !x.metadata.deletionTimestamp).sort((a, b) => a.metadata.name.localeCompare(b.metadata.name)).slice(0, p.max ?? Infinity);
+  const listed = (
+    await kubeRequest<{ items: KPod[] }>(
+      kc,
+      'GET',
+      `/api/v1/namespaces/${enc(p.namespace)}/pods?labelSelector=${enc(p.selector)}`,
+    )
+  ).body.items;
+  const pods = listed
+    .filter((x) => !x.metadata.deletionTimestamp)
+    .sort((a, b) => a.metadata.name.localeCompare(b.metadata.name))
+    .slice(0, p.max ?? Infinity);
   if (pods.length === 0) throw new Error(`delete-pods: no pod matches ${p.selector} in namespace ${p.namespace}`);
   checkForceGuard(p, pods);
   const owners = new Map<string, PodOwner>();
   for (const pod of pods) {
     const ref = pod.metadata.ownerReferences?.find((r) => r.controller);
-    if (!ref) env.log.warn(`pod ${p.namespace}/${pod.metadata.name} has no controller: once deleted it will not come back`);
+    if (!ref)
+      env.log.warn(`pod ${p.namespace}/${pod.metadata.name} has no controller: once deleted it will not come back`);
     else owners.set(`${ref.kind}/${ref.name}`, { apiVersion: ref.apiVersion, kind: ref.kind, name: ref.name });
   }
   return {
@@ -146,13 +183,19 @@ async function apply(env: FaultEnv, p: DeletePodsParams, rb: DeletePodsRollback)
     if (i > 0) await sleep(gap, env.signal);
     try {
       await kubeRequest(kc, 'DELETE', `/api/v1/namespaces/${enc(rb.namespace)}/pods/${enc(pod.name)}`, {
-        body: { apiVersion: 'v1', kind: 'DeleteOptions', preconditions: { uid: pod.uid }, ...(grace !== undefined ? { gracePeriodSeconds: grace } : {}) },
+        body: {
+          apiVersion: 'v1',
+          kind: 'DeleteOptions',
+          preconditions: { uid: pod.uid },
+          ...(grace !== undefined ? { gracePeriodSeconds: grace } : {}),
+        },
         signal: env.signal,
       });
       env.log.info(`deleted pod ${rb.namespace}/${pod.name}${grace !== undefined ? ` (grace ${grace}s)` : ''}`);
     } catch (err) {
       // 404: already gone; 409: the uid precondition failed, a new pod took the name.
-      if (err instanceof KubeHttpError && (err.status === 404 || err.status === 409)) env.log.info(`pod ${rb.namespace}/${pod.name} already gone`);
+      if (err instanceof KubeHttpError && (err.status === 404 || err.status === 409))
+        env.log.info(`pod ${rb.namespace}/${pod.name} already gone`);
       else throw err;
     }
   }
@@ -163,7 +206,9 @@ async function revert(env: FaultEnv, rb: DeletePodsRollback): Promise<void> {
   const kc = env.kube();
   const watched = rb.owners.filter((o) => {
     if (ownerPath[o.kind]) return true;
-    env.log.info(`${o.kind} ${rb.namespace}/${o.name}: readiness not checked (only ReplicaSets, StatefulSets and DaemonSets are)`);
+    env.log.info(
+      `${o.kind} ${rb.namespace}/${o.name}: readiness not checked (only ReplicaSets, StatefulSets and DaemonSets are)`,
+    );
     return false;
   });
   if (watched.length === 0) return;
@@ -183,7 +228,9 @@ async function revert(env: FaultEnv, rb: DeletePodsRollback): Promise<void> {
     );
     env.log.info(`${what} ready in ${rb.namespace} (${(ms / 1000).toFixed(1)} s)`);
   } catch (err) {
-    env.log.warn(`delete-pods revert: ${errorMessage(err)}; the controllers keep recreating the pods, not waiting longer`);
+    env.log.warn(
+      `delete-pods revert: ${errorMessage(err)}; the controllers keep recreating the pods, not waiting longer`,
+    );
   }
 }
 

@@ -18,4 +18,14 @@ export function faultType(kind: string): FaultType<any, any> | undefined {
   return registry.get(kind);
 }
 
-for (const t of [commandFault, clusterDestroyFault, cpuHogFault, deletePodsFault, scaleFault, webhookBreakerFault, cnpgFenceFault, cnpgHibernateFault]) registerFaultType(t);
+for (const t of [
+  commandFault,
+  clusterDestroyFault,
+  cpuHogFault,
+  deletePodsFault,
+  scaleFault,
+  webhookBreakerFault,
+  cnpgFenceFault,
+  cnpgHibernateFault,
+])
+  registerFaultType(t);

@@ -49,7 +49,8 @@ export const SCALE_FAULT_MANAGER = 'rebuild-bench-fault';
 export const SCALE_REVERT_MANAGER = 'rebuild-bench-revert';
 
 const plural = (kind: ScalableKind) => (kind === 'Deployment' ? 'deployments' : 'statefulsets');
-export const workloadPath = (kind: ScalableKind, ns: string, name: string) => `/apis/apps/v1/namespaces/${ns}/${plural(kind)}/${name}`;
+export const workloadPath = (kind: ScalableKind, ns: string, name: string) =>
+  `/apis/apps/v1/namespaces/${ns}/${plural(kind)}/${name}`;
 
 async function getOrNull<T>(kc: k8s.KubeConfig, path: string): Promise<T | null> {
   try {
@@ -71,16 +72,23 @@ export async function readyReplicas(kc: k8s.KubeConfig, kind: ScalableKind, ns: 
  * `ns_app` with apps in any namespace) or its `app.kubernetes.io/instance` label. Null when none
  * is found, the Application CRD is absent, or we may not read Applications.
  */
-export async function findArgoManager(env: FaultEnv, workload: any, argocdNamespace: string): Promise<ArgoManager | null> {
+export async function findArgoManager(
+  env: FaultEnv,
+  workload: any,
+  argocdNamespace: string,
+): Promise<ArgoManager | null> {
   const candidates: Array<{ namespace: string; name: string }> = [];
   const tracking: string | undefined = workload?.metadata?.annotations?.[TRACKING_ANNOTATION];
   if (tracking && tracking.includes(':')) {
     const app = tracking.slice(0, tracking.indexOf(':'));
     const us = app.indexOf('_');
-    candidates.push(us > 0 ? { namespace: app.slice(0, us), name: app.slice(us + 1) } : { namespace: argocdNamespace, name: app });
+    candidates.push(
+      us > 0 ? { namespace: app.slice(0, us), name: app.slice(us + 1) } : { namespace: argocdNamespace, name: app },
+    );
   }
   const instance: string | undefined = workload?.metadata?.labels?.[INSTANCE_LABEL];
-  if (instance && !candidates.some((c) => c.name === instance && c.namespace === argocdNamespace)) candidates.push({ namespace: argocdNamespace, name: instance });
+  if (instance && !candidates.some((c) => c.name === instance && c.namespace === argocdNamespace))
+    candidates.push({ namespace: argocdNamespace, name: instance });
   const kind = workload?.kind;
   const ns = workload?.metadata?.namespace;
   const name = workload?.metadata?.name;
@@ -90,13 +98,20 @@ export async function findArgoManager(env: FaultEnv, workload: any, argocdNamesp
       // A 404 covers both "no such Application" and "no Application CRD on this cluster".
       app = await getOrNull<any>(env.kube(), applicationPath(c.namespace, c.name));
     } catch (err) {
-      env.log.warn(`cannot read Argo CD Application ${c.namespace}/${c.name}: ${errorMessage(err)} (assuming it does not manage ${ns}/${name})`);
+      env.log.warn(
+        `cannot read Argo CD Application ${c.namespace}/${c.name}: ${errorMessage(err)} (assuming it does not manage ${ns}/${name})`,
+      );
       continue;
     }
     if (!app) continue;
     // The instance label is also Helm's release name: trust it only if the Application lists the workload (when it lists anything).
     const resources: any[] | undefined = app.status?.resources;
-    if (Array.isArray(resources) && resources.length > 0 && !resources.some((r) => r?.kind === kind && r?.name === name && (r?.namespace ?? '') === ns)) continue;
+    if (
+      Array.isArray(resources) &&
+      resources.length > 0 &&
+      !resources.some((r) => r?.kind === kind && r?.name === name && (r?.namespace ?? '') === ns)
+    )
+      continue;
     const automated = app.spec?.syncPolicy?.automated;
     const selfHeal = !!automated && automated.enabled !== false && automated.selfHeal === true;
     return { namespace: c.namespace, name: c.name, selfHeal };
@@ -112,14 +127,21 @@ function replicasOwners(workload: any): string[] {
   return out;
 }
 
-async function patchScale(env: FaultEnv, kind: ScalableKind, ns: string, name: string, replicas: number): Promise<void> {
+async function patchScale(
+  env: FaultEnv,
+  kind: ScalableKind,
+  ns: string,
+  name: string,
+  replicas: number,
+): Promise<void> {
   await kubeRequest(env.kube(), 'PATCH', `${workloadPath(kind, ns, name)}/scale?fieldManager=${SCALE_FAULT_MANAGER}`, {
     body: { spec: { replicas } },
     contentType: 'application/merge-patch+json',
   });
 }
 
-const selfHealNote = (a: ArgoManager) => `Argo CD Application ${a.namespace}/${a.name} has automated self-heal: it may restore the replicas`;
+const selfHealNote = (a: ArgoManager) =>
+  `Argo CD Application ${a.namespace}/${a.name} has automated self-heal: it may restore the replicas`;
 
 export const scaleFault: FaultType<ScaleParams, ScaleRollback> = {
   kind: 'scale',
@@ -155,7 +177,10 @@ export const scaleFault: FaultType<ScaleParams, ScaleRollback> = {
       const w = await getOrNull<any>(env.kube(), workloadPath(p.kind, p.namespace, p.name));
       if (!w) throw new Error(`${what} disappeared`);
       const spec = w.spec?.replicas ?? 1;
-      if (spec !== target) throw new Error(`${what}: spec.replicas is ${spec} again, not ${target}: Argo CD self-heal (or someone) undid the fault`);
+      if (spec !== target)
+        throw new Error(
+          `${what}: spec.replicas is ${spec} again, not ${target}: Argo CD self-heal (or someone) undid the fault`,
+        );
       const ready = w.status?.readyReplicas ?? 0;
       if (ready === target) {
         const argocd = await findArgoManager(env, w, p.argocdNamespace ?? ARGOCD_NAMESPACE);
@@ -163,7 +188,8 @@ export const scaleFault: FaultType<ScaleParams, ScaleRollback> = {
         return `${what}: ${ready} ready replica(s) (target ${target}) after ${secs} s${argocd?.selfHeal ? `; ${selfHealNote(argocd)}` : ''}`;
       }
       last = `${ready} ready`;
-      if (Date.now() - started >= timeoutMs) throw new Error(`${what}: ready replicas did not reach ${target} within ${timeoutMs / 1000} s (last: ${last})`);
+      if (Date.now() - started >= timeoutMs)
+        throw new Error(`${what}: ready replicas did not reach ${target} within ${timeoutMs / 1000} s (last: ${last})`);
       await sleep(500, env.signal);
     }
   },
@@ -186,20 +212,34 @@ export const scaleFault: FaultType<ScaleParams, ScaleRollback> = {
       } else env.log.debug(`${what}: replicas already ${current}: nothing to restore`);
       return;
     }
-    if (current !== rb.faultedReplicas) env.log.warn(`${what}: Argo CD self-heal (or someone) fought back: replicas were ${current}`);
+    if (current !== rb.faultedReplicas)
+      env.log.warn(`${what}: Argo CD self-heal (or someone) fought back: replicas were ${current}`);
     // On the object itself, not /scale: an update through /scale records no owner for spec.replicas
     // (it clears it), while this one makes SCALE_REVERT_MANAGER the owner, so a repeated revert can
     // tell its own write from a self-heal's.
-    await kubeRequest(env.kube(), 'PATCH', `${workloadPath(rb.kind, rb.namespace, rb.name)}?fieldManager=${SCALE_REVERT_MANAGER}`, {
-      body: { spec: { replicas: rb.previousReplicas } },
-      contentType: 'application/merge-patch+json',
-    });
+    await kubeRequest(
+      env.kube(),
+      'PATCH',
+      `${workloadPath(rb.kind, rb.namespace, rb.name)}?fieldManager=${SCALE_REVERT_MANAGER}`,
+      {
+        body: { spec: { replicas: rb.previousReplicas } },
+        contentType: 'application/merge-patch+json',
+      },
+    );
     env.log.info(`${what}: replicas restored to ${rb.previousReplicas}`);
   },
 };
 
 /** Scales a Deployment or StatefulSet down (to zero by default) through its scale subresource. */
-export function scaleToZero(p: { kind: ScalableKind; namespace: string; name: string; replicas?: number; argocdNamespace?: string; verifyTimeoutSeconds?: number; title?: string }): Fault<ScaleParams, ScaleRollback> {
+export function scaleToZero(p: {
+  kind: ScalableKind;
+  namespace: string;
+  name: string;
+  replicas?: number;
+  argocdNamespace?: string;
+  verifyTimeoutSeconds?: number;
+  title?: string;
+}): Fault<ScaleParams, ScaleRollback> {
   const { title, ...params } = p;
   return { type: scaleFault, params, ...(title ? { title } : {}) };
 }

@@ -15,7 +15,13 @@ export const rebuildToolSchema = z.strictObject({
   /** Terraform working directory, e.g. terraform/environments/dev. */
   workingDir: z.string().default('.'),
   vars: z.record(z.string(), z.string()).default({}),
-  extraArgs: z.strictObject({ plan: z.array(z.string()).default([]), destroy: z.array(z.string()).default([]), apply: z.array(z.string()).default([]) }).prefault({}),
+  extraArgs: z
+    .strictObject({
+      plan: z.array(z.string()).default([]),
+      destroy: z.array(z.string()).default([]),
+      apply: z.array(z.string()).default([]),
+    })
+    .prefault({}),
   /** Resource addresses a plan may replace; any other replacement makes the run refuse to destroy. */
   expectedReplacements: z.array(z.string()).default([]),
   /** Addresses removed from state when destroy fails because the cluster API is already gone, then retried once. */
@@ -27,7 +33,8 @@ export const rebuildToolSchema = z.strictObject({
 
 export type RebuildTool = z.infer<typeof rebuildToolSchema>;
 
-const UNREACHABLE = /Kubernetes cluster unreachable|cluster unreachable|connect: connection refused|no such host|i\/o timeout/i;
+const UNREACHABLE =
+  /Kubernetes cluster unreachable|cluster unreachable|connect: connection refused|no such host|i\/o timeout/i;
 
 export function resolveTool(t: RebuildTool): { kind: 'terraform' | 'tofu' | 'commands'; bin: string | undefined } {
   if (t.tool === 'commands' || (!t.tool && t.commands)) {
@@ -37,13 +44,32 @@ export function resolveTool(t: RebuildTool): { kind: 'terraform' | 'tofu' | 'com
   const kind = t.tool ?? (findOnPath('terraform') ? 'terraform' : 'tofu');
   const cachedTofu = join(resolveCacheDir(), 'bin', 'tofu');
   const bin = t.binary ?? findOnPath(kind) ?? (kind === 'tofu' && existsSync(cachedTofu) ? cachedTofu : undefined);
-  if (!bin) throw new Error(`${kind} not found on PATH or in the cache: install it, set suites.rebuild.binary, or use tool: commands`);
+  if (!bin)
+    throw new Error(
+      `${kind} not found on PATH or in the cache: install it, set suites.rebuild.binary, or use tool: commands`,
+    );
   return { kind, bin };
 }
 
-async function run(log: Logger, cwd: string, file: string, args: string[], timeoutMs: number, shell = false): Promise<{ code: number; out: string }> {
+async function run(
+  log: Logger,
+  cwd: string,
+  file: string,
+  args: string[],
+  timeoutMs: number,
+  shell = false,
+): Promise<{ code: number; out: string }> {
   log.info(`$ ${file} ${args.join(' ')}`.trim());
-  const child = execa(file, args, { cwd, shell, all: true, reject: false, timeout: timeoutMs, detached: true, stdin: 'ignore', env: { TF_IN_AUTOMATION: '1', TF_INPUT: '0' } });
+  const child = execa(file, args, {
+    cwd,
+    shell,
+    all: true,
+    reject: false,
+    timeout: timeoutMs,
+    detached: true,
+    stdin: 'ignore',
+    env: { TF_IN_AUTOMATION: '1', TF_INPUT: '0' },
+  });
   let out = '';
   child.all?.on('data', (chunk: Buffer) => {
     const text = chunk.toString();
@@ -58,29 +84,66 @@ async function run(log: Logger, cwd: string, file: string, args: string[], timeo
 const varArgs = (t: RebuildTool) => Object.entries(t.vars).map(([k, v]) => `-var=${k}=${v}`);
 
 /** Addresses whose planned actions include both delete and create: a replacement. */
-export function replacementsIn(planJson: { resource_changes?: Array<{ address: string; change: { actions: string[] } }> }): string[] {
-  return (planJson.resource_changes ?? []).filter((c) => c.change.actions.includes('delete') && c.change.actions.includes('create')).map((c) => c.address);
+export function replacementsIn(planJson: {
+  resource_changes?: Array<{ address: string; change: { actions: string[] } }>;
+}): string[] {
+  return (planJson.resource_changes ?? [])
+    .filter((c) => c.change.actions.includes('delete') && c.change.actions.includes('create'))
+    .map((c) => c.address);
 }
 
 /**
  * The plan guard: `plan` must not replace resources the config does not expect (a replaced resource
  * with a destroy-time provisioner once wiped a production cluster). Returns the destroy count.
  */
-export async function planGuard(t: RebuildTool, log: Logger, cwd: string): Promise<{ replacements: string[]; destroyCount: number }> {
+export async function planGuard(
+  t: RebuildTool,
+  log: Logger,
+  cwd: string,
+): Promise<{ replacements: string[]; destroyCount: number }> {
   const { kind, bin } = resolveTool(t);
   if (kind === 'commands') return { replacements: [], destroyCount: 0 };
   const timeout = t.timeoutMinutes * 60_000;
-  const plan = await run(log, cwd, bin!, ['plan', '-input=false', '-lock=false', '-out=rebuild-bench.tfplan', ...varArgs(t), ...t.extraArgs.plan], timeout);
+  const plan = await run(
+    log,
+    cwd,
+    bin!,
+    ['plan', '-input=false', '-lock=false', '-out=rebuild-bench.tfplan', ...varArgs(t), ...t.extraArgs.plan],
+    timeout,
+  );
   if (plan.code !== 0) throw new Error(`${kind} plan failed: ${lastLines(plan.out)}`);
   const shown = await run(log, cwd, bin!, ['show', '-json', 'rebuild-bench.tfplan'], timeout);
-  const unexpected = replacementsIn(JSON.parse(shown.out.slice(shown.out.indexOf('{')))).filter((a) => !t.expectedReplacements.includes(a));
+  const unexpected = replacementsIn(JSON.parse(shown.out.slice(shown.out.indexOf('{')))).filter(
+    (a) => !t.expectedReplacements.includes(a),
+  );
   if (unexpected.length) {
-    throw new Error(`${kind} plan would replace ${unexpected.join(', ')}, not listed in suites.rebuild.expectedReplacements: refusing to destroy`);
+    throw new Error(
+      `${kind} plan would replace ${unexpected.join(', ')}, not listed in suites.rebuild.expectedReplacements: refusing to destroy`,
+    );
   }
-  const destroyPlan = await run(log, cwd, bin!, ['plan', '-destroy', '-input=false', '-lock=false', '-out=rebuild-bench-destroy.tfplan', ...varArgs(t), ...t.extraArgs.plan], timeout);
+  const destroyPlan = await run(
+    log,
+    cwd,
+    bin!,
+    [
+      'plan',
+      '-destroy',
+      '-input=false',
+      '-lock=false',
+      '-out=rebuild-bench-destroy.tfplan',
+      ...varArgs(t),
+      ...t.extraArgs.plan,
+    ],
+    timeout,
+  );
   if (destroyPlan.code !== 0) throw new Error(`${kind} plan -destroy failed: ${lastLines(destroyPlan.out)}`);
   const shownDestroy = await run(log, cwd, bin!, ['show', '-json', 'rebuild-bench-destroy.tfplan'], timeout);
-  const changes = (JSON.parse(shownDestroy.out.slice(shownDestroy.out.indexOf('{'))) as { resource_changes?: Array<{ change: { actions: string[] } }> }).resource_changes ?? [];
+  const changes =
+    (
+      JSON.parse(shownDestroy.out.slice(shownDestroy.out.indexOf('{'))) as {
+        resource_changes?: Array<{ change: { actions: string[] } }>;
+      }
+    ).resource_changes ?? [];
   return { replacements: [], destroyCount: changes.filter((c) => c.change.actions.includes('delete')).length };
 }
 
@@ -104,8 +167,11 @@ export async function destroy(t: RebuildTool, log: Logger, cwd: string): Promise
   const args = ['destroy', '-auto-approve', '-input=false', ...varArgs(t), ...t.extraArgs.destroy];
   const first = await run(log, cwd, bin!, args, timeout);
   if (first.code === 0) return { stateRemoved: [] };
-  if (!UNREACHABLE.test(first.out) || t.stateRmOnUnreachable.length === 0) throw new Error(`${kind} destroy failed: ${lastLines(first.out)}`);
-  log.warn(`${kind} destroy failed because the cluster API is gone: removing ${t.stateRmOnUnreachable.join(', ')} from state and retrying once`);
+  if (!UNREACHABLE.test(first.out) || t.stateRmOnUnreachable.length === 0)
+    throw new Error(`${kind} destroy failed: ${lastLines(first.out)}`);
+  log.warn(
+    `${kind} destroy failed because the cluster API is gone: removing ${t.stateRmOnUnreachable.join(', ')} from state and retrying once`,
+  );
   const rm = await run(log, cwd, bin!, ['state', 'rm', ...t.stateRmOnUnreachable], timeout);
   if (rm.code !== 0) throw new Error(`${kind} state rm failed: ${lastLines(rm.out)}`);
   const second = await run(log, cwd, bin!, args, timeout);
@@ -119,8 +185,15 @@ export async function apply(t: RebuildTool, log: Logger, cwd: string): Promise<v
   const r =
     kind === 'commands'
       ? await run(log, cwd, t.commands!.apply, [], timeout, true)
-      : await run(log, cwd, bin!, ['apply', '-auto-approve', '-input=false', ...varArgs(t), ...t.extraArgs.apply], timeout);
-  if (r.code !== 0) throw new Error(`${kind === 'commands' ? 'apply command' : `${kind} apply`} exited ${r.code}: ${lastLines(r.out)}`);
+      : await run(
+          log,
+          cwd,
+          bin!,
+          ['apply', '-auto-approve', '-input=false', ...varArgs(t), ...t.extraArgs.apply],
+          timeout,
+        );
+  if (r.code !== 0)
+    throw new Error(`${kind === 'commands' ? 'apply command' : `${kind} apply`} exited ${r.code}: ${lastLines(r.out)}`);
 }
 
 interface DestroyRollback {
@@ -132,11 +205,16 @@ interface DestroyRollback {
  * Destroying the cluster as a reversible fault: its rollback is `apply`, so a run interrupted after
  * destroy (or a crash followed by `cleanup`) recreates the cluster.
  */
-export const clusterDestroyFault: FaultType<{ tool: RebuildTool; onDestroyed?: (o: DestroyOutcome) => void }, DestroyRollback> = {
+export const clusterDestroyFault: FaultType<
+  { tool: RebuildTool; onDestroyed?: (o: DestroyOutcome) => void },
+  DestroyRollback
+> = {
   kind: 'cluster-destroy',
   describe: (p) => {
     const { kind } = resolveTool(p.tool);
-    return kind === 'commands' ? `destroy the cluster: ${p.tool.commands!.destroy}` : `${kind} destroy in ${p.tool.workingDir}`;
+    return kind === 'commands'
+      ? `destroy the cluster: ${p.tool.commands!.destroy}`
+      : `${kind} destroy in ${p.tool.workingDir}`;
   },
   async prepare(env: FaultEnv, p) {
     return { tool: p.tool, cwd: resolve(env.cwd, p.tool.workingDir) };

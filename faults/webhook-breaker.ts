@@ -30,10 +30,20 @@ const BASE = '/apis/admissionregistration.k8s.io/v1';
 const FIELD_MANAGER = 'rebuild-bench-fault';
 const ATTEMPTS = 5;
 
-export const webhookConfigPath = (kind: WebhookConfigKind, name?: string) => `${BASE}/${kind}webhookconfigurations${name ? `/${name}` : ''}`;
+export const webhookConfigPath = (kind: WebhookConfigKind, name?: string) =>
+  `${BASE}/${kind}webhookconfigurations${name ? `/${name}` : ''}`;
 
 /** Metadata the API server owns: dropped when saving, so the saved object can be created or PUT again. */
-const SERVER_MANAGED = ['resourceVersion', 'uid', 'creationTimestamp', 'generation', 'managedFields', 'selfLink', 'deletionTimestamp', 'deletionGracePeriodSeconds'];
+const SERVER_MANAGED = [
+  'resourceVersion',
+  'uid',
+  'creationTimestamp',
+  'generation',
+  'managedFields',
+  'selfLink',
+  'deletionTimestamp',
+  'deletionGracePeriodSeconds',
+];
 
 /** A configuration as the user wrote it: the object minus server-managed metadata. */
 export function stripServerManaged(o: Record<string, any>): Record<string, any> {
@@ -54,7 +64,10 @@ async function getOrNull(kc: k8s.KubeConfig, path: string): Promise<Record<strin
 const isConflict = (err: unknown) => err instanceof KubeHttpError && err.status === 409;
 
 function targets(p: WebhookBreakerParams): Array<{ kind: WebhookConfigKind; name: string }> {
-  return [...(p.validating ?? []).map((name) => ({ kind: 'validating' as const, name })), ...(p.mutating ?? []).map((name) => ({ kind: 'mutating' as const, name }))];
+  return [
+    ...(p.validating ?? []).map((name) => ({ kind: 'validating' as const, name })),
+    ...(p.mutating ?? []).map((name) => ({ kind: 'mutating' as const, name })),
+  ];
 }
 
 /** Every webhook of `name` to failurePolicy Ignore (GET + PUT on the current resourceVersion, retried on conflict). */
@@ -70,7 +83,9 @@ async function setIgnore(env: FaultEnv, kind: WebhookConfigKind, name: string): 
     for (const w of webhooks) w.failurePolicy = 'Ignore';
     delete cur.metadata?.managedFields;
     try {
-      await kubeRequest(env.kube(), 'PUT', `${webhookConfigPath(kind, name)}?fieldManager=${FIELD_MANAGER}`, { body: cur });
+      await kubeRequest(env.kube(), 'PUT', `${webhookConfigPath(kind, name)}?fieldManager=${FIELD_MANAGER}`, {
+        body: cur,
+      });
       return;
     } catch (err) {
       if (!isConflict(err) || attempt >= ATTEMPTS) throw err;
@@ -85,7 +100,9 @@ async function restore(env: FaultEnv, saved: SavedWebhookConfig & { object: Reco
     const cur = await getOrNull(env.kube(), path);
     try {
       if (!cur) {
-        await kubeRequest(env.kube(), 'POST', `${webhookConfigPath(saved.kind)}?fieldManager=${FIELD_MANAGER}`, { body: saved.object });
+        await kubeRequest(env.kube(), 'POST', `${webhookConfigPath(saved.kind)}?fieldManager=${FIELD_MANAGER}`, {
+          body: saved.object,
+        });
         env.log.info(`${saved.kind} webhook configuration ${saved.name}: recreated`);
         return;
       }
@@ -94,7 +111,10 @@ async function restore(env: FaultEnv, saved: SavedWebhookConfig & { object: Reco
         return;
       }
       // It exists but differs: our 'ignore' patch, or a re-registration (Kyverno does it on start).
-      const body = { ...saved.object, metadata: { ...saved.object.metadata, resourceVersion: cur.metadata?.resourceVersion } };
+      const body = {
+        ...saved.object,
+        metadata: { ...saved.object.metadata, resourceVersion: cur.metadata?.resourceVersion },
+      };
       await kubeRequest(env.kube(), 'PUT', `${path}?fieldManager=${FIELD_MANAGER}`, { body });
       env.log.info(`${saved.kind} webhook configuration ${saved.name}: restored as saved`);
       return;
@@ -107,11 +127,15 @@ async function restore(env: FaultEnv, saved: SavedWebhookConfig & { object: Reco
 
 export const webhookBreakerFault: FaultType<WebhookBreakerParams, WebhookBreakerRollback> = {
   kind: 'webhook-breaker',
-  describe: (p) => `${p.mode === 'ignore' ? 'failurePolicy Ignore on' : 'remove'} webhook configuration(s) ${targets(p).map((t) => t.name).join(', ')}`,
+  describe: (p) =>
+    `${p.mode === 'ignore' ? 'failurePolicy Ignore on' : 'remove'} webhook configuration(s) ${targets(p)
+      .map((t) => t.name)
+      .join(', ')}`,
 
   async prepare(env, p) {
     const list = targets(p);
-    if (list.length === 0) throw new Error('webhook-breaker: name at least one validating or mutating webhook configuration');
+    if (list.length === 0)
+      throw new Error('webhook-breaker: name at least one validating or mutating webhook configuration');
     const configs: SavedWebhookConfig[] = [];
     for (const t of list) {
       const o = await getOrNull(env.kube(), webhookConfigPath(t.kind, t.name));
@@ -145,11 +169,16 @@ export const webhookBreakerFault: FaultType<WebhookBreakerParams, WebhookBreaker
         touched++;
       } else if (o) {
         const failing = (o.webhooks ?? []).filter((w: any) => w.failurePolicy !== 'Ignore').map((w: any) => w.name);
-        if (failing.length) throw new Error(`${t.kind} webhook configuration ${t.name}: ${failing.join(', ')} not Ignore (re-registered by its owner?)`);
+        if (failing.length)
+          throw new Error(
+            `${t.kind} webhook configuration ${t.name}: ${failing.join(', ')} not Ignore (re-registered by its owner?)`,
+          );
         touched++;
       }
     }
-    return p.mode === 'remove' ? `${touched} configuration(s) removed` : `${touched} configuration(s): failurePolicy Ignore`;
+    return p.mode === 'remove'
+      ? `${touched} configuration(s) removed`
+      : `${touched} configuration(s): failurePolicy Ignore`;
   },
 
   async revert(env, rb) {
@@ -167,8 +196,14 @@ export const webhookBreakerFault: FaultType<WebhookBreakerParams, WebhookBreaker
  * Breaks a fail-closed admission deadlock as an operator would: failurePolicy Ignore on every
  * webhook of the named configurations, or their removal. Revert puts the saved objects back exactly.
  */
-export function webhookBreaker(p: { validating?: string[]; mutating?: string[]; mode: 'ignore' | 'remove'; title?: string }): Fault<WebhookBreakerParams, WebhookBreakerRollback> {
+export function webhookBreaker(p: {
+  validating?: string[];
+  mutating?: string[];
+  mode: 'ignore' | 'remove';
+  title?: string;
+}): Fault<WebhookBreakerParams, WebhookBreakerRollback> {
   const { title, ...params } = p;
-  if (!(params.validating?.length || params.mutating?.length)) throw new Error('webhookBreaker: name at least one validating or mutating webhook configuration');
+  if (!(params.validating?.length || params.mutating?.length))
+    throw new Error('webhookBreaker: name at least one validating or mutating webhook configuration');
   return { type: webhookBreakerFault, params, ...(title ? { title } : {}) };
 }

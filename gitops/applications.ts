@@ -41,7 +41,8 @@ export interface AppManifest {
  */
 export function readAppsDir(dir: string, waveAnnotation = WAVE_ANNOTATION): AppManifest[] {
   const root = resolve(dir);
-  if (!existsSync(root) || !statSync(root).isDirectory()) throw new BadInputError(`GitOps directory not found: ${root}`);
+  if (!existsSync(root) || !statSync(root).isDirectory())
+    throw new BadInputError(`GitOps directory not found: ${root}`);
   const apps: AppManifest[] = [];
   for (const file of manifestFiles(root)) apps.push(...readAppsFile(file, waveAnnotation));
   const seen = new Map<string, string>();
@@ -55,7 +56,9 @@ export function readAppsDir(dir: string, waveAnnotation = WAVE_ANNOTATION): AppM
 }
 
 function kustomizationOf(dir: string): string | undefined {
-  return ['kustomization.yaml', 'kustomization.yml', 'Kustomization'].map((f) => join(dir, f)).find((f) => existsSync(f));
+  return ['kustomization.yaml', 'kustomization.yml', 'Kustomization']
+    .map((f) => join(dir, f))
+    .find((f) => existsSync(f));
 }
 
 function manifestFiles(dir: string): string[] {
@@ -65,7 +68,8 @@ function manifestFiles(dir: string): string[] {
     const resources = doc?.resources;
     if (!Array.isArray(resources)) throw new BadInputError(`${k}: resources: expected a list of files`);
     return resources.flatMap((r) => {
-      if (typeof r !== 'string') throw new BadInputError(`${k}: resources: expected file names, got ${JSON.stringify(r)}`);
+      if (typeof r !== 'string')
+        throw new BadInputError(`${k}: resources: expected file names, got ${JSON.stringify(r)}`);
       if (/^[a-z]+:\/\//.test(r)) return []; // remote bases are not read
       const p = resolve(dir, r);
       if (!existsSync(p)) throw new BadInputError(`${k}: resources: ${r} does not exist`);
@@ -90,7 +94,9 @@ export function readAppsFile(file: string, waveAnnotation = WAVE_ANNOTATION): Ap
   for (const doc of docList) {
     if (doc.errors.length) {
       const pos = lines.linePos(doc.errors[0]!.pos[0]);
-      throw new BadInputError(`${file}:${pos.line}:${pos.col}: YAML syntax error: ${doc.errors[0]!.message.split('\n')[0]}`);
+      throw new BadInputError(
+        `${file}:${pos.line}:${pos.col}: YAML syntax error: ${doc.errors[0]!.message.split('\n')[0]}`,
+      );
     }
     if (!isMap(doc.contents)) continue;
     const m = doc.toJS() as Record<string, any>;
@@ -105,23 +111,27 @@ function toApp(m: Record<string, any>, file: string, waveAnnotation: string): Ap
     throw new BadInputError(`${file}: Application ${m.metadata?.name ?? '(unnamed)'}: ${field}: ${what}`);
   };
   const name = m.metadata?.name;
-  if (typeof name !== 'string' || !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(name)) fail('metadata.name', 'expected a DNS-1123 name');
+  if (typeof name !== 'string' || !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(name))
+    fail('metadata.name', 'expected a DNS-1123 name');
   const spec = m.spec;
   if (!spec || typeof spec !== 'object') fail('spec', 'missing');
   const rawWave = m.metadata?.annotations?.[waveAnnotation];
   let wave = 0;
   if (rawWave !== undefined) {
     wave = Number(String(rawWave).trim());
-    if (!Number.isInteger(wave)) fail(`metadata.annotations["${waveAnnotation}"]`, `expected an integer, got ${JSON.stringify(rawWave)}`);
+    if (!Number.isInteger(wave))
+      fail(`metadata.annotations["${waveAnnotation}"]`, `expected an integer, got ${JSON.stringify(rawWave)}`);
   }
   const rawSources: unknown[] = spec.sources ?? (spec.source ? [spec.source] : []);
-  if (!Array.isArray(rawSources) || rawSources.length === 0) fail('spec.source', 'expected spec.source or spec.sources');
+  if (!Array.isArray(rawSources) || rawSources.length === 0)
+    fail('spec.source', 'expected spec.source or spec.sources');
   const sources = rawSources.map((s, i) => {
     const src = s as Record<string, unknown>;
     const field = spec.sources ? `spec.sources[${i}]` : 'spec.source';
     if (typeof src?.repoURL !== 'string') fail(`${field}.repoURL`, 'expected a string');
     const out: AppSource = { repoURL: src.repoURL as string };
-    for (const k of ['path', 'chart', 'targetRevision', 'ref'] as const) if (typeof src[k] === 'string') out[k] = src[k] as string;
+    for (const k of ['path', 'chart', 'targetRevision', 'ref'] as const)
+      if (typeof src[k] === 'string') out[k] = src[k] as string;
     return out;
   });
   const dest = spec.destination;
@@ -139,7 +149,8 @@ function toApp(m: Record<string, any>, file: string, waveAnnotation: string): Ap
       factor: Number(b.factor ?? 2),
       maxDurationMs: parseDuration(b.maxDuration ?? '3m', file, 'spec.syncPolicy.retry.backoff.maxDuration', fail),
     };
-    if (!Number.isFinite(retry.limit) || !Number.isFinite(retry.factor)) fail('spec.syncPolicy.retry', 'limit and factor must be numbers');
+    if (!Number.isFinite(retry.limit) || !Number.isFinite(retry.factor))
+      fail('spec.syncPolicy.retry', 'limit and factor must be numbers');
   }
   return {
     name,

@@ -11,7 +11,8 @@ export const ROOT_APP = 'root';
 export const APPLICATION_API_VERSION = 'argoproj.io/v1alpha1';
 
 /** The Applications of a namespace, or one of them. */
-export const applicationPath = (ns: string, name?: string) => `/apis/${APPLICATION_API_VERSION}/namespaces/${ns}/applications${name ? `/${name}` : ''}`;
+export const applicationPath = (ns: string, name?: string) =>
+  `/apis/${APPLICATION_API_VERSION}/namespaces/${ns}/applications${name ? `/${name}` : ''}`;
 
 /** The sync wave of an Application (an integer; absent is wave 0). */
 export const WAVE_ANNOTATION = 'argocd.argoproj.io/sync-wave';
@@ -63,6 +64,9 @@ export const WAVES_DO_NOT_GATE =
   '(Argo CD ≥ 1.8). Add the Lua health check to argocd-cm so each wave waits for the previous one to be Healthy.';
 
 /** Argo CD sync retry back-off: duration × factor^(n−1), capped at maxDuration. */
-export function retryDelayMs(attempt: number, r: { durationMs: number; factor: number; maxDurationMs: number }): number {
+export function retryDelayMs(
+  attempt: number,
+  r: { durationMs: number; factor: number; maxDurationMs: number },
+): number {
   return Math.min(r.maxDurationMs, r.durationMs * r.factor ** Math.max(0, attempt - 1));
 }

@@ -8,7 +8,8 @@ export const CNPG_GROUP = 'postgresql.cnpg.io';
 export const CNPG_GROUP_VERSION = `${CNPG_GROUP}/v1`;
 
 /** A Cluster's API path (all Clusters of a namespace without a name). */
-export const cnpgClusterPath = (ns: string, name?: string) => `/apis/${CNPG_GROUP_VERSION}/namespaces/${ns}/clusters${name ? `/${name}` : ''}`;
+export const cnpgClusterPath = (ns: string, name?: string) =>
+  `/apis/${CNPG_GROUP_VERSION}/namespaces/${ns}/clusters${name ? `/${name}` : ''}`;
 
 /** Labels on an instance pod. */
 export const CNPG_CLUSTER_LABEL = 'cnpg.io/cluster';

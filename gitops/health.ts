@@ -3,7 +3,14 @@ import { CNPG_HEALTHY_PHASE, HIBERNATION_CONDITION } from './cnpg.ts';
 /** Argo CD's health rules: the statuses, how they aggregate, and the built-in checks the twin needs. */
 export type HealthStatus = 'Healthy' | 'Progressing' | 'Degraded' | 'Suspended' | 'Missing' | 'Unknown';
 
-const severity: Record<HealthStatus, number> = { Healthy: 0, Suspended: 1, Progressing: 2, Missing: 3, Unknown: 3, Degraded: 4 };
+const severity: Record<HealthStatus, number> = {
+  Healthy: 0,
+  Suspended: 1,
+  Progressing: 2,
+  Missing: 3,
+  Unknown: 3,
+  Degraded: 4,
+};
 
 /** Argo CD's aggregation: the worst health of the resources wins. */
 export function worstHealth(statuses: HealthStatus[]): HealthStatus {

@@ -29,7 +29,8 @@ const probeOutcomes = () =>
 const rejectionsOverTime = () =>
   timeSeries({
     title: 'Rejections per webhook',
-    description: 'Rejections from apiserver_admission_webhook_rejection_count (rb_admission_rejection.count) by webhook, error type and HTTP code.',
+    description:
+      'Rejections from apiserver_admission_webhook_rejection_count (rb_admission_rejection.count) by webhook, error type and HTTP code.',
     query: `SELECT sum("count") AS "rejections" FROM "rb_admission_rejection" WHERE ${chosenRuns} GROUP BY time($__interval), "webhook", "error_type", "code" fill(none)`,
     alias: '$tag_webhook $tag_error_type $tag_code',
     unit: 'short',
@@ -48,7 +49,8 @@ const rejectionTotals = () =>
 const webhookP99 = () =>
   timeSeries({
     title: 'Webhook latency p99',
-    description: 'Per-webhook p99 estimated from apiserver_admission_webhook_admission_duration_seconds (rb_admission_webhook.p99_s), per scrape interval.',
+    description:
+      'Per-webhook p99 estimated from apiserver_admission_webhook_admission_duration_seconds (rb_admission_webhook.p99_s), per scrape interval.',
     query: `SELECT max("p99_s") AS "p99" FROM "rb_admission_webhook" WHERE ${chosenRuns} GROUP BY time($__interval), "webhook", "type" fill(none)`,
     alias: '$tag_webhook ($tag_type)',
     unit: 's',
@@ -77,7 +79,9 @@ const failOpen = () =>
 export const admissionDashboard = () =>
   new DashboardBuilder('rebuild-bench · Admission')
     .uid(ADMISSION_UID)
-    .description('Admission latency and rejections while faults hit the webhooks, from rebuild-bench points in InfluxDB.')
+    .description(
+      'Admission latency and rejections while faults hit the webhooks, from rebuild-bench points in InfluxDB.',
+    )
     .time({ from: 'now-6h', to: 'now' })
     .withRow(new RowBuilder('Probe'))
     .withPanel(probeLatency())

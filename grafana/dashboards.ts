@@ -2,7 +2,12 @@
  * Every file `npm run grafana` writes, built in memory: the dashboards (with the shared variables,
  * fault annotation and links) as stable JSON, and the provisioning files.
  */
-import { DashboardLinkBuilder, DashboardLinkType, type Dashboard, type DashboardBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
+import {
+  DashboardLinkBuilder,
+  DashboardLinkType,
+  type Dashboard,
+  type DashboardBuilder,
+} from '@grafana/grafana-foundation-sdk/dashboard';
 import { admissionDashboard } from './admission.ts';
 import type { InfluxQLQuery } from './influxql.ts';
 import { dashboardsYaml, datasourceYaml } from './provisioning.ts';
@@ -17,7 +22,14 @@ function finish(builder: DashboardBuilder): Dashboard {
     .timezone('browser')
     .variables(variables())
     .annotations([faultAnnotation()])
-    .link(new DashboardLinkBuilder('rebuild-bench').type(DashboardLinkType.Dashboards).tags([TAG]).asDropdown(true).includeVars(true).keepTime(true))
+    .link(
+      new DashboardLinkBuilder('rebuild-bench')
+        .type(DashboardLinkType.Dashboards)
+        .tags([TAG])
+        .asDropdown(true)
+        .includeVars(true)
+        .keepTime(true),
+    )
     .build();
   // Fixed panel ids in layout order (Grafana would otherwise assign them on load).
   (d.panels ?? []).forEach((p, i) => (p.id = i + 1));
@@ -72,10 +84,12 @@ export function queriesOf(file: string, d: Dashboard): QueryUse[] {
   const out: QueryUse[] = [];
   for (const p of d.panels ?? []) {
     if (!('targets' in p)) continue;
-    for (const t of (p.targets ?? []) as unknown as InfluxQLQuery[]) out.push({ where: `${file} panel "${p.title}"`, kind: 'panel', query: t.query, columns: [] });
+    for (const t of (p.targets ?? []) as unknown as InfluxQLQuery[])
+      out.push({ where: `${file} panel "${p.title}"`, kind: 'panel', query: t.query, columns: [] });
   }
   for (const v of d.templating.list ?? []) {
-    if (typeof v.query === 'string') out.push({ where: `${file} variable $${v.name}`, kind: 'variable', query: v.query, columns: [] });
+    if (typeof v.query === 'string')
+      out.push({ where: `${file} variable $${v.name}`, kind: 'variable', query: v.query, columns: [] });
   }
   for (const a of d.annotations.list ?? []) {
     const t = a.target as unknown as InfluxQLQuery;

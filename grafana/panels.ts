@@ -1,5 +1,16 @@
 /** Panel factories with the options the dashboards share; every panel queries the InfluxDB data source. */
-import { GraphDrawStyle, LegendDisplayMode, LegendPlacement, SortOrder, StackingMode, TooltipDisplayMode, VisibilityMode, VizLegendOptionsBuilder, VizTooltipOptionsBuilder, StackingConfigBuilder } from '@grafana/grafana-foundation-sdk/common';
+import {
+  GraphDrawStyle,
+  LegendDisplayMode,
+  LegendPlacement,
+  SortOrder,
+  StackingMode,
+  TooltipDisplayMode,
+  VisibilityMode,
+  VizLegendOptionsBuilder,
+  VizTooltipOptionsBuilder,
+  StackingConfigBuilder,
+} from '@grafana/grafana-foundation-sdk/common';
 import { PanelBuilder as BarChartBuilder } from '@grafana/grafana-foundation-sdk/barchart';
 import { PanelBuilder as TableBuilder } from '@grafana/grafana-foundation-sdk/table';
 import { PanelBuilder as TimeSeriesBuilder } from '@grafana/grafana-foundation-sdk/timeseries';
@@ -15,7 +26,12 @@ interface PanelSpec {
   unit?: string;
 }
 
-const legend = () => new VizLegendOptionsBuilder().showLegend(true).displayMode(LegendDisplayMode.List).placement(LegendPlacement.Bottom).calcs([]);
+const legend = () =>
+  new VizLegendOptionsBuilder()
+    .showLegend(true)
+    .displayMode(LegendDisplayMode.List)
+    .placement(LegendPlacement.Bottom)
+    .calcs([]);
 const tooltip = () => new VizTooltipOptionsBuilder().mode(TooltipDisplayMode.Multi).sort(SortOrder.Descending);
 
 /** A time series; `alias` names each series (`$col`, `$tag_<key>`). */
@@ -34,7 +50,8 @@ export function timeSeries(spec: PanelSpec & { alias: string; bars?: boolean }) 
     .pointSize(6)
     .spanNulls(true);
   if (spec.unit) p.unit(spec.unit);
-  if (spec.bars) p.drawStyle(GraphDrawStyle.Bars).fillOpacity(80).stacking(new StackingConfigBuilder().mode(StackingMode.Normal));
+  if (spec.bars)
+    p.drawStyle(GraphDrawStyle.Bars).fillOpacity(80).stacking(new StackingConfigBuilder().mode(StackingMode.Normal));
   return p;
 }
 

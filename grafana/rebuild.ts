@@ -11,7 +11,8 @@ const dashed = () => ({ id: 'custom.lineStyle', value: new LineStyleBuilder().fi
 const rebuildTime = () =>
   timeSeries({
     title: 'Rebuild time per run against the target',
-    description: 'Destroy to every Application Synced and Healthy (rb_rebuild.total_s), one point per run; the shaded band is the target window.',
+    description:
+      'Destroy to every Application Synced and Healthy (rb_rebuild.total_s), one point per run; the shaded band is the target window.',
     query: `SELECT "total_s" / 60 AS "rebuild", "target_min_s" / 60 AS "target_min", "target_max_s" / 60 AS "target_max" FROM "rb_rebuild" WHERE ${acrossRuns}`,
     alias: '$col',
     unit: 'm',
@@ -19,8 +20,16 @@ const rebuildTime = () =>
     height: 9,
   })
     .min(0)
-    .overrideByName('rebuild', [{ id: 'custom.pointSize', value: 10 }, { id: 'custom.lineWidth', value: 0 }, { id: 'color', value: { mode: 'fixed', fixedColor: 'blue' } }])
-    .overrideByName('target_min', [dashed(), { id: 'custom.showPoints', value: 'never' }, { id: 'color', value: { mode: 'fixed', fixedColor: 'green' } }])
+    .overrideByName('rebuild', [
+      { id: 'custom.pointSize', value: 10 },
+      { id: 'custom.lineWidth', value: 0 },
+      { id: 'color', value: { mode: 'fixed', fixedColor: 'blue' } },
+    ])
+    .overrideByName('target_min', [
+      dashed(),
+      { id: 'custom.showPoints', value: 'never' },
+      { id: 'color', value: { mode: 'fixed', fixedColor: 'green' } },
+    ])
     .overrideByName('target_max', [
       dashed(),
       { id: 'custom.showPoints', value: 'never' },
@@ -32,7 +41,8 @@ const rebuildTime = () =>
 const runs = () =>
   table({
     title: 'Runs',
-    description: 'Every rebuild in the time range: minutes, target window, outcome, restarts and CrashLoopBackOff entries.',
+    description:
+      'Every rebuild in the time range: minutes, target window, outcome, restarts and CrashLoopBackOff entries.',
     query: `SELECT "total_s" / 60 AS "minutes", "target_min_s" / 60 AS "target_min", "target_max_s" / 60 AS "target_max", "restarts", "crash_loops" FROM "rb_rebuild" WHERE ${acrossRuns} GROUP BY "run", "outcome"`,
     width: 8,
     height: 9,
@@ -59,7 +69,8 @@ const wavesOfRun = () =>
 const restartsPerRun = () =>
   barChart({
     title: 'Restarts and CrashLoopBackOff per run',
-    description: 'Container restarts and CrashLoopBackOff entries during each bootstrap (rb_rebuild.restarts, rb_rebuild.crash_loops).',
+    description:
+      'Container restarts and CrashLoopBackOff entries during each bootstrap (rb_rebuild.restarts, rb_rebuild.crash_loops).',
     query: `SELECT last("restarts") AS "restarts", last("crash_loops") AS "crash_loops" FROM "rb_rebuild" WHERE ${acrossRuns} GROUP BY "run"`,
     xField: 'run',
     width: 10,
@@ -68,7 +79,8 @@ const restartsPerRun = () =>
 const restartsByCause = () =>
   table({
     title: 'Restarts of the selected run by cause',
-    description: 'dependency: the container restarted before its lower waves were healthy (waiting on a dependency); other: anything else.',
+    description:
+      'dependency: the container restarted before its lower waves were healthy (waiting on a dependency); other: anything else.',
     query: `SELECT count("restart_count") AS "restarts" FROM "rb_restart" WHERE ${chosenRuns} GROUP BY "classification", "reason"`,
     width: 5,
   });
@@ -76,7 +88,8 @@ const restartsByCause = () =>
 const restartedContainers = () =>
   table({
     title: 'Restarted containers',
-    description: 'Each restart of the selected run: restart count after it and whether the container was in CrashLoopBackOff.',
+    description:
+      'Each restart of the selected run: restart count after it and whether the container was in CrashLoopBackOff.',
     query: `SELECT "restart_count", "crash_loop" FROM "rb_restart" WHERE ${chosenRuns} GROUP BY "namespace", "pod", "container", "app", "reason", "classification"`,
     width: 9,
   });
@@ -84,7 +97,9 @@ const restartedContainers = () =>
 export const rebuildDashboard = () =>
   new DashboardBuilder('rebuild-bench · Rebuild')
     .uid(REBUILD_UID)
-    .description('Rebuild time per run against the target window, sync waves and restarts, from rebuild-bench points in InfluxDB.')
+    .description(
+      'Rebuild time per run against the target window, sync waves and restarts, from rebuild-bench points in InfluxDB.',
+    )
     .time({ from: 'now-30d', to: 'now' })
     .withRow(new RowBuilder('Rebuild time'))
     .withPanel(rebuildTime())

@@ -1,9 +1,15 @@
 /** Template variables and the fault annotation every dashboard shares. */
-import { AnnotationQueryBuilder, QueryVariableBuilder, VariableRefresh, VariableSort } from '@grafana/grafana-foundation-sdk/dashboard';
+import {
+  AnnotationQueryBuilder,
+  QueryVariableBuilder,
+  VariableRefresh,
+  VariableSort,
+} from '@grafana/grafana-foundation-sdk/dashboard';
 import { INFLUX_DATASOURCE, InfluxQLQueryBuilder, chosenRuns } from './influxql.ts';
 
 /** Every run writes rb_phase points, so its tag values list every cluster, suite and run. */
-const tagValues = (key: string, where = '') => `SHOW TAG VALUES FROM "rb_phase" WITH KEY = "${key}"${where ? ` WHERE ${where}` : ''}`;
+const tagValues = (key: string, where = '') =>
+  `SHOW TAG VALUES FROM "rb_phase" WITH KEY = "${key}"${where ? ` WHERE ${where}` : ''}`;
 
 function variable(name: string, label: string, query: string) {
   return new QueryVariableBuilder(name)

@@ -29,7 +29,8 @@ export function toLine(p: Point): string {
 /** Parses lines written by toLine (and ordinary line protocol). Integer fields (`12i`) become numbers. */
 export function parseLine(line: string): Point {
   const [head, fieldsPart, ts] = splitUnescaped(line, ' ', 3);
-  if (head === undefined || fieldsPart === undefined) throw new Error(`line protocol: malformed line: ${line.slice(0, 80)}`);
+  if (head === undefined || fieldsPart === undefined)
+    throw new Error(`line protocol: malformed line: ${line.slice(0, 80)}`);
   const [measurement, ...tagParts] = splitUnescaped(head, ',');
   const tags: Record<string, string> = {};
   for (const t of tagParts) {
@@ -46,7 +47,11 @@ export function parseLine(line: string): Point {
 }
 
 function parseFieldValue(v: string): number | string | boolean {
-  if (v.startsWith('"')) return v.slice(1, -1).replace(/\\n/g, '\n').replace(/\\(["\\])/g, '$1');
+  if (v.startsWith('"'))
+    return v
+      .slice(1, -1)
+      .replace(/\\n/g, '\n')
+      .replace(/\\(["\\])/g, '$1');
   if (v === 'true' || v === 't' || v === 'T') return true;
   if (v === 'false' || v === 'f' || v === 'F') return false;
   return Number(v.replace(/[iu]$/, ''));

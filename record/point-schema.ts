@@ -11,23 +11,47 @@ export const schema = {
     fields: ['offset_s'],
     what: 'an Application transition: event first_seen | sync_started | synced | healthy | degraded; source watch | object',
   },
-  rb_wave: { tags: ['wave'], fields: ['start_s', 'end_s', 'duration_s', 'apps', 'slowest_app'], what: 'a sync wave, at the end of the run' },
-  rb_ordering_violation: { tags: ['app', 'wave', 'blocking_wave'], fields: ['early_s'], what: 'an app started before the previous wave was healthy' },
+  rb_wave: {
+    tags: ['wave'],
+    fields: ['start_s', 'end_s', 'duration_s', 'apps', 'slowest_app'],
+    what: 'a sync wave, at the end of the run',
+  },
+  rb_ordering_violation: {
+    tags: ['app', 'wave', 'blocking_wave'],
+    fields: ['early_s'],
+    what: 'an app started before the previous wave was healthy',
+  },
   rb_restart: {
     tags: ['namespace', 'pod', 'container', 'app', 'wave', 'reason', 'classification', 'fault'],
     fields: ['restart_count', 'crash_loop'],
     what: 'a container restart (reason Error | OOMKilled | …; classification dependency | other)',
   },
-  rb_admission_probe: { tags: ['outcome', 'mutated', 'reason'], fields: ['latency_ms'], what: 'one dry-run pod create (outcome admitted | rejected | error)' },
-  rb_admission_webhook: { tags: ['webhook', 'type', 'operation', 'rejected'], fields: ['count', 'sum_s', 'p50_s', 'p99_s'], what: 'per-webhook latency delta from /metrics' },
-  rb_admission_rejection: { tags: ['webhook', 'error_type', 'code'], fields: ['count'], what: 'rejections by error_type (delta from /metrics)' },
+  rb_admission_probe: {
+    tags: ['outcome', 'mutated', 'reason'],
+    fields: ['latency_ms'],
+    what: 'one dry-run pod create (outcome admitted | rejected | error)',
+  },
+  rb_admission_webhook: {
+    tags: ['webhook', 'type', 'operation', 'rejected'],
+    fields: ['count', 'sum_s', 'p50_s', 'p99_s'],
+    what: 'per-webhook latency delta from /metrics',
+  },
+  rb_admission_rejection: {
+    tags: ['webhook', 'error_type', 'code'],
+    fields: ['count'],
+    what: 'rejections by error_type (delta from /metrics)',
+  },
   rb_admission_fail_open: { tags: ['webhook'], fields: ['count'], what: 'Ignore fall-throughs (delta from /metrics)' },
   rb_rebuild: {
     tags: ['outcome'],
     fields: ['total_s', 'target_min_s', 'target_max_s', 'restarts', 'crash_loops'],
     what: 'one per rebuild run, at its end: outcome ahead | on-target | missed | did-not-finish (total_s absent when it did not finish)',
   },
-  rb_event: { tags: ['namespace', 'kind', 'name', 'reason', 'type'], fields: ['message', 'count'], what: 'a Warning event or an Argo CD Application event (deduplicated)' },
+  rb_event: {
+    tags: ['namespace', 'kind', 'name', 'reason', 'type'],
+    fields: ['message', 'count'],
+    what: 'a Warning event or an Argo CD Application event (deduplicated)',
+  },
 } as const;
 
 export type Measurement = keyof typeof schema;

@@ -63,7 +63,9 @@ export const runRecordSchema = z.object({
   phases: z.array(phaseSchema),
   faults: z.array(faultSchema),
   checks: z.array(checkSchema),
-  verdict: z.object({ outcome: z.enum(['passed', 'failed', 'aborted', 'error']), reasons: z.array(z.string()) }).nullable(),
+  verdict: z
+    .object({ outcome: z.enum(['passed', 'failed', 'aborted', 'error']), reasons: z.array(z.string()) })
+    .nullable(),
   validity: z.object({ valid: z.boolean(), reasons: z.array(z.string()) }),
   summary: z.record(z.string(), z.unknown()),
   error: z.string().nullable(),
@@ -90,7 +92,12 @@ export function parseRunRecord(text: string, file: string): RunRecord {
   if (r.success) return raw as RunRecord;
   const issue = r.error.issues[0]!;
   const field = issue.path.map(String).join('.') || '(top level)';
-  const got = describe(issue.path.reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[k] : undefined), raw));
+  const got = describe(
+    issue.path.reduce<unknown>(
+      (v, k) => (v && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[k] : undefined),
+      raw,
+    ),
+  );
   const expected =
     issue.code === 'invalid_type'
       ? `expected ${issue.expected}`
@@ -98,7 +105,10 @@ export function parseRunRecord(text: string, file: string): RunRecord {
         ? `expected ${issue.values.map((v) => JSON.stringify(v)).join(' | ')}`
         : issue.message.replace(/^\w/, (c) => c.toLowerCase());
   const version = (raw as { schemaVersion?: unknown } | null)?.schemaVersion;
-  const hint = version !== 1 ? ` (schemaVersion ${JSON.stringify(version)}: written by another version of rebuild-bench?)` : ' (was it edited by hand?)';
+  const hint =
+    version !== 1
+      ? ` (schemaVersion ${JSON.stringify(version)}: written by another version of rebuild-bench?)`
+      : ' (was it edited by hand?)';
   throw new BadInputError(`${file}: not a valid run record: ${field}: ${expected}, got ${got}${hint}`);
 }
 

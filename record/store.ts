@@ -48,7 +48,9 @@ export function readRunRecord(dir: string): RunRecord {
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new BadInputError(`${file}: cannot read the run record (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    throw new BadInputError(
+      `${file}: cannot read the run record (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+    );
   }
   return parseRunRecord(text, file);
 }
@@ -65,12 +67,15 @@ export function listRunIds(home: string): string[] {
 /** Finds a run by id, unique id prefix, or `last`. */
 export function resolveRunId(home: string, ref: string): string {
   const ids = listRunIds(home);
-  if (ids.length === 0) throw new BadInputError(`no runs in ${runsDir(home)} (use --home or REBUILD_BENCH_HOME to point at another store)`);
+  if (ids.length === 0)
+    throw new BadInputError(`no runs in ${runsDir(home)} (use --home or REBUILD_BENCH_HOME to point at another store)`);
   if (ref === 'last' || ref === 'latest') return ids[ids.length - 1]!;
   const matches = ids.filter((id) => id === ref || id.startsWith(ref));
   if (matches.length === 1) return matches[0]!;
   if (matches.length === 0) throw new BadInputError(`no run "${ref}" in ${runsDir(home)} (see: rebuild-bench list)`);
-  throw new BadInputError(`run "${ref}" is ambiguous: ${matches.slice(0, 5).join(', ')}${matches.length > 5 ? ', …' : ''}`);
+  throw new BadInputError(
+    `run "${ref}" is ambiguous: ${matches.slice(0, 5).join(', ')}${matches.length > 5 ? ', …' : ''}`,
+  );
 }
 
 /** Reads a run's points; a torn last line (the process died mid-write) is skipped. */

@@ -82,7 +82,15 @@ export interface RestartsSummary {
   restarts: number;
   crashLoopBackOff: number;
   oomKilled: number;
-  byApp: Array<{ app: string; wave: number | undefined; restarts: number; crashLoops: number; dependency: number; other: number; oomKilled: number }>;
+  byApp: Array<{
+    app: string;
+    wave: number | undefined;
+    restarts: number;
+    crashLoops: number;
+    dependency: number;
+    other: number;
+    oomKilled: number;
+  }>;
   neverReady: string[];
   records: RestartRecord[];
 }
@@ -118,12 +126,28 @@ export interface AdmissionSummary {
     /** Rejected and error probes by reason. */
     reasons: Record<string, number>;
   };
-  webhooks: Array<{ name: string; type: string; count: number; sum_s: number; p50_s: number | null; p99_s: number | null; rejected: number }>;
+  webhooks: Array<{
+    name: string;
+    type: string;
+    count: number;
+    sum_s: number;
+    p50_s: number | null;
+    p99_s: number | null;
+    rejected: number;
+  }>;
   rejectionsByErrorType: Record<string, number>;
   rejections: Array<{ webhook: string; error_type: string; code: string; count: number }>;
   failOpen: Record<string, number>;
   /** Cost of the /metrics scrapes: request plus parse (mean, max), parse alone (mean), size of the last one. */
-  scrapes: { ok: number; failed: number; meanMs: number | null; maxMs: number | null; meanParseMs: number | null; bytes: number | null; seriesSeen: boolean };
+  scrapes: {
+    ok: number;
+    failed: number;
+    meanMs: number | null;
+    maxMs: number | null;
+    meanParseMs: number | null;
+    bytes: number | null;
+    seriesSeen: boolean;
+  };
 }
 
 // events: Warning events and Argo CD Application events.

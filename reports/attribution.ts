@@ -96,29 +96,46 @@ export function attribute(baseline: RunFeatures[], candidate: RunFeatures[]): At
     };
   });
   const appScore = (a: AppDelta) => Math.abs(a.deltaMs ?? 0) / 60_000 + Math.abs(a.deltaCrashLoops);
-  const topApps = apps.filter((a) => appScore(a) > 0).sort((x, y) => appScore(y) - appScore(x) || x.app.localeCompare(y.app)).slice(0, 10);
+  const topApps = apps
+    .filter((a) => appScore(a) > 0)
+    .sort((x, y) => appScore(y) - appScore(x) || x.app.localeCompare(y.app))
+    .slice(0, 10);
 
   const sentences: string[] = [];
   const waveDelta = (w: number) => waves.find((x) => x.wave === String(w))?.deltaMs ?? null;
-  const crashDelta = (names: string[]) => names.reduce((s, n) => s + (apps.find((a) => a.app === n)?.deltaCrashLoops ?? 0), 0);
+  const crashDelta = (names: string[]) =>
+    names.reduce((s, n) => s + (apps.find((a) => a.app === n)?.deltaCrashLoops ?? 0), 0);
   const groups = new Map<string, Array<{ app: string; from: number; to: number }>>();
   for (const m of map.moved) groups.set(`${m.from}>${m.to}`, [...(groups.get(`${m.from}>${m.to}`) ?? []), m]);
   for (const g of groups.values()) {
     const names = g.map((m) => m.app);
     const { from, to } = g[0]!;
-    sentences.push(`moving ${listWords(names)} from wave ${from} to ${to} ${effects(crashDelta(names), waveDelta(from), `wave ${from}`)}`);
+    sentences.push(
+      `moving ${listWords(names)} from wave ${from} to ${to} ${effects(crashDelta(names), waveDelta(from), `wave ${from}`)}`,
+    );
   }
   if (map.healthCheck) {
-    const total = deltaOf(baseline.map((r) => r.totalMs), candidate.map((r) => r.totalMs));
-    const allCrash = deltaOf(baseline.map((r) => r.crashLoops), candidate.map((r) => r.crashLoops)) ?? 0;
-    const what = map.healthCheck.to ? 'adding the Application health check to argocd-cm (waves now gate on health)' : 'removing the Application health check from argocd-cm (waves no longer gate on health)';
+    const total = deltaOf(
+      baseline.map((r) => r.totalMs),
+      candidate.map((r) => r.totalMs),
+    );
+    const allCrash =
+      deltaOf(
+        baseline.map((r) => r.crashLoops),
+        candidate.map((r) => r.crashLoops),
+      ) ?? 0;
+    const what = map.healthCheck.to
+      ? 'adding the Application health check to argocd-cm (waves now gate on health)'
+      : 'removing the Application health check from argocd-cm (waves no longer gate on health)';
     sentences.push(`${what} ${effects(allCrash, total, 'the total')}`);
   }
   if (map.added.length) sentences.push(`added: ${map.added.map((a) => `${a.app} (wave ${a.wave})`).join(', ')}`);
   if (map.removed.length) sentences.push(`removed: ${map.removed.map((a) => `${a.app} (wave ${a.wave})`).join(', ')}`);
   for (const w of waves.slice(0, 3)) {
     if (!w.deltaMs || Math.abs(w.deltaMs) < 1000) continue;
-    sentences.push(`wave ${w.wave} took ${fmtMinutes(Math.abs(w.deltaMs), { words: true })} ${w.deltaMs < 0 ? 'less' : 'more'} (${fmtMinutes(w.baselineMs!, { words: true })} → ${fmtMinutes(w.candidateMs!, { words: true })})`);
+    sentences.push(
+      `wave ${w.wave} took ${fmtMinutes(Math.abs(w.deltaMs), { words: true })} ${w.deltaMs < 0 ? 'less' : 'more'} (${fmtMinutes(w.baselineMs!, { words: true })} → ${fmtMinutes(w.candidateMs!, { words: true })})`,
+    );
   }
   return { waveMap: map, sentences, waves, apps: topApps };
 }
@@ -132,7 +149,10 @@ function deltaOf(b: Array<number | null>, c: Array<number | null>): number | nul
 /** "removed 14 crash-loops and 6 minutes from wave 10". */
 function effects(crashDelta: number, timeDelta: number | null, where: string): string {
   const parts: string[] = [];
-  if (crashDelta) parts.push(`${crashDelta < 0 ? 'removed' : 'added'} ${Math.abs(crashDelta)} crash-loop${Math.abs(crashDelta) === 1 ? '' : 's'}`);
+  if (crashDelta)
+    parts.push(
+      `${crashDelta < 0 ? 'removed' : 'added'} ${Math.abs(crashDelta)} crash-loop${Math.abs(crashDelta) === 1 ? '' : 's'}`,
+    );
   if (timeDelta !== null && Math.abs(timeDelta) >= 1000) {
     const verb = timeDelta < 0 ? 'removed' : 'added';
     const amount = `${fmtMinutes(Math.abs(timeDelta), { words: true })} ${timeDelta < 0 ? 'from' : 'to'} ${where}`;
@@ -144,4 +164,3 @@ function effects(crashDelta: number, timeDelta: number | null, where: string): s
 function listWords(xs: string[]): string {
   return xs.length <= 1 ? (xs[0] ?? '') : `${xs.slice(0, -1).join(', ')} and ${xs[xs.length - 1]}`;
 }
-

@@ -8,7 +8,12 @@ import { renderCompareMarkdown } from './render/compare-markdown.ts';
 import { stableStringify } from './render/json.ts';
 import { REPORT_FORMATS, type ReportFormat } from './write.ts';
 
-export const COMPARE_FILES: Record<ReportFormat, string> = { md: 'compare.md', html: 'compare.html', json: 'compare.json', junit: 'compare-junit.xml' };
+export const COMPARE_FILES: Record<ReportFormat, string> = {
+  md: 'compare.md',
+  html: 'compare.html',
+  json: 'compare.json',
+  junit: 'compare-junit.xml',
+};
 
 const RENDERERS: Record<ReportFormat, (c: CompareModel) => string> = {
   md: renderCompareMarkdown,

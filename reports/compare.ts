@@ -62,16 +62,27 @@ function checkComparable(baseline: RunFeatures[], candidate: RunFeatures[], o: C
   const all = [...baseline, ...candidate];
   const invalid = all.filter((r) => !r.valid);
   if (invalid.length && !o.includeInvalid) {
-    throw new BadInputError(`invalid run(s) refused: ${invalid.map((r) => `${r.id} (${r.invalidReasons.join('; ') || r.status})`).join(', ')} — pass --include-invalid to compare them anyway`);
+    throw new BadInputError(
+      `invalid run(s) refused: ${invalid.map((r) => `${r.id} (${r.invalidReasons.join('; ') || r.status})`).join(', ')} — pass --include-invalid to compare them anyway`,
+    );
   }
   const suites = new Set(all.map((r) => r.suite));
-  if (suites.size > 1) throw new BadInputError(`runs of different suites cannot be compared: ${[...suites].join(', ')}`);
+  if (suites.size > 1)
+    throw new BadInputError(`runs of different suites cannot be compared: ${[...suites].join(', ')}`);
   const clusters = new Set(all.map((r) => r.cluster));
-  if (clusters.size > 1 && !o.allowMixed) throw new BadInputError(`runs of different clusters (${[...clusters].join(', ')}): pass --allow-mixed to compare them anyway`);
-  for (const [side, runs] of [['baseline', baseline], ['candidate', candidate]] as const) {
+  if (clusters.size > 1 && !o.allowMixed)
+    throw new BadInputError(
+      `runs of different clusters (${[...clusters].join(', ')}): pass --allow-mixed to compare them anyway`,
+    );
+  for (const [side, runs] of [
+    ['baseline', baseline],
+    ['candidate', candidate],
+  ] as const) {
     const opts = new Set(runs.map((r) => stable(r.options)));
     if (opts.size > 1 && !o.allowMixed) {
-      throw new BadInputError(`the ${side} runs were made with different suite options (${runs.map((r) => r.id).join(', ')}): compare like with like, or pass --allow-mixed`);
+      throw new BadInputError(
+        `the ${side} runs were made with different suite options (${runs.map((r) => r.id).join(', ')}): compare like with like, or pass --allow-mixed`,
+      );
     }
   }
 }
@@ -79,15 +90,30 @@ function checkComparable(baseline: RunFeatures[], candidate: RunFeatures[], o: C
 function setupDifferences(b: RunFeatures, c: RunFeatures, attribution: Attribution): SetupDifference[] {
   const out: SetupDifference[] = [];
   if (b.cluster !== c.cluster) out.push({ what: 'cluster', baseline: b.cluster, candidate: c.cluster });
-  if (b.serverVersion !== c.serverVersion) out.push({ what: 'Kubernetes version', baseline: b.serverVersion ?? 'unknown', candidate: c.serverVersion ?? 'unknown' });
+  if (b.serverVersion !== c.serverVersion)
+    out.push({
+      what: 'Kubernetes version',
+      baseline: b.serverVersion ?? 'unknown',
+      candidate: c.serverVersion ?? 'unknown',
+    });
   const keys = [...new Set([...Object.keys(b.options), ...Object.keys(c.options)])].sort();
   for (const k of keys) {
-    if (stable(b.options[k]) !== stable(c.options[k])) out.push({ what: `option ${k}`, baseline: stable(b.options[k]) ?? '-', candidate: stable(c.options[k]) ?? '-' });
+    if (stable(b.options[k]) !== stable(c.options[k]))
+      out.push({ what: `option ${k}`, baseline: stable(b.options[k]) ?? '-', candidate: stable(c.options[k]) ?? '-' });
   }
   const m = attribution.waveMap;
-  if (m.healthCheck) out.push({ what: 'Application health check in argocd-cm', baseline: String(m.healthCheck.from ?? 'unknown'), candidate: String(m.healthCheck.to ?? 'unknown') });
+  if (m.healthCheck)
+    out.push({
+      what: 'Application health check in argocd-cm',
+      baseline: String(m.healthCheck.from ?? 'unknown'),
+      candidate: String(m.healthCheck.to ?? 'unknown'),
+    });
   if (m.moved.length || m.added.length || m.removed.length) {
-    out.push({ what: 'wave map', baseline: `${Object.keys(b.apps).length} apps`, candidate: `${Object.keys(c.apps).length} apps; ${m.moved.length} moved, ${m.added.length} added, ${m.removed.length} removed` });
+    out.push({
+      what: 'wave map',
+      baseline: `${Object.keys(b.apps).length} apps`,
+      candidate: `${Object.keys(c.apps).length} apps; ${m.moved.length} moved, ${m.added.length} added, ${m.removed.length} removed`,
+    });
   }
   return out;
 }
@@ -97,18 +123,37 @@ function setupDifferences(b: RunFeatures, c: RunFeatures, attribution: Attributi
  * the nightly question "is tonight's run out of line?" is answered with a control limit instead:
  * above every baseline run and beyond median + 3·MAD (robust z > 3), by at least the minimum change.
  */
-function controlLimit(baseline: number[], x: number, minRelativeChange: number): { verdict: CompareVerdict; reason: string } {
+function controlLimit(
+  baseline: number[],
+  x: number,
+  minRelativeChange: number,
+): { verdict: CompareVerdict; reason: string } {
   const med = median(baseline);
   const mad = median(baseline.map((v) => Math.abs(v - med))) * 1.4826;
   const rel = med ? (x - med) / med : 0;
   const limitHigh = med + 3 * mad;
   const limitLow = med - 3 * mad;
-  if (x > Math.max(...baseline) && x > limitHigh && rel >= minRelativeChange) return { verdict: 'slower', reason: `above every baseline run and the control limit (median + 3·MAD = ${Math.round(limitHigh)})` };
-  if (x < Math.min(...baseline) && x < limitLow && -rel >= minRelativeChange) return { verdict: 'faster', reason: `below every baseline run and the control limit (median − 3·MAD = ${Math.round(limitLow)})` };
+  if (x > Math.max(...baseline) && x > limitHigh && rel >= minRelativeChange)
+    return {
+      verdict: 'slower',
+      reason: `above every baseline run and the control limit (median + 3·MAD = ${Math.round(limitHigh)})`,
+    };
+  if (x < Math.min(...baseline) && x < limitLow && -rel >= minRelativeChange)
+    return {
+      verdict: 'faster',
+      reason: `below every baseline run and the control limit (median − 3·MAD = ${Math.round(limitLow)})`,
+    };
   return { verdict: 'inconclusive', reason: 'within the spread of the baseline runs (control limit median ± 3·MAD)' };
 }
 
-function compareMetric(key: string, label: string, unit: MetricComparison['unit'], b: number[], c: number[], o: Required<Pick<CompareOptions, 'alpha' | 'minRelativeChange'>>): MetricComparison {
+function compareMetric(
+  key: string,
+  label: string,
+  unit: MetricComparison['unit'],
+  b: number[],
+  c: number[],
+  o: Required<Pick<CompareOptions, 'alpha' | 'minRelativeChange'>>,
+): MetricComparison {
   const base: MetricComparison = {
     key,
     label,
@@ -131,26 +176,50 @@ function compareMetric(key: string, label: string, unit: MetricComparison['unit'
   base.deltaMs = cm - bm;
   base.relativeDelta = bm ? (cm - bm) / bm : null;
   if (b.length >= 2 && c.length >= 2) {
-    const s = compareSamples(b, c, { alpha: o.alpha, minRelativeChange: o.minRelativeChange, lowerIsBetter: true, seed: 1 });
-    return { ...base, ci: s.ci ? { low: s.ci.low, high: s.ci.high } : null, p: s.pRankSum ?? null, verdict: s.verdict, reason: s.reason, method: 'statistics' };
+    const s = compareSamples(b, c, {
+      alpha: o.alpha,
+      minRelativeChange: o.minRelativeChange,
+      lowerIsBetter: true,
+      seed: 1,
+    });
+    return {
+      ...base,
+      ci: s.ci ? { low: s.ci.low, high: s.ci.high } : null,
+      p: s.pRankSum ?? null,
+      verdict: s.verdict,
+      reason: s.reason,
+      method: 'statistics',
+    };
   }
-  if (c.length === 1 && b.length >= 5) return { ...base, ...controlLimit(b, c[0]!, o.minRelativeChange), method: 'control-limit' };
-  if (b.every((x) => x === 0) && c.every((x) => x === 0)) return { ...base, verdict: 'no-change', reason: 'zero on both sides' };
-  return { ...base, reason: `${b.length} + ${c.length} run(s): deltas only, no statistical conclusion is possible (run at least 2 per side, 5 + 5 to detect a 20 % change)` };
+  if (c.length === 1 && b.length >= 5)
+    return { ...base, ...controlLimit(b, c[0]!, o.minRelativeChange), method: 'control-limit' };
+  if (b.every((x) => x === 0) && c.every((x) => x === 0))
+    return { ...base, verdict: 'no-change', reason: 'zero on both sides' };
+  return {
+    ...base,
+    reason: `${b.length} + ${c.length} run(s): deltas only, no statistical conclusion is possible (run at least 2 per side, 5 + 5 to detect a 20 % change)`,
+  };
 }
 
 /** Compares two sides of stored runs, oldest first within each side. */
 export function compareRuns(baseline: RunFeatures[], candidate: RunFeatures[], o: CompareOptions = {}): CompareModel {
   checkComparable(baseline, candidate, o);
   const opts = { alpha: o.alpha ?? 0.05, minRelativeChange: o.minRelativeChange ?? 0.05 };
-  const values = (runs: RunFeatures[], get: (r: RunFeatures) => number | null | undefined) => runs.map(get).filter((v): v is number => typeof v === 'number');
-  const metric = (key: string, label: string, unit: MetricComparison['unit'], get: (r: RunFeatures) => number | null | undefined) =>
-    compareMetric(key, label, unit, values(baseline, get), values(candidate, get), opts);
+  const values = (runs: RunFeatures[], get: (r: RunFeatures) => number | null | undefined) =>
+    runs.map(get).filter((v): v is number => typeof v === 'number');
+  const metric = (
+    key: string,
+    label: string,
+    unit: MetricComparison['unit'],
+    get: (r: RunFeatures) => number | null | undefined,
+  ) => compareMetric(key, label, unit, values(baseline, get), values(candidate, get), opts);
 
   const metrics: MetricComparison[] = [metric('total', 'total (destroy → all Healthy)', 'ms', (r) => r.totalMs)];
   const phaseNames = [...new Set([...baseline, ...candidate].flatMap((r) => Object.keys(r.phases)))];
   for (const p of phaseNames) metrics.push(metric(`phase:${p}`, `phase ${p}`, 'ms', (r) => r.phases[p]));
-  const waveKeys = [...new Set([...baseline, ...candidate].flatMap((r) => Object.keys(r.waves)))].sort((a, b) => Number(a) - Number(b));
+  const waveKeys = [...new Set([...baseline, ...candidate].flatMap((r) => Object.keys(r.waves)))].sort(
+    (a, b) => Number(a) - Number(b),
+  );
   for (const w of waveKeys) metrics.push(metric(`wave:${w}`, `wave ${w}`, 'ms', (r) => r.waves[w]));
   metrics.push(metric('crashLoops', 'CrashLoopBackOff entries', 'count', (r) => r.crashLoops));
   metrics.push(metric('restarts', 'restarts', 'count', (r) => r.restarts));
@@ -162,9 +231,13 @@ export function compareRuns(baseline: RunFeatures[], candidate: RunFeatures[], o
   const attribution = attribute(baseline, candidate);
   const total = metrics[0]!;
   const notes: string[] = [];
-  if (baseline.length < 2 || candidate.length < 2) notes.push(`${baseline.length} baseline and ${candidate.length} candidate run(s): ${total.method === 'control-limit' ? 'the verdict uses a control limit, not a significance test' : 'deltas only, no statistical conclusion is possible'}`);
+  if (baseline.length < 2 || candidate.length < 2)
+    notes.push(
+      `${baseline.length} baseline and ${candidate.length} candidate run(s): ${total.method === 'control-limit' ? 'the verdict uses a control limit, not a significance test' : 'deltas only, no statistical conclusion is possible'}`,
+    );
   const invalid = [...baseline, ...candidate].filter((r) => !r.valid);
-  if (invalid.length) notes.push(`includes ${invalid.length} invalid run(s) (--include-invalid): ${invalid.map((r) => r.id).join(', ')}`);
+  if (invalid.length)
+    notes.push(`includes ${invalid.length} invalid run(s) (--include-invalid): ${invalid.map((r) => r.id).join(', ')}`);
   const head = baseline[baseline.length - 1]!;
   const tail = candidate[candidate.length - 1]!;
   const summary = (r: RunFeatures) => ({ id: r.id, startedAt: r.startedAt, totalMs: r.totalMs, valid: r.valid });
@@ -187,7 +260,11 @@ function headline(t: MetricComparison): string {
   const n = `${t.baseline.length} vs ${t.candidate.length} run(s)`;
   if (t.deltaMs === null) return `Total time: no comparison possible (${t.reason}; ${n})`;
   const change = `${t.deltaMs < 0 ? '−' : '+'}${fmtDuration(Math.abs(t.deltaMs), { hours: false })}${t.relativeDelta !== null ? ` (${t.relativeDelta < 0 ? '' : '+'}${(t.relativeDelta * 100).toFixed(1)} %)` : ''}`;
-  const word = { faster: 'Faster', slower: 'Slower (regression)', inconclusive: 'Inconclusive', 'no-change': 'No change' }[t.verdict];
+  const word = {
+    faster: 'Faster',
+    slower: 'Slower (regression)',
+    inconclusive: 'Inconclusive',
+    'no-change': 'No change',
+  }[t.verdict];
   return `${word}: median total ${fmtDuration(t.baselineMedian!, { hours: false })} → ${fmtDuration(t.candidateMedian!, { hours: false })}, ${change}; ${n}`;
 }
-

@@ -104,7 +104,14 @@ export interface ReportWaves {
   allHealthyMs: number | null;
   rows: ReportWaveRow[];
   notHealthy: Array<{ app: string; wave: number; sync: string; health: string }>;
-  violations: Array<{ app: string; wave: number; blockingWave: number; startedMs: number; blockingHealthyMs: number | null; earlyMs: number | null }>;
+  violations: Array<{
+    app: string;
+    wave: number;
+    blockingWave: number;
+    startedMs: number;
+    blockingHealthyMs: number | null;
+    earlyMs: number | null;
+  }>;
   findings: Array<{ id: string; text: string; fix: string | null }>;
   timeSources: Record<string, number>;
 }
@@ -126,7 +133,16 @@ export interface ReportRestarts {
   dependency: number;
   other: number;
   neverReady: string[];
-  byApp: Array<{ app: string; wave: number | null; restarts: number; crashLoops: number; dependency: number; other: number; oomKilled: number; reasons: string[] }>;
+  byApp: Array<{
+    app: string;
+    wave: number | null;
+    restarts: number;
+    crashLoops: number;
+    dependency: number;
+    other: number;
+    oomKilled: number;
+    reasons: string[];
+  }>;
 }
 
 export interface ReportAdmission {
@@ -139,7 +155,14 @@ export interface ReportAdmission {
   skipped: number;
   latencyMs: LatencyStats | null;
   reasons: Array<{ reason: string; count: number }>;
-  webhooks: Array<{ name: string; type: string; count: number; p50Ms: number | null; p99Ms: number | null; rejected: number }>;
+  webhooks: Array<{
+    name: string;
+    type: string;
+    count: number;
+    p50Ms: number | null;
+    p99Ms: number | null;
+    rejected: number;
+  }>;
   failOpen: Array<{ webhook: string; count: number }>;
 }
 
@@ -182,7 +205,10 @@ export function fmtOffset(ms: number | null): string {
 }
 
 /** The phase table both renderers show; only the budget marks differ between formats. */
-export function phaseTable(m: ReportModel, marks: { over: string; ok: string }): { headers: string[]; rows: string[][] } {
+export function phaseTable(
+  m: ReportModel,
+  marks: { over: string; ok: string },
+): { headers: string[]; rows: string[][] } {
   const budgets = m.phases.some((p) => p.budgetMs !== null);
   return {
     headers: ['Phase', 'Start', 'End', 'Duration', 'Status', ...(budgets ? ['Budget'] : [])],
@@ -192,7 +218,9 @@ export function phaseTable(m: ReportModel, marks: { over: string; ok: string }):
       fmtOffset(p.endMs),
       fmtDuration(p.durationMs),
       p.status ?? '-',
-      ...(budgets ? [p.budgetMs === null ? '-' : `${fmtDuration(p.budgetMs)}${p.overBudget ? marks.over : marks.ok}`] : []),
+      ...(budgets
+        ? [p.budgetMs === null ? '-' : `${fmtDuration(p.budgetMs)}${p.overBudget ? marks.over : marks.ok}`]
+        : []),
     ]),
   };
 }
@@ -204,7 +232,11 @@ function parseTime(s: string | null | undefined): number | null {
 }
 
 function sortKeys(o: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.keys(o).sort().map((k) => [k, o[k]]));
+  return Object.fromEntries(
+    Object.keys(o)
+      .sort()
+      .map((k) => [k, o[k]]),
+  );
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {
@@ -227,7 +259,12 @@ function collector<T>(record: RunRecord, name: string): T | undefined {
 function buildTarget(r: RebuildSummary): ReportTarget {
   const w = r.target;
   const scale = typeof w.scale === 'number' && w.scale > 0 ? w.scale : 1;
-  const window: TargetWindow = { minMinutes: w.minMinutes, maxMinutes: w.maxMinutes, scale, ...(w.note ? { note: w.note } : {}) };
+  const window: TargetWindow = {
+    minMinutes: w.minMinutes,
+    maxMinutes: w.maxMinutes,
+    scale,
+    ...(w.note ? { note: w.note } : {}),
+  };
   const minMs = Math.round(w.minMinutes * scale * 60_000);
   const maxMs = Math.round(w.maxMinutes * scale * 60_000);
   const totalMs = typeof r.totalMs === 'number' ? r.totalMs : null;
@@ -244,7 +281,8 @@ function buildTarget(r: RebuildSummary): ReportTarget {
   const scaleNote = scaled
     ? `target window scaled ×${Number(scale.toFixed(4))} from ${w.minMinutes}–${w.maxMinutes} min to ${windowText(w.minMinutes * scale, w.maxMinutes * scale)}${w.note ? ` (${w.note})` : ''}`
     : null;
-  const distanceMs = totalMs === null ? null : totalMs < minMs ? totalMs - minMs : totalMs > maxMs ? totalMs - maxMs : 0;
+  const distanceMs =
+    totalMs === null ? null : totalMs < minMs ? totalMs - minMs : totalMs > maxMs ? totalMs - maxMs : 0;
   return { window, minMs, maxMs, scaled, totalMs, outcome, wording, scaleNote, distanceMs };
 }
 
@@ -288,12 +326,20 @@ function buildWaves(w: WavesSummary, t0: number): ReportWaves {
   const apps = Array.isArray(w.apps) ? w.apps : [];
   const findings = (w.findings ?? []).map((text) =>
     text === WAVES_DO_NOT_GATE
-      ? { id: WAVES_DO_NOT_GATE_ID, text: 'Sync waves do not gate: argocd-cm has no Application health check, so a wave does not wait for the previous one to be Healthy (Argo CD ≥ 1.8).', fix: WAVES_FIX }
+      ? {
+          id: WAVES_DO_NOT_GATE_ID,
+          text: 'Sync waves do not gate: argocd-cm has no Application health check, so a wave does not wait for the previous one to be Healthy (Argo CD ≥ 1.8).',
+          fix: WAVES_FIX,
+        }
       : { id: 'FINDING', text, fix: null },
   );
   // A run recorded before the finding existed still says healthCheck: false.
   if (w.healthCheck === false && !findings.some((f) => f.id === WAVES_DO_NOT_GATE_ID)) {
-    findings.unshift({ id: WAVES_DO_NOT_GATE_ID, text: 'Sync waves do not gate: argocd-cm has no Application health check.', fix: WAVES_FIX });
+    findings.unshift({
+      id: WAVES_DO_NOT_GATE_ID,
+      text: 'Sync waves do not gate: argocd-cm has no Application health check.',
+      fix: WAVES_FIX,
+    });
   }
   return {
     healthCheck: w.healthCheck ?? null,
@@ -302,13 +348,28 @@ function buildWaves(w: WavesSummary, t0: number): ReportWaves {
     allHealthyMs: off(w.allHealthyAt),
     rows: [...(w.waves ?? [])]
       .sort((a, b) => a.wave - b.wave)
-      .map((r) => ({ wave: r.wave, apps: r.apps, startMs: off(r.start), endMs: off(r.end), durationMs: r.durationMs, slowestApp: r.slowestApp, slowestMs: r.slowestMs })),
+      .map((r) => ({
+        wave: r.wave,
+        apps: r.apps,
+        startMs: off(r.start),
+        endMs: off(r.end),
+        durationMs: r.durationMs,
+        slowestApp: r.slowestApp,
+        slowestMs: r.slowestMs,
+      })),
     notHealthy: apps
       .filter((a) => !a.healthy)
       .map((a) => ({ app: a.name, wave: a.wave, sync: a.sync || '-', health: a.health || '-' }))
       .sort((a, b) => a.wave - b.wave || cmp(a.app, b.app)),
     violations: [...(w.violations ?? [])]
-      .map((v) => ({ app: v.app, wave: v.wave, blockingWave: v.blockingWave, startedMs: v.startedAt - t0, blockingHealthyMs: off(v.blockingHealthyAt), earlyMs: v.earlyMs }))
+      .map((v) => ({
+        app: v.app,
+        wave: v.wave,
+        blockingWave: v.blockingWave,
+        startedMs: v.startedAt - t0,
+        blockingHealthyMs: off(v.blockingHealthyAt),
+        earlyMs: v.earlyMs,
+      }))
       .sort((a, b) => a.wave - b.wave || a.startedMs - b.startedMs || cmp(a.app, b.app)),
     findings,
     timeSources: sortKeys(w.sources ?? {}) as Record<string, number>,
@@ -341,8 +402,18 @@ function appTimes(w: WavesSummary | undefined, points: Point[]): AppTimes[] {
   const by = new Map<string, AppTimes & { firstSeen: number | null }>();
   for (const p of points) {
     if (p.measurement !== 'rb_app' || !p.tags.app) continue;
-    const wave = p.tags.wave !== undefined && p.tags.wave !== '' && Number.isFinite(Number(p.tags.wave)) ? Number(p.tags.wave) : null;
-    const a = by.get(p.tags.app) ?? { app: p.tags.app, wave, start: null, healthy: null, source: 'point', firstSeen: null };
+    const wave =
+      p.tags.wave !== undefined && p.tags.wave !== '' && Number.isFinite(Number(p.tags.wave))
+        ? Number(p.tags.wave)
+        : null;
+    const a = by.get(p.tags.app) ?? {
+      app: p.tags.app,
+      wave,
+      start: null,
+      healthy: null,
+      source: 'point',
+      firstSeen: null,
+    };
     const ev = p.tags.event;
     if (ev === 'sync_started') a.start = a.start === null ? p.time : Math.min(a.start, p.time);
     if (ev === 'first_seen') a.firstSeen = a.firstSeen === null ? p.time : Math.min(a.firstSeen, p.time);
@@ -355,7 +426,14 @@ function appTimes(w: WavesSummary | undefined, points: Point[]): AppTimes[] {
 function buildSlowest(times: AppTimes[], t0: number): ReportApp[] {
   return times
     .filter((a): a is AppTimes & { start: number; healthy: number } => a.start !== null && a.healthy !== null)
-    .map((a) => ({ app: a.app, wave: a.wave, startMs: a.start - t0, healthyMs: a.healthy - t0, durationMs: a.healthy - a.start, source: a.source }))
+    .map((a) => ({
+      app: a.app,
+      wave: a.wave,
+      startMs: a.start - t0,
+      healthyMs: a.healthy - t0,
+      durationMs: a.healthy - a.start,
+      source: a.source,
+    }))
     .sort((a, b) => b.durationMs - a.durationMs || cmp(a.app, b.app))
     .slice(0, 10);
 }
@@ -424,7 +502,14 @@ function buildAdmission(a: AdmissionSummary): ReportAdmission {
       .map(([reason, count]) => ({ reason, count }))
       .sort((x, y) => y.count - x.count || cmp(x.reason, y.reason)),
     webhooks: [...(a.webhooks ?? [])]
-      .map((w) => ({ name: w.name, type: w.type, count: w.count, p50Ms: toMs(w.p50_s), p99Ms: toMs(w.p99_s), rejected: w.rejected }))
+      .map((w) => ({
+        name: w.name,
+        type: w.type,
+        count: w.count,
+        p50Ms: toMs(w.p50_s),
+        p99Ms: toMs(w.p99_s),
+        rejected: w.rejected,
+      }))
       .sort((x, y) => cmp(x.name, y.name) || cmp(x.type, y.type)),
     failOpen: Object.entries(a.failOpen ?? {})
       .map(([webhook, count]) => ({ webhook, count }))
@@ -432,16 +517,29 @@ function buildAdmission(a: AdmissionSummary): ReportAdmission {
   };
 }
 
-function buildHeadline(record: RunRecord, target: ReportTarget | undefined, restarts: ReportRestarts | undefined): string {
+function buildHeadline(
+  record: RunRecord,
+  target: ReportTarget | undefined,
+  restarts: ReportRestarts | undefined,
+): string {
   const parts: string[] = [];
   if (target) {
     const window = `target ${windowText(target.window.minMinutes * target.window.scale, target.window.maxMinutes * target.window.scale)}`;
-    parts.push(target.totalMs === null ? `Rebuild did not finish (${window})` : `Rebuild ${target.wording}: took ${fmtDuration(target.totalMs)} (${window})`);
-    if (restarts) parts.push(restarts.crashLoopBackOff === 0 ? 'zero CrashLoopBackOff' : `${restarts.crashLoopBackOff} CrashLoopBackOff`);
+    parts.push(
+      target.totalMs === null
+        ? `Rebuild did not finish (${window})`
+        : `Rebuild ${target.wording}: took ${fmtDuration(target.totalMs)} (${window})`,
+    );
+    if (restarts)
+      parts.push(
+        restarts.crashLoopBackOff === 0 ? 'zero CrashLoopBackOff' : `${restarts.crashLoopBackOff} CrashLoopBackOff`,
+      );
     if (target.scaled) parts.push(`window scaled ×${Number(target.window.scale.toFixed(4))}`);
   } else {
     const outcome = record.verdict?.outcome ?? record.status;
-    parts.push(`${record.suite.name}: ${outcome}${record.verdict?.reasons.length ? ` — ${record.verdict.reasons[0]}` : ''}`);
+    parts.push(
+      `${record.suite.name}: ${outcome}${record.verdict?.reasons.length ? ` — ${record.verdict.reasons[0]}` : ''}`,
+    );
     if (restarts) parts.push(`${restarts.restarts} restart(s), ${restarts.crashLoopBackOff} CrashLoopBackOff`);
   }
   if (!record.validity.valid) parts.push('INVALID run');
@@ -457,7 +555,8 @@ export function reportTone(m: ReportModel): 'good' | 'bad' | 'warn' | 'info' {
   const v = m.verdict.outcome;
   if (v === 'aborted' || v === 'error') return 'bad';
   if (m.restarts && m.restarts.crashLoopBackOff > 0) return 'bad';
-  if (m.target) return (m.target.outcome === 'ahead' || m.target.outcome === 'on-target') && v !== 'failed' ? 'good' : 'bad';
+  if (m.target)
+    return (m.target.outcome === 'ahead' || m.target.outcome === 'on-target') && v !== 'failed' ? 'good' : 'bad';
   return v === 'passed' ? 'good' : v === null ? 'info' : 'bad';
 }
 
@@ -481,7 +580,8 @@ export function buildReport(record: RunRecord, points: Point[] = []): ReportMode
   const summary = record.summary ?? {};
   for (const key of Object.keys(summary).sort()) {
     const v = summary[key];
-    if (key.endsWith('Notes') && Array.isArray(v)) for (const n of v) notes.push(`${key.slice(0, -'Notes'.length)}: ${String(n)}`);
+    if (key.endsWith('Notes') && Array.isArray(v))
+      for (const n of v) notes.push(`${key.slice(0, -'Notes'.length)}: ${String(n)}`);
   }
   if (wavesSummary?.sources) {
     const s = wavesSummary.sources;
@@ -518,12 +618,29 @@ export function buildReport(record: RunRecord, points: Point[] = []): ReportMode
     clock: { start: t0, from: rebuild ? 'rebuild-clock' : 'run-start' },
     phases: buildPhases(record, rebuild, t0),
     validity: { valid: record.validity.valid, reasons: [...record.validity.reasons], notes },
-    checks: record.checks.map((c) => ({ name: c.name, kind: c.kind, ok: c.ok, detail: c.detail ?? null, at: c.at, offsetMs: off(c.at) })),
+    checks: record.checks.map((c) => ({
+      name: c.name,
+      kind: c.kind,
+      ok: c.ok,
+      detail: c.detail ?? null,
+      at: c.at,
+      offsetMs: off(c.at),
+    })),
     figures: buildFigures(record.summary),
     faults: record.faults.map((f) => {
       const s = off(f.appliedAt);
       const e = off(f.rolledBackAt);
-      return { id: f.id, kind: f.kind, title: f.title, status: f.status, startMs: s, endMs: e, durationMs: s !== null && e !== null ? e - s : null, error: f.error ?? null, verified: f.verified ?? null };
+      return {
+        id: f.id,
+        kind: f.kind,
+        title: f.title,
+        status: f.status,
+        startMs: s,
+        endMs: e,
+        durationMs: s !== null && e !== null ? e - s : null,
+        error: f.error ?? null,
+        verified: f.verified ?? null,
+      };
     }),
   };
   if (target) model.target = target;
@@ -534,9 +651,17 @@ export function buildReport(record: RunRecord, points: Point[] = []): ReportMode
   }
   if (restarts) model.restarts = restarts;
   if (admissionSummary?.probes) model.admission = buildAdmission(admissionSummary);
-  const probes = points.filter((p) => p.measurement === 'rb_admission_probe' && typeof p.fields.latency_ms === 'number');
+  const probes = points.filter(
+    (p) => p.measurement === 'rb_admission_probe' && typeof p.fields.latency_ms === 'number',
+  );
   if (probes.length) {
-    model.admissionOverTime = probes.map((p) => ({ offsetMs: p.time - t0, latencyMs: p.fields.latency_ms as number, outcome: p.tags.outcome ?? 'unknown' })).sort((a, b) => a.offsetMs - b.offsetMs);
+    model.admissionOverTime = probes
+      .map((p) => ({
+        offsetMs: p.time - t0,
+        latencyMs: p.fields.latency_ms as number,
+        outcome: p.tags.outcome ?? 'unknown',
+      }))
+      .sort((a, b) => a.offsetMs - b.offsetMs);
   }
   return model;
 }

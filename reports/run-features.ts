@@ -38,7 +38,11 @@ export function runFeatures(record: RunRecord, points: Point[] = []): RunFeature
   const crashByApp = new Map((restarts?.byApp ?? []).map((a) => [a.app, a.crashLoops]));
   const apps: RunFeatures['apps'] = {};
   for (const a of waves?.apps ?? []) {
-    apps[a.name] = { wave: a.wave, healthyMs: a.healthy ? a.healthy.t - m.clock.start : null, crashLoops: crashByApp.get(a.name) ?? 0 };
+    apps[a.name] = {
+      wave: a.wave,
+      healthyMs: a.healthy ? a.healthy.t - m.clock.start : null,
+      crashLoops: crashByApp.get(a.name) ?? 0,
+    };
   }
   const phases: Record<string, number> = {};
   for (const p of m.phases) if (p.parents.length === 0 && p.durationMs !== null) phases[p.name] = p.durationMs;

@@ -109,7 +109,7 @@ export function bootstrapMedianDiffCI(
 export function midranks(xs: readonly number[]): number[] {
   const order = xs.map((_, i) => i).sort((a, b) => xs[a]! - xs[b]!);
   const ranks = new Array<number>(xs.length);
-  for (let i = 0; i < order.length; ) {
+  for (let i = 0; i < order.length;) {
     let j = i;
     while (j + 1 < order.length && xs[order[j + 1]!] === xs[order[i]!]) j++;
     const r = (i + j + 2) / 2; // average of 1-based ranks i+1 … j+1
@@ -134,7 +134,10 @@ const erfc = (x: number): number => {
               (0.37409196 +
                 t *
                   (0.09678418 +
-                    t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
+                    t *
+                      (-0.18628806 +
+                        t *
+                          (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
     );
   return x >= 0 ? r : 2 - r;
 };
@@ -228,7 +231,7 @@ export function rankSum(
   // Normal approximation with tie correction and continuity correction.
   const sorted = [...baseline, ...candidate].sort((a, b) => a - b);
   let tieTerm = 0;
-  for (let i = 0; i < N; ) {
+  for (let i = 0; i < N;) {
     let j = i;
     while (j + 1 < N && sorted[j + 1] === sorted[i]) j++;
     const t = j - i + 1;
@@ -270,7 +273,12 @@ export interface PermutationResult {
 export function permutationTest(
   baseline: readonly number[],
   candidate: readonly number[],
-  { statistic = 'median', maxExact = DEFAULT_MAX_EXACT, iterations = 10_000, seed = DEFAULT_SEED }: PermutationOptions = {},
+  {
+    statistic = 'median',
+    maxExact = DEFAULT_MAX_EXACT,
+    iterations = 10_000,
+    seed = DEFAULT_SEED,
+  }: PermutationOptions = {},
 ): PermutationResult {
   assertSample(baseline, 'baseline');
   assertSample(candidate, 'candidate');
@@ -376,7 +384,13 @@ const fmtPct = (r: number): string => `${r > 0 ? '+' : ''}${(r * 100).toFixed(1)
 export function compareSamples(
   baseline: readonly number[],
   candidate: readonly number[],
-  { alpha = 0.05, minRelativeChange = 0.05, lowerIsBetter = true, iterations = 10_000, seed = DEFAULT_SEED }: CompareOptions = {},
+  {
+    alpha = 0.05,
+    minRelativeChange = 0.05,
+    lowerIsBetter = true,
+    iterations = 10_000,
+    seed = DEFAULT_SEED,
+  }: CompareOptions = {},
 ): Comparison {
   assertSample(baseline, 'baseline');
   assertSample(candidate, 'candidate');
@@ -386,7 +400,8 @@ export function compareSamples(
   const nc = candidate.length;
   const medians = { baseline: median(baseline), candidate: median(candidate) };
   const delta = medians.candidate - medians.baseline;
-  const relativeDelta = medians.baseline !== 0 ? delta / Math.abs(medians.baseline) : delta === 0 ? 0 : Math.sign(delta) * Infinity;
+  const relativeDelta =
+    medians.baseline !== 0 ? delta / Math.abs(medians.baseline) : delta === 0 ? 0 : Math.sign(delta) * Infinity;
   const head = { n: { baseline: nb, candidate: nc }, medians, delta, relativeDelta };
   const runs = `${nb} + ${nc} runs`;
   const deltaText = `Δ median ${fmtSigned(delta)} (${fmtPct(relativeDelta)})`;
@@ -416,7 +431,9 @@ export function compareSamples(
   }
   if (!ciExcludesZero) failures.push(`${ciText} does not exclude 0`);
   if (!(Math.abs(relativeDelta) >= minRelativeChange)) {
-    failures.push(`|Δ| = ${fmtPct(Math.abs(relativeDelta)).replace('+', '')} < minimum relative change ${(minRelativeChange * 100).toFixed(1)} %`);
+    failures.push(
+      `|Δ| = ${fmtPct(Math.abs(relativeDelta)).replace('+', '')} < minimum relative change ${(minRelativeChange * 100).toFixed(1)} %`,
+    );
   }
   if (failures.length > 0) {
     return { ...stats, verdict: 'inconclusive', reason: `${deltaText}, not significant: ${failures.join('; ')}` };

@@ -12,13 +12,26 @@ import { renderMarkdown } from './render/markdown.ts';
 export const REPORT_FORMATS = ['md', 'html', 'json', 'junit'] as const;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];
 
-export const REPORT_FILES: Record<ReportFormat, string> = { md: 'report.md', html: 'report.html', json: 'report.json', junit: 'junit.xml' };
+export const REPORT_FILES: Record<ReportFormat, string> = {
+  md: 'report.md',
+  html: 'report.html',
+  json: 'report.json',
+  junit: 'junit.xml',
+};
 
-const RENDERERS: Record<ReportFormat, (m: ReportModel) => string> = { md: renderMarkdown, html: renderHtml, json: renderJson, junit: renderJunit };
+const RENDERERS: Record<ReportFormat, (m: ReportModel) => string> = {
+  md: renderMarkdown,
+  html: renderHtml,
+  json: renderJson,
+  junit: renderJunit,
+};
 
 /** Parses `md,html` (also repeated flags, `markdown`, `xml`); unknown names are bad input. */
 export function parseFormats(values: string | string[] | undefined): ReportFormat[] {
-  const raw = (Array.isArray(values) ? values : values === undefined ? [] : [values]).flatMap((v) => String(v).split(',')).map((v) => v.trim().toLowerCase()).filter(Boolean);
+  const raw = (Array.isArray(values) ? values : values === undefined ? [] : [values])
+    .flatMap((v) => String(v).split(','))
+    .map((v) => v.trim().toLowerCase())
+    .filter(Boolean);
   if (raw.length === 0) return [...REPORT_FORMATS];
   const alias: Record<string, ReportFormat> = { markdown: 'md', xml: 'junit', htm: 'html' };
   const out: ReportFormat[] = [];
@@ -31,15 +44,26 @@ export function parseFormats(values: string | string[] | undefined): ReportForma
 }
 
 /** Renders one model in the given formats (in REPORT_FORMATS order). */
-export function renderReports(model: ReportModel, formats: readonly ReportFormat[] = REPORT_FORMATS): Array<{ format: ReportFormat; file: string; content: string }> {
-  return REPORT_FORMATS.filter((f) => formats.includes(f)).map((f) => ({ format: f, file: REPORT_FILES[f], content: RENDERERS[f](model) }));
+export function renderReports(
+  model: ReportModel,
+  formats: readonly ReportFormat[] = REPORT_FORMATS,
+): Array<{ format: ReportFormat; file: string; content: string }> {
+  return REPORT_FORMATS.filter((f) => formats.includes(f)).map((f) => ({
+    format: f,
+    file: REPORT_FILES[f],
+    content: RENDERERS[f](model),
+  }));
 }
 
 /**
  * Renders a stored run (run.json + points.lp, never live state) and writes report.md,
  * report.html, report.json and junit.xml into `outDir` (default: the run directory). Returns the paths.
  */
-export function writeReports(runDir: string, formats: readonly ReportFormat[] = REPORT_FORMATS, outDir: string = runDir): string[] {
+export function writeReports(
+  runDir: string,
+  formats: readonly ReportFormat[] = REPORT_FORMATS,
+  outDir: string = runDir,
+): string[] {
   const model = buildReport(readRunRecord(runDir), readPoints(runDir));
   mkdirSync(outDir, { recursive: true });
   return renderReports(model, formats).map((r) => {

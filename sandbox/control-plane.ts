@@ -29,7 +29,18 @@ import { cacheBinDir, resolveCacheDir } from '../core/cache-dir.ts';
 import { sandboxLayout, type SandboxLayout } from './paths.ts';
 import { CONTEXT_NAME, ensurePki, renderKubeconfig, type Credentials } from './pki.ts';
 import { assignPorts, pickFreePorts } from './ports.ts';
-import { alive, listenersOf, memoryKiB, procState, spawnDetached, stopProcess, type Listener, type ProcessRecord, type Spawned, type StopOutcome } from './processes.ts';
+import {
+  alive,
+  listenersOf,
+  memoryKiB,
+  procState,
+  spawnDetached,
+  stopProcess,
+  type Listener,
+  type ProcessRecord,
+  type Spawned,
+  type StopOutcome,
+} from './processes.ts';
 import { ensureToolchain, kwokStagesPath, resolveToolchain, type Toolchain } from './toolchain/install.ts';
 import type { BinaryName } from './toolchain/versions.ts';
 import { excludeTwinPods } from './twin/kwok-stages.ts';
@@ -86,7 +97,8 @@ export interface Sandbox {
 }
 
 export function nodeNames(count: number): string[] {
-  if (!Number.isInteger(count) || count < 1 || count > 100) throw new BadInputError(`--nodes must be an integer from 1 to 100, got ${count}`);
+  if (!Number.isInteger(count) || count < 1 || count > 100)
+    throw new BadInputError(`--nodes must be an integer from 1 to 100, got ${count}`);
   return Array.from({ length: count }, (_, i) => defaultNodeNames[i] ?? `node-${i + 1}`);
 }
 
@@ -149,12 +161,21 @@ interface HttpResult {
  * GET of a component's health endpoint: HTTPS with the sandbox CA and a bearer token (or without
  * verification for self-signed component ports), or plain HTTP (kwok, influxd).
  */
-function healthGet(url: string, opts: { ca?: Buffer; token?: string; insecure?: boolean; timeoutMs?: number } = {}): Promise<HttpResult> {
+function healthGet(
+  url: string,
+  opts: { ca?: Buffer; token?: string; insecure?: boolean; timeoutMs?: number } = {},
+): Promise<HttpResult> {
   const secure = url.startsWith('https:');
   const options = {
     method: 'GET',
     timeout: opts.timeoutMs ?? 3000,
-    ...(secure ? { ...(opts.ca ? { ca: opts.ca } : {}), rejectUnauthorized: !opts.insecure, headers: opts.token ? { authorization: `Bearer ${opts.token}` } : {} } : {}),
+    ...(secure
+      ? {
+          ...(opts.ca ? { ca: opts.ca } : {}),
+          rejectUnauthorized: !opts.insecure,
+          headers: opts.token ? { authorization: `Bearer ${opts.token}` } : {},
+        }
+      : {}),
   };
   return new Promise((resolve, reject) => {
     const req = (secure ? request : httpRequest)(url, options, (res) => {
@@ -168,10 +189,14 @@ function healthGet(url: string, opts: { ca?: Buffer; token?: string; insecure?: 
   });
 }
 
-
 function lastLines(file: string, n: number): string {
   try {
-    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-n).map((l) => `  ${l}`).join('\n');
+    return readFileSync(file, 'utf8')
+      .trimEnd()
+      .split('\n')
+      .slice(-n)
+      .map((l) => `  ${l}`)
+      .join('\n');
   } catch {
     return '  (no log)';
   }
@@ -189,7 +214,13 @@ class ProcessExitedError extends UserError {
 }
 
 /** Polls `probe` until it gives a value, failing at once when a watched process exits. */
-async function waitFor<T>(what: string, deadline: number, watched: Spawned[], probe: () => Promise<T | undefined>, intervalMs = 250): Promise<T> {
+async function waitFor<T>(
+  what: string,
+  deadline: number,
+  watched: Spawned[],
+  probe: () => Promise<T | undefined>,
+  intervalMs = 250,
+): Promise<T> {
   let lastError = '';
   let value: T | undefined;
   const attempt = async () => {
@@ -212,18 +243,27 @@ async function waitFor<T>(what: string, deadline: number, watched: Spawned[], pr
     return value !== undefined;
   };
   try {
-    await poll(what, attempt, { timeoutMs: deadline - Date.now(), intervalMs, fatal: (err) => err instanceof ProcessExitedError });
+    await poll(what, attempt, {
+      timeoutMs: deadline - Date.now(),
+      intervalMs,
+      fatal: (err) => err instanceof ProcessExitedError,
+    });
   } catch (err) {
     if (!(err instanceof WaitTimeoutError)) throw err;
     const logs = watched.map((w) => `${w.record.name}: ${w.record.log}`).join(', ');
-    throw new UserError(`sandbox: timed out waiting for ${what}${lastError ? ` (last error: ${lastError})` : ''}. Logs: ${logs}`, 1);
+    throw new UserError(
+      `sandbox: timed out waiting for ${what}${lastError ? ` (last error: ${lastError})` : ''}. Logs: ${logs}`,
+      1,
+    );
   }
   return value as T;
 }
 
 function isNodeReady(n: k8s.V1Node): boolean {
   const ready = n.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
-  const blocked = (n.spec?.taints ?? []).some((t) => t.key === 'node.kubernetes.io/not-ready' || t.key === 'node.kubernetes.io/unreachable');
+  const blocked = (n.spec?.taints ?? []).some(
+    (t) => t.key === 'node.kubernetes.io/not-ready' || t.key === 'node.kubernetes.io/unreachable',
+  );
   return ready && !blocked;
 }
 
@@ -241,7 +281,12 @@ export function renderSandboxConfig(layout: SandboxLayout, influxUrl: string | u
   return `# Written by \`rebuild-bench sandbox up\`; rewritten on every up.\n${stringify(config)}`;
 }
 
-function sandboxFromState(state: SandboxState, creds: { token: string; caCert: string }, alreadyUp: boolean, log: Logger): Sandbox {
+function sandboxFromState(
+  state: SandboxState,
+  creds: { token: string; caCert: string },
+  alreadyUp: boolean,
+  log: Logger,
+): Sandbox {
   return {
     dir: state.dir,
     kubeconfigPath: state.kubeconfig,
@@ -283,7 +328,8 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
     const token = readFileSync(layout.token, 'utf8').trim();
     const ca = readFileSync(join(layout.pki, 'ca.crt'));
     if (await isHealthy(previous, token, ca)) {
-      if (!opts.influx || previous.influxUrl) return sandboxFromState(previous, { token, caCert: join(layout.pki, 'ca.crt') }, true, log);
+      if (!opts.influx || previous.influxUrl)
+        return sandboxFromState(previous, { token, caCert: join(layout.pki, 'ca.crt') }, true, log);
       log.info('sandbox is up without influxd: restarting it with --influx');
     } else {
       log.info('sandbox state found but not every process is healthy: restarting it (data is kept)');
@@ -318,12 +364,24 @@ async function resolveOrInstall(opts: SandboxOptions, log: Logger): Promise<Tool
     const cacheDir = opts.cacheDir ?? resolveCacheDir();
     const r = await resolveToolchain({ cacheDir });
     if (r.missing.length > 0 || !existsSync(kwokStagesPath(cacheDir))) {
-      throw new UserError(`sandbox: toolchain incomplete (missing ${r.missing.join(', ') || 'kwok stages'}); run \`rebuild-bench sandbox install\` first`, 1);
+      throw new UserError(
+        `sandbox: toolchain incomplete (missing ${r.missing.join(', ') || 'kwok stages'}); run \`rebuild-bench sandbox install\` first`,
+        1,
+      );
     }
-    return { cacheDir, binDir: cacheBinDir(cacheDir), bins: r.found as Toolchain['bins'], kwokStages: kwokStagesPath(cacheDir) };
+    return {
+      cacheDir,
+      binDir: cacheBinDir(cacheDir),
+      bins: r.found as Toolchain['bins'],
+      kwokStages: kwokStagesPath(cacheDir),
+    };
   }
-  const report = await ensureToolchain({ ...(opts.cacheDir ? { cacheDir: opts.cacheDir } : {}), log: log.child('install') });
-  if (report.built.length > 0) log.info(`toolchain: built ${report.built.join(', ')} in ${Math.round(report.seconds)}s`);
+  const report = await ensureToolchain({
+    ...(opts.cacheDir ? { cacheDir: opts.cacheDir } : {}),
+    log: log.child('install'),
+  });
+  if (report.built.length > 0)
+    log.info(`toolchain: built ${report.built.join(', ')} in ${Math.round(report.seconds)}s`);
   return report.toolchain;
 }
 
@@ -366,12 +424,25 @@ async function startOnce(
     processes: [],
   };
   const saveState = () => writeFileAtomic(layout.state, `${JSON.stringify(state, null, 2)}\n`);
-  const start = (name: string, bin: BinaryName, args: string[], procPorts: Record<string, number>, env?: Record<string, string>) => {
-    const s = spawnDetached({ name, bin: tc.bins[bin].path, args, log: join(layout.logs, `${name}.log`), ...(env ? { env } : {}) }, procPorts);
+  const start = (
+    name: string,
+    bin: BinaryName,
+    args: string[],
+    procPorts: Record<string, number>,
+    env?: Record<string, string>,
+  ) => {
+    const s = spawnDetached(
+      { name, bin: tc.bins[bin].path, args, log: join(layout.logs, `${name}.log`), ...(env ? { env } : {}) },
+      procPorts,
+    );
     started.push(s);
     state.processes.push(s.record);
     saveState(); // every PID is on disk before we wait on anything, so `down` can always find it
-    log.info(`${name}: started (pid ${s.record.pid}, ${Object.entries(procPorts).map(([k, v]) => `${k} ${LOOPBACK}:${v}`).join(', ')})`);
+    log.info(
+      `${name}: started (pid ${s.record.pid}, ${Object.entries(procPorts)
+        .map(([k, v]) => `${k} ${LOOPBACK}:${v}`)
+        .join(', ')})`,
+    );
     return s;
   };
   const elapsed = () => `${((Date.now() - t0) / 1000).toFixed(1)}s`;
@@ -398,7 +469,9 @@ async function startOnce(
   });
   log.info(`kube-apiserver: ready (${elapsed()})`);
 
-  const kcm = start('kube-controller-manager', 'kube-controller-manager', controllerManagerArgs(layout, ports), { https: ports.controllerManager });
+  const kcm = start('kube-controller-manager', 'kube-controller-manager', controllerManagerArgs(layout, ports), {
+    https: ports.controllerManager,
+  });
   const scheduler = start('kube-scheduler', 'kube-scheduler', schedulerArgs(layout, ports), { https: ports.scheduler });
   // kwok runs every pod except the twin's, whose status the twin kubelet writes (one writer per field).
   const stages = join(layout.kwok, 'stages.yaml');
@@ -433,17 +506,29 @@ async function startOnce(
   });
   log.info(`controllers: healthy (${elapsed()})`);
 
-  await waitFor(`nodes Ready (${names.join(', ')})`, deadline, all, async () => {
-    const list = await core.listNode();
-    const ready = new Set(list.items.filter(isNodeReady).map((n) => n.metadata?.name));
-    return names.every((n) => ready.has(n)) ? true : undefined;
-  }, 500);
+  await waitFor(
+    `nodes Ready (${names.join(', ')})`,
+    deadline,
+    all,
+    async () => {
+      const list = await core.listNode();
+      const ready = new Set(list.items.filter(isNodeReady).map((n) => n.metadata?.name));
+      return names.every((n) => ready.has(n)) ? true : undefined;
+    },
+    500,
+  );
   log.info(`nodes: Ready (${elapsed()})`);
 
-  await waitFor('ServiceAccount default/default', deadline, all, async () => {
-    await core.readNamespacedServiceAccount({ name: 'default', namespace: 'default' });
-    return true;
-  }, 500);
+  await waitFor(
+    'ServiceAccount default/default',
+    deadline,
+    all,
+    async () => {
+      await core.readNamespacedServiceAccount({ name: 'default', namespace: 'default' });
+      return true;
+    },
+    500,
+  );
 
   if (influx) {
     const influxUrl = `http://${LOOPBACK}:${ports.influxHttp}`;
@@ -476,7 +561,10 @@ const stopOrder = ['twin', 'kwok', 'kube-scheduler', 'kube-controller-manager', 
  * Stops every process recorded in `<dir>/state.json` (only PIDs that are still ours). With `wipe`,
  * deletes etcd and InfluxDB data, credentials and state, so the next `up` starts an empty cluster.
  */
-export async function stopSandbox(dir: string, opts: { wipe?: boolean; graceMs?: number; log?: Logger } = {}): Promise<StopReport> {
+export async function stopSandbox(
+  dir: string,
+  opts: { wipe?: boolean; graceMs?: number; log?: Logger } = {},
+): Promise<StopReport> {
   const log = opts.log ?? silentLogger;
   const layout = sandboxLayout(dir);
   const state = readState(layout.dir);
@@ -486,16 +574,33 @@ export async function stopSandbox(dir: string, opts: { wipe?: boolean; graceMs?:
     for (const p of procs) {
       const o = await stopProcess(p, layout.dir, opts.graceMs ?? 10_000);
       stopped.push(o);
-      if (o.result === 'term' || o.result === 'kill') log.info(`${p.name}: stopped (pid ${p.pid}, ${o.result === 'kill' ? 'SIGKILL' : 'SIGTERM'}, ${o.ms} ms)`);
+      if (o.result === 'term' || o.result === 'kill')
+        log.info(`${p.name}: stopped (pid ${p.pid}, ${o.result === 'kill' ? 'SIGKILL' : 'SIGTERM'}, ${o.ms} ms)`);
       else if (o.result === 'not-ours') log.warn(`${p.name}: pid ${p.pid} now belongs to another program; left alone`);
     }
     const remaining = state.processes.filter((p) => procState(p.pid) === 'running' && alive(p, layout.dir));
-    if (remaining.length > 0) throw new UserError(`sandbox: still running after SIGKILL: ${remaining.map((p) => `${p.name} (${p.pid})`).join(', ')}`, 1);
+    if (remaining.length > 0)
+      throw new UserError(
+        `sandbox: still running after SIGKILL: ${remaining.map((p) => `${p.name} (${p.pid})`).join(', ')}`,
+        1,
+      );
     // Keep the record (ports, versions) but mark that nothing runs.
     writeFileAtomic(layout.state, `${JSON.stringify({ ...state, processes: [] }, null, 2)}\n`);
   }
   if (opts.wipe) {
-    for (const p of [layout.etcdData, layout.influxData, layout.kwok, layout.kcm, layout.scheduler, layout.pki, layout.state, layout.kubeconfig, layout.config, layout.token, join(layout.dir, 'twin')]) {
+    for (const p of [
+      layout.etcdData,
+      layout.influxData,
+      layout.kwok,
+      layout.kcm,
+      layout.scheduler,
+      layout.pki,
+      layout.state,
+      layout.kubeconfig,
+      layout.config,
+      layout.token,
+      join(layout.dir, 'twin'),
+    ]) {
       rmSync(p, { recursive: true, force: true });
     }
     log.info(`wiped etcd data, InfluxDB data, credentials and state in ${layout.dir}`);

@@ -23,7 +23,14 @@ export interface Ports {
   influxRpc?: number;
 }
 
-export const portNames: Array<keyof Ports> = ['etcdClient', 'etcdPeer', 'apiserver', 'controllerManager', 'scheduler', 'kwok'];
+export const portNames: Array<keyof Ports> = [
+  'etcdClient',
+  'etcdPeer',
+  'apiserver',
+  'controllerManager',
+  'scheduler',
+  'kwok',
+];
 
 export interface Pki {
   caCert: string;
@@ -102,7 +109,11 @@ export function apiserverArgs(layout: SandboxLayout, ports: Ports): string[] {
 }
 
 function delegated(kubeconfig: string): string[] {
-  return [`--kubeconfig=${kubeconfig}`, `--authentication-kubeconfig=${kubeconfig}`, `--authorization-kubeconfig=${kubeconfig}`];
+  return [
+    `--kubeconfig=${kubeconfig}`,
+    `--authentication-kubeconfig=${kubeconfig}`,
+    `--authorization-kubeconfig=${kubeconfig}`,
+  ];
 }
 
 export function controllerManagerArgs(layout: SandboxLayout, ports: Ports): string[] {

@@ -25,7 +25,11 @@ async function openssl(args: string[], cwd: string): Promise<void> {
   try {
     await execa('openssl', args, { cwd, timeout: 60_000 });
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new UserError('openssl was not found on PATH: install it (apt-get install openssl) to let the sandbox create its certificates', 1);
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT')
+      throw new UserError(
+        'openssl was not found on PATH: install it (apt-get install openssl) to let the sandbox create its certificates',
+        1,
+      );
     throw new Error(`openssl ${args[0]} failed: ${(err as { stderr?: string }).stderr ?? String(err)}`);
   }
 }
@@ -43,7 +47,29 @@ async function signed(dir: string, pki: Pki, name: string, subject: string, ext:
   const cnf = extFile(dir, name, ext);
   await openssl(ecKey(`${name}.key`), dir);
   await openssl(['req', '-new', '-key', `${name}.key`, '-subj', subject, '-config', cnf, '-out', `${name}.csr`], dir);
-  await openssl(['x509', '-req', '-in', `${name}.csr`, '-CA', pki.caCert, '-CAkey', pki.caKey, '-CAcreateserial', '-days', '3650', '-sha256', '-extfile', cnf, '-extensions', 'ext', '-out', `${name}.crt`], dir);
+  await openssl(
+    [
+      'x509',
+      '-req',
+      '-in',
+      `${name}.csr`,
+      '-CA',
+      pki.caCert,
+      '-CAkey',
+      pki.caKey,
+      '-CAcreateserial',
+      '-days',
+      '3650',
+      '-sha256',
+      '-extfile',
+      cnf,
+      '-extensions',
+      'ext',
+      '-out',
+      `${name}.crt`,
+    ],
+    dir,
+  );
 }
 
 export interface Credentials {
@@ -64,9 +90,33 @@ export async function ensurePki(layout: SandboxLayout): Promise<Credentials> {
   const dir = layout.pki;
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   if (!existsSync(pki.caCert) || !existsSync(pki.caKey)) {
-    const cnf = extFile(dir, 'ca', ['basicConstraints = critical, CA:TRUE', 'keyUsage = critical, keyCertSign, cRLSign, digitalSignature', 'subjectKeyIdentifier = hash']);
+    const cnf = extFile(dir, 'ca', [
+      'basicConstraints = critical, CA:TRUE',
+      'keyUsage = critical, keyCertSign, cRLSign, digitalSignature',
+      'subjectKeyIdentifier = hash',
+    ]);
     await openssl(ecKey('ca.key'), dir);
-    await openssl(['req', '-x509', '-new', '-key', 'ca.key', '-subj', '/CN=rebuild-bench-sandbox-ca', '-days', '3650', '-sha256', '-config', cnf, '-extensions', 'ext', '-out', 'ca.crt'], dir);
+    await openssl(
+      [
+        'req',
+        '-x509',
+        '-new',
+        '-key',
+        'ca.key',
+        '-subj',
+        '/CN=rebuild-bench-sandbox-ca',
+        '-days',
+        '3650',
+        '-sha256',
+        '-config',
+        cnf,
+        '-extensions',
+        'ext',
+        '-out',
+        'ca.crt',
+      ],
+      dir,
+    );
   }
   if (!existsSync(pki.servingCert)) {
     await signed(dir, pki, 'apiserver', '/CN=kube-apiserver', [
@@ -79,7 +129,11 @@ export async function ensurePki(layout: SandboxLayout): Promise<Credentials> {
   const adminCert = join(dir, 'admin.crt');
   const adminKey = join(dir, 'admin.key');
   if (!existsSync(adminCert)) {
-    await signed(dir, pki, 'admin', `/O=system:masters/CN=${ADMIN_USER}`, ['basicConstraints = CA:FALSE', 'keyUsage = critical, digitalSignature, keyEncipherment', 'extendedKeyUsage = clientAuth']);
+    await signed(dir, pki, 'admin', `/O=system:masters/CN=${ADMIN_USER}`, [
+      'basicConstraints = CA:FALSE',
+      'keyUsage = critical, digitalSignature, keyEncipherment',
+      'extendedKeyUsage = clientAuth',
+    ]);
   }
   if (!existsSync(pki.saKey)) {
     await openssl(ecKey('sa.key'), dir);
@@ -101,7 +155,12 @@ export function renderKubeconfig(server: string, creds: Credentials): string {
     apiVersion: 'v1',
     kind: 'Config',
     clusters: [{ name: CONTEXT_NAME, cluster: { server, 'certificate-authority-data': b64(creds.pki.caCert) } }],
-    users: [{ name: ADMIN_USER, user: { 'client-certificate-data': b64(creds.adminCert), 'client-key-data': b64(creds.adminKey) } }],
+    users: [
+      {
+        name: ADMIN_USER,
+        user: { 'client-certificate-data': b64(creds.adminCert), 'client-key-data': b64(creds.adminKey) },
+      },
+    ],
     contexts: [{ name: CONTEXT_NAME, context: { cluster: CONTEXT_NAME, user: ADMIN_USER } }],
     'current-context': CONTEXT_NAME,
     preferences: {},

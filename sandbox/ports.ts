@@ -19,7 +19,11 @@ function close(s: Server): Promise<void> {
  * the ports are distinct, then released for the processes to bind (a small race that `up` covers
  * by retrying with new ports when a process reports its address in use).
  */
-export async function pickFreePorts(count: number, host = LOOPBACK, exclude: ReadonlySet<number> = new Set()): Promise<number[]> {
+export async function pickFreePorts(
+  count: number,
+  host = LOOPBACK,
+  exclude: ReadonlySet<number> = new Set(),
+): Promise<number[]> {
   if (!Number.isInteger(count) || count < 0) throw new Error(`port count must be a non-negative integer, got ${count}`);
   const held: Server[] = [];
   const ports: number[] = [];

@@ -47,7 +47,15 @@ export function spawnDetached(spec: ProcessSpec, ports: Record<string, number>):
     child.on('error', () => (exit ??= { code: -1, signal: null }));
     child.unref();
     return {
-      record: { name: spec.name, pid: child.pid, bin: spec.bin, args: spec.args, log: spec.log, ports, startedAt: new Date().toISOString() },
+      record: {
+        name: spec.name,
+        pid: child.pid,
+        bin: spec.bin,
+        args: spec.args,
+        log: spec.log,
+        ports,
+        startedAt: new Date().toISOString(),
+      },
       exited: () => exit,
     };
   } finally {
@@ -71,7 +79,9 @@ export function procState(pid: number): ProcState {
 
 export function cmdline(pid: number): string[] | undefined {
   try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter((s) => s !== '');
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8')
+      .split('\0')
+      .filter((s) => s !== '');
   } catch {
     return undefined;
   }
@@ -127,7 +137,12 @@ function signal(pid: number, sig: NodeJS.Signals): void {
 /** SIGTERM, then SIGKILL after `graceMs`; never touches a PID that is no longer ours. */
 export async function stopProcess(rec: ProcessRecord, sandboxDir: string, graceMs: number): Promise<StopOutcome> {
   const started = Date.now();
-  const done = (result: StopOutcome['result']): StopOutcome => ({ name: rec.name, pid: rec.pid, result, ms: Date.now() - started });
+  const done = (result: StopOutcome['result']): StopOutcome => ({
+    name: rec.name,
+    pid: rec.pid,
+    result,
+    ms: Date.now() - started,
+  });
   if (procState(rec.pid) !== 'running') return done('not-running');
   if (!isOurs(rec, sandboxDir)) return done('not-ours');
   signal(rec.pid, 'SIGTERM');
@@ -154,7 +169,11 @@ export function parseProcNetTcp(text: string, v6: boolean): Listener[] {
     const f = line.trim().split(/\s+/);
     if (f.length < 10 || f[3] !== '0A') continue;
     const [hexAddr, hexPort] = f[1]!.split(':');
-    out.push({ address: v6 ? decodeV6(hexAddr!) : decodeV4(hexAddr!), port: parseInt(hexPort!, 16), inode: Number(f[9]) });
+    out.push({
+      address: v6 ? decodeV6(hexAddr!) : decodeV4(hexAddr!),
+      port: parseInt(hexPort!, 16),
+      inode: Number(f[9]),
+    });
   }
   return out;
 }
@@ -169,7 +188,11 @@ function decodeV6(hex: string): string {
   // Four little-endian 32-bit words.
   const words: string[] = [];
   for (let i = 0; i < 32; i += 8) {
-    const w = hex.slice(i, i + 8).match(/../g)!.reverse().join('');
+    const w = hex
+      .slice(i, i + 8)
+      .match(/../g)!
+      .reverse()
+      .join('');
     words.push(w.slice(0, 4), w.slice(4));
   }
   const groups = words.map((g) => parseInt(g, 16));

@@ -73,7 +73,10 @@ export function completeLines(text: string): string[] {
 }
 
 /** The token from the environment variable the config names; registered for redaction. */
-export function influxToken(config: Pick<InfluxConfig, 'tokenEnv'>, env: NodeJS.ProcessEnv = process.env): string | undefined {
+export function influxToken(
+  config: Pick<InfluxConfig, 'tokenEnv'>,
+  env: NodeJS.ProcessEnv = process.env,
+): string | undefined {
   const token = env[config.tokenEnv];
   registerSecret(token);
   return token ? token : undefined;
@@ -190,7 +193,10 @@ export class InfluxSink implements PointSink {
   private lastError: string | null = null;
 
   constructor(opts: InfluxSinkOptions) {
-    this.writer = new InfluxWriter(opts.config, { ...(opts.env ? { env: opts.env } : {}), maxBatch: opts.batchSize ?? DEFAULT_BATCH });
+    this.writer = new InfluxWriter(opts.config, {
+      ...(opts.env ? { env: opts.env } : {}),
+      maxBatch: opts.batchSize ?? DEFAULT_BATCH,
+    });
     this.log = opts.log ?? silentLogger;
     this.batchSize = opts.batchSize ?? DEFAULT_BATCH;
     this.retryMinMs = opts.retryMinMs ?? 1000;
@@ -233,7 +239,9 @@ export class InfluxSink implements PointSink {
     this.writer.dispose();
     const s = this.stats();
     if (s.pending > 0) {
-      this.log.warn(`influx: ${s.pending} point(s) not in InfluxDB, kept in ${this.spoolPath}: send them later with \`rebuild-bench push <run> --since-spool\``);
+      this.log.warn(
+        `influx: ${s.pending} point(s) not in InfluxDB, kept in ${this.spoolPath}: send them later with \`rebuild-bench push <run> --since-spool\``,
+      );
     }
   }
 
@@ -323,7 +331,8 @@ export class InfluxSink implements PointSink {
       this.succeeded();
       return true;
     } catch (err) {
-      const e = err instanceof InfluxWriteError ? err : new InfluxWriteError(redact(errorMessage(err)), undefined, false);
+      const e =
+        err instanceof InfluxWriteError ? err : new InfluxWriteError(redact(errorMessage(err)), undefined, false);
       this.lastError = e.message;
       if (e.permanent) {
         appendDurable(this.rejectedPath, `${lines.join('\n')}\n`);
@@ -338,7 +347,9 @@ export class InfluxSink implements PointSink {
       this.nextAttemptAt = Date.now() + delay;
       if (this.consecutiveFailures === 1) {
         this.outageStartedAt = Date.now();
-        this.log.warn(`influx: cannot write to ${this.writer.url} (${e.message}); spooling to ${this.spoolPath}, retrying with back-off`);
+        this.log.warn(
+          `influx: cannot write to ${this.writer.url} (${e.message}); spooling to ${this.spoolPath}, retrying with back-off`,
+        );
       } else {
         this.log.debug(`influx: write attempt ${this.consecutiveFailures} failed (${e.message}); next in ${delay} ms`);
       }
@@ -349,7 +360,9 @@ export class InfluxSink implements PointSink {
   private succeeded(): void {
     if (this.consecutiveFailures > 0) {
       const secs = this.outageStartedAt ? ((Date.now() - this.outageStartedAt) / 1000).toFixed(1) : '?';
-      this.log.info(`influx: ${this.writer.url} answers again after ${secs}s; replaying the spool (${this.spoolLines} point(s))`);
+      this.log.info(
+        `influx: ${this.writer.url} answers again after ${secs}s; replaying the spool (${this.spoolLines} point(s))`,
+      );
     }
     this.consecutiveFailures = 0;
     this.nextAttemptAt = 0;

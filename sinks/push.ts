@@ -8,7 +8,17 @@ import { join } from 'node:path';
 import { BadInputError, UserError } from '../core/errors.ts';
 import { ExitCode } from '../core/exit-codes.ts';
 import { effectiveStatus } from '../record/run-status.ts';
-import { DEFAULT_BATCH, type InfluxConfig, InfluxWriteError, InfluxWriter, REJECTED_FILE, SPOOL_FILE, backoffMs, completeLines, writeLinesAtomic } from './influx.ts';
+import {
+  DEFAULT_BATCH,
+  type InfluxConfig,
+  InfluxWriteError,
+  InfluxWriter,
+  REJECTED_FILE,
+  SPOOL_FILE,
+  backoffMs,
+  completeLines,
+  writeLinesAtomic,
+} from './influx.ts';
 import { appendDurable } from '../core/fs-durable.ts';
 import { sleep } from '../core/abortable.ts';
 import { writeRunRecord } from './run-store.ts';
@@ -64,10 +74,13 @@ export class PushError extends UserError {
 export async function pushRun(opts: PushOptions): Promise<PushResult> {
   const source = opts.sinceSpool ? SPOOL_FILE : POINTS_FILE;
   const file = join(opts.runDir, source);
-  if (!existsSync(join(opts.runDir, RUN_FILE))) throw new BadInputError(`${opts.runDir} is not a run directory (no ${RUN_FILE})`);
+  if (!existsSync(join(opts.runDir, RUN_FILE)))
+    throw new BadInputError(`${opts.runDir} is not a run directory (no ${RUN_FILE})`);
   const record = readRunRecord(opts.runDir);
   if (opts.sinceSpool && effectiveStatus(record) === 'running') {
-    throw new BadInputError(`run ${record.id} is still live: its InfluxDB sink replays ${SPOOL_FILE} itself; push --since-spool after it ends`);
+    throw new BadInputError(
+      `run ${record.id} is still live: its InfluxDB sink replays ${SPOOL_FILE} itself; push --since-spool after it ends`,
+    );
   }
   const lines = existsSync(file) ? completeLines(readFileSync(file, 'utf8')) : [];
   const batchSize = opts.batchSize ?? DEFAULT_BATCH;

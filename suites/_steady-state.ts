@@ -22,7 +22,11 @@ export interface AppHealth {
 export async function applications(kc: k8s.KubeConfig, namespace: string): Promise<AppHealth[] | null> {
   try {
     const res = await kubeRequest<{ items: any[] }>(kc, 'GET', applicationPath(namespace));
-    return res.body.items.map((a) => ({ name: a.metadata?.name ?? '?', sync: a.status?.sync?.status ?? 'Unknown', health: a.status?.health?.status ?? 'Unknown' }));
+    return res.body.items.map((a) => ({
+      name: a.metadata?.name ?? '?',
+      sync: a.status?.sync?.status ?? 'Unknown',
+      health: a.status?.health?.status ?? 'Unknown',
+    }));
   } catch (err) {
     if (err instanceof KubeHttpError && err.status === 404) return null;
     throw err;
@@ -35,7 +39,9 @@ export const isHealthy = (a: AppHealth) => a.sync === 'Synced' && a.health === '
 export async function crashLoopingPods(kc: k8s.KubeConfig): Promise<string[]> {
   const pods = (await kubeRequest<{ items: any[] }>(kc, 'GET', '/api/v1/pods')).body.items;
   return pods
-    .filter((p) => (p.status?.containerStatuses ?? []).some((c: any) => c.state?.waiting?.reason === 'CrashLoopBackOff'))
+    .filter((p) =>
+      (p.status?.containerStatuses ?? []).some((c: any) => c.state?.waiting?.reason === 'CrashLoopBackOff'),
+    )
     .map((p) => `${p.metadata.namespace}/${p.metadata.name}`);
 }
 
@@ -66,7 +72,15 @@ export function steadyState<O extends SteadyStateOptions>(o: O): HypothesisCheck
         const apps = await applications(ctx.kube, argocdNamespace(ctx));
         if (apps === null) return { ok: true, detail: 'no Argo CD Application CRD' };
         const bad = apps.filter((a) => !isHealthy(a));
-        return { ok: apps.length > 0 && bad.length === 0, detail: bad.length ? bad.slice(0, 5).map((a) => `${a.name} ${a.sync}/${a.health}`).join(', ') : `${apps.length} Applications` };
+        return {
+          ok: apps.length > 0 && bad.length === 0,
+          detail: bad.length
+            ? bad
+                .slice(0, 5)
+                .map((a) => `${a.name} ${a.sync}/${a.health}`)
+                .join(', ')
+            : `${apps.length} Applications`,
+        };
       },
     });
   }
@@ -104,7 +118,11 @@ export function argocdNamespace(ctx: Pick<SuiteContext, 'cluster'>): string {
 }
 
 /** Ready replicas / desired of a Deployment, or null when it does not exist. */
-export async function deploymentReady(kc: k8s.KubeConfig, namespace: string, name: string): Promise<{ ready: number; desired: number } | null> {
+export async function deploymentReady(
+  kc: k8s.KubeConfig,
+  namespace: string,
+  name: string,
+): Promise<{ ready: number; desired: number } | null> {
   try {
     const d = (await kubeRequest<any>(kc, 'GET', `/apis/apps/v1/namespaces/${namespace}/deployments/${name}`)).body;
     return { ready: d.status?.readyReplicas ?? 0, desired: d.spec?.replicas ?? 1 };
@@ -123,7 +141,8 @@ export class ProbeTally {
   summary() {
     const by = (o: string) => this.results.filter((r) => r.outcome === o).length;
     const lat = this.results.map((r) => r.latencyMs).sort((a, b) => a - b);
-    const q = (p: number) => (lat.length ? Math.round(lat[Math.min(lat.length - 1, Math.floor(p * lat.length))]!) : null);
+    const q = (p: number) =>
+      lat.length ? Math.round(lat[Math.min(lat.length - 1, Math.floor(p * lat.length))]!) : null;
     const reasons: Record<string, number> = {};
     for (const r of this.results) if (r.reason) reasons[r.reason] = (reasons[r.reason] ?? 0) + 1;
     return {
@@ -143,7 +162,14 @@ export class ProbeTally {
  * Fires an admission probe every `everyMs` (at most `maxInFlight` at once, so webhook
  * timeout does not hide the outcomes) until stop() is called; stop() waits for those in flight.
  */
-export function startProbing(kc: k8s.KubeConfig, runId: string, namespace: string, tally: ProbeTally, everyMs = 1000, maxInFlight = 40) {
+export function startProbing(
+  kc: k8s.KubeConfig,
+  runId: string,
+  namespace: string,
+  tally: ProbeTally,
+  everyMs = 1000,
+  maxInFlight = 40,
+) {
   const inFlight = new Set<Promise<void>>();
   const timer = setInterval(() => {
     if (inFlight.size >= maxInFlight) return;
@@ -160,9 +186,16 @@ export function startProbing(kc: k8s.KubeConfig, runId: string, namespace: strin
 }
 
 /** The engine's waitFor, measuring: the ms until `probe` holds, or null after `timeoutMs` (aborts still throw). */
-export async function timeUntil(probe: () => Promise<boolean>, o: { timeoutMs: number; everyMs?: number; signal: AbortSignal }): Promise<number | null> {
+export async function timeUntil(
+  probe: () => Promise<boolean>,
+  o: { timeoutMs: number; everyMs?: number; signal: AbortSignal },
+): Promise<number | null> {
   try {
-    return await waitFor('a condition', probe, { timeoutMs: o.timeoutMs, intervalMs: o.everyMs ?? 500, signal: o.signal });
+    return await waitFor('a condition', probe, {
+      timeoutMs: o.timeoutMs,
+      intervalMs: o.everyMs ?? 500,
+      signal: o.signal,
+    });
   } catch (err) {
     if (err instanceof WaitTimeoutError) return null;
     throw err;
@@ -170,15 +203,43 @@ export async function timeUntil(probe: () => Promise<boolean>, o: { timeoutMs: n
 }
 
 /** A Deployment's pod selector, pod names and replica count: taken before restarting its pods. */
-export async function podsOf(kc: k8s.KubeConfig, namespace: string, deployment: string): Promise<{ selector: string; names: Set<string>; desired: number }> {
-  const dep = (await kubeRequest<any>(kc, 'GET', `/apis/apps/v1/namespaces/${namespace}/deployments/${deployment}`)).body;
-  const selector = Object.entries(dep.spec?.selector?.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`).join(',');
-  const pods = (await kubeRequest<{ items: any[] }>(kc, 'GET', `/api/v1/namespaces/${namespace}/pods?labelSelector=${encodeURIComponent(selector)}`)).body.items;
+export async function podsOf(
+  kc: k8s.KubeConfig,
+  namespace: string,
+  deployment: string,
+): Promise<{ selector: string; names: Set<string>; desired: number }> {
+  const dep = (await kubeRequest<any>(kc, 'GET', `/apis/apps/v1/namespaces/${namespace}/deployments/${deployment}`))
+    .body;
+  const selector = Object.entries(dep.spec?.selector?.matchLabels ?? {})
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');
+  const pods = (
+    await kubeRequest<{ items: any[] }>(
+      kc,
+      'GET',
+      `/api/v1/namespaces/${namespace}/pods?labelSelector=${encodeURIComponent(selector)}`,
+    )
+  ).body.items;
   return { selector, names: new Set(pods.map((p) => p.metadata.name as string)), desired: dep.spec?.replicas ?? 1 };
 }
 
 /** How many pods created after `before` was taken are Ready (their replacements came up). */
-export async function readyReplacements(kc: k8s.KubeConfig, namespace: string, before: { selector: string; names: Set<string> }): Promise<number> {
-  const pods = (await kubeRequest<{ items: any[] }>(kc, 'GET', `/api/v1/namespaces/${namespace}/pods?labelSelector=${encodeURIComponent(before.selector)}`)).body.items;
-  return pods.filter((p) => !p.metadata.deletionTimestamp && !before.names.has(p.metadata.name) && (p.status?.conditions ?? []).some((c: any) => c.type === 'Ready' && c.status === 'True')).length;
+export async function readyReplacements(
+  kc: k8s.KubeConfig,
+  namespace: string,
+  before: { selector: string; names: Set<string> },
+): Promise<number> {
+  const pods = (
+    await kubeRequest<{ items: any[] }>(
+      kc,
+      'GET',
+      `/api/v1/namespaces/${namespace}/pods?labelSelector=${encodeURIComponent(before.selector)}`,
+    )
+  ).body.items;
+  return pods.filter(
+    (p) =>
+      !p.metadata.deletionTimestamp &&
+      !before.names.has(p.metadata.name) &&
+      (p.status?.conditions ?? []).some((c: any) => c.type === 'Ready' && c.status === 'True'),
+  ).length;
 }

@@ -10,16 +10,37 @@ import { cpuHog } from '../faults/cpu-hog.ts';
 import { deletePods } from '../faults/delete-pods.ts';
 import { webhookBreaker } from '../faults/webhook-breaker.ts';
 import { steadyStateOptions } from './_options.ts';
-import { admissionProbe, podsOf, ProbeTally, readyReplacements, startProbing, steadyState, timeUntil } from './_steady-state.ts';
+import {
+  admissionProbe,
+  podsOf,
+  ProbeTally,
+  readyReplacements,
+  startProbing,
+  steadyState,
+  timeUntil,
+} from './_steady-state.ts';
 import { ARGOCD_NAMESPACE } from '../gitops/argocd.ts';
-import { KYVERNO_ADMISSION_DEPLOYMENT, KYVERNO_MUTATING_WEBHOOK, KYVERNO_NAMESPACE, KYVERNO_VALIDATING_WEBHOOK } from '../gitops/kyverno.ts';
+import {
+  KYVERNO_ADMISSION_DEPLOYMENT,
+  KYVERNO_MUTATING_WEBHOOK,
+  KYVERNO_NAMESPACE,
+  KYVERNO_VALIDATING_WEBHOOK,
+} from '../gitops/kyverno.ts';
 
 const deploymentRef = z.strictObject({ namespace: z.string(), deployment: z.string() });
 
 const options = steadyStateOptions.extend({
-  kyverno: z.strictObject({ namespace: z.string().default(KYVERNO_NAMESPACE), deployment: z.string().default(KYVERNO_ADMISSION_DEPLOYMENT) }).prefault({}),
+  kyverno: z
+    .strictObject({
+      namespace: z.string().default(KYVERNO_NAMESPACE),
+      deployment: z.string().default(KYVERNO_ADMISSION_DEPLOYMENT),
+    })
+    .prefault({}),
   webhooks: z
-    .strictObject({ validating: z.array(z.string()).default([KYVERNO_VALIDATING_WEBHOOK]), mutating: z.array(z.string()).default([KYVERNO_MUTATING_WEBHOOK]) })
+    .strictObject({
+      validating: z.array(z.string()).default([KYVERNO_VALIDATING_WEBHOOK]),
+      mutating: z.array(z.string()).default([KYVERNO_MUTATING_WEBHOOK]),
+    })
     .prefault({}),
   /** as-is: the cluster's own failurePolicy (Kyverno's default Fail); Ignore: switch the webhooks to Ignore first, to compare. */
   failurePolicy: z.enum(['as-is', 'Ignore']).default('as-is'),
@@ -59,16 +80,35 @@ type Options = z.infer<typeof options>;
  */
 export default defineSuite({
   name: 'admission-paralysis',
-  description: "Rehearse the admission-paralysis incident: saturate Kyverno's node under pod churn, measure rejections, let the breaker end it",
+  description:
+    "Rehearse the admission-paralysis incident: saturate Kyverno's node under pod churn, measure rejections, let the breaker end it",
   options,
   hypothesis: (o) => steadyState(o),
   collectors: ['admission', 'restarts', 'events'],
   async run(ctx) {
     const o = ctx.options;
     const all = { validating: o.webhooks.validating, mutating: o.webhooks.mutating };
-    if (o.failurePolicy === 'Ignore') await ctx.step('failurePolicy Ignore', () => ctx.fault(webhookBreaker({ ...all, mode: 'ignore', title: 'switch the Kyverno webhooks to failurePolicy Ignore (comparison run)' })));
+    if (o.failurePolicy === 'Ignore')
+      await ctx.step('failurePolicy Ignore', () =>
+        ctx.fault(
+          webhookBreaker({
+            ...all,
+            mode: 'ignore',
+            title: 'switch the Kyverno webhooks to failurePolicy Ignore (comparison run)',
+          }),
+        ),
+      );
     const node = await ctx.step('find Kyverno', () => kyvernoNode(ctx));
-    const hog = await ctx.step('saturate', () => ctx.fault(cpuHog({ nodes: [node], durationSeconds: o.holdSeconds + 120, saturation: o.saturation, title: `saturate ${node}, the node running Kyverno` })));
+    const hog = await ctx.step('saturate', () =>
+      ctx.fault(
+        cpuHog({
+          nodes: [node],
+          durationSeconds: o.holdSeconds + 120,
+          saturation: o.saturation,
+          title: `saturate ${node}, the node running Kyverno`,
+        }),
+      ),
+    );
 
     const tally = new ProbeTally();
     const probing = ctx.dryRun ? { stop: async () => {} } : startProbing(ctx.kube, ctx.runId, o.probeNamespace, tally);
@@ -82,7 +122,14 @@ export default defineSuite({
         for (const c of o.critical) {
           const key = `${c.namespace}/${c.deployment}`;
           before[key] = await podsOf(ctx.kube, c.namespace, c.deployment);
-          await ctx.fault(deletePods({ namespace: c.namespace, selector: before[key].selector, ratePerSecond: 10, title: `restart ${key}` }));
+          await ctx.fault(
+            deletePods({
+              namespace: c.namespace,
+              selector: before[key].selector,
+              ratePerSecond: 10,
+              title: `restart ${key}`,
+            }),
+          );
           critical[key] = { readyAfterMs: null, beforeBreaker: null };
         }
       });
@@ -92,14 +139,25 @@ export default defineSuite({
           for (const c of o.critical) {
             const key = `${c.namespace}/${c.deployment}`;
             const ready = await readyReplacements(ctx.kube, c.namespace, before[key]!);
-            if (critical[key]!.readyAfterMs === null && ready >= before[key]!.desired) critical[key] = { readyAfterMs: Date.now() - incidentStart, beforeBreaker: breakerAfterMs === null };
+            if (critical[key]!.readyAfterMs === null && ready >= before[key]!.desired)
+              critical[key] = { readyAfterMs: Date.now() - incidentStart, beforeBreaker: breakerAfterMs === null };
           }
-          const waiting = Object.entries(critical).filter(([, v]) => v.readyAfterMs === null).map(([k]) => k);
+          const waiting = Object.entries(critical)
+            .filter(([, v]) => v.readyAfterMs === null)
+            .map(([k]) => k);
           const s = tally.summary();
-          ctx.progress(`${Math.round((Date.now() - incidentStart) / 1000)} s · probes ${s.probes}: ${s.rejected} rejected, p50 ${s.latencyMs.p50 ?? '-'} ms · critical not Ready: ${waiting.join(', ') || 'none'}${breakerAfterMs !== null ? ' · breaker applied' : ''}`);
+          ctx.progress(
+            `${Math.round((Date.now() - incidentStart) / 1000)} s · probes ${s.probes}: ${s.rejected} rejected, p50 ${s.latencyMs.p50 ?? '-'} ms · critical not Ready: ${waiting.join(', ') || 'none'}${breakerAfterMs !== null ? ' · breaker applied' : ''}`,
+          );
           if (waiting.length === 0) break;
-          if (breakerAfterMs === null && o.breakerAfterSeconds > 0 && Date.now() - incidentStart >= o.breakerAfterSeconds * 1000) {
-            ctx.log.warn(`critical pods still not Ready after ${o.breakerAfterSeconds} s: applying the webhook breaker (${o.breakerMode})`);
+          if (
+            breakerAfterMs === null &&
+            o.breakerAfterSeconds > 0 &&
+            Date.now() - incidentStart >= o.breakerAfterSeconds * 1000
+          ) {
+            ctx.log.warn(
+              `critical pods still not Ready after ${o.breakerAfterSeconds} s: applying the webhook breaker (${o.breakerMode})`,
+            );
             await ctx.fault(webhookBreaker({ ...all, mode: o.breakerMode }));
             breakerAfterMs = Date.now() - incidentStart;
           }
@@ -115,12 +173,18 @@ export default defineSuite({
       const stoppedAt = Date.now();
       await hog.revert();
       if (ctx.dryRun) return { admissionBackAfterHogMs: null, fullRecoveryMs: null };
-      const ms = await timeUntil(async () => (await admissionProbe(ctx.kube, ctx.runId, o.probeNamespace, 15_000)).outcome === 'admitted', {
-        timeoutMs: o.holdSeconds * 1000,
-        everyMs: 1000,
-        signal: ctx.signal,
-      });
-      return { admissionBackAfterHogMs: ms === null ? null : Date.now() - stoppedAt, fullRecoveryMs: ms === null ? null : Date.now() - incidentStart };
+      const ms = await timeUntil(
+        async () => (await admissionProbe(ctx.kube, ctx.runId, o.probeNamespace, 15_000)).outcome === 'admitted',
+        {
+          timeoutMs: o.holdSeconds * 1000,
+          everyMs: 1000,
+          signal: ctx.signal,
+        },
+      );
+      return {
+        admissionBackAfterHogMs: ms === null ? null : Date.now() - stoppedAt,
+        fullRecoveryMs: ms === null ? null : Date.now() - incidentStart,
+      };
     });
 
     const s = tally.summary();
@@ -134,15 +198,35 @@ export default defineSuite({
     });
     if (load) ctx.summary('k6', load);
     const stuck = Object.entries(critical).filter(([, v]) => v.readyAfterMs === null);
-    ctx.check('critical Deployments Ready during the incident', stuck.length === 0, stuck.length ? `never Ready: ${stuck.map(([k]) => k).join(', ')}` : Object.entries(critical).map(([k, v]) => `${k} after ${Math.round(v.readyAfterMs! / 1000)} s${v.beforeBreaker ? '' : ' (after the breaker)'}`).join(', '));
+    ctx.check(
+      'critical Deployments Ready during the incident',
+      stuck.length === 0,
+      stuck.length
+        ? `never Ready: ${stuck.map(([k]) => k).join(', ')}`
+        : Object.entries(critical)
+            .map(
+              ([k, v]) =>
+                `${k} after ${Math.round(v.readyAfterMs! / 1000)} s${v.beforeBreaker ? '' : ' (after the breaker)'}`,
+            )
+            .join(', '),
+    );
   },
 });
 
 async function kyvernoNode(ctx: SuiteContext<Options>): Promise<string> {
   const { namespace, deployment } = ctx.options.kyverno;
-  const pods = (await kubeRequest<{ items: any[] }>(ctx.kube, 'GET', `/api/v1/namespaces/${namespace}/pods`)).body.items;
-  const pod = pods.find((p) => p.spec?.nodeName && p.status?.phase === 'Running' && (p.metadata?.labels?.['app.kubernetes.io/name'] === deployment || p.metadata?.name?.startsWith(`${deployment}-`)));
-  if (!pod) throw new Error(`no Running pod of ${namespace}/${deployment}: is Kyverno installed? (options kyverno.namespace / kyverno.deployment)`);
+  const pods = (await kubeRequest<{ items: any[] }>(ctx.kube, 'GET', `/api/v1/namespaces/${namespace}/pods`)).body
+    .items;
+  const pod = pods.find(
+    (p) =>
+      p.spec?.nodeName &&
+      p.status?.phase === 'Running' &&
+      (p.metadata?.labels?.['app.kubernetes.io/name'] === deployment || p.metadata?.name?.startsWith(`${deployment}-`)),
+  );
+  if (!pod)
+    throw new Error(
+      `no Running pod of ${namespace}/${deployment}: is Kyverno installed? (options kyverno.namespace / kyverno.deployment)`,
+    );
   return pod.spec.nodeName as string;
 }
 

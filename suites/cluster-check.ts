@@ -21,11 +21,17 @@ export default defineSuite({
     const core = ctx.kube.makeApiClient(k8s.CoreV1Api);
     const nodes = await ctx.step('nodes', async () => {
       const list = await core.listNode();
-      const ready = list.items.filter((n) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
+      const ready = list.items.filter((n) =>
+        n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
+      );
       return { total: list.items.length, ready: ready.length };
     });
     ctx.summary('nodes', nodes);
-    ctx.check(`at least ${ctx.options.minReadyNodes} node(s) Ready`, nodes.ready >= ctx.options.minReadyNodes, `${nodes.ready}/${nodes.total} Ready`);
+    ctx.check(
+      `at least ${ctx.options.minReadyNodes} node(s) Ready`,
+      nodes.ready >= ctx.options.minReadyNodes,
+      `${nodes.ready}/${nodes.total} Ready`,
+    );
 
     const crashLooping = await ctx.step('pods', async () => {
       const pods = await core.listPodForAllNamespaces();
@@ -34,15 +40,27 @@ export default defineSuite({
         .map((p) => `${p.metadata?.namespace}/${p.metadata?.name}`);
     });
     ctx.summary('crashLoopBackOff', crashLooping);
-    ctx.check('no pod in CrashLoopBackOff', crashLooping.length === 0, crashLooping.slice(0, 5).join(', ') || undefined);
+    ctx.check(
+      'no pod in CrashLoopBackOff',
+      crashLooping.length === 0,
+      crashLooping.slice(0, 5).join(', ') || undefined,
+    );
 
     if (!ctx.options.applications) return;
     const ns = ctx.cluster.entry?.argocd.namespace ?? ARGOCD_NAMESPACE;
     await ctx.step('applications', async () => {
       const custom = ctx.kube.makeApiClient(k8s.CustomObjectsApi);
-      let apps: Array<{ metadata?: { name?: string }; status?: { sync?: { status?: string }; health?: { status?: string } } }>;
+      let apps: Array<{
+        metadata?: { name?: string };
+        status?: { sync?: { status?: string }; health?: { status?: string } };
+      }>;
       try {
-        const res = (await custom.listNamespacedCustomObject({ group: 'argoproj.io', version: 'v1alpha1', namespace: ns, plural: 'applications' })) as {
+        const res = (await custom.listNamespacedCustomObject({
+          group: 'argoproj.io',
+          version: 'v1alpha1',
+          namespace: ns,
+          plural: 'applications',
+        })) as {
           items: typeof apps;
         };
         apps = res.items;
@@ -53,12 +71,19 @@ export default defineSuite({
         }
         throw err;
       }
-      const notReady = apps.filter((a) => a.status?.sync?.status !== 'Synced' || a.status?.health?.status !== 'Healthy');
+      const notReady = apps.filter(
+        (a) => a.status?.sync?.status !== 'Synced' || a.status?.health?.status !== 'Healthy',
+      );
       ctx.summary('applications', { total: apps.length, notSyncedOrHealthy: notReady.length });
       ctx.check(
         'all Applications Synced and Healthy',
         notReady.length === 0,
-        notReady.length ? notReady.slice(0, 5).map((a) => `${a.metadata?.name}: ${a.status?.sync?.status ?? '?'}/${a.status?.health?.status ?? '?'}`).join(', ') : `${apps.length} Applications`,
+        notReady.length
+          ? notReady
+              .slice(0, 5)
+              .map((a) => `${a.metadata?.name}: ${a.status?.sync?.status ?? '?'}/${a.status?.health?.status ?? '?'}`)
+              .join(', ')
+          : `${apps.length} Applications`,
       );
     });
   },

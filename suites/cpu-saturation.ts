@@ -4,7 +4,15 @@ import { defineSuite, type SuiteContext } from '../engine/suite.ts';
 import { cpuHog, nodeUtilisation } from '../faults/cpu-hog.ts';
 import { deletePods } from '../faults/delete-pods.ts';
 import { steadyStateOptions } from './_options.ts';
-import { admissionProbe, podsOf, ProbeTally, readyReplacements, startProbing, steadyState, timeUntil } from './_steady-state.ts';
+import {
+  admissionProbe,
+  podsOf,
+  ProbeTally,
+  readyReplacements,
+  startProbing,
+  steadyState,
+  timeUntil,
+} from './_steady-state.ts';
 
 const options = steadyStateOptions.extend({
   /** Nodes to saturate (default: the node running the most pods). */
@@ -37,7 +45,14 @@ export default defineSuite({
     const o = ctx.options;
     const nodes = o.nodes.length ? o.nodes : [await busiestNode(ctx)];
     const hog = await ctx.step('saturate', () =>
-      ctx.fault(cpuHog({ nodes, durationSeconds: o.durationSeconds + 60, saturation: o.saturation, ...(o.millicores ? { millicores: o.millicores } : {}) })),
+      ctx.fault(
+        cpuHog({
+          nodes,
+          durationSeconds: o.durationSeconds + 60,
+          saturation: o.saturation,
+          ...(o.millicores ? { millicores: o.millicores } : {}),
+        }),
+      ),
     );
 
     const during = new ProbeTally();
@@ -49,9 +64,15 @@ export default defineSuite({
       try {
         if (o.startupProbe) startupSaturatedMs = await timePodStart(ctx, o.startupProbe, 'under saturation');
         while (Date.now() - started < o.durationSeconds * 1000) {
-          const u = await Promise.all(nodes.map(async (n) => `${n} ${Math.round(((await nodeUtilisation(ctx.kube, n))?.utilisation ?? 0) * 100)} %`));
+          const u = await Promise.all(
+            nodes.map(
+              async (n) => `${n} ${Math.round(((await nodeUtilisation(ctx.kube, n))?.utilisation ?? 0) * 100)} %`,
+            ),
+          );
           const s = during.summary();
-          ctx.progress(`${Math.round((Date.now() - started) / 1000)} s of ${o.durationSeconds} s · CPU ${u.join(', ')} · admission p50 ${s.latencyMs.p50 ?? '-'} ms, max ${s.latencyMs.max ?? '-'} ms, ${s.rejected} rejected`);
+          ctx.progress(
+            `${Math.round((Date.now() - started) / 1000)} s of ${o.durationSeconds} s · CPU ${u.join(', ')} · admission p50 ${s.latencyMs.p50 ?? '-'} ms, max ${s.latencyMs.max ?? '-'} ms, ${s.rejected} rejected`,
+          );
           await ctx.sleep(2000);
         }
       } finally {
@@ -63,27 +84,51 @@ export default defineSuite({
       const stoppedAt = Date.now();
       await hog.revert();
       if (ctx.dryRun) return { cpuBelowSaturationMs: null, admissionFastMs: 0, startupAfterMs: null };
-      const cpuMs = await timeUntil(async () => (await Promise.all(nodes.map((n) => nodeUtilisation(ctx.kube, n)))).every((u) => !u || u.utilisation < o.saturation), {
-        timeoutMs: o.recoveryTimeoutSeconds * 1000,
-        signal: ctx.signal,
-      });
-      const fastMs = await timeUntil(async () => {
-        const r = await admissionProbe(ctx.kube, ctx.runId, o.probeNamespace, 15_000);
-        return r.outcome === 'admitted' && (o.hypothesis.admissionP99Ms === 0 || r.latencyMs < o.hypothesis.admissionP99Ms);
-      }, { timeoutMs: o.recoveryTimeoutSeconds * 1000, everyMs: 1000, signal: ctx.signal });
+      const cpuMs = await timeUntil(
+        async () =>
+          (await Promise.all(nodes.map((n) => nodeUtilisation(ctx.kube, n)))).every(
+            (u) => !u || u.utilisation < o.saturation,
+          ),
+        {
+          timeoutMs: o.recoveryTimeoutSeconds * 1000,
+          signal: ctx.signal,
+        },
+      );
+      const fastMs = await timeUntil(
+        async () => {
+          const r = await admissionProbe(ctx.kube, ctx.runId, o.probeNamespace, 15_000);
+          return (
+            r.outcome === 'admitted' && (o.hypothesis.admissionP99Ms === 0 || r.latencyMs < o.hypothesis.admissionP99Ms)
+          );
+        },
+        { timeoutMs: o.recoveryTimeoutSeconds * 1000, everyMs: 1000, signal: ctx.signal },
+      );
       const admissionFastMs = fastMs === null ? null : Date.now() - stoppedAt;
       const startupAfterMs = o.startupProbe ? await timePodStart(ctx, o.startupProbe, 'after recovery') : null;
       return { cpuBelowSaturationMs: cpuMs, admissionFastMs, startupAfterMs };
     });
 
-    ctx.summary('cpuSaturation', { nodes, durationSeconds: o.durationSeconds, admissionDuring: during.summary(), startupSaturatedMs, ...recovery });
-    ctx.check('admission fast again after the hog', recovery.admissionFastMs !== null, recovery.admissionFastMs === null ? 'still slow' : `${Math.round(recovery.admissionFastMs / 1000)} s after the burners stopped`);
+    ctx.summary('cpuSaturation', {
+      nodes,
+      durationSeconds: o.durationSeconds,
+      admissionDuring: during.summary(),
+      startupSaturatedMs,
+      ...recovery,
+    });
+    ctx.check(
+      'admission fast again after the hog',
+      recovery.admissionFastMs !== null,
+      recovery.admissionFastMs === null
+        ? 'still slow'
+        : `${Math.round(recovery.admissionFastMs / 1000)} s after the burners stopped`,
+    );
   },
 });
 
 /** The node running the most pods: where a hog hurts the most workloads. */
 async function busiestNode(ctx: SuiteContext<Options>): Promise<string> {
-  const pods = (await kubeRequest<{ items: any[] }>(ctx.kube, 'GET', '/api/v1/pods?fieldSelector=status.phase=Running')).body.items;
+  const pods = (await kubeRequest<{ items: any[] }>(ctx.kube, 'GET', '/api/v1/pods?fieldSelector=status.phase=Running'))
+    .body.items;
   const count = new Map<string, number>();
   for (const p of pods) if (p.spec?.nodeName) count.set(p.spec.nodeName, (count.get(p.spec.nodeName) ?? 0) + 1);
   const best = [...count.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))[0];
@@ -92,10 +137,25 @@ async function busiestNode(ctx: SuiteContext<Options>): Promise<string> {
 }
 
 /** Deletes one pod of the Deployment and times until its replacement is Ready. */
-async function timePodStart(ctx: SuiteContext<Options>, d: { namespace: string; deployment: string }, when: string): Promise<number | null> {
+async function timePodStart(
+  ctx: SuiteContext<Options>,
+  d: { namespace: string; deployment: string },
+  when: string,
+): Promise<number | null> {
   const before = await podsOf(ctx.kube, d.namespace, d.deployment);
-  const h = await ctx.fault(deletePods({ namespace: d.namespace, selector: before.selector, max: 1, title: `delete one ${d.namespace}/${d.deployment} pod (start-up ${when})` }));
-  const ms = await timeUntil(async () => (await readyReplacements(ctx.kube, d.namespace, before)) >= 1, { timeoutMs: 300_000, everyMs: 250, signal: ctx.signal });
+  const h = await ctx.fault(
+    deletePods({
+      namespace: d.namespace,
+      selector: before.selector,
+      max: 1,
+      title: `delete one ${d.namespace}/${d.deployment} pod (start-up ${when})`,
+    }),
+  );
+  const ms = await timeUntil(async () => (await readyReplacements(ctx.kube, d.namespace, before)) >= 1, {
+    timeoutMs: 300_000,
+    everyMs: 250,
+    signal: ctx.signal,
+  });
   await h.revert();
   ctx.log.info(`pod start-up ${when}: ${ms === null ? 'not Ready within 5 min' : `${Math.round(ms / 1000)} s`}`);
   return ms;

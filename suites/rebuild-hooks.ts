@@ -16,11 +16,17 @@ export const hookSchema = z
     /** Create this namespace (the cert-manager chart does not). */
     createNamespace: z.string().optional(),
     /** namespace/deployment to restart (e.g. argocd/argocd-repo-server after EOF errors). */
-    restartDeployment: z.string().regex(/^[a-z0-9-]+\/[a-z0-9.-]+$/, 'expected namespace/name').optional(),
+    restartDeployment: z
+      .string()
+      .regex(/^[a-z0-9-]+\/[a-z0-9.-]+$/, 'expected namespace/name')
+      .optional(),
     /** YAML files of Secrets (or ConfigMaps) to server-side apply; their contents are never logged. */
     applySecrets: z.array(z.string()).optional(),
   })
-  .refine((h) => h.run || h.createNamespace || h.restartDeployment || h.applySecrets?.length, 'a hook needs run, createNamespace, restartDeployment or applySecrets');
+  .refine(
+    (h) => h.run || h.createNamespace || h.restartDeployment || h.applySecrets?.length,
+    'a hook needs run, createNamespace, restartDeployment or applySecrets',
+  );
 
 export type Hook = z.infer<typeof hookSchema>;
 
@@ -49,13 +55,16 @@ export async function runHook(env: HookEnv, h: Hook): Promise<void> {
       env: env.kubeconfig ? { KUBECONFIG: env.kubeconfig } : {},
     });
     for (const line of (r.all ?? '').split('\n').filter(Boolean)) env.log.debug(line);
-    if (r.exitCode !== 0) throw new Error(`hook ${h.name} exited ${r.exitCode}: ${(r.all ?? '').split('\n').slice(-3).join(' | ')}`);
+    if (r.exitCode !== 0)
+      throw new Error(`hook ${h.name} exited ${r.exitCode}: ${(r.all ?? '').split('\n').slice(-3).join(' | ')}`);
   }
 }
 
 async function createNamespace(kc: k8s.KubeConfig, name: string, log: Logger): Promise<void> {
   try {
-    await kubeRequest(kc, 'POST', '/api/v1/namespaces', { body: { metadata: { name, labels: { 'app.kubernetes.io/managed-by': 'rebuild-bench' } } } });
+    await kubeRequest(kc, 'POST', '/api/v1/namespaces', {
+      body: { metadata: { name, labels: { 'app.kubernetes.io/managed-by': 'rebuild-bench' } } },
+    });
     log.info(`namespace ${name} created`);
   } catch (err) {
     if (!(err instanceof KubeHttpError && err.status === 409)) throw err;
@@ -66,7 +75,11 @@ async function createNamespace(kc: k8s.KubeConfig, name: string, log: Logger): P
 async function restartDeployment(kc: k8s.KubeConfig, ref: string, log: Logger): Promise<void> {
   const [ns, name] = ref.split('/') as [string, string];
   await kubeRequest(kc, 'PATCH', `/apis/apps/v1/namespaces/${ns}/deployments/${name}`, {
-    body: { spec: { template: { metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': new Date().toISOString() } } } } },
+    body: {
+      spec: {
+        template: { metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': new Date().toISOString() } } },
+      },
+    },
     contentType: 'application/merge-patch+json',
   });
   log.info(`deployment ${ref} restarted`);
@@ -82,13 +95,20 @@ async function applySecretFile(env: HookEnv, file: string): Promise<void> {
     if (!obj) continue;
     const plural = appliable[obj.kind as keyof typeof appliable];
     if (!plural || !obj.metadata?.name || !obj.metadata.namespace) {
-      throw new Error(`${file}: document ${i + 1}: only Secrets and ConfigMaps with metadata.name and metadata.namespace are applied (got ${obj.kind ?? 'no kind'})`);
+      throw new Error(
+        `${file}: document ${i + 1}: only Secrets and ConfigMaps with metadata.name and metadata.namespace are applied (got ${obj.kind ?? 'no kind'})`,
+      );
     }
     const { name, namespace } = obj.metadata;
-    await kubeRequest(env.kube, 'PATCH', `/api/v1/namespaces/${namespace}/${plural}/${name}?fieldManager=rebuild-bench&force=true`, {
-      body: JSON.stringify(obj),
-      contentType: 'application/apply-patch+yaml',
-    });
+    await kubeRequest(
+      env.kube,
+      'PATCH',
+      `/api/v1/namespaces/${namespace}/${plural}/${name}?fieldManager=rebuild-bench&force=true`,
+      {
+        body: JSON.stringify(obj),
+        contentType: 'application/apply-patch+yaml',
+      },
+    );
     env.log.info(`${obj.kind} ${namespace}/${name} applied from ${file}`);
   }
 }

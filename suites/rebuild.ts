@@ -19,7 +19,8 @@ import { applicationPath } from '../gitops/argocd.ts';
  */
 export default defineSuite({
   name: 'rebuild',
-  description: 'Destroy and recreate the cluster (terraform/tofu or your commands) and time the GitOps bootstrap wave by wave',
+  description:
+    'Destroy and recreate the cluster (terraform/tofu or your commands) and time the GitOps bootstrap wave by wave',
   destructive: true,
   options: rebuildToolSchema.extend({
     hooks: z.array(hookSchema).default([]),
@@ -35,9 +36,17 @@ export default defineSuite({
   async run(ctx) {
     const o = ctx.options;
     const cfgTarget = ctx.config.target;
-    const target = { minMinutes: cfgTarget.minMinutes, maxMinutes: cfgTarget.maxMinutes, scale: o.targetScale, ...(o.targetNote ? { note: o.targetNote } : {}) };
+    const target = {
+      minMinutes: cfgTarget.minMinutes,
+      maxMinutes: cfgTarget.maxMinutes,
+      scale: o.targetScale,
+      ...(o.targetNote ? { note: o.targetNote } : {}),
+    };
     const argocd = ctx.cluster.entry?.argocd ?? defaultArgocdSettings;
-    if (!o.skipPlan) await ctx.step('plan', async () => ctx.summary('plan', await planGuard(o, ctx.log, resolve(process.cwd(), o.workingDir))));
+    if (!o.skipPlan)
+      await ctx.step('plan', async () =>
+        ctx.summary('plan', await planGuard(o, ctx.log, resolve(process.cwd(), o.workingDir))),
+      );
 
     const clockStart = Date.now();
     const phases: RebuildSummary['phases'] = [];
@@ -63,44 +72,85 @@ export default defineSuite({
       ctx.summary('rebuild', summary);
     };
     try {
-      const destroyed = await phase('destroy', () => ctx.fault(clusterDestroy(o, (d) => d.stateRemoved.length && ctx.summary('stateRmRetry', d.stateRemoved))));
+      const destroyed = await phase('destroy', () =>
+        ctx.fault(clusterDestroy(o, (d) => d.stateRemoved.length && ctx.summary('stateRmRetry', d.stateRemoved))),
+      );
       await phase('apply', () => destroyed.revert());
       ctx.reloadKube();
       await phase('api-reachable', () =>
-        ctx.waitFor('the API server to answer /readyz', async () => (await kubeRequest(ctx.kube, 'GET', '/readyz', { accept: 'text/plain', timeoutMs: 5000 })).status === 200, {
-          timeoutMs: 30 * 60_000,
-          intervalMs: 1000,
-        }),
+        ctx.waitFor(
+          'the API server to answer /readyz',
+          async () =>
+            (await kubeRequest(ctx.kube, 'GET', '/readyz', { accept: 'text/plain', timeoutMs: 5000 })).status === 200,
+          {
+            timeoutMs: 30 * 60_000,
+            intervalMs: 1000,
+          },
+        ),
       );
       await phase('nodes-ready', () =>
-        ctx.waitFor('every node Ready', async () => {
-          const nodes = (await kubeRequest<{ items: any[] }>(ctx.kube, 'GET', '/api/v1/nodes')).body.items;
-          const ready = nodes.filter((n) => n.status?.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True'));
-          return { ok: nodes.length > 0 && ready.length === nodes.length, detail: `nodes Ready ${ready.length}/${nodes.length}` };
-        }, { timeoutMs: 30 * 60_000, onPoll: progress }),
+        ctx.waitFor(
+          'every node Ready',
+          async () => {
+            const nodes = (await kubeRequest<{ items: any[] }>(ctx.kube, 'GET', '/api/v1/nodes')).body.items;
+            const ready = nodes.filter((n) =>
+              n.status?.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True'),
+            );
+            return {
+              ok: nodes.length > 0 && ready.length === nodes.length,
+              detail: `nodes Ready ${ready.length}/${nodes.length}`,
+            };
+          },
+          { timeoutMs: 30 * 60_000, onPoll: progress },
+        ),
       );
-      const hookEnv = { kube: ctx.kube, log: ctx.log.child('hook'), cwd: resolve(process.cwd(), o.workingDir), kubeconfig: ctx.cluster.kubeconfig ?? null, signal: ctx.signal };
+      const hookEnv = {
+        kube: ctx.kube,
+        log: ctx.log.child('hook'),
+        cwd: resolve(process.cwd(), o.workingDir),
+        kubeconfig: ctx.cluster.kubeconfig ?? null,
+        signal: ctx.signal,
+      };
       for (const h of o.hooks) await phase(`hook: ${h.name}`, () => runHook(hookEnv, h));
       await phase('argocd-ready', () =>
-        ctx.waitFor('the Argo CD Application API', async () => (await kubeRequest(ctx.kube, 'GET', `${applicationPath(argocd.namespace)}?limit=1`)).status === 200, {
-          timeoutMs: 30 * 60_000,
-        }),
+        ctx.waitFor(
+          'the Argo CD Application API',
+          async () =>
+            (await kubeRequest(ctx.kube, 'GET', `${applicationPath(argocd.namespace)}?limit=1`)).status === 200,
+          {
+            timeoutMs: 30 * 60_000,
+          },
+        ),
       );
       collected = await ctx.collect(['waves', 'restarts', 'events']);
       await phase('root-app-created', () =>
-        ctx.waitFor(`the root Application ${argocd.rootApp}`, async () => (await kubeRequest(ctx.kube, 'GET', applicationPath(argocd.namespace, argocd.rootApp))).status === 200, {
-          timeoutMs: 30 * 60_000,
-        }),
+        ctx.waitFor(
+          `the root Application ${argocd.rootApp}`,
+          async () =>
+            (await kubeRequest(ctx.kube, 'GET', applicationPath(argocd.namespace, argocd.rootApp))).status === 200,
+          {
+            timeoutMs: 30 * 60_000,
+          },
+        ),
       );
       await phase('waves', () =>
         ctx.waitFor(
           'every Application Synced and Healthy',
           async () => {
-            const items = (await kubeRequest<{ items: any[] }>(ctx.kube, 'GET', applicationPath(argocd.namespace))).body.items;
+            const items = (await kubeRequest<{ items: any[] }>(ctx.kube, 'GET', applicationPath(argocd.namespace))).body
+              .items;
             const healthy = (a: any) => a.status?.sync?.status === 'Synced' && a.status?.health?.status === 'Healthy';
             const ok = items.filter(healthy);
-            const waves = waveLine(items.map((a) => ({ wave: Number(a.metadata?.annotations?.[argocd.waveAnnotation] ?? 0) || 0, ok: healthy(a) })));
-            return { ok: items.length > 1 && ok.length === items.length, detail: `${ok.length}/${items.length} Synced and Healthy · waves ${waves}` };
+            const waves = waveLine(
+              items.map((a) => ({
+                wave: Number(a.metadata?.annotations?.[argocd.waveAnnotation] ?? 0) || 0,
+                ok: healthy(a),
+              })),
+            );
+            return {
+              ok: items.length > 1 && ok.length === items.length,
+              detail: `${ok.length}/${items.length} Synced and Healthy · waves ${waves}`,
+            };
           },
           {
             timeoutMs: o.bootstrapTimeoutMinutes * 60_000,
@@ -126,8 +176,17 @@ export default defineSuite({
           ...(restarts ? { restarts: restarts.restarts, crash_loops: restarts.crashLoopBackOff } : {}),
         },
       });
-      ctx.check(`rebuild within ${fmtMinutes(max * 60_000)}`, outcome === 'ahead' || outcome === 'on-target', totalMs === null ? 'did not finish' : `${fmtMinutes(totalMs)} (${outcome})`);
-      if (restarts) ctx.check('zero CrashLoopBackOff', restarts.crashLoopBackOff === 0, `${restarts.crashLoopBackOff} CrashLoopBackOff entries, ${restarts.restarts} restarts`);
+      ctx.check(
+        `rebuild within ${fmtMinutes(max * 60_000)}`,
+        outcome === 'ahead' || outcome === 'on-target',
+        totalMs === null ? 'did not finish' : `${fmtMinutes(totalMs)} (${outcome})`,
+      );
+      if (restarts)
+        ctx.check(
+          'zero CrashLoopBackOff',
+          restarts.crashLoopBackOff === 0,
+          `${restarts.crashLoopBackOff} CrashLoopBackOff entries, ${restarts.restarts} restarts`,
+        );
     }
   },
 });

@@ -22,7 +22,13 @@ export function cleanupCommand(y: Argv<GlobalArgs>, done: (r: CommandResult) => 
       const home = resolveHome(a.home);
       const log = createLogger({ level: logLevelOf(a) });
       const runId = a.run ? resolveRunId(home, a.run) : undefined;
-      const report = await cleanup({ store: new FileRunStore(home), runId, kubeconfig: a.kubeconfig, context: a.context, log });
+      const report = await cleanup({
+        store: new FileRunStore(home),
+        runId,
+        kubeconfig: a.kubeconfig,
+        context: a.context,
+        log,
+      });
       const failed = report.runs.some((r) => r.failed.length > 0);
       if (a.json) printJson(report);
       else if (report.runs.length === 0) process.stdout.write('nothing to clean up: no run has unfinished rollbacks\n');
@@ -37,7 +43,8 @@ export function cleanupCommand(y: Argv<GlobalArgs>, done: (r: CommandResult) => 
           }
           process.stdout.write(`${parts.join(' ')}\n`);
           for (const f of r.failed) process.stdout.write(`  failed: ${f}\n`);
-          for (const l of r.leftovers) process.stdout.write(`  left: ${l.kind} ${l.namespace ? `${l.namespace}/` : ''}${l.name}\n`);
+          for (const l of r.leftovers)
+            process.stdout.write(`  left: ${l.kind} ${l.namespace ? `${l.namespace}/` : ''}${l.name}\n`);
         }
       }
       done({ exitCode: failed ? ExitCode.RollbackIncomplete : ExitCode.Passed });

@@ -30,10 +30,21 @@ type CompareArgs = GlobalArgs & CompareFlags & { baseline: string[]; vs: string[
 /** The comparison flags `run` shares (a scheduled run checks itself against its predecessors). */
 export function compareOptions<T>(c: Argv<T>) {
   return c
-    .option('include-invalid', { type: 'boolean', default: false, describe: 'Also compare runs marked invalid (aborted, watch gaps…)' })
-    .option('allow-mixed', { type: 'boolean', default: false, describe: 'Compare runs of different clusters, or different options within one side' })
+    .option('include-invalid', {
+      type: 'boolean',
+      default: false,
+      describe: 'Also compare runs marked invalid (aborted, watch gaps…)',
+    })
+    .option('allow-mixed', {
+      type: 'boolean',
+      default: false,
+      describe: 'Compare runs of different clusters, or different options within one side',
+    })
     .option('alpha', { type: 'number', default: 0.05, describe: 'Significance level of the rank-sum test' })
-    .option('summary-file', { type: 'string', describe: 'Append the Markdown summary to this file (e.g. "$GITHUB_STEP_SUMMARY")' });
+    .option('summary-file', {
+      type: 'string',
+      describe: 'Append the Markdown summary to this file (e.g. "$GITHUB_STEP_SUMMARY")',
+    });
 }
 
 export function compareCommand(y: Argv<GlobalArgs>, done: (r: CommandResult) => void) {
@@ -43,17 +54,43 @@ export function compareCommand(y: Argv<GlobalArgs>, done: (r: CommandResult) => 
     (c) =>
       compareOptions(
         c
-          .positional('baseline', { type: 'string', array: true, describe: 'Baseline run ids (or unique prefixes), oldest first' })
+          .positional('baseline', {
+            type: 'string',
+            array: true,
+            describe: 'Baseline run ids (or unique prefixes), oldest first',
+          })
           .option('vs', { type: 'string', array: true, default: [], describe: 'Candidate run ids (the "after" side)' })
-          .option('baseline-last', { type: 'number', describe: 'Baseline = the N newest comparable runs before the candidate side' })
-          .option('candidate-last', { type: 'number', describe: 'With --baseline-last and no --vs: candidate = the M newest runs (default 1)' })
+          .option('baseline-last', {
+            type: 'number',
+            describe: 'Baseline = the N newest comparable runs before the candidate side',
+          })
+          .option('candidate-last', {
+            type: 'number',
+            describe: 'With --baseline-last and no --vs: candidate = the M newest runs (default 1)',
+          })
           .option('suite', { type: 'string', describe: 'With --baseline-last: only runs of this suite' })
-          .option('format', { type: 'string', describe: `Comma-separated formats: ${REPORT_FORMATS.join(', ')} (default: all)` })
-          .option('out', { type: 'string', describe: 'Directory for compare.md/.html/.json and compare-junit.xml (default: <home>/compare/<candidate>)' }),
+          .option('format', {
+            type: 'string',
+            describe: `Comma-separated formats: ${REPORT_FORMATS.join(', ')} (default: all)`,
+          })
+          .option('out', {
+            type: 'string',
+            describe:
+              'Directory for compare.md/.html/.json and compare-junit.xml (default: <home>/compare/<candidate>)',
+          }),
       )
-        .example('$0 compare 20261120-2200 20261121-2200 --vs 20261122-2200 20261123-2200', 'Two nights before a sync-wave change against two after it')
-        .example('$0 compare --baseline-last 5 --candidate-last 5 --suite rebuild', 'The five newest rebuilds against the five before them')
-        .example('$0 compare --baseline-last 7 --suite rebuild --summary-file "$GITHUB_STEP_SUMMARY"', "Tonight's rebuild against the last week, summary in the CI job")
+        .example(
+          '$0 compare 20261120-2200 20261121-2200 --vs 20261122-2200 20261123-2200',
+          'Two nights before a sync-wave change against two after it',
+        )
+        .example(
+          '$0 compare --baseline-last 5 --candidate-last 5 --suite rebuild',
+          'The five newest rebuilds against the five before them',
+        )
+        .example(
+          '$0 compare --baseline-last 7 --suite rebuild --summary-file "$GITHUB_STEP_SUMMARY"',
+          "Tonight's rebuild against the last week, summary in the CI job",
+        )
         .epilogue(
           'Verdict on the total time: with 2+ runs per side, a rank-sum test and a bootstrap CI of the median difference (5 + 5 runs detect a 20 % change);\n' +
             'one candidate against 5+ baseline runs uses a control limit (median + 3·MAD); otherwise deltas only, "inconclusive".\n' +
@@ -69,14 +106,27 @@ export function compareCommand(y: Argv<GlobalArgs>, done: (r: CommandResult) => 
       if (a['baseline-last'] !== undefined) {
         if (base.length) throw new BadInputError('give baseline runs or --baseline-last, not both');
         if (!(a['baseline-last'] >= 1)) throw new BadInputError('--baseline-last must be at least 1');
-        ({ baseline, candidate } = selectLastRuns(home, { baselineLast: a['baseline-last'], candidate: a.vs, candidateLast: a['candidate-last'], suite: a.suite, includeInvalid: a['include-invalid'] }));
+        ({ baseline, candidate } = selectLastRuns(home, {
+          baselineLast: a['baseline-last'],
+          candidate: a.vs,
+          candidateLast: a['candidate-last'],
+          suite: a.suite,
+          includeInvalid: a['include-invalid'],
+        }));
       } else {
-        if (!base.length || !a.vs.length) throw new BadInputError('name the runs: rebuild-bench compare <baseline runs…> --vs <candidate runs…> (or use --baseline-last N)');
+        if (!base.length || !a.vs.length)
+          throw new BadInputError(
+            'name the runs: rebuild-bench compare <baseline runs…> --vs <candidate runs…> (or use --baseline-last N)',
+          );
         const load = (refs: string[]) => refs.map((r) => loadFeatures(home, resolveRunId(home, r)));
         baseline = load(base);
         candidate = load(a.vs);
       }
-      const model = compareRuns(baseline, candidate, { includeInvalid: a['include-invalid'], allowMixed: a['allow-mixed'], alpha: a.alpha });
+      const model = compareRuns(baseline, candidate, {
+        includeInvalid: a['include-invalid'],
+        allowMixed: a['allow-mixed'],
+        alpha: a.alpha,
+      });
       const files = emitComparison(model, a, join(home, 'compare', model.candidate[model.candidate.length - 1]!.id));
       if (a.json) printJson({ ...model, files });
       else process.stdout.write(comparisonText(model, files));
@@ -93,5 +143,11 @@ export function emitComparison(model: CompareModel, a: CompareFlags, defaultOut:
 }
 
 export function comparisonText(model: CompareModel, files: string[]): string {
-  return [model.headline, ...model.attribution.sentences.map((s) => `  ${s}`), ...model.notes.map((n) => `  note: ${n}`), ...files.map((f) => `  ${f}`), ''].join('\n');
+  return [
+    model.headline,
+    ...model.attribution.sentences.map((s) => `  ${s}`),
+    ...model.notes.map((n) => `  note: ${n}`),
+    ...files.map((f) => `  ${f}`),
+    '',
+  ].join('\n');
 }

@@ -16,7 +16,12 @@ import type { RebuildSummary } from '../../record/target.ts';
 import { collectorLines } from '../collector-lines.ts';
 import { runOutputs } from '../run-outputs.ts';
 
-type DemoArgs = GlobalArgs & { 'health-check': boolean; 'time-scale': number; 'summary-file'?: string; 'stop-after': boolean };
+type DemoArgs = GlobalArgs & {
+  'health-check': boolean;
+  'time-scale': number;
+  'summary-file'?: string;
+  'stop-after': boolean;
+};
 
 /**
  * The main job on the embedded default: build the sandbox toolchain if missing, start a fresh
@@ -29,13 +34,30 @@ export function demoCommand(y: Argv<GlobalArgs>, done: (r: CommandResult) => voi
     'The main job on a local sandbox: rebuild the homelab twin (64 Applications, waves -5…10) and time it wave by wave',
     (c) =>
       c
-        .option('health-check', { type: 'boolean', default: false, describe: 'Use the fixture variant whose argocd-cm has the Application health check (waves gate)' })
-        .option('time-scale', { type: 'number', default: 1, describe: "Multiply the twin's durations (0.25 is 4× faster)" })
-        .option('summary-file', { type: 'string', describe: 'Append the Markdown report to this file (e.g. "$GITHUB_STEP_SUMMARY")' })
-        .option('stop-after', { type: 'boolean', default: false, describe: 'Stop the sandbox when the demo ends (CI); by default it stays up to explore' })
+        .option('health-check', {
+          type: 'boolean',
+          default: false,
+          describe: 'Use the fixture variant whose argocd-cm has the Application health check (waves gate)',
+        })
+        .option('time-scale', {
+          type: 'number',
+          default: 1,
+          describe: "Multiply the twin's durations (0.25 is 4× faster)",
+        })
+        .option('summary-file', {
+          type: 'string',
+          describe: 'Append the Markdown report to this file (e.g. "$GITHUB_STEP_SUMMARY")',
+        })
+        .option('stop-after', {
+          type: 'boolean',
+          default: false,
+          describe: 'Stop the sandbox when the demo ends (CI); by default it stays up to explore',
+        })
         .example('$0 demo', 'Everything on this machine, nothing else touched; results in ./.rebuild-bench')
         .example('$0 demo --health-check', 'The same with waves gating on health: no CrashLoopBackOff')
-        .epilogue(`The sandbox stays up afterwards (stop it: rebuild-bench sandbox down --dir <home>/demo-sandbox).\n\n${exitCodeHelp}`),
+        .epilogue(
+          `The sandbox stays up afterwards (stop it: rebuild-bench sandbox down --dir <home>/demo-sandbox).\n\n${exitCodeHelp}`,
+        ),
     async (argv) => {
       const a = argv as unknown as DemoArgs;
       const log = createLogger({ level: logLevelOf(a) });
@@ -51,15 +73,29 @@ export function demoCommand(y: Argv<GlobalArgs>, done: (r: CommandResult) => voi
       const cm = a['health-check'] ? ` --argocd-cm ${join(homelab, 'argocd-cm-health.yaml')}` : '';
       const up = `node ${bin} sandbox up --dir ${dir} --twin ${homelab}${cm} --no-wait --time-scale ${a['time-scale']} --quiet`;
       log.info(`demo 3/4: homelab twin ${a['health-check'] ? 'with' : 'without'} the Application health check`);
-      await launchTwin(dir, { dir: homelab, ...(a['health-check'] ? { argocdCm: join(homelab, 'argocd-cm-health.yaml') } : {}) }, log, a['time-scale']);
+      await launchTwin(
+        dir,
+        { dir: homelab, ...(a['health-check'] ? { argocdCm: join(homelab, 'argocd-cm-health.yaml') } : {}) },
+        log,
+        a['time-scale'],
+      );
       // The twin's bootstrap takes minutes where a real one takes 30-45: scale the target window alike.
       const targetScale = 0.2 * a['time-scale'];
-      log.info('demo 4/4: rebuild suite: destroy (sandbox down --wipe) and recreate (sandbox up --twin), timed from the destroy');
+      log.info(
+        'demo 4/4: rebuild suite: destroy (sandbox down --wipe) and recreate (sandbox up --twin), timed from the destroy',
+      );
       const loaded = loadConfig(sb.configPath);
       const result = await executeRun({
         suiteRef: 'rebuild',
         loaded,
-        optionOverrides: { tool: 'commands', commands: { destroy: `node ${bin} sandbox down --wipe --dir ${dir} --quiet`, apply: up }, skipPlan: true, targetScale, targetNote: "scaled to the twin's durations, not a real cluster's", bootstrapTimeoutMinutes: 30 },
+        optionOverrides: {
+          tool: 'commands',
+          commands: { destroy: `node ${bin} sandbox down --wipe --dir ${dir} --quiet`, apply: up },
+          skipPlan: true,
+          targetScale,
+          targetNote: "scaled to the twin's durations, not a real cluster's",
+          bootstrapTimeoutMinutes: 30,
+        },
         ...runOutputs(home, loaded.config),
         dryRun: false,
         yes: true,
@@ -75,7 +111,10 @@ export function demoCommand(y: Argv<GlobalArgs>, done: (r: CommandResult) => voi
         [
           `rebuild of the homelab twin: ${rebuild?.totalMs != null ? fmtDuration(rebuild.totalMs) : 'did not finish'} (${rebuild?.outcome ?? r.status}; target window ${fmtDuration(rebuild ? rebuild.target.minMinutes * rebuild.target.scale * 60_000 : 0)}–${fmtDuration(rebuild ? rebuild.target.maxMinutes * rebuild.target.scale * 60_000 : 0)}, the team's 30–45 min scaled to the twin's durations)`,
           `run ${r.id}: ${r.verdict?.outcome ?? r.status}${r.verdict?.reasons.length ? ` — ${r.verdict.reasons.join('; ')}` : ''}`,
-          ...collectorLines(r.summary.collectors as Record<string, unknown> | undefined, new Date(rebuild?.clockStart ?? Date.parse(r.startedAt)).toISOString()),
+          ...collectorLines(
+            r.summary.collectors as Record<string, unknown> | undefined,
+            new Date(rebuild?.clockStart ?? Date.parse(r.startedAt)).toISOString(),
+          ),
           `  reports: ${['report.md', 'report.html', 'report.json', 'junit.xml'].map((f) => join(result.dir ?? '', f)).join('\n           ')}`,
           `  run store: ${result.dir}`,
           `  twin ground truth: ${join(dir, 'twin', 'truth.jsonl')}`,
@@ -83,7 +122,8 @@ export function demoCommand(y: Argv<GlobalArgs>, done: (r: CommandResult) => voi
           '',
         ].join('\n'),
       );
-      if (a['summary-file'] && result.dir) appendFileSync(a['summary-file'], readFileSync(join(result.dir, 'report.md'), 'utf8'));
+      if (a['summary-file'] && result.dir)
+        appendFileSync(a['summary-file'], readFileSync(join(result.dir, 'report.md'), 'utf8'));
       if (a['stop-after']) await stopSandbox(dir, { wipe: true, log });
       done({ exitCode: result.exitCode });
     },

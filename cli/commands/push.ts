@@ -34,7 +34,8 @@ export function pushCommand(y: Argv<GlobalArgs>, done: (r: CommandResult) => voi
         .epilogue(`The InfluxDB target is the influx: section of the config, e.g.\n${influxExample}`),
     async (argv) => {
       const a = argv as unknown as GlobalArgs & { run: string; 'since-spool': boolean; 'batch-size': number };
-      if (!Number.isInteger(a['batch-size']) || a['batch-size'] < 1) throw new BadInputError(`--batch-size must be a positive integer, got ${a['batch-size']}`);
+      if (!Number.isInteger(a['batch-size']) || a['batch-size'] < 1)
+        throw new BadInputError(`--batch-size must be a positive integer, got ${a['batch-size']}`);
       const loaded = loadConfig(resolveConfigPath(a.config));
       const influx = loaded.config.influx;
       if (!influx) {
@@ -57,12 +58,16 @@ export function pushCommand(y: Argv<GlobalArgs>, done: (r: CommandResult) => voi
           if (!progress) return;
           const pct = p.total ? Math.round((100 * p.sent) / p.total) : 100;
           const secs = (Date.now() - t0) / 1000;
-          process.stderr.write(`push: batch ${p.batch}/${p.batches}: ${p.sent}/${p.total} points (${pct}%, ${secs.toFixed(1)}s)\n`);
+          process.stderr.write(
+            `push: batch ${p.batch}/${p.batches}: ${p.sent}/${p.total} points (${pct}%, ${secs.toFixed(1)}s)\n`,
+          );
         },
       });
       if (a.json) printJson({ run: id, ...result });
       else if (result.total === 0) {
-        process.stdout.write(`run ${id}: nothing to push (${result.source} ${a['since-spool'] ? 'has no pending points' : 'is empty'})\n`);
+        process.stdout.write(
+          `run ${id}: nothing to push (${result.source} ${a['since-spool'] ? 'has no pending points' : 'is empty'})\n`,
+        );
       } else {
         process.stdout.write(
           `run ${id}: sent ${result.sent} of ${result.total} points from ${result.source} to ${result.url} (${result.bucket}) ` +

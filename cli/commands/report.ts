@@ -16,11 +16,20 @@ export function reportCommand(y: Argv<GlobalArgs>, done: (r: CommandResult) => v
     (c) =>
       c
         .positional('run', { type: 'string', demandOption: true, describe: 'Run id, unique prefix, or "last"' })
-        .option('format', { type: 'string', describe: `Comma-separated formats: ${REPORT_FORMATS.join(', ')} (default: all)` })
+        .option('format', {
+          type: 'string',
+          describe: `Comma-separated formats: ${REPORT_FORMATS.join(', ')} (default: all)`,
+        })
         .option('out', { type: 'string', describe: 'Write the files here instead of the run directory' })
         .example('$0 report last', 'report.md, report.html, report.json and junit.xml in the newest run directory')
-        .example('$0 report last --format md --out . && cat report.md >> "$GITHUB_STEP_SUMMARY"', 'The Markdown summary into a GitHub Actions job summary')
-        .example('$0 report 20261121-2221 --format junit,html --out ./artifacts', 'JUnit XML and HTML of one run into a CI artifacts folder'),
+        .example(
+          '$0 report last --format md --out . && cat report.md >> "$GITHUB_STEP_SUMMARY"',
+          'The Markdown summary into a GitHub Actions job summary',
+        )
+        .example(
+          '$0 report 20261121-2221 --format junit,html --out ./artifacts',
+          'JUnit XML and HTML of one run into a CI artifacts folder',
+        ),
     (argv) => {
       const a = argv as unknown as ReportArgs;
       const formats = parseFormats(a.format);

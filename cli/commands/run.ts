@@ -26,14 +26,20 @@ function regressed(a: RunArgs, id: string, dir: string): boolean {
   const home = resolveHome(a.home);
   let sides;
   try {
-    sides = selectLastRuns(home, { baselineLast: a['baseline-last']!, candidate: [id], includeInvalid: a['include-invalid'] });
+    sides = selectLastRuns(home, {
+      baselineLast: a['baseline-last']!,
+      candidate: [id],
+      includeInvalid: a['include-invalid'],
+    });
   } catch (err) {
     if (!(err instanceof BadInputError)) throw err;
     process.stderr.write(`comparison skipped: ${err.message}\n`);
     return false;
   }
   if (!sides.candidate[0]!.valid) {
-    process.stderr.write(`comparison skipped: this run is not valid (${sides.candidate[0]!.invalidReasons.join('; ')})\n`);
+    process.stderr.write(
+      `comparison skipped: this run is not valid (${sides.candidate[0]!.invalidReasons.join('; ')})\n`,
+    );
     return false;
   }
   const model = compareRuns(sides.baseline, sides.candidate, { allowMixed: a['allow-mixed'], alpha: a.alpha });
@@ -48,15 +54,35 @@ export function runCommand(y: Argv<GlobalArgs>, done: (r: CommandResult) => void
     'Run a suite (built-in name or path to your own .ts file) and record it in the run store',
     (c) =>
       compareOptions(c)
-        .positional('suite', { type: 'string', demandOption: true, describe: `Built-in (${builtinSuiteNames().join(', ')}) or ./my-suite.ts` })
-        .option('opt', { type: 'string', array: true, default: [], describe: 'Suite option key=value (overrides the config\'s suites.<name>)' })
-        .option('non-interactive', { type: 'boolean', default: false, describe: 'For timers and CI: never prompt, plain log lines; destructive suites still need the config allowlist' })
-        .option('baseline-last', { type: 'number', describe: 'After the run, compare it with the N newest comparable runs (exit 1 on a significant regression)' })
-        .example('$0 run cluster-check', 'Check the current cluster\'s steady state and record it')
+        .positional('suite', {
+          type: 'string',
+          demandOption: true,
+          describe: `Built-in (${builtinSuiteNames().join(', ')}) or ./my-suite.ts`,
+        })
+        .option('opt', {
+          type: 'string',
+          array: true,
+          default: [],
+          describe: "Suite option key=value (overrides the config's suites.<name>)",
+        })
+        .option('non-interactive', {
+          type: 'boolean',
+          default: false,
+          describe:
+            'For timers and CI: never prompt, plain log lines; destructive suites still need the config allowlist',
+        })
+        .option('baseline-last', {
+          type: 'number',
+          describe: 'After the run, compare it with the N newest comparable runs (exit 1 on a significant regression)',
+        })
+        .example('$0 run cluster-check', "Check the current cluster's steady state and record it")
         .example('$0 run rebuild --context admin@dev --yes', 'Destroy and recreate an allowlisted cluster')
         .example('$0 run ./suites/my-suite.ts --dry-run', 'Show what your own suite would do, changing nothing')
         .example('$0 run kyverno-kill --opt durationSeconds=120', 'Override one suite option')
-        .example('$0 run rebuild --non-interactive --baseline-last 7 --summary-file "$GITHUB_STEP_SUMMARY"', 'A scheduled rebuild checked against the last week (see docs/scheduled-runs.md)')
+        .example(
+          '$0 run rebuild --non-interactive --baseline-last 7 --summary-file "$GITHUB_STEP_SUMMARY"',
+          'A scheduled rebuild checked against the last week (see docs/scheduled-runs.md)',
+        )
         .epilogue(exitCodeHelp),
     async (argv) => {
       const a = argv as unknown as RunArgs;
@@ -83,7 +109,12 @@ export function runCommand(y: Argv<GlobalArgs>, done: (r: CommandResult) => void
         handleSignals: true,
         view: a['non-interactive'] ? undefined : runViewOf(a),
       });
-      if (a.json) printJson(a['dry-run'] ? { plan: result.plan, suite: result.record.suite, cluster: result.record.cluster } : result.record);
+      if (a.json)
+        printJson(
+          a['dry-run']
+            ? { plan: result.plan, suite: result.record.suite, cluster: result.record.cluster }
+            : result.record,
+        );
       else if (a['dry-run']) {
         process.stdout.write(
           `Plan for suite ${result.record.suite.name} on cluster ${result.record.cluster.name} (dry-run: nothing was changed)\n` +
@@ -92,12 +123,19 @@ export function runCommand(y: Argv<GlobalArgs>, done: (r: CommandResult) => void
       } else {
         const r = result.record;
         const reasons = r.verdict?.reasons.length ? `\n  ${r.verdict.reasons.join('\n  ')}` : '';
-        process.stdout.write(`run ${r.id}: ${r.verdict?.outcome ?? r.status} in ${fmtDuration(r.durationMs)}${reasons}\n  ${result.dir}\n`);
+        process.stdout.write(
+          `run ${r.id}: ${r.verdict?.outcome ?? r.status} in ${fmtDuration(r.durationMs)}${reasons}\n  ${result.dir}\n`,
+        );
       }
       let exitCode = result.exitCode;
       if (!a['dry-run'] && result.dir) {
         if (a['summary-file']) appendFileSync(a['summary-file'], readFileSync(join(result.dir, 'report.md'), 'utf8'));
-        if (a['baseline-last'] !== undefined && regressed(a, result.record.id, result.dir) && exitCode === ExitCode.Passed) exitCode = ExitCode.Failed;
+        if (
+          a['baseline-last'] !== undefined &&
+          regressed(a, result.record.id, result.dir) &&
+          exitCode === ExitCode.Passed
+        )
+          exitCode = ExitCode.Failed;
       }
       done({ exitCode });
     },

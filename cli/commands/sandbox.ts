@@ -45,24 +45,69 @@ export function sandboxCommand(y: Argv<GlobalArgs>, done: (r: CommandResult) => 
       c
         .positional('action', { choices: ['install', 'up', 'down', 'status', 'env'] as const, describe: 'What to do' })
         .option('dir', dirOption)
-        .option('nodes', { type: 'number', default: defaultNodeNames.length, describe: `up: number of fake nodes (${defaultNodeNames.join(', ')}, then node-N)` })
-        .option('influx', { type: 'boolean', default: false, describe: 'up: also start influxd and point the config at it' })
-        .option('wipe', { type: 'boolean', default: false, describe: 'down: delete etcd/InfluxDB data and state (next up is an empty cluster)' })
-        .option('force', { type: 'boolean', default: false, describe: 'install: rebuild every binary, ignoring stamps and binaries on PATH' })
+        .option('nodes', {
+          type: 'number',
+          default: defaultNodeNames.length,
+          describe: `up: number of fake nodes (${defaultNodeNames.join(', ')}, then node-N)`,
+        })
+        .option('influx', {
+          type: 'boolean',
+          default: false,
+          describe: 'up: also start influxd and point the config at it',
+        })
+        .option('wipe', {
+          type: 'boolean',
+          default: false,
+          describe: 'down: delete etcd/InfluxDB data and state (next up is an empty cluster)',
+        })
+        .option('force', {
+          type: 'boolean',
+          default: false,
+          describe: 'install: rebuild every binary, ignoring stamps and binaries on PATH',
+        })
         .option('timeout', { type: 'number', default: 180, describe: 'up: seconds to wait for a ready cluster' })
-        .option('twin', { type: 'string', describe: 'up: run the homelab twin (Argo CD, CNPG, Kyverno, node CPU) on this GitOps directory' })
-        .option('profile', { type: 'string', describe: 'up --twin: twin profile (per-app start-up, dependencies, failure modes)' })
+        .option('twin', {
+          type: 'string',
+          describe: 'up: run the homelab twin (Argo CD, CNPG, Kyverno, node CPU) on this GitOps directory',
+        })
+        .option('profile', {
+          type: 'string',
+          describe: 'up --twin: twin profile (per-app start-up, dependencies, failure modes)',
+        })
         .option('argocd-cm', { type: 'string', describe: 'up --twin: argocd-cm ConfigMap file to install' })
-        .option('health-check', { type: 'boolean', default: false, describe: 'up --twin: add the Application health check to argocd-cm (waves then gate)' })
-        .option('wait', { type: 'boolean', default: true, describe: 'up --twin: show progress until every Application is Synced and Healthy' })
-        .option('time-scale', { type: 'number', default: 1, describe: 'up --twin: multiply the twin\'s durations (start-up, pulls, back-off); 0.25 runs 4× faster' })
-        .example('$0 sandbox install', `Build the pinned binaries into ${resolveCacheDir()}/bin (minutes once, then instant)`)
+        .option('health-check', {
+          type: 'boolean',
+          default: false,
+          describe: 'up --twin: add the Application health check to argocd-cm (waves then gate)',
+        })
+        .option('wait', {
+          type: 'boolean',
+          default: true,
+          describe: 'up --twin: show progress until every Application is Synced and Healthy',
+        })
+        .option('time-scale', {
+          type: 'number',
+          default: 1,
+          describe: "up --twin: multiply the twin's durations (start-up, pulls, back-off); 0.25 runs 4× faster",
+        })
+        .example(
+          '$0 sandbox install',
+          `Build the pinned binaries into ${resolveCacheDir()}/bin (minutes once, then instant)`,
+        )
         .example('$0 sandbox up --influx', 'Start the control plane with three Ready fake nodes and influxd')
-        .example('$0 sandbox up --twin examples/homelab', 'Also bootstrap the homelab twin: 64 Applications over waves -5…10')
-        .example('$0 sandbox up --twin ../my-gitops/argocd/apps --health-check', 'Your own Application manifests, with waves gating on health')
+        .example(
+          '$0 sandbox up --twin examples/homelab',
+          'Also bootstrap the homelab twin: 64 Applications over waves -5…10',
+        )
+        .example(
+          '$0 sandbox up --twin ../my-gitops/argocd/apps --health-check',
+          'Your own Application manifests, with waves gating on health',
+        )
         .example('eval "$($0 sandbox env)" && kubectl get nodes', 'Use it from this shell')
         .example('$0 sandbox down --wipe', 'Stop every process and forget the cluster')
-        .epilogue('Binaries are built from Go modules with the local `go` (override the cache with REBUILD_BENCH_CACHE). Everything listens on 127.0.0.1 only, on free ports.'),
+        .epilogue(
+          'Binaries are built from Go modules with the local `go` (override the cache with REBUILD_BENCH_CACHE). Everything listens on 127.0.0.1 only, on free ports.',
+        ),
     async (argv) => {
       const a = argv as unknown as SandboxArgs & { action: 'install' | 'up' | 'down' | 'status' | 'env' };
       const log = createLogger({ level: logLevelOf(a) });
@@ -72,26 +117,45 @@ export function sandboxCommand(y: Argv<GlobalArgs>, done: (r: CommandResult) => 
           const r = await ensureToolchain({ log, force: a.force });
           if (a.json) printJson(r);
           else {
-            process.stdout.write(r.built.length > 0 ? `built ${r.built.join(', ')} in ${r.seconds.toFixed(1)}s\n` : `toolchain up to date (${r.seconds.toFixed(1)}s)\n`);
-            process.stdout.write(`${table(['BINARY', 'VERSION', 'SOURCE', 'PATH'], Object.values(r.toolchain.bins).map((b) => [b.name, b.version, b.source, b.path]))}\n`);
+            process.stdout.write(
+              r.built.length > 0
+                ? `built ${r.built.join(', ')} in ${r.seconds.toFixed(1)}s\n`
+                : `toolchain up to date (${r.seconds.toFixed(1)}s)\n`,
+            );
+            process.stdout.write(
+              `${table(
+                ['BINARY', 'VERSION', 'SOURCE', 'PATH'],
+                Object.values(r.toolchain.bins).map((b) => [b.name, b.version, b.source, b.path]),
+              )}\n`,
+            );
           }
           return done({ exitCode: ExitCode.Passed });
         }
         case 'up': {
-          if (!Number.isInteger(a.nodes) || a.nodes < 1 || a.nodes > 100) throw new BadInputError(`--nodes must be an integer from 1 to 100, got ${a.nodes}`);
-          if (!(a.timeout > 0)) throw new BadInputError(`--timeout must be a positive number of seconds, got ${a.timeout}`);
-          const twinInput = a.twin ? { dir: a.twin, profile: a.profile, argocdCm: a['argocd-cm'], healthCheck: a['health-check'] } : undefined;
+          if (!Number.isInteger(a.nodes) || a.nodes < 1 || a.nodes > 100)
+            throw new BadInputError(`--nodes must be an integer from 1 to 100, got ${a.nodes}`);
+          if (!(a.timeout > 0))
+            throw new BadInputError(`--timeout must be a positive number of seconds, got ${a.timeout}`);
+          const twinInput = a.twin
+            ? { dir: a.twin, profile: a.profile, argocdCm: a['argocd-cm'], healthCheck: a['health-check'] }
+            : undefined;
           if (twinInput) loadTwinInput(twinInput);
-          else if (a.profile || a['argocd-cm'] || a['health-check']) throw new BadInputError('--profile, --argocd-cm and --health-check go with --twin <dir>');
+          else if (a.profile || a['argocd-cm'] || a['health-check'])
+            throw new BadInputError('--profile, --argocd-cm and --health-check go with --twin <dir>');
           const sb = await startSandbox({ dir, nodes: a.nodes, influx: a.influx, log, timeoutMs: a.timeout * 1000 });
           if (twinInput) {
-            if (!(a['time-scale'] > 0 && a['time-scale'] <= 10)) throw new BadInputError(`--time-scale must be in (0, 10], got ${a['time-scale']}`);
+            if (!(a['time-scale'] > 0 && a['time-scale'] <= 10))
+              throw new BadInputError(`--time-scale must be in (0, 10], got ${a['time-scale']}`);
             const { apps } = await launchTwin(dir, twinInput, log, a['time-scale']);
             if (a.wait) {
               const kc = new k8s.KubeConfig();
               kc.loadFromFile(sb.kubeconfigPath);
               const c = await waitForConvergence(kc, log, { expected: apps + 1, timeoutMs: 15 * 60_000 });
-              log.info(c.converged ? `twin: all ${c.total} Applications Synced and Healthy after ${c.seconds}s` : `twin: ${c.healthy}/${c.total} healthy after ${c.seconds}s (still converging)`);
+              log.info(
+                c.converged
+                  ? `twin: all ${c.total} Applications Synced and Healthy after ${c.seconds}s`
+                  : `twin: ${c.healthy}/${c.total} healthy after ${c.seconds}s (still converging)`,
+              );
             }
           }
           if (a.json) printJson({ alreadyUp: sb.alreadyUp, ...sb.state });
@@ -99,7 +163,9 @@ export function sandboxCommand(y: Argv<GlobalArgs>, done: (r: CommandResult) => 
             const env = sandboxEnv(dir);
             process.stdout.write(
               [
-                sb.alreadyUp ? `sandbox already up in ${dir} (nothing changed)` : `sandbox up in ${sb.state.upSeconds}s: ${sb.apiserverUrl}`,
+                sb.alreadyUp
+                  ? `sandbox already up in ${dir} (nothing changed)`
+                  : `sandbox up in ${sb.state.upSeconds}s: ${sb.apiserverUrl}`,
                 `  nodes: ${sb.state.nodes.join(', ')}`,
                 ...(sb.influxUrl ? [`  influxdb: ${sb.influxUrl} (bucket rebuild_bench/autogen)`] : []),
                 '',
@@ -119,14 +185,17 @@ export function sandboxCommand(y: Argv<GlobalArgs>, done: (r: CommandResult) => 
           if (a.json) printJson(r);
           else {
             const n = r.stopped.filter((s) => s.result === 'term' || s.result === 'kill').length;
-            process.stdout.write(`${n === 0 ? 'nothing was running' : `stopped ${n} process(es)`} in ${r.dir}${r.wiped ? '; data wiped' : ''}\n`);
+            process.stdout.write(
+              `${n === 0 ? 'nothing was running' : `stopped ${n} process(es)`} in ${r.dir}${r.wiped ? '; data wiped' : ''}\n`,
+            );
           }
           return done({ exitCode: ExitCode.Passed });
         }
         case 'status': {
           const s = sandboxStatus(dir);
           if (a.json) printJson(s);
-          else if (s.state === 'absent') process.stdout.write(`no sandbox in ${dir} (start one: rebuild-bench sandbox up)\n`);
+          else if (s.state === 'absent')
+            process.stdout.write(`no sandbox in ${dir} (start one: rebuild-bench sandbox up)\n`);
           else {
             process.stdout.write(`sandbox ${s.state}: ${dir}${s.apiserverUrl ? ` (${s.apiserverUrl})` : ''}\n`);
             if (s.processes.length > 0) {
@@ -134,21 +203,31 @@ export function sandboxCommand(y: Argv<GlobalArgs>, done: (r: CommandResult) => 
                 p.name,
                 String(p.pid),
                 p.alive ? 'alive' : 'dead',
-                Object.entries(p.ports).map(([k, v]) => `${k}=${v}`).join(' '),
+                Object.entries(p.ports)
+                  .map(([k, v]) => `${k}=${v}`)
+                  .join(' '),
                 p.listening.map((l) => `${l.address}:${l.port}`).join(' ') || '-',
                 fmtMiB(p.rssKiB),
                 fmtMiB(p.peakRssKiB),
               ]);
-              process.stdout.write(`${table(['PROCESS', 'PID', 'STATE', 'PORTS', 'LISTENING', 'RSS', 'PEAK RSS'], rows)}\n`);
+              process.stdout.write(
+                `${table(['PROCESS', 'PID', 'STATE', 'PORTS', 'LISTENING', 'RSS', 'PEAK RSS'], rows)}\n`,
+              );
               process.stdout.write(`total RSS ${fmtMiB(s.rssKiB)}, sum of peaks ${fmtMiB(s.peakRssKiB)}\n`);
             }
           }
-          return done({ exitCode: s.state === 'up' || s.state === 'absent' || s.state === 'down' ? ExitCode.Passed : ExitCode.Failed });
+          return done({
+            exitCode:
+              s.state === 'up' || s.state === 'absent' || s.state === 'down' ? ExitCode.Passed : ExitCode.Failed,
+          });
         }
         case 'env': {
           const env = sandboxEnv(dir);
           if (a.json) printJson(env);
-          else process.stdout.write(`export KUBECONFIG=${shellQuote(env.KUBECONFIG)}\nexport REBUILD_BENCH_CONFIG=${shellQuote(env.REBUILD_BENCH_CONFIG)}\n`);
+          else
+            process.stdout.write(
+              `export KUBECONFIG=${shellQuote(env.KUBECONFIG)}\nexport REBUILD_BENCH_CONFIG=${shellQuote(env.REBUILD_BENCH_CONFIG)}\n`,
+            );
           return done({ exitCode: ExitCode.Passed });
         }
       }

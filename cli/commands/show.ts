@@ -31,26 +31,38 @@ export function showCommand(y: Argv<GlobalArgs>, done: (r: CommandResult) => voi
         return done({ exitCode: 0 });
       }
       const lines: string[] = [];
-      lines.push(`run ${r.id}  ${r.suite.name} on ${r.cluster.name}${r.cluster.context ? ` (context ${r.cluster.context})` : ''}`);
-      lines.push(`  status   ${status}${status === 'interrupted' ? ' (the process died; run `rebuild-bench cleanup`)' : ''}`);
-      lines.push(`  verdict  ${r.verdict?.outcome ?? '-'}${r.verdict?.reasons.length ? `: ${r.verdict.reasons.join('; ')}` : ''}`);
+      lines.push(
+        `run ${r.id}  ${r.suite.name} on ${r.cluster.name}${r.cluster.context ? ` (context ${r.cluster.context})` : ''}`,
+      );
+      lines.push(
+        `  status   ${status}${status === 'interrupted' ? ' (the process died; run `rebuild-bench cleanup`)' : ''}`,
+      );
+      lines.push(
+        `  verdict  ${r.verdict?.outcome ?? '-'}${r.verdict?.reasons.length ? `: ${r.verdict.reasons.join('; ')}` : ''}`,
+      );
       lines.push(`  started  ${r.startedAt}   duration ${fmtDuration(r.durationMs)}`);
       lines.push(`  server   ${r.cluster.serverVersion ?? 'unknown'}   tool ${r.tool.version}   points ${points}`);
       lines.push(`  valid    ${r.validity.valid ? 'yes' : `no: ${r.validity.reasons.join('; ')}`}`);
       if (r.phases.length) {
         lines.push('  phases');
-        for (const p of r.phases) lines.push(`    ${'  '.repeat(p.parents.length)}${p.name.padEnd(28)} ${p.status.padEnd(8)} ${fmtDuration(p.durationMs)}`);
+        for (const p of r.phases)
+          lines.push(
+            `    ${'  '.repeat(p.parents.length)}${p.name.padEnd(28)} ${p.status.padEnd(8)} ${fmtDuration(p.durationMs)}`,
+          );
       }
       if (r.faults.length) {
         lines.push('  faults');
-        for (const f of r.faults) lines.push(`    ${f.id} ${f.status.padEnd(15)} ${f.title}${f.error ? ` (${f.error})` : ''}`);
+        for (const f of r.faults)
+          lines.push(`    ${f.id} ${f.status.padEnd(15)} ${f.title}${f.error ? ` (${f.error})` : ''}`);
       }
       if (r.checks.length) {
         lines.push('  checks');
-        for (const c of r.checks) lines.push(`    ${c.ok ? 'ok  ' : 'FAIL'} ${c.kind.padEnd(6)} ${c.name}${c.detail ? ` — ${c.detail}` : ''}`);
+        for (const c of r.checks)
+          lines.push(`    ${c.ok ? 'ok  ' : 'FAIL'} ${c.kind.padEnd(6)} ${c.name}${c.detail ? ` — ${c.detail}` : ''}`);
       }
       lines.push(...collectorLines(r.summary.collectors as Record<string, unknown> | undefined, r.startedAt));
-      if (pending.length) lines.push(`  ${pending.length} rollback(s) pending: run \`rebuild-bench cleanup --run ${r.id}\``);
+      if (pending.length)
+        lines.push(`  ${pending.length} rollback(s) pending: run \`rebuild-bench cleanup --run ${r.id}\``);
       lines.push(`  ${dir}`);
       process.stdout.write(`${lines.join('\n')}\n`);
       done({ exitCode: 0 });

@@ -14,11 +14,27 @@ function wavesSvg(c: CompareModel): string | null {
       title: { text: 'Wave durations, median (minutes)', left: 8, top: 4, textStyle: { fontSize: 13 } },
       legend: { top: 4, right: 8, data: ['baseline', 'candidate'] },
       grid: { left: 56, right: 16, top: 40, bottom: 36 },
-      xAxis: { type: 'category', data: waves.map((m) => m.label.replace('wave ', '')), name: 'wave', nameLocation: 'middle', nameGap: 24 },
+      xAxis: {
+        type: 'category',
+        data: waves.map((m) => m.label.replace('wave ', '')),
+        name: 'wave',
+        nameLocation: 'middle',
+        nameGap: 24,
+      },
       yAxis: { type: 'value', name: 'min' },
       series: [
-        { name: 'baseline', type: 'bar', data: waves.map((m) => min(m.baselineMedian)), itemStyle: { color: COLORS.open } },
-        { name: 'candidate', type: 'bar', data: waves.map((m) => min(m.candidateMedian)), itemStyle: { color: COLORS.wave } },
+        {
+          name: 'baseline',
+          type: 'bar',
+          data: waves.map((m) => min(m.baselineMedian)),
+          itemStyle: { color: COLORS.open },
+        },
+        {
+          name: 'candidate',
+          type: 'bar',
+          data: waves.map((m) => min(m.candidateMedian)),
+          itemStyle: { color: COLORS.wave },
+        },
       ],
     },
     960,
@@ -30,18 +46,49 @@ function wavesSvg(c: CompareModel): string | null {
 /** One self-contained HTML page (inline CSS and SVG, no scripts, no network). */
 export function renderCompareHtml(c: CompareModel): string {
   const o: string[] = [];
-  o.push('<!DOCTYPE html>', '<html lang="en">', '<head>', '<meta charset="utf-8">', '<meta name="viewport" content="width=device-width, initial-scale=1">');
-  o.push(`<title>${htmlEscape(`rebuild-bench compare ${c.suite} on ${c.cluster}`)}</title>`, `<style>${CSS}</style>`, '</head>', '<body>', '<main>');
+  o.push(
+    '<!DOCTYPE html>',
+    '<html lang="en">',
+    '<head>',
+    '<meta charset="utf-8">',
+    '<meta name="viewport" content="width=device-width, initial-scale=1">',
+  );
+  o.push(
+    `<title>${htmlEscape(`rebuild-bench compare ${c.suite} on ${c.cluster}`)}</title>`,
+    `<style>${CSS}</style>`,
+    '</head>',
+    '<body>',
+    '<main>',
+  );
   o.push(`<h1>rebuild-bench comparison: ${htmlEscape(c.suite)} on ${htmlEscape(c.cluster)}</h1>`);
   o.push(`<div class="headline ${TONE[c.verdict]}">${htmlEscape(c.headline)}</div>`);
   for (const n of c.notes) o.push(`<p class="meta">${htmlEscape(n)}</p>`);
-  if (c.attribution.sentences.length) o.push('<h2>What changed and what it did</h2>', `<ul>${c.attribution.sentences.map((s) => `<li>${htmlEscape(s)}</li>`).join('')}</ul>`);
-  if (c.setup.length) o.push('<h2>Setup differences</h2>', table(['What', 'Baseline', 'Candidate'], c.setup.map((d) => [d.what, d.baseline, d.candidate])));
+  if (c.attribution.sentences.length)
+    o.push(
+      '<h2>What changed and what it did</h2>',
+      `<ul>${c.attribution.sentences.map((s) => `<li>${htmlEscape(s)}</li>`).join('')}</ul>`,
+    );
+  if (c.setup.length)
+    o.push(
+      '<h2>Setup differences</h2>',
+      table(
+        ['What', 'Baseline', 'Candidate'],
+        c.setup.map((d) => [d.what, d.baseline, d.candidate]),
+      ),
+    );
   o.push('<h2>Figures (medians)</h2>');
   o.push(
     table(
       ['Figure', 'Baseline', 'Candidate', 'Δ', '95 % CI of Δ', 'p (rank-sum)', 'Verdict'],
-      c.metrics.map((m) => [m.label, fmtValue(m.unit, m.baselineMedian), fmtValue(m.unit, m.candidateMedian), fmtDelta(m), fmtCi(m), m.p === null ? '-' : m.p.toFixed(4), m.verdict]),
+      c.metrics.map((m) => [
+        m.label,
+        fmtValue(m.unit, m.baselineMedian),
+        fmtValue(m.unit, m.candidateMedian),
+        fmtDelta(m),
+        fmtCi(m),
+        m.p === null ? '-' : m.p.toFixed(4),
+        m.verdict,
+      ]),
       [1, 2, 3, 4, 5],
     ),
   );
@@ -53,16 +100,27 @@ export function renderCompareHtml(c: CompareModel): string {
     o.push(
       table(
         ['App', 'Wave', 'Healthy at, baseline', 'Healthy at, candidate', 'CrashLoopBackOff, baseline → candidate'],
-        c.attribution.apps.map((a) => [a.app, a.wave ?? '-', fmtValue('ms', a.baselineHealthyMs), fmtValue('ms', a.candidateHealthyMs), `${a.baselineCrashLoops} → ${a.candidateCrashLoops}`]),
+        c.attribution.apps.map((a) => [
+          a.app,
+          a.wave ?? '-',
+          fmtValue('ms', a.baselineHealthyMs),
+          fmtValue('ms', a.candidateHealthyMs),
+          `${a.baselineCrashLoops} → ${a.candidateCrashLoops}`,
+        ]),
         [1],
       ),
     );
   }
   o.push('<h2>Runs</h2>');
-  o.push(table(['Side', 'Run', 'Started', 'Total', 'Valid'], [...c.baseline.map((r) => ['baseline', r]), ...c.candidate.map((r) => ['candidate', r])].map(([side, r]) => {
-    const run = r as CompareModel['baseline'][number];
-    return [side as string, run.id, run.startedAt, fmtValue('ms', run.totalMs), run.valid ? 'yes' : 'no'];
-  })));
+  o.push(
+    table(
+      ['Side', 'Run', 'Started', 'Total', 'Valid'],
+      [...c.baseline.map((r) => ['baseline', r]), ...c.candidate.map((r) => ['candidate', r])].map(([side, r]) => {
+        const run = r as CompareModel['baseline'][number];
+        return [side as string, run.id, run.startedAt, fmtValue('ms', run.totalMs), run.valid ? 'yes' : 'no'];
+      }),
+    ),
+  );
   o.push('</main>', '</body>', '</html>', '');
   return o.join('\n');
 }

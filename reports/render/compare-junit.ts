@@ -8,7 +8,9 @@ export function renderCompareJunit(c: CompareModel): string {
     classname: `rebuild-bench.compare.${c.suite}`,
     name: `no regression: ${m.label}`,
     time: 0,
-    ...(m.verdict === 'slower' ? { failure: { type: 'regression', message: `${m.label}: ${fmtDelta(m)} — ${m.reason}` } } : {}),
+    ...(m.verdict === 'slower'
+      ? { failure: { type: 'regression', message: `${m.label}: ${fmtDelta(m)} — ${m.reason}` } }
+      : {}),
   }));
   return junitXml({
     name: `rebuild-bench compare ${c.suite} on ${c.cluster}`,

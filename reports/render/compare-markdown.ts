@@ -12,11 +12,15 @@ export function fmtValue(unit: MetricComparison['unit'], v: number | null): stri
 export function fmtDelta(m: MetricComparison): string {
   if (m.deltaMs === null) return '-';
   const sign = m.deltaMs < 0 ? '−' : m.deltaMs > 0 ? '+' : '±';
-  const rel = m.relativeDelta !== null && Number.isFinite(m.relativeDelta) ? ` (${sign}${Math.abs(m.relativeDelta * 100).toFixed(1)} %)` : '';
+  const rel =
+    m.relativeDelta !== null && Number.isFinite(m.relativeDelta)
+      ? ` (${sign}${Math.abs(m.relativeDelta * 100).toFixed(1)} %)`
+      : '';
   return `${signed(m.unit, m.deltaMs)}${rel}`;
 }
 
-const signed = (unit: MetricComparison['unit'], v: number) => `${v < 0 ? '−' : v > 0 ? '+' : '±'}${fmtValue(unit, Math.abs(v))}`;
+const signed = (unit: MetricComparison['unit'], v: number) =>
+  `${v < 0 ? '−' : v > 0 ? '+' : '±'}${fmtValue(unit, Math.abs(v))}`;
 
 export function fmtCi(m: MetricComparison): string {
   return m.ci ? `${signed(m.unit, m.ci.low)} … ${signed(m.unit, m.ci.high)}` : '-';
@@ -26,7 +30,10 @@ export function fmtCi(m: MetricComparison): string {
 export function renderCompareMarkdown(c: CompareModel): string {
   const o: string[] = [];
   o.push(`${ICON[c.verdict]} **${mdCell(c.headline)}**`, '');
-  o.push(`Suite **${mdCell(c.suite)}** on **${mdCell(c.cluster)}** · baseline ${c.baseline.map((r) => `\`${r.id}\``).join(', ')} · candidate ${c.candidate.map((r) => `\`${r.id}\``).join(', ')}`, '');
+  o.push(
+    `Suite **${mdCell(c.suite)}** on **${mdCell(c.cluster)}** · baseline ${c.baseline.map((r) => `\`${r.id}\``).join(', ')} · candidate ${c.candidate.map((r) => `\`${r.id}\``).join(', ')}`,
+    '',
+  );
   for (const n of c.notes) o.push(`> ${mdCell(n)}`, '');
   if (c.attribution.sentences.length) {
     o.push('### What changed and what it did', '');
@@ -38,23 +45,42 @@ export function renderCompareMarkdown(c: CompareModel): string {
     for (const d of c.setup) o.push(`| ${mdCell(d.what)} | ${mdCell(d.baseline)} | ${mdCell(d.candidate)} |`);
     o.push('');
   }
-  o.push('### Figures (medians)', '', '| Figure | Baseline | Candidate | Δ | 95 % CI of Δ | p (rank-sum) | Verdict |', '| --- | ---: | ---: | ---: | ---: | ---: | --- |');
+  o.push(
+    '### Figures (medians)',
+    '',
+    '| Figure | Baseline | Candidate | Δ | 95 % CI of Δ | p (rank-sum) | Verdict |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | --- |',
+  );
   for (const m of c.metrics) {
-    o.push(`| ${mdCell(m.label)} | ${fmtValue(m.unit, m.baselineMedian)} | ${fmtValue(m.unit, m.candidateMedian)} | ${fmtDelta(m)} | ${fmtCi(m)} | ${m.p === null ? '-' : m.p.toFixed(4)} | ${m.verdict} |`);
+    o.push(
+      `| ${mdCell(m.label)} | ${fmtValue(m.unit, m.baselineMedian)} | ${fmtValue(m.unit, m.candidateMedian)} | ${fmtDelta(m)} | ${fmtCi(m)} | ${m.p === null ? '-' : m.p.toFixed(4)} | ${m.verdict} |`,
+    );
   }
   o.push('', `Total: ${mdCell(c.metrics[0]!.reason)}`, '');
   const apps = c.attribution.apps;
   if (apps.length) {
-    o.push('### Apps that changed most', '', '| App | Wave | Healthy at (baseline → candidate) | Δ | CrashLoopBackOff (baseline → candidate) |', '| --- | ---: | --- | ---: | --- |');
+    o.push(
+      '### Apps that changed most',
+      '',
+      '| App | Wave | Healthy at (baseline → candidate) | Δ | CrashLoopBackOff (baseline → candidate) |',
+      '| --- | ---: | --- | ---: | --- |',
+    );
     for (const a of apps) {
-      const d = a.deltaMs === null ? '-' : `${a.deltaMs < 0 ? '−' : '+'}${fmtDuration(Math.abs(a.deltaMs), { hours: false })}`;
-      o.push(`| ${mdCell(a.app)} | ${a.wave ?? '-'} | ${fmtValue('ms', a.baselineHealthyMs)} → ${fmtValue('ms', a.candidateHealthyMs)} | ${d} | ${a.baselineCrashLoops} → ${a.candidateCrashLoops} |`);
+      const d =
+        a.deltaMs === null ? '-' : `${a.deltaMs < 0 ? '−' : '+'}${fmtDuration(Math.abs(a.deltaMs), { hours: false })}`;
+      o.push(
+        `| ${mdCell(a.app)} | ${a.wave ?? '-'} | ${fmtValue('ms', a.baselineHealthyMs)} → ${fmtValue('ms', a.candidateHealthyMs)} | ${d} | ${a.baselineCrashLoops} → ${a.candidateCrashLoops} |`,
+      );
     }
     o.push('');
   }
   o.push('### Runs', '', '| Side | Run | Started | Total | Valid |', '| --- | --- | --- | ---: | --- |');
-  for (const [side, runs] of [['baseline', c.baseline], ['candidate', c.candidate]] as const) {
-    for (const r of runs) o.push(`| ${side} | \`${r.id}\` | ${r.startedAt} | ${fmtValue('ms', r.totalMs)} | ${r.valid ? 'yes' : 'no'} |`);
+  for (const [side, runs] of [
+    ['baseline', c.baseline],
+    ['candidate', c.candidate],
+  ] as const) {
+    for (const r of runs)
+      o.push(`| ${side} | \`${r.id}\` | ${r.startedAt} | ${fmtValue('ms', r.totalMs)} | ${r.valid ? 'yes' : 'no'} |`);
   }
   o.push('');
   return `${o.join('\n')}\n`;

@@ -9,7 +9,14 @@ import { fmtOffset, phaseTable, reportTone, type ReportModel } from '../model.ts
 
 const WIDTH = 960;
 const FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif';
-export const COLORS = { phase: '#4b6cb7', wave: '#2e9d6a', fault: '#c9822b', over: '#d64545', open: '#9aa3ad', target: 'rgba(46,157,106,0.12)' };
+export const COLORS = {
+  phase: '#4b6cb7',
+  wave: '#2e9d6a',
+  fault: '#c9822b',
+  over: '#d64545',
+  open: '#9aa3ad',
+  target: 'rgba(46,157,106,0.12)',
+};
 
 export function htmlEscape(s: unknown): string {
   return String(s ?? '')
@@ -75,15 +82,36 @@ function ganttBars(m: ReportModel): Bar[] {
   for (const p of m.phases) {
     if (p.startMs === null) continue;
     const color = p.overBudget ? COLORS.over : p.endMs === null ? COLORS.open : COLORS.phase;
-    bars.push({ label: `${'  '.repeat(p.parents.length)}${p.name}`, kind: 'phase', startMs: p.startMs, endMs: p.endMs, color, note: `${p.status ?? ''}${p.budgetMs !== null ? `, budget ${fmtDuration(p.budgetMs)}` : ''}` });
+    bars.push({
+      label: `${'  '.repeat(p.parents.length)}${p.name}`,
+      kind: 'phase',
+      startMs: p.startMs,
+      endMs: p.endMs,
+      color,
+      note: `${p.status ?? ''}${p.budgetMs !== null ? `, budget ${fmtDuration(p.budgetMs)}` : ''}`,
+    });
   }
   for (const w of m.waves?.rows ?? []) {
     if (w.startMs === null) continue;
-    bars.push({ label: `wave ${w.wave} (${w.apps})`, kind: 'wave', startMs: w.startMs, endMs: w.endMs, color: w.endMs === null ? COLORS.open : COLORS.wave, note: w.slowestApp ? `slowest ${w.slowestApp}` : '' });
+    bars.push({
+      label: `wave ${w.wave} (${w.apps})`,
+      kind: 'wave',
+      startMs: w.startMs,
+      endMs: w.endMs,
+      color: w.endMs === null ? COLORS.open : COLORS.wave,
+      note: w.slowestApp ? `slowest ${w.slowestApp}` : '',
+    });
   }
   for (const f of m.faults) {
     if (f.startMs === null) continue;
-    bars.push({ label: `fault ${f.id}: ${f.kind}`, kind: 'fault', startMs: f.startMs, endMs: f.endMs, color: f.endMs === null ? COLORS.open : COLORS.fault, note: f.title });
+    bars.push({
+      label: `fault ${f.id}: ${f.kind}`,
+      kind: 'fault',
+      startMs: f.startMs,
+      endMs: f.endMs,
+      color: f.endMs === null ? COLORS.open : COLORS.fault,
+      note: f.title,
+    });
   }
   return bars;
 }
@@ -94,7 +122,13 @@ function targetMarkArea(m: ReportModel) {
   return {
     silent: true,
     itemStyle: { color: COLORS.target, borderColor: '#2e9d6a', borderWidth: 1, borderType: 'dashed' },
-    label: { show: true, position: 'insideTop', color: '#1f6e4a', fontSize: 11, formatter: `target ${minutes(t.minMs)}–${minutes(t.maxMs)} min${t.scaled ? ' (scaled)' : ''}` },
+    label: {
+      show: true,
+      position: 'insideTop',
+      color: '#1f6e4a',
+      fontSize: 11,
+      formatter: `target ${minutes(t.minMs)}–${minutes(t.maxMs)} min${t.scaled ? ' (scaled)' : ''}`,
+    },
     data: [[{ xAxis: minutes(t.minMs) }, { xAxis: minutes(t.maxMs) }]],
   };
 }
@@ -119,14 +153,40 @@ export function ganttSvg(m: ReportModel): string | null {
   const base = bars.map((b) => minutes(b.startMs));
   const span = bars.map((b) => {
     const end = b.endMs ?? horizon(m, bars);
-    return { value: Math.max(minutes(end - b.startMs), max / 400), itemStyle: { color: b.color, opacity: b.endMs === null ? 0.55 : 1 } };
+    return {
+      value: Math.max(minutes(end - b.startMs), max / 400),
+      itemStyle: { color: b.color, opacity: b.endMs === null ? 0.55 : 1 },
+    };
   });
   return renderChart(
     {
-      title: { text: 'Timeline: phases, waves and faults', left: 8, top: 4, textStyle: { fontSize: 13, fontWeight: 'bold' } },
-      grid: { left: Math.min(280, 16 + Math.max(...bars.map((b) => b.label.length)) * 6.6), right: 60, top: 48, bottom: 30 },
-      xAxis: { type: 'value', min: 0, max: Math.ceil(max), name: 'min', nameLocation: 'end', splitLine: { lineStyle: { color: '#eceff3' } } },
-      yAxis: { type: 'category', inverse: true, data: bars.map((b) => b.label), axisTick: { show: false }, axisLabel: { fontSize: 11, width: 270, overflow: 'truncate' } },
+      title: {
+        text: 'Timeline: phases, waves and faults',
+        left: 8,
+        top: 4,
+        textStyle: { fontSize: 13, fontWeight: 'bold' },
+      },
+      grid: {
+        left: Math.min(280, 16 + Math.max(...bars.map((b) => b.label.length)) * 6.6),
+        right: 60,
+        top: 48,
+        bottom: 30,
+      },
+      xAxis: {
+        type: 'value',
+        min: 0,
+        max: Math.ceil(max),
+        name: 'min',
+        nameLocation: 'end',
+        splitLine: { lineStyle: { color: '#eceff3' } },
+      },
+      yAxis: {
+        type: 'category',
+        inverse: true,
+        data: bars.map((b) => b.label),
+        axisTick: { show: false },
+        axisLabel: { fontSize: 11, width: 270, overflow: 'truncate' },
+      },
       series: [
         { type: 'bar', stack: 'g', silent: true, data: base, itemStyle: { color: 'rgba(0,0,0,0)' }, barWidth: 14 },
         {
@@ -157,7 +217,12 @@ export function admissionSvg(m: ReportModel): string | null {
   const faults = m.faults.filter((f) => f.startMs !== null);
   return renderChart(
     {
-      title: { text: `Admission probes: latency and outcome (${pts.filter((p) => p.outcome === 'rejected').length} rejected of ${pts.length})`, left: 8, top: 4, textStyle: { fontSize: 13, fontWeight: 'bold' } },
+      title: {
+        text: `Admission probes: latency and outcome (${pts.filter((p) => p.outcome === 'rejected').length} rejected of ${pts.length})`,
+        left: 8,
+        top: 4,
+        textStyle: { fontSize: 13, fontWeight: 'bold' },
+      },
       legend: { top: 4, right: 8, data: outcomes },
       grid: { left: 60, right: 30, top: 56, bottom: 30 },
       xAxis: { type: 'value', min: 0, name: 'min', splitLine: { lineStyle: { color: '#eceff3' } } },
@@ -168,14 +233,19 @@ export function admissionSvg(m: ReportModel): string | null {
         symbolSize: 5,
         silent: true,
         itemStyle: { color: OUTCOME_COLORS[o] ?? COLORS.phase },
-        data: pts.filter((p) => p.outcome === o).map((p) => [minutes(p.offsetMs), Math.max(1, Math.round(p.latencyMs))]),
+        data: pts
+          .filter((p) => p.outcome === o)
+          .map((p) => [minutes(p.offsetMs), Math.max(1, Math.round(p.latencyMs))]),
         ...(i === 0 && faults.length
           ? {
               markArea: {
                 silent: true,
                 itemStyle: { color: 'rgba(201,130,43,0.12)' },
                 label: { show: true, position: 'insideTop', fontSize: 10, color: '#8a5a1c' },
-                data: faults.map((f) => [{ name: f.kind, xAxis: minutes(f.startMs!) }, { xAxis: minutes(f.endMs ?? f.startMs! + 1000) }]),
+                data: faults.map((f) => [
+                  { name: f.kind, xAxis: minutes(f.startMs!) },
+                  { xAxis: minutes(f.endMs ?? f.startMs! + 1000) },
+                ]),
               },
             }
           : {}),
@@ -198,10 +268,28 @@ export function healthySvg(m: ReportModel): string | null {
   const total = m.waves?.appsTotal ?? last.healthy;
   return renderChart(
     {
-      title: { text: `Applications Healthy over time (${last.healthy}/${total})`, left: 8, top: 4, textStyle: { fontSize: 13, fontWeight: 'bold' } },
+      title: {
+        text: `Applications Healthy over time (${last.healthy}/${total})`,
+        left: 8,
+        top: 4,
+        textStyle: { fontSize: 13, fontWeight: 'bold' },
+      },
       grid: { left: 60, right: 60, top: 56, bottom: 30 },
-      xAxis: { type: 'value', min: 0, max: Math.ceil(minutes(end)), name: 'min', splitLine: { lineStyle: { color: '#eceff3' } } },
-      yAxis: { type: 'value', min: 0, max: Math.max(total, 1), minInterval: 1, name: 'Healthy', splitLine: { lineStyle: { color: '#eceff3' } } },
+      xAxis: {
+        type: 'value',
+        min: 0,
+        max: Math.ceil(minutes(end)),
+        name: 'min',
+        splitLine: { lineStyle: { color: '#eceff3' } },
+      },
+      yAxis: {
+        type: 'value',
+        min: 0,
+        max: Math.max(total, 1),
+        minInterval: 1,
+        name: 'Healthy',
+        splitLine: { lineStyle: { color: '#eceff3' } },
+      },
       series: [
         {
           type: 'line',
@@ -224,10 +312,14 @@ export function healthySvg(m: ReportModel): string | null {
 
 export function table(headers: string[], rows: unknown[][], numeric: number[] = []): string {
   const th = headers.map((h, i) => `<th${numeric.includes(i) ? ' class="n"' : ''}>${htmlEscape(h)}</th>`).join('');
-  const body = rows.map((r) => `<tr>${r.map((c, i) => `<td${numeric.includes(i) ? ' class="n"' : ''}>${htmlEscape(c ?? '-')}</td>`).join('')}</tr>`).join('\n');
+  const body = rows
+    .map(
+      (r) =>
+        `<tr>${r.map((c, i) => `<td${numeric.includes(i) ? ' class="n"' : ''}>${htmlEscape(c ?? '-')}</td>`).join('')}</tr>`,
+    )
+    .join('\n');
   return `<table><thead><tr>${th}</tr></thead><tbody>\n${body}\n</tbody></table>`;
 }
-
 
 export const CSS = `
 *{box-sizing:border-box}
@@ -259,8 +351,20 @@ footer{color:#6b7580;font-size:12px;margin-top:24px}
 export function renderHtml(m: ReportModel): string {
   const meta = m.meta;
   const o: string[] = [];
-  o.push('<!DOCTYPE html>', '<html lang="en">', '<head>', '<meta charset="utf-8">', '<meta name="viewport" content="width=device-width, initial-scale=1">');
-  o.push(`<title>${htmlEscape(`rebuild-bench ${meta.suite} ${meta.runId}`)}</title>`, `<style>${CSS}</style>`, '</head>', '<body>', '<main>');
+  o.push(
+    '<!DOCTYPE html>',
+    '<html lang="en">',
+    '<head>',
+    '<meta charset="utf-8">',
+    '<meta name="viewport" content="width=device-width, initial-scale=1">',
+  );
+  o.push(
+    `<title>${htmlEscape(`rebuild-bench ${meta.suite} ${meta.runId}`)}</title>`,
+    `<style>${CSS}</style>`,
+    '</head>',
+    '<body>',
+    '<main>',
+  );
   o.push(`<h1>rebuild-bench report: ${htmlEscape(meta.suite)} on ${htmlEscape(meta.cluster)}</h1>`);
   o.push(`<div class="headline ${reportTone(m)}">${htmlEscape(m.headline)}</div>`);
   o.push(
@@ -268,8 +372,10 @@ export function renderHtml(m: ReportModel): string {
       `rebuild-bench ${htmlEscape(meta.toolVersion)}<br>started ${htmlEscape(meta.startedAt)}${meta.endedAt ? ` · ended ${htmlEscape(meta.endedAt)}` : ''} (${fmtDuration(meta.durationMs)}) · ` +
       `status <b>${htmlEscape(meta.status)}</b> · verdict <b>${htmlEscape(m.verdict.outcome ?? '-')}</b>${meta.dryRun ? ' · dry run' : ''}</p>`,
   );
-  if (m.verdict.reasons.length) o.push(`<ul>${m.verdict.reasons.map((r) => `<li>${htmlEscape(r)}</li>`).join('')}</ul>`);
-  if (!m.validity.valid) o.push(`<div class="headline warn">This run is invalid: ${htmlEscape(m.validity.reasons.join('; '))}</div>`);
+  if (m.verdict.reasons.length)
+    o.push(`<ul>${m.verdict.reasons.map((r) => `<li>${htmlEscape(r)}</li>`).join('')}</ul>`);
+  if (!m.validity.valid)
+    o.push(`<div class="headline warn">This run is invalid: ${htmlEscape(m.validity.reasons.join('; '))}</div>`);
 
   if (m.target) {
     const t = m.target;
@@ -277,7 +383,14 @@ export function renderHtml(m: ReportModel): string {
     o.push(
       table(
         ['Total (destroy → all Synced+Healthy)', 'Window', 'Outcome', 'Distance'],
-        [[t.totalMs === null ? 'did not finish' : fmtDuration(t.totalMs), `${fmtDuration(t.minMs)} – ${fmtDuration(t.maxMs)}`, t.wording, t.distanceMs === null ? '-' : t.distanceMs === 0 ? 'inside' : fmtDuration(t.distanceMs)]],
+        [
+          [
+            t.totalMs === null ? 'did not finish' : fmtDuration(t.totalMs),
+            `${fmtDuration(t.minMs)} – ${fmtDuration(t.maxMs)}`,
+            t.wording,
+            t.distanceMs === null ? '-' : t.distanceMs === 0 ? 'inside' : fmtDuration(t.distanceMs),
+          ],
+        ],
       ),
     );
     if (t.scaleNote) o.push(`<p class="meta">Note: ${htmlEscape(t.scaleNote)}.</p>`);
@@ -305,23 +418,43 @@ export function renderHtml(m: ReportModel): string {
         w.healthCheck === null ? 'unknown' : w.healthCheck ? 'yes (waves gate)' : 'no (waves do not gate)'
       }</b> · ordering violations: <b>${w.violations.length}</b></p>`,
     );
-    for (const f of w.findings) o.push(`<div class="finding"><b>${htmlEscape(f.id)}</b>${htmlEscape(f.text)}${f.fix ? `<br><b>Fix:</b> ${htmlEscape(f.fix)}` : ''}</div>`);
+    for (const f of w.findings)
+      o.push(
+        `<div class="finding"><b>${htmlEscape(f.id)}</b>${htmlEscape(f.text)}${f.fix ? `<br><b>Fix:</b> ${htmlEscape(f.fix)}` : ''}</div>`,
+      );
     if (w.rows.length) {
       o.push(
         table(
           ['Wave', 'Apps', 'Start', 'End', 'Duration', 'Slowest app'],
-          w.rows.map((r) => [r.wave, r.apps, fmtOffset(r.startMs), fmtOffset(r.endMs), fmtDuration(r.durationMs), r.slowestApp ? `${r.slowestApp} (${fmtDuration(r.slowestMs)})` : '-']),
+          w.rows.map((r) => [
+            r.wave,
+            r.apps,
+            fmtOffset(r.startMs),
+            fmtOffset(r.endMs),
+            fmtDuration(r.durationMs),
+            r.slowestApp ? `${r.slowestApp} (${fmtDuration(r.slowestMs)})` : '-',
+          ]),
           [0, 1, 2, 3, 4],
         ),
       );
     }
-    if (w.notHealthy.length) o.push(`<p>Not Healthy at the end: ${w.notHealthy.map((a) => `<code>${htmlEscape(a.app)}</code> (wave ${a.wave}, ${htmlEscape(a.sync)}/${htmlEscape(a.health)})`).join(', ')}</p>`);
+    if (w.notHealthy.length)
+      o.push(
+        `<p>Not Healthy at the end: ${w.notHealthy.map((a) => `<code>${htmlEscape(a.app)}</code> (wave ${a.wave}, ${htmlEscape(a.sync)}/${htmlEscape(a.health)})`).join(', ')}</p>`,
+      );
     if (w.violations.length) {
       o.push('<h3>Ordering violations</h3>');
       o.push(
         table(
           ['App', 'Wave', 'Started', 'Blocking wave', 'Blocking wave Healthy', 'Early by'],
-          w.violations.map((v) => [v.app, v.wave, fmtOffset(v.startedMs), v.blockingWave, v.blockingHealthyMs === null ? 'never' : fmtOffset(v.blockingHealthyMs), fmtDuration(v.earlyMs)]),
+          w.violations.map((v) => [
+            v.app,
+            v.wave,
+            fmtOffset(v.startedMs),
+            v.blockingWave,
+            v.blockingHealthyMs === null ? 'never' : fmtOffset(v.blockingHealthyMs),
+            fmtDuration(v.earlyMs),
+          ]),
           [1, 2, 3, 4, 5],
         ),
       );
@@ -330,7 +463,20 @@ export function renderHtml(m: ReportModel): string {
 
   if (m.slowestApps?.length) {
     o.push('<h2>Slowest apps (sync start → Healthy)</h2>');
-    o.push(table(['#', 'App', 'Wave', 'Started', 'Healthy', 'Took'], m.slowestApps.map((a, i) => [i + 1, a.app, a.wave ?? '-', fmtOffset(a.startMs), fmtOffset(a.healthyMs), fmtDuration(a.durationMs)]), [0, 2, 3, 4, 5]));
+    o.push(
+      table(
+        ['#', 'App', 'Wave', 'Started', 'Healthy', 'Took'],
+        m.slowestApps.map((a, i) => [
+          i + 1,
+          a.app,
+          a.wave ?? '-',
+          fmtOffset(a.startMs),
+          fmtOffset(a.healthyMs),
+          fmtDuration(a.durationMs),
+        ]),
+        [0, 2, 3, 4, 5],
+      ),
+    );
   }
 
   if (m.restarts) {
@@ -343,36 +489,84 @@ export function renderHtml(m: ReportModel): string {
       o.push(
         table(
           ['App', 'Wave', 'Restarts', 'CrashLoopBackOff', 'Dependency', 'Other', 'OOMKilled', 'Reasons'],
-          r.byApp.map((a) => [a.app, a.wave ?? '-', a.restarts, a.crashLoops, a.dependency, a.other, a.oomKilled, a.reasons.join(', ')]),
+          r.byApp.map((a) => [
+            a.app,
+            a.wave ?? '-',
+            a.restarts,
+            a.crashLoops,
+            a.dependency,
+            a.other,
+            a.oomKilled,
+            a.reasons.join(', '),
+          ]),
           [1, 2, 3, 4, 5, 6],
         ),
       );
     }
-    if (r.neverReady.length) o.push(`<p>Never Ready: ${r.neverReady.map((p) => `<code>${htmlEscape(p)}</code>`).join(', ')}</p>`);
+    if (r.neverReady.length)
+      o.push(`<p>Never Ready: ${r.neverReady.map((p) => `<code>${htmlEscape(p)}</code>`).join(', ')}</p>`);
   }
 
   if (m.admission) {
     const a = m.admission;
     const l = a.latencyMs;
     o.push('<h2>Admission latency</h2>');
-    o.push(`<p>${a.probes} dry-run probes in <code>${htmlEscape(a.namespace)}</code>: ${a.admitted} admitted (${a.mutated} mutated), ${a.rejected} rejected, ${a.errors} errors, ${a.skipped} skipped ticks</p>`);
-    if (l) o.push(table(['p50', 'p90', 'p99', 'max'], [[`${Math.round(l.p50)} ms`, `${Math.round(l.p90)} ms`, `${Math.round(l.p99)} ms`, `${Math.round(l.max)} ms`]], [0, 1, 2, 3]));
-    if (a.reasons.length) o.push(table(['Reason (rejected / error)', 'Probes'], a.reasons.map((x) => [x.reason, x.count]), [1]));
+    o.push(
+      `<p>${a.probes} dry-run probes in <code>${htmlEscape(a.namespace)}</code>: ${a.admitted} admitted (${a.mutated} mutated), ${a.rejected} rejected, ${a.errors} errors, ${a.skipped} skipped ticks</p>`,
+    );
+    if (l)
+      o.push(
+        table(
+          ['p50', 'p90', 'p99', 'max'],
+          [
+            [
+              `${Math.round(l.p50)} ms`,
+              `${Math.round(l.p90)} ms`,
+              `${Math.round(l.p99)} ms`,
+              `${Math.round(l.max)} ms`,
+            ],
+          ],
+          [0, 1, 2, 3],
+        ),
+      );
+    if (a.reasons.length)
+      o.push(
+        table(
+          ['Reason (rejected / error)', 'Probes'],
+          a.reasons.map((x) => [x.reason, x.count]),
+          [1],
+        ),
+      );
     if (a.webhooks.length) {
       o.push(
         table(
           ['Webhook', 'Type', 'Calls', 'p50', 'p99', 'Rejected'],
-          a.webhooks.map((x) => [x.name, x.type, x.count, x.p50Ms === null ? '-' : `${x.p50Ms} ms`, x.p99Ms === null ? '-' : `${x.p99Ms} ms`, x.rejected]),
+          a.webhooks.map((x) => [
+            x.name,
+            x.type,
+            x.count,
+            x.p50Ms === null ? '-' : `${x.p50Ms} ms`,
+            x.p99Ms === null ? '-' : `${x.p99Ms} ms`,
+            x.rejected,
+          ]),
           [2, 3, 4, 5],
         ),
       );
     }
-    if (a.failOpen.length) o.push(`<p>Fail-open (Ignore) fall-throughs: ${htmlEscape(a.failOpen.map((x) => `${x.webhook} ${x.count}`).join(', '))}</p>`);
+    if (a.failOpen.length)
+      o.push(
+        `<p>Fail-open (Ignore) fall-throughs: ${htmlEscape(a.failOpen.map((x) => `${x.webhook} ${x.count}`).join(', '))}</p>`,
+      );
   }
 
   if (m.checks.length) {
     o.push('<h2>Checks and targets</h2>');
-    o.push(table(['Result', 'Kind', 'Check', 'At', 'Detail'], m.checks.map((c) => [c.ok ? 'ok' : 'FAIL', c.kind, c.name, fmtOffset(c.offsetMs), c.detail ?? '-'])));
+    o.push(
+      table(
+        ['Result', 'Kind', 'Check', 'At', 'Detail'],
+        m.checks.map((c) => [c.ok ? 'ok' : 'FAIL', c.kind, c.name, fmtOffset(c.offsetMs), c.detail ?? '-']),
+      ),
+    );
   }
 
   for (const f of m.figures) {
@@ -386,14 +580,26 @@ export function renderHtml(m: ReportModel): string {
     o.push(
       table(
         ['Id', 'Kind', 'Fault', 'Applied', 'Rolled back', 'Window', 'Status'],
-        m.faults.map((f) => [f.id, f.kind, f.title, fmtOffset(f.startMs), fmtOffset(f.endMs), fmtDuration(f.durationMs), `${f.status}${f.error ? `: ${f.error}` : ''}${f.verified ? ` (took effect: ${f.verified})` : ''}`]),
+        m.faults.map((f) => [
+          f.id,
+          f.kind,
+          f.title,
+          fmtOffset(f.startMs),
+          fmtOffset(f.endMs),
+          fmtDuration(f.durationMs),
+          `${f.status}${f.error ? `: ${f.error}` : ''}${f.verified ? ` (took effect: ${f.verified})` : ''}`,
+        ]),
         [3, 4, 5],
       ),
     );
   }
 
   o.push('<h2>Validity</h2>');
-  o.push(m.validity.valid ? '<p>Valid: every collector covered the run.</p>' : `<p><b>Invalid</b>: ${htmlEscape(m.validity.reasons.join('; '))}</p>`);
+  o.push(
+    m.validity.valid
+      ? '<p>Valid: every collector covered the run.</p>'
+      : `<p><b>Invalid</b>: ${htmlEscape(m.validity.reasons.join('; '))}</p>`,
+  );
   if (m.validity.notes.length) o.push(`<ul>${m.validity.notes.map((n) => `<li>${htmlEscape(n)}</li>`).join('')}</ul>`);
   const opts = Object.entries(meta.options);
   o.push(

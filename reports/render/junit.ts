@@ -29,21 +29,34 @@ export function junitCases(m: ReportModel): JUnitCase[] {
   const cls = `rebuild-bench.${m.meta.suite}`;
   const cases: JUnitCase[] = [];
   // Without this an aborted run with no checks would be an empty, green suite.
-  const run: JUnitCase = { classname: `${cls}.run`, name: 'run completed and valid', time: (m.meta.durationMs ?? 0) / 1000 };
+  const run: JUnitCase = {
+    classname: `${cls}.run`,
+    name: 'run completed and valid',
+    time: (m.meta.durationMs ?? 0) / 1000,
+  };
   const problems: string[] = [];
-  if (m.verdict.outcome === 'aborted' || m.verdict.outcome === 'error') problems.push(`verdict ${m.verdict.outcome}${m.verdict.reasons.length ? `: ${m.verdict.reasons.join('; ')}` : ''}`);
-  else if (['running', 'aborted', 'rollback-incomplete', 'interrupted'].includes(m.meta.status)) problems.push(`status ${m.meta.status}`);
+  if (m.verdict.outcome === 'aborted' || m.verdict.outcome === 'error')
+    problems.push(`verdict ${m.verdict.outcome}${m.verdict.reasons.length ? `: ${m.verdict.reasons.join('; ')}` : ''}`);
+  else if (['running', 'aborted', 'rollback-incomplete', 'interrupted'].includes(m.meta.status))
+    problems.push(`status ${m.meta.status}`);
   if (!m.validity.valid) problems.push(`invalid: ${m.validity.reasons.join('; ')}`);
   if (problems.length) run.failure = { type: 'run', message: problems.join(' · ') };
   cases.push(run);
   const t = m.target;
   if (t) {
     const window = `${windowText(t.minMs / 60_000, t.maxMs / 60_000)}${t.scaled ? ` (${t.scaleNote})` : ''}`;
-    const c: JUnitCase = { classname: `${cls}.target`, name: `total rebuild time within ${window}`, time: (t.totalMs ?? 0) / 1000 };
+    const c: JUnitCase = {
+      classname: `${cls}.target`,
+      name: `total rebuild time within ${window}`,
+      time: (t.totalMs ?? 0) / 1000,
+    };
     if (t.outcome === 'missed' || t.outcome === 'did-not-finish') {
       c.failure = {
         type: t.outcome,
-        message: t.totalMs === null ? `rebuild did not finish (target ${window})` : `rebuild took ${fmtDuration(t.totalMs)}: ${t.wording} (by ${fmtDuration(t.distanceMs)})`,
+        message:
+          t.totalMs === null
+            ? `rebuild did not finish (target ${window})`
+            : `rebuild took ${fmtDuration(t.totalMs)}: ${t.wording} (by ${fmtDuration(t.distanceMs)})`,
       };
     }
     cases.push(c);
@@ -63,9 +76,19 @@ export function junitCases(m: ReportModel): JUnitCase[] {
   }
   for (const p of m.phases) {
     if (p.budgetMs === null) continue;
-    const c: JUnitCase = { classname: `${cls}.phase`, name: `phase ${p.name} within ${fmtDuration(p.budgetMs)}`, time: (p.durationMs ?? 0) / 1000 };
+    const c: JUnitCase = {
+      classname: `${cls}.phase`,
+      name: `phase ${p.name} within ${fmtDuration(p.budgetMs)}`,
+      time: (p.durationMs ?? 0) / 1000,
+    };
     if (p.overBudget) {
-      c.failure = { type: 'over-budget', message: p.durationMs === null ? `phase ${p.name} did not end (budget ${fmtDuration(p.budgetMs)})` : `phase ${p.name} took ${fmtDuration(p.durationMs)}, budget ${fmtDuration(p.budgetMs)}` };
+      c.failure = {
+        type: 'over-budget',
+        message:
+          p.durationMs === null
+            ? `phase ${p.name} did not end (budget ${fmtDuration(p.budgetMs)})`
+            : `phase ${p.name} took ${fmtDuration(p.durationMs)}, budget ${fmtDuration(p.budgetMs)}`,
+      };
     }
     cases.push(c);
   }
@@ -100,15 +123,26 @@ export function renderJunit(m: ReportModel): string {
   });
 }
 
-export function junitXml(s: { name: string; timestamp: string; seconds: number; props: Array<[string, string]>; cases: JUnitCase[]; systemOut?: string | undefined }): string {
+export function junitXml(s: {
+  name: string;
+  timestamp: string;
+  seconds: number;
+  props: Array<[string, string]>;
+  cases: JUnitCase[];
+  systemOut?: string | undefined;
+}): string {
   const { cases } = s;
   const failures = cases.filter((c) => c.failure).length;
   const skipped = cases.filter((c) => c.skipped !== undefined).length;
   const time = s.seconds.toFixed(3);
   const a = (v: string) => xmlEscape(v);
   const o: string[] = ['<?xml version="1.0" encoding="UTF-8"?>'];
-  o.push(`<testsuites name="rebuild-bench" tests="${cases.length}" failures="${failures}" errors="0" skipped="${skipped}" time="${time}">`);
-  o.push(`  <testsuite name="${a(s.name)}" tests="${cases.length}" failures="${failures}" errors="0" skipped="${skipped}" time="${time}" timestamp="${a(s.timestamp)}">`);
+  o.push(
+    `<testsuites name="rebuild-bench" tests="${cases.length}" failures="${failures}" errors="0" skipped="${skipped}" time="${time}">`,
+  );
+  o.push(
+    `  <testsuite name="${a(s.name)}" tests="${cases.length}" failures="${failures}" errors="0" skipped="${skipped}" time="${time}" timestamp="${a(s.timestamp)}">`,
+  );
   o.push('    <properties>');
   for (const [k, v] of s.props) o.push(`      <property name="${a(k)}" value="${a(v)}"/>`);
   o.push('    </properties>');
@@ -119,7 +153,10 @@ export function junitXml(s: { name: string; timestamp: string; seconds: number; 
       continue;
     }
     o.push(`${open}>`);
-    if (c.failure) o.push(`      <failure message="${a(c.failure.message)}" type="${a(c.failure.type)}">${a(c.failure.detail ?? c.failure.message)}</failure>`);
+    if (c.failure)
+      o.push(
+        `      <failure message="${a(c.failure.message)}" type="${a(c.failure.type)}">${a(c.failure.detail ?? c.failure.message)}</failure>`,
+      );
     if (c.skipped !== undefined) o.push(`      <skipped message="${a(c.skipped)}"/>`);
     o.push('    </testcase>');
   }

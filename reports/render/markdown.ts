@@ -4,12 +4,22 @@ import { fmtOffset, phaseTable, reportTone, type ReportModel } from '../model.ts
 /** A table cell: one line, pipes escaped (GitHub-flavoured Markdown). */
 export function mdCell(v: unknown): string {
   const s = v === null || v === undefined || v === '' ? '-' : String(v);
-  return s.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  return s
+    .replace(/\\/g, '\\\\')
+    .replace(/\|/g, '\\|')
+    .replace(/\r?\n/g, ' ')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;');
 }
 
 function mdTable(headers: string[], rows: unknown[][], align?: Array<'l' | 'r'>): string[] {
   const sep = headers.map((_, i) => (align?.[i] === 'r' ? '---:' : '---'));
-  return [`| ${headers.map(mdCell).join(' | ')} |`, `| ${sep.join(' | ')} |`, ...rows.map((r) => `| ${r.map(mdCell).join(' | ')} |`), ''];
+  return [
+    `| ${headers.map(mdCell).join(' | ')} |`,
+    `| ${sep.join(' | ')} |`,
+    ...rows.map((r) => `| ${r.map(mdCell).join(' | ')} |`),
+    '',
+  ];
 }
 
 function icon(m: ReportModel): string {
@@ -36,7 +46,10 @@ export function renderMarkdown(m: ReportModel): string {
     o.push('');
   }
   if (!m.validity.valid) {
-    o.push('> [!WARNING]', '> **This run is invalid**: its numbers may be incomplete and must not be compared with other runs.');
+    o.push(
+      '> [!WARNING]',
+      '> **This run is invalid**: its numbers may be incomplete and must not be compared with other runs.',
+    );
     for (const r of m.validity.reasons) o.push(`> - ${mdCell(r)}`);
     o.push('');
   }
@@ -47,7 +60,18 @@ export function renderMarkdown(m: ReportModel): string {
     o.push(
       ...mdTable(
         ['Total (destroy → all Synced+Healthy)', 'Window', 'Outcome', 'Distance'],
-        [[t.totalMs === null ? 'did not finish' : fmtDuration(t.totalMs), `${fmtDuration(t.minMs)} – ${fmtDuration(t.maxMs)}`, t.wording, t.distanceMs === null ? '-' : t.distanceMs === 0 ? 'inside' : `${t.distanceMs > 0 ? '+' : ''}${fmtDuration(t.distanceMs)}`]],
+        [
+          [
+            t.totalMs === null ? 'did not finish' : fmtDuration(t.totalMs),
+            `${fmtDuration(t.minMs)} – ${fmtDuration(t.maxMs)}`,
+            t.wording,
+            t.distanceMs === null
+              ? '-'
+              : t.distanceMs === 0
+                ? 'inside'
+                : `${t.distanceMs > 0 ? '+' : ''}${fmtDuration(t.distanceMs)}`,
+          ],
+        ],
       ),
     );
     if (t.scaleNote) o.push(`_Note: ${mdCell(t.scaleNote)}._`, '');
@@ -76,20 +100,37 @@ export function renderMarkdown(m: ReportModel): string {
       o.push(
         ...mdTable(
           ['Wave', 'Apps', 'Start', 'End', 'Duration', 'Slowest app'],
-          w.rows.map((r) => [r.wave, r.apps, fmtOffset(r.startMs), fmtOffset(r.endMs), fmtDuration(r.durationMs), r.slowestApp ? `${r.slowestApp} (${fmtDuration(r.slowestMs)})` : '-']),
+          w.rows.map((r) => [
+            r.wave,
+            r.apps,
+            fmtOffset(r.startMs),
+            fmtOffset(r.endMs),
+            fmtDuration(r.durationMs),
+            r.slowestApp ? `${r.slowestApp} (${fmtDuration(r.slowestMs)})` : '-',
+          ]),
           ['r', 'r', 'r', 'r', 'r', 'l'],
         ),
       );
     }
     if (w.notHealthy.length) {
-      o.push(`Not Healthy at the end: ${w.notHealthy.map((a) => `\`${a.app}\` (wave ${a.wave}, ${a.sync}/${a.health})`).join(', ')}`, '');
+      o.push(
+        `Not Healthy at the end: ${w.notHealthy.map((a) => `\`${a.app}\` (wave ${a.wave}, ${a.sync}/${a.health})`).join(', ')}`,
+        '',
+      );
     }
     if (w.violations.length) {
       o.push('### Ordering violations', '');
       o.push(
         ...mdTable(
           ['App', 'Wave', 'Started', 'Blocking wave', 'Blocking wave Healthy', 'Early by'],
-          w.violations.map((v) => [v.app, v.wave, fmtOffset(v.startedMs), v.blockingWave, v.blockingHealthyMs === null ? 'never' : fmtOffset(v.blockingHealthyMs), fmtDuration(v.earlyMs)]),
+          w.violations.map((v) => [
+            v.app,
+            v.wave,
+            fmtOffset(v.startedMs),
+            v.blockingWave,
+            v.blockingHealthyMs === null ? 'never' : fmtOffset(v.blockingHealthyMs),
+            fmtDuration(v.earlyMs),
+          ]),
           ['l', 'r', 'r', 'r', 'r', 'r'],
         ),
       );
@@ -101,7 +142,14 @@ export function renderMarkdown(m: ReportModel): string {
     o.push(
       ...mdTable(
         ['#', 'App', 'Wave', 'Started', 'Healthy', 'Took'],
-        m.slowestApps.map((a, i) => [i + 1, a.app, a.wave ?? '-', fmtOffset(a.startMs), fmtOffset(a.healthyMs), fmtDuration(a.durationMs)]),
+        m.slowestApps.map((a, i) => [
+          i + 1,
+          a.app,
+          a.wave ?? '-',
+          fmtOffset(a.startMs),
+          fmtOffset(a.healthyMs),
+          fmtDuration(a.durationMs),
+        ]),
         ['r', 'l', 'r', 'r', 'r', 'r'],
       ),
     );
@@ -119,7 +167,16 @@ export function renderMarkdown(m: ReportModel): string {
       o.push(
         ...mdTable(
           ['App', 'Wave', 'Restarts', 'CrashLoopBackOff', 'Dependency', 'Other', 'OOMKilled', 'Reasons'],
-          r.byApp.map((a) => [a.app, a.wave ?? '-', a.restarts, a.crashLoops, a.dependency, a.other, a.oomKilled, a.reasons.join(', ')]),
+          r.byApp.map((a) => [
+            a.app,
+            a.wave ?? '-',
+            a.restarts,
+            a.crashLoops,
+            a.dependency,
+            a.other,
+            a.oomKilled,
+            a.reasons.join(', '),
+          ]),
           ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'l'],
         ),
       );
@@ -135,23 +192,57 @@ export function renderMarkdown(m: ReportModel): string {
       `${a.probes} dry-run probes in \`${a.namespace}\`: ${a.admitted} admitted (${a.mutated} mutated), ${a.rejected} rejected, ${a.errors} errors, ${a.skipped} skipped ticks`,
       '',
     );
-    if (l) o.push(...mdTable(['p50', 'p90', 'p99', 'max'], [[`${Math.round(l.p50)} ms`, `${Math.round(l.p90)} ms`, `${Math.round(l.p99)} ms`, `${Math.round(l.max)} ms`]], ['r', 'r', 'r', 'r']));
-    if (a.reasons.length) o.push(...mdTable(['Reason (rejected / error)', 'Probes'], a.reasons.map((x) => [x.reason, x.count]), ['l', 'r']));
+    if (l)
+      o.push(
+        ...mdTable(
+          ['p50', 'p90', 'p99', 'max'],
+          [
+            [
+              `${Math.round(l.p50)} ms`,
+              `${Math.round(l.p90)} ms`,
+              `${Math.round(l.p99)} ms`,
+              `${Math.round(l.max)} ms`,
+            ],
+          ],
+          ['r', 'r', 'r', 'r'],
+        ),
+      );
+    if (a.reasons.length)
+      o.push(
+        ...mdTable(
+          ['Reason (rejected / error)', 'Probes'],
+          a.reasons.map((x) => [x.reason, x.count]),
+          ['l', 'r'],
+        ),
+      );
     if (a.webhooks.length) {
       o.push(
         ...mdTable(
           ['Webhook', 'Type', 'Calls', 'p50', 'p99', 'Rejected'],
-          a.webhooks.map((x) => [x.name, x.type, x.count, x.p50Ms === null ? '-' : `${x.p50Ms} ms`, x.p99Ms === null ? '-' : `${x.p99Ms} ms`, x.rejected]),
+          a.webhooks.map((x) => [
+            x.name,
+            x.type,
+            x.count,
+            x.p50Ms === null ? '-' : `${x.p50Ms} ms`,
+            x.p99Ms === null ? '-' : `${x.p99Ms} ms`,
+            x.rejected,
+          ]),
           ['l', 'l', 'r', 'r', 'r', 'r'],
         ),
       );
     }
-    if (a.failOpen.length) o.push(`Fail-open (Ignore) fall-throughs: ${a.failOpen.map((x) => `${x.webhook} ${x.count}`).join(', ')}`, '');
+    if (a.failOpen.length)
+      o.push(`Fail-open (Ignore) fall-throughs: ${a.failOpen.map((x) => `${x.webhook} ${x.count}`).join(', ')}`, '');
   }
 
   if (m.checks.length) {
     o.push('## Checks and targets');
-    o.push(...mdTable(['', 'Kind', 'Check', 'At', 'Detail'], m.checks.map((c) => [c.ok ? '✅' : '❌', c.kind, c.name, fmtOffset(c.offsetMs), c.detail ?? '-'])));
+    o.push(
+      ...mdTable(
+        ['', 'Kind', 'Check', 'At', 'Detail'],
+        m.checks.map((c) => [c.ok ? '✅' : '❌', c.kind, c.name, fmtOffset(c.offsetMs), c.detail ?? '-']),
+      ),
+    );
   }
 
   for (const f of m.figures) {
@@ -165,18 +256,41 @@ export function renderMarkdown(m: ReportModel): string {
     o.push(
       ...mdTable(
         ['Id', 'Kind', 'Fault', 'Applied', 'Rolled back', 'Window', 'Status'],
-        m.faults.map((f) => [f.id, f.kind, f.title, fmtOffset(f.startMs), fmtOffset(f.endMs), fmtDuration(f.durationMs), `${f.status}${f.error ? `: ${f.error}` : ''}${f.verified ? ` (took effect: ${f.verified})` : ''}`]),
+        m.faults.map((f) => [
+          f.id,
+          f.kind,
+          f.title,
+          fmtOffset(f.startMs),
+          fmtOffset(f.endMs),
+          fmtDuration(f.durationMs),
+          `${f.status}${f.error ? `: ${f.error}` : ''}${f.verified ? ` (took effect: ${f.verified})` : ''}`,
+        ]),
         ['l', 'l', 'l', 'r', 'r', 'r', 'l'],
       ),
     );
   }
 
   o.push('## Validity');
-  o.push(m.validity.valid ? 'Valid: every collector covered the run.' : `**Invalid**: ${m.validity.reasons.map(mdCell).join('; ')}`, '');
+  o.push(
+    m.validity.valid
+      ? 'Valid: every collector covered the run.'
+      : `**Invalid**: ${m.validity.reasons.map(mdCell).join('; ')}`,
+    '',
+  );
   for (const n of m.validity.notes) o.push(`- ${mdCell(n)}`);
   if (m.validity.notes.length) o.push('');
   const opts = Object.entries(m.meta.options);
-  if (opts.length) o.push(`<sub>Options: ${opts.map(([k, v]) => `\`${k}=${String(JSON.stringify(v)).replace(/[`|]/g, "'")}\``).join(' ')}</sub>`, '');
-  o.push(`<sub>Offsets are from ${m.clock.from === 'rebuild-clock' ? 'the start of destroy' : 'the start of the run'}. Re-render: \`rebuild-bench report ${meta.runId}\`.</sub>`, '');
-  return `${o.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd()}\n`;
+  if (opts.length)
+    o.push(
+      `<sub>Options: ${opts.map(([k, v]) => `\`${k}=${String(JSON.stringify(v)).replace(/[`|]/g, "'")}\``).join(' ')}</sub>`,
+      '',
+    );
+  o.push(
+    `<sub>Offsets are from ${m.clock.from === 'rebuild-clock' ? 'the start of destroy' : 'the start of the run'}. Re-render: \`rebuild-bench report ${meta.runId}\`.</sub>`,
+    '',
+  );
+  return `${o
+    .join('\n')
+    .replace(/\n{3,}/g, '\n\n')
+    .trimEnd()}\n`;
 }

@@ -12,7 +12,16 @@ export interface GoEnv {
   GOTOOLCHAIN: string;
 }
 
-const keys: Array<keyof GoEnv> = ['GOVERSION', 'GOPROXY', 'GOSUMDB', 'GONOSUMDB', 'GOFLAGS', 'GOMODCACHE', 'GOCACHE', 'GOTOOLCHAIN'];
+const keys: Array<keyof GoEnv> = [
+  'GOVERSION',
+  'GOPROXY',
+  'GOSUMDB',
+  'GONOSUMDB',
+  'GOFLAGS',
+  'GOMODCACHE',
+  'GOCACHE',
+  'GOTOOLCHAIN',
+];
 
 export async function readGoEnv(env: NodeJS.ProcessEnv = process.env): Promise<GoEnv> {
   try {
@@ -24,7 +33,10 @@ export async function readGoEnv(env: NodeJS.ProcessEnv = process.env): Promise<G
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') {
-      throw new UserError('the `go` command was not found on PATH: install Go 1.24 or newer (https://go.dev/dl/), then rerun `rebuild-bench sandbox install`', 1);
+      throw new UserError(
+        'the `go` command was not found on PATH: install Go 1.24 or newer (https://go.dev/dl/), then rerun `rebuild-bench sandbox install`',
+        1,
+      );
     }
     throw err;
   }
@@ -75,12 +87,19 @@ export interface SumdbDecision {
 export async function decideSumdb(go: GoEnv, timeoutMs = 8000): Promise<SumdbDecision> {
   const probes = sumdbProbeUrls(go.GOPROXY, go.GOSUMDB);
   if (probes.length === 0) return { env: {}, note: 'GOSUMDB is off in the Go environment' };
-  for (const url of probes) if (await answers(url, timeoutMs)) return { env: {}, note: `checksum database reachable (${url})` };
+  for (const url of probes)
+    if (await answers(url, timeoutMs)) return { env: {}, note: `checksum database reachable (${url})` };
   const proxies = proxyUrls(go.GOPROXY);
   for (const p of proxies) {
     if (await answers(`${p}/golang.org/x/mod/@v/list`, timeoutMs)) {
-      return { env: { GOSUMDB: 'off', GONOSUMDB: '*' }, note: `checksum database unreachable but ${p} answers: building with GOSUMDB=off` };
+      return {
+        env: { GOSUMDB: 'off', GONOSUMDB: '*' },
+        note: `checksum database unreachable but ${p} answers: building with GOSUMDB=off`,
+      };
     }
   }
-  return { env: {}, note: 'neither the checksum database nor a module proxy answered; the build will likely fail to download modules' };
+  return {
+    env: {},
+    note: 'neither the checksum database nor a module proxy answered; the build will likely fail to download modules',
+  };
 }

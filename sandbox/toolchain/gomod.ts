@@ -97,7 +97,16 @@ export function renderGoMod(w: WrapperModule): string {
 /** tools.go keeps the component commands in the module graph; etcd/main.go is the etcd server entry point. */
 export function wrapperSources(commands: string[]): Record<string, string> {
   return {
-    'tools.go': ['//go:build tools', '', 'package tools', '', 'import (', ...commands.map((c) => `\t_ "${c}"`), ')', ''].join('\n'),
+    'tools.go': [
+      '//go:build tools',
+      '',
+      'package tools',
+      '',
+      'import (',
+      ...commands.map((c) => `\t_ "${c}"`),
+      ')',
+      '',
+    ].join('\n'),
     'etcd/main.go': [
       'package main',
       '',

@@ -1,5 +1,17 @@
 import { createHash } from 'node:crypto';
-import { closeSync, createWriteStream, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync, type WriteStream } from 'node:fs';
+import {
+  closeSync,
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+  type WriteStream,
+} from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { execa } from 'execa';
 import { UserError } from '../../core/errors.ts';
@@ -8,7 +20,14 @@ import { cacheBinDir, isExecutable, resolveCacheDir } from '../../core/cache-dir
 import { fmtDuration } from '../../core/format.ts';
 import { sleep } from '../../core/abortable.ts';
 import { decideSumdb, readGoEnv } from './go-env.ts';
-import { goDirective, kubernetesLdflags, renderGoMod, requiredVersion, stagingReplaces, wrapperSources } from './gomod.ts';
+import {
+  goDirective,
+  kubernetesLdflags,
+  renderGoMod,
+  requiredVersion,
+  stagingReplaces,
+  wrapperSources,
+} from './gomod.ts';
 import { probeVersion, versionAccepted } from './probe.ts';
 import { binaryNames, goToolchains, pinnedVersionOf, stagingVersion, versions, type BinaryName } from './versions.ts';
 
@@ -86,10 +105,20 @@ export const buildUnits: BuildUnit[] = [
   {
     id: 'kubernetes',
     binaries: ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubectl', 'etcd'],
-    recipe: hash(['kubernetes', versions.kubernetes, versions.etcd, ldflags.kubernetes, goToolchains.kubernetes].join('\n')),
+    recipe: hash(
+      ['kubernetes', versions.kubernetes, versions.etcd, ldflags.kubernetes, goToolchains.kubernetes].join('\n'),
+    ),
   },
-  { id: 'kwok', binaries: ['kwok'], recipe: hash(['kwok', installPackages.kwok, ldflags.kwok, goToolchains.kwok, ...kwokStageFiles].join('\n')) },
-  { id: 'influxd', binaries: ['influxd'], recipe: hash(['influxd', installPackages.influxd, ldflags.influxd, goToolchains.influxdb].join('\n')) },
+  {
+    id: 'kwok',
+    binaries: ['kwok'],
+    recipe: hash(['kwok', installPackages.kwok, ldflags.kwok, goToolchains.kwok, ...kwokStageFiles].join('\n')),
+  },
+  {
+    id: 'influxd',
+    binaries: ['influxd'],
+    recipe: hash(['influxd', installPackages.influxd, ldflags.influxd, goToolchains.influxdb].join('\n')),
+  },
   { id: 'k6', binaries: ['k6'], recipe: hash(['k6', installPackages.k6, ldflags.k6, goToolchains.k6].join('\n')) },
 ];
 
@@ -113,19 +142,24 @@ function readStamp(cacheDir: string, name: BinaryName): Stamp | undefined {
   }
 }
 
-
 /** The cached binary when its stamp matches the pinned version and build recipe. */
 function fromCache(cacheDir: string, name: BinaryName): ResolvedBinary | undefined {
   const path = join(cacheBinDir(cacheDir), name);
   const stamp = readStamp(cacheDir, name);
-  if (!stamp || stamp.version !== pinnedVersionOf(name) || stamp.recipe !== unitOf(name).recipe || !isExecutable(path)) return undefined;
+  if (!stamp || stamp.version !== pinnedVersionOf(name) || stamp.recipe !== unitOf(name).recipe || !isExecutable(path))
+    return undefined;
   return { name, path, version: stamp.version, source: 'cache' };
 }
 
 /** Candidates outside the cache: $KUBEBUILDER_ASSETS (kube-apiserver, etcd), then PATH. */
-export function externalCandidates(name: BinaryName, env: NodeJS.ProcessEnv, binDir: string): Array<{ path: string; source: BinarySource }> {
+export function externalCandidates(
+  name: BinaryName,
+  env: NodeJS.ProcessEnv,
+  binDir: string,
+): Array<{ path: string; source: BinarySource }> {
   const out: Array<{ path: string; source: BinarySource }> = [];
-  if (env.KUBEBUILDER_ASSETS && (name === 'kube-apiserver' || name === 'etcd')) out.push({ path: join(env.KUBEBUILDER_ASSETS, name), source: 'KUBEBUILDER_ASSETS' });
+  if (env.KUBEBUILDER_ASSETS && (name === 'kube-apiserver' || name === 'etcd'))
+    out.push({ path: join(env.KUBEBUILDER_ASSETS, name), source: 'KUBEBUILDER_ASSETS' });
   for (const dir of (env.PATH ?? '').split(delimiter)) {
     if (!dir || dir === binDir) continue;
     out.push({ path: join(dir, name), source: 'PATH' });
@@ -141,7 +175,9 @@ export interface Resolution {
 }
 
 /** Finds every binary without building anything. */
-export async function resolveToolchain(opts: { cacheDir?: string; env?: NodeJS.ProcessEnv; force?: boolean } = {}): Promise<Resolution> {
+export async function resolveToolchain(
+  opts: { cacheDir?: string; env?: NodeJS.ProcessEnv; force?: boolean } = {},
+): Promise<Resolution> {
   const env = opts.env ?? process.env;
   const cacheDir = opts.cacheDir ?? resolveCacheDir(env);
   const binDir = cacheBinDir(cacheDir);
@@ -199,7 +235,10 @@ export class BuildStepError extends UserError {
     readonly logFile: string,
     detail: string,
   ) {
-    super(`sandbox install: step "${step}" failed (${detail}). Last lines of its output:\n${tail.map((l) => `  ${l}`).join('\n')}\nFull build log: ${logFile}`, 1);
+    super(
+      `sandbox install: step "${step}" failed (${detail}). Last lines of its output:\n${tail.map((l) => `  ${l}`).join('\n')}\nFull build log: ${logFile}`,
+      1,
+    );
     this.name = 'BuildStepError';
   }
 }
@@ -216,14 +255,32 @@ interface RunContext {
 }
 
 /** Runs one command as a named step: output to build.log, a progress line at start and end, heartbeats in between. */
-async function step(ctx: RunContext, title: string, cmd: string, args: string[], opts: { cwd: string; env?: Record<string, string> }): Promise<string> {
+async function step(
+  ctx: RunContext,
+  title: string,
+  cmd: string,
+  args: string[],
+  opts: { cwd: string; env?: Record<string, string> },
+): Promise<string> {
   const started = Date.now();
   ctx.log.info(`${title} …`);
-  ctx.logStream.write(`\n### ${new Date().toISOString()} ${title}\n$ (cd ${opts.cwd} && ${Object.entries(opts.env ?? {}).map(([k, v]) => `${k}=${v} `).join('')}${cmd} ${args.join(' ')})\n`);
+  ctx.logStream.write(
+    `\n### ${new Date().toISOString()} ${title}\n$ (cd ${opts.cwd} && ${Object.entries(opts.env ?? {})
+      .map(([k, v]) => `${k}=${v} `)
+      .join('')}${cmd} ${args.join(' ')})\n`,
+  );
   const tail: string[] = [];
   let out = '';
   let partial = '';
-  const child = execa(cmd, args, { cwd: opts.cwd, env: { ...ctx.env, ...opts.env }, extendEnv: false, all: true, buffer: false, reject: false, ...(ctx.signal ? { cancelSignal: ctx.signal } : {}) });
+  const child = execa(cmd, args, {
+    cwd: opts.cwd,
+    env: { ...ctx.env, ...opts.env },
+    extendEnv: false,
+    all: true,
+    buffer: false,
+    reject: false,
+    ...(ctx.signal ? { cancelSignal: ctx.signal } : {}),
+  });
   child.stdout?.on('data', (chunk: Buffer) => {
     if (out.length < 4_000_000) out += chunk.toString();
   });
@@ -237,7 +294,9 @@ async function step(ctx: RunContext, title: string, cmd: string, args: string[],
   });
   const beat = setInterval(() => {
     const last = tail[tail.length - 1];
-    ctx.log.info(`${title}: still running (${fmtDuration(Date.now() - started, { hours: false })})${last ? `: ${last.slice(0, 120)}` : ''}`);
+    ctx.log.info(
+      `${title}: still running (${fmtDuration(Date.now() - started, { hours: false })})${last ? `: ${last.slice(0, 120)}` : ''}`,
+    );
   }, ctx.heartbeatMs);
   let result;
   try {
@@ -250,7 +309,10 @@ async function step(ctx: RunContext, title: string, cmd: string, args: string[],
   ctx.steps.push({ step: title, seconds: Math.round(elapsed / 100) / 10 });
   if (result.isCanceled) throw new BuildStepError(title, tail.slice(-15), ctx.logFile, 'cancelled');
   if (result.failed) {
-    const detail = result.exitCode !== undefined ? `exit ${result.exitCode} after ${fmtDuration(elapsed, { hours: false })}` : `${result.shortMessage ?? 'failed'}`;
+    const detail =
+      result.exitCode !== undefined
+        ? `exit ${result.exitCode} after ${fmtDuration(elapsed, { hours: false })}`
+        : `${result.shortMessage ?? 'failed'}`;
     ctx.logStream.write(`### failed: ${detail}\n`);
     throw new BuildStepError(title, tail.slice(-15), ctx.logFile, detail);
   }
@@ -259,7 +321,14 @@ async function step(ctx: RunContext, title: string, cmd: string, args: string[],
 }
 
 function writeStamp(cacheDir: string, name: BinaryName, go: string, seconds: number): void {
-  const stamp: Stamp = { binary: name, version: pinnedVersionOf(name), recipe: unitOf(name).recipe, go, builtAt: new Date().toISOString(), seconds };
+  const stamp: Stamp = {
+    binary: name,
+    version: pinnedVersionOf(name),
+    recipe: unitOf(name).recipe,
+    go,
+    builtAt: new Date().toISOString(),
+    seconds,
+  };
   mkdirSync(join(cacheDir, 'stamps'), { recursive: true });
   writeFileSync(stampPath(cacheDir, name), `${JSON.stringify(stamp, null, 2)}\n`);
 }
@@ -331,7 +400,9 @@ export async function ensureToolchain(opts: InstallOptions): Promise<InstallRepo
     try {
       const go = await readGoEnv(env);
       const sumdb = await decideSumdb(go);
-      opts.log.info(`building ${first.missing.join(', ') || 'kwok stages'} with ${go.GOVERSION} into ${cacheBinDir(cacheDir)} (log: ${logFile}); ${sumdb.note}`);
+      opts.log.info(
+        `building ${first.missing.join(', ') || 'kwok stages'} with ${go.GOVERSION} into ${cacheBinDir(cacheDir)} (log: ${logFile}); ${sumdb.note}`,
+      );
       opts.log.info('a cold build takes several minutes (Kubernetes alone ~5 min on 2 cores with a cold Go cache)');
       const ctx: RunContext = {
         cacheDir,
@@ -356,7 +427,8 @@ export async function ensureToolchain(opts: InstallOptions): Promise<InstallRepo
       }
       if (needStages) await writeKwokStages(ctx);
       const again = await resolveToolchain({ cacheDir, env });
-      if (again.missing.length > 0) throw new UserError(`sandbox install: built, but still missing ${again.missing.join(', ')}; see ${logFile}`, 1);
+      if (again.missing.length > 0)
+        throw new UserError(`sandbox install: built, but still missing ${again.missing.join(', ')}; see ${logFile}`, 1);
       return { toolchain: complete(cacheDir, again), built, seconds: (Date.now() - started) / 1000, steps };
     } finally {
       await new Promise<void>((r) => logStream.end(r));
@@ -365,7 +437,12 @@ export async function ensureToolchain(opts: InstallOptions): Promise<InstallRepo
 }
 
 function complete(cacheDir: string, r: Resolution): Toolchain {
-  return { cacheDir, binDir: cacheBinDir(cacheDir), bins: r.found as Record<BinaryName, ResolvedBinary>, kwokStages: kwokStagesPath(cacheDir) };
+  return {
+    cacheDir,
+    binDir: cacheBinDir(cacheDir),
+    bins: r.found as Record<BinaryName, ResolvedBinary>,
+    kwokStages: kwokStagesPath(cacheDir),
+  };
 }
 
 /** Keeps the user's GOFLAGS but makes builds reproducible from a module cache (no VCS stamping). */
@@ -385,12 +462,25 @@ async function buildUnit(ctx: RunContext, unit: BuildUnit, wanted: BinaryName[])
   if (unit.id === 'kubernetes') {
     const src = join(ctx.cacheDir, 'src', 'kubernetes');
     mkdirSync(join(src, 'etcd'), { recursive: true });
-    const listed = await step(ctx, `kubernetes ${versions.kubernetes}: resolve go.mod`, 'go', ['list', '-m', '-json', `k8s.io/kubernetes@${versions.kubernetes}`], { cwd: join(ctx.cacheDir, 'src') });
+    const listed = await step(
+      ctx,
+      `kubernetes ${versions.kubernetes}: resolve go.mod`,
+      'go',
+      ['list', '-m', '-json', `k8s.io/kubernetes@${versions.kubernetes}`],
+      { cwd: join(ctx.cacheDir, 'src') },
+    );
     const info = JSON.parse(listed) as { GoMod?: string };
-    if (!info.GoMod) throw new UserError(`sandbox install: go list did not return the go.mod of k8s.io/kubernetes@${versions.kubernetes}`, 1);
+    if (!info.GoMod)
+      throw new UserError(
+        `sandbox install: go list did not return the go.mod of k8s.io/kubernetes@${versions.kubernetes}`,
+        1,
+      );
     const k8sMod = readFileSync(info.GoMod, 'utf8');
     const etcdInK8s = requiredVersion(k8sMod, 'go.etcd.io/etcd/server/v3');
-    if (etcdInK8s && etcdInK8s !== versions.etcd) ctx.log.warn(`versions.ts pins etcd ${versions.etcd} but Kubernetes ${versions.kubernetes} requires ${etcdInK8s}`);
+    if (etcdInK8s && etcdInK8s !== versions.etcd)
+      ctx.log.warn(
+        `versions.ts pins etcd ${versions.etcd} but Kubernetes ${versions.kubernetes} requires ${etcdInK8s}`,
+      );
     const goMod = renderGoMod({
       module: 'rebuildbench.local/sandbox-toolchain',
       go: goDirective(k8sMod) ?? '1.24.0',
@@ -401,31 +491,56 @@ async function buildUnit(ctx: RunContext, unit: BuildUnit, wanted: BinaryName[])
       replace: stagingReplaces(k8sMod, stagingVersion(versions.kubernetes)),
     });
     const previous = readFileSafe(join(src, 'go.mod'));
-    if (previous.split('\nrequire')[0] !== goMod.split('\nrequire')[0] || !previous.includes(`k8s.io/kubernetes ${versions.kubernetes}`)) {
+    if (
+      previous.split('\nrequire')[0] !== goMod.split('\nrequire')[0] ||
+      !previous.includes(`k8s.io/kubernetes ${versions.kubernetes}`)
+    ) {
       writeFileSync(join(src, 'go.mod'), goMod);
       rmSync(join(src, 'go.sum'), { force: true });
     }
-    for (const [file, text] of Object.entries(wrapperSources(Object.values(kubernetesCommands).filter((c) => !c.startsWith('./'))))) writeFileSync(join(src, file), text);
+    for (const [file, text] of Object.entries(
+      wrapperSources(Object.values(kubernetesCommands).filter((c) => !c.startsWith('./'))),
+    ))
+      writeFileSync(join(src, file), text);
     const tc = toolchainEnv(goToolchains.kubernetes);
     await step(ctx, 'kubernetes: go mod tidy', 'go', ['mod', 'tidy'], { cwd: src, env: tc });
     const pkgs = wanted.map((b) => kubernetesCommands[b]!);
-    await step(ctx, `kubernetes: go build ${wanted.join(' ')}`, 'go', ['build', '-trimpath', '-ldflags', ldflags.kubernetes, '-o', `${tmpBin}/`, ...pkgs], { cwd: src, env: tc });
+    await step(
+      ctx,
+      `kubernetes: go build ${wanted.join(' ')}`,
+      'go',
+      ['build', '-trimpath', '-ldflags', ldflags.kubernetes, '-o', `${tmpBin}/`, ...pkgs],
+      { cwd: src, env: tc },
+    );
   } else {
     const pkg = installPackages[unit.id];
     const which = unit.id === 'influxd' ? goToolchains.influxdb : goToolchains[unit.id];
     const ld = ldflags[unit.id];
-    await step(ctx, `${unit.id}: go install ${pkg}${which === 'local' ? '' : ` (GOTOOLCHAIN=${which})`}`, 'go', ['install', '-trimpath', '-ldflags', ld, pkg], {
-      cwd: join(ctx.cacheDir, 'src'),
-      env: { GOBIN: tmpBin, ...toolchainEnv(which) },
-    });
+    await step(
+      ctx,
+      `${unit.id}: go install ${pkg}${which === 'local' ? '' : ` (GOTOOLCHAIN=${which})`}`,
+      'go',
+      ['install', '-trimpath', '-ldflags', ld, pkg],
+      {
+        cwd: join(ctx.cacheDir, 'src'),
+        env: { GOBIN: tmpBin, ...toolchainEnv(which) },
+      },
+    );
   }
   const bin = cacheBinDir(ctx.cacheDir);
   mkdirSync(bin, { recursive: true });
   for (const b of wanted) {
     const p = join(tmpBin, b);
-    if (!existsSync(p)) throw new BuildStepError(`${unit.id}: collect ${b}`, [`${p} was not produced`], ctx.logFile, 'binary missing');
+    if (!existsSync(p))
+      throw new BuildStepError(`${unit.id}: collect ${b}`, [`${p} was not produced`], ctx.logFile, 'binary missing');
     const v = await probeVersion(b, p);
-    if (!versionAccepted(b, v)) throw new BuildStepError(`${unit.id}: check ${b} version`, [`${p} reports ${v ?? 'no version'}, expected ${pinnedVersionOf(b)}`], ctx.logFile, 'wrong version');
+    if (!versionAccepted(b, v))
+      throw new BuildStepError(
+        `${unit.id}: check ${b} version`,
+        [`${p} reports ${v ?? 'no version'}, expected ${pinnedVersionOf(b)}`],
+        ctx.logFile,
+        'wrong version',
+      );
     renameSync(p, join(bin, b));
   }
   rmSync(tmpBin, { recursive: true, force: true });
@@ -433,10 +548,22 @@ async function buildUnit(ctx: RunContext, unit: BuildUnit, wanted: BinaryName[])
 
 /** Concatenates kwok's own Stage manifests from the pinned module into one config file. */
 async function writeKwokStages(ctx: RunContext): Promise<void> {
-  const out = await step(ctx, `kwok ${versions.kwok}: fetch stage manifests`, 'go', ['mod', 'download', '-json', `sigs.k8s.io/kwok@${versions.kwok}`], { cwd: join(ctx.cacheDir, 'src') });
+  const out = await step(
+    ctx,
+    `kwok ${versions.kwok}: fetch stage manifests`,
+    'go',
+    ['mod', 'download', '-json', `sigs.k8s.io/kwok@${versions.kwok}`],
+    { cwd: join(ctx.cacheDir, 'src') },
+  );
   const info = JSON.parse(out) as { Dir?: string };
-  if (!info.Dir) throw new UserError(`sandbox install: go mod download did not return the directory of sigs.k8s.io/kwok@${versions.kwok}`, 1);
-  const docs = kwokStageFiles.map((f) => `# from sigs.k8s.io/kwok@${versions.kwok}/${f}\n${readFileSync(join(info.Dir!, f), 'utf8').trim()}\n`);
+  if (!info.Dir)
+    throw new UserError(
+      `sandbox install: go mod download did not return the directory of sigs.k8s.io/kwok@${versions.kwok}`,
+      1,
+    );
+  const docs = kwokStageFiles.map(
+    (f) => `# from sigs.k8s.io/kwok@${versions.kwok}/${f}\n${readFileSync(join(info.Dir!, f), 'utf8').trim()}\n`,
+  );
   const target = kwokStagesPath(ctx.cacheDir);
   mkdirSync(join(ctx.cacheDir, 'kwok'), { recursive: true });
   writeFileSync(`${target}.tmp`, docs.join('---\n'));

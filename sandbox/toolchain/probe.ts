@@ -43,7 +43,12 @@ function minorOf(v: string): string {
 /** Runs the version command of a binary; undefined when it fails or prints nothing recognisable. */
 export async function probeVersion(name: BinaryName, path: string): Promise<string | undefined> {
   try {
-    const r = await execa(path, versionArgs(name), { timeout: 15_000, reject: false, all: true, env: { HOME: '/nonexistent' } });
+    const r = await execa(path, versionArgs(name), {
+      timeout: 15_000,
+      reject: false,
+      all: true,
+      env: { HOME: '/nonexistent' },
+    });
     return parseVersionOutput(name, r.all ?? '');
   } catch {
     return undefined;

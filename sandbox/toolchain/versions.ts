@@ -28,7 +28,8 @@ export const goToolchains: Record<'kubernetes' | 'kwok' | 'k6' | 'influxdb', str
   influxdb: 'local',
 };
 
-export type BinaryName = 'kube-apiserver' | 'kube-controller-manager' | 'kube-scheduler' | 'kubectl' | 'etcd' | 'kwok' | 'influxd' | 'k6';
+export type BinaryName =
+  'kube-apiserver' | 'kube-controller-manager' | 'kube-scheduler' | 'kubectl' | 'etcd' | 'kwok' | 'influxd' | 'k6';
 
 export const binaryNames: readonly BinaryName[] = [
   'kube-apiserver',

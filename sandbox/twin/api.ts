@@ -25,7 +25,8 @@ export class TwinApi {
   }
 
   async mergePatch(objectPath: string, body: object): Promise<any> {
-    return (await kubeRequest(this.kc, 'PATCH', objectPath, { body, contentType: 'application/merge-patch+json' })).body;
+    return (await kubeRequest(this.kc, 'PATCH', objectPath, { body, contentType: 'application/merge-patch+json' }))
+      .body;
   }
 
   async get<T = any>(objectPath: string): Promise<T | undefined> {
@@ -39,7 +40,12 @@ export class TwinApi {
 
   async delete(objectPath: string, gracePeriodSeconds?: number): Promise<void> {
     try {
-      await kubeRequest(this.kc, 'DELETE', objectPath, gracePeriodSeconds === undefined ? {} : { body: { gracePeriodSeconds } });
+      await kubeRequest(
+        this.kc,
+        'DELETE',
+        objectPath,
+        gracePeriodSeconds === undefined ? {} : { body: { gracePeriodSeconds } },
+      );
     } catch (err) {
       if (err instanceof KubeHttpError && err.status === 404) return;
       throw err;
@@ -47,13 +53,25 @@ export class TwinApi {
   }
 
   /** A core/v1 Event about `obj`, like the controllers the twin emulates emit. */
-  async event(obj: { apiVersion: string; kind: string; namespace: string; name: string; uid?: string }, type: 'Normal' | 'Warning', reason: string, message: string, component: string): Promise<void> {
+  async event(
+    obj: { apiVersion: string; kind: string; namespace: string; name: string; uid?: string },
+    type: 'Normal' | 'Warning',
+    reason: string,
+    message: string,
+    component: string,
+  ): Promise<void> {
     const now = new Date().toISOString();
     await this.create(`/api/v1/namespaces/${obj.namespace}/events`, {
       apiVersion: 'v1',
       kind: 'Event',
       metadata: { generateName: `${obj.name}.`, namespace: obj.namespace },
-      involvedObject: { apiVersion: obj.apiVersion, kind: obj.kind, namespace: obj.namespace, name: obj.name, ...(obj.uid ? { uid: obj.uid } : {}) },
+      involvedObject: {
+        apiVersion: obj.apiVersion,
+        kind: obj.kind,
+        namespace: obj.namespace,
+        name: obj.name,
+        ...(obj.uid ? { uid: obj.uid } : {}),
+      },
       reason,
       message,
       type,
@@ -67,4 +85,5 @@ export class TwinApi {
 }
 
 export const podPath = (ns: string, name?: string) => `/api/v1/namespaces/${ns}/pods${name ? `/${name}` : ''}`;
-export const deploymentPath = (ns: string, name?: string) => `/apis/apps/v1/namespaces/${ns}/deployments${name ? `/${name}` : ''}`;
+export const deploymentPath = (ns: string, name?: string) =>
+  `/apis/apps/v1/namespaces/${ns}/deployments${name ? `/${name}` : ''}`;

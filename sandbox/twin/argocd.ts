@@ -8,7 +8,13 @@ import type { TwinApi } from './api.ts';
 import type { AppManifest } from '../../gitops/applications.ts';
 import { cnpgClusterHealth, deploymentHealth, type HealthStatus, worstHealth } from '../../gitops/health.ts';
 import { secondsTimestamp } from './model.ts';
-import { appHealthCheckEnabled, APPLICATION_API_VERSION, applicationPath, INSTANCE_LABEL, retryDelayMs } from '../../gitops/argocd.ts';
+import {
+  appHealthCheckEnabled,
+  APPLICATION_API_VERSION,
+  applicationPath,
+  INSTANCE_LABEL,
+  retryDelayMs,
+} from '../../gitops/argocd.ts';
 import type { TwinProfile } from './profile.ts';
 import type { TruthLog } from './truth.ts';
 import type { TwinCaches } from './caches.ts';
@@ -50,7 +56,9 @@ export class ArgoTwin {
     private readonly o: ArgoTwinOptions,
   ) {
     for (const a of apps) this.apps.set(a.name, a);
-    this.revision = createHash('sha1').update(JSON.stringify(apps.map((a) => a.manifest))).digest('hex');
+    this.revision = createHash('sha1')
+      .update(JSON.stringify(apps.map((a) => a.manifest)))
+      .digest('hex');
   }
 
   async start(): Promise<void> {
@@ -68,7 +76,13 @@ export class ArgoTwin {
         return;
       }
       const app = this.apps.get(name);
-      if (app && app.automated && !this.synced.has(name) && !this.syncing.has(name) && e.object.status?.sync?.status !== 'Synced') {
+      if (
+        app &&
+        app.automated &&
+        !this.synced.has(name) &&
+        !this.syncing.has(name) &&
+        e.object.status?.sync?.status !== 'Synced'
+      ) {
         this.syncing.add(name);
         void this.childSync(app, 1).catch((err) => log.error(`sync ${name}: ${errorMessage(err)}`));
       }
@@ -89,7 +103,9 @@ export class ArgoTwin {
 
   /** Serializes writes per Application so status patches never overtake each other. */
   private serial(name: string, fn: () => Promise<unknown>): Promise<unknown> {
-    const next = (this.chains.get(name) ?? Promise.resolve()).then(fn).catch((err) => this.o.log.warn(`${name}: ${errorMessage(err)}`));
+    const next = (this.chains.get(name) ?? Promise.resolve())
+      .then(fn)
+      .catch((err) => this.o.log.warn(`${name}: ${errorMessage(err)}`));
     this.chains.set(name, next);
     return next;
   }
@@ -99,11 +115,19 @@ export class ArgoTwin {
   }
 
   private event(name: string, type: 'Normal' | 'Warning', reason: string, message: string) {
-    return this.api.event({ ...APP_API, namespace: this.o.namespace, name }, type, reason, message, 'argocd-application-controller');
+    return this.api.event(
+      { ...APP_API, namespace: this.o.namespace, name },
+      type,
+      reason,
+      message,
+      'argocd-application-controller',
+    );
   }
 
   private async argocdCm(): Promise<Record<string, string> | undefined> {
-    const cm = await this.api.get<{ data?: Record<string, string> }>(`/api/v1/namespaces/${this.o.namespace}/configmaps/argocd-cm`);
+    const cm = await this.api.get<{ data?: Record<string, string> }>(
+      `/api/v1/namespaces/${this.o.namespace}/configmaps/argocd-cm`,
+    );
     return cm?.data;
   }
 
@@ -113,7 +137,12 @@ export class ArgoTwin {
     await this.patchStatus(name, {
       sync: { status: 'OutOfSync', revision: this.revision },
       health: { status: 'Progressing', lastTransitionTime: secondsTimestamp() },
-      operationState: { phase: 'Running', startedAt, message: 'one or more tasks are running', operation: { sync: { revision: this.revision } } },
+      operationState: {
+        phase: 'Running',
+        startedAt,
+        message: 'one or more tasks are running',
+        operation: { sync: { revision: this.revision } },
+      },
     });
     await this.event(name, 'Normal', 'OperationStarted', `Initiated automated sync to '${this.revision}'`);
     const waves = [...new Set([...this.apps.values()].map((a) => a.wave))].sort((a, b) => a - b);
@@ -131,9 +160,19 @@ export class ArgoTwin {
           if (hs.includes('Degraded')) {
             const bad = members.filter((a) => this.health.get(a.name) === 'Degraded').map((a) => a.name);
             await this.patchStatus(name, {
-              operationState: { phase: 'Failed', startedAt, finishedAt: new Date().toISOString(), message: `one or more objects failed to apply: ${bad.join(', ')} Degraded` },
+              operationState: {
+                phase: 'Failed',
+                startedAt,
+                finishedAt: new Date().toISOString(),
+                message: `one or more objects failed to apply: ${bad.join(', ')} Degraded`,
+              },
             });
-            await this.event(name, 'Warning', 'OperationCompleted', `Sync operation to ${this.revision} failed: ${bad.join(', ')} Degraded`);
+            await this.event(
+              name,
+              'Warning',
+              'OperationCompleted',
+              `Sync operation to ${this.revision} failed: ${bad.join(', ')} Degraded`,
+            );
             return;
           }
           if (hs.every((h) => h === 'Healthy')) break;
@@ -147,8 +186,22 @@ export class ArgoTwin {
       sync: { status: 'Synced', revision: this.revision },
       health: { status: 'Healthy', lastTransitionTime: secondsTimestamp() },
       reconciledAt: secondsTimestamp(),
-      operationState: { phase: 'Succeeded', startedAt, finishedAt, message: 'successfully synced (all tasks run)', syncResult: { revision: this.revision } },
-      history: [{ id: 0, revision: this.revision, deployStartedAt: startedAt, deployedAt: finishedAt, source: root.spec?.source }],
+      operationState: {
+        phase: 'Succeeded',
+        startedAt,
+        finishedAt,
+        message: 'successfully synced (all tasks run)',
+        syncResult: { revision: this.revision },
+      },
+      history: [
+        {
+          id: 0,
+          revision: this.revision,
+          deployStartedAt: startedAt,
+          deployedAt: finishedAt,
+          source: root.spec?.source,
+        },
+      ],
     });
     await this.event(name, 'Normal', 'OperationCompleted', `Sync operation to ${this.revision} succeeded`);
   }
@@ -176,11 +229,18 @@ export class ArgoTwin {
       await this.patchStatus(a.name, {
         sync: { status: 'OutOfSync', revision: this.revision },
         health: { status: 'Missing', lastTransitionTime: secondsTimestamp() },
-        operationState: { phase: 'Running', startedAt, message: 'one or more tasks are running', retryCount: attempt - 1, operation: { sync: { revision: this.revision } } },
+        operationState: {
+          phase: 'Running',
+          startedAt,
+          message: 'one or more tasks are running',
+          retryCount: attempt - 1,
+          operation: { sync: { revision: this.revision } },
+        },
         reconciledAt: secondsTimestamp(),
       });
       this.o.truth.write({ kind: 'app-sync-started', app: a.name, wave: a.wave, t: Date.now() });
-      if (attempt === 1) await this.event(a.name, 'Normal', 'OperationStarted', `Initiated automated sync to '${this.revision}'`);
+      if (attempt === 1)
+        await this.event(a.name, 'Normal', 'OperationStarted', `Initiated automated sync to '${this.revision}'`);
     });
     const b = this.profile.behaviourOf(a.name);
     let failure: string | undefined;
@@ -194,9 +254,20 @@ export class ArgoTwin {
       const willRetry = retry !== undefined && attempt <= retry.limit;
       await this.serial(a.name, async () => {
         await this.patchStatus(a.name, {
-          operationState: { phase: willRetry ? 'Running' : 'Failed', startedAt, finishedAt: willRetry ? null : new Date().toISOString(), message: failure, retryCount: attempt },
+          operationState: {
+            phase: willRetry ? 'Running' : 'Failed',
+            startedAt,
+            finishedAt: willRetry ? null : new Date().toISOString(),
+            message: failure,
+            retryCount: attempt,
+          },
         });
-        await this.event(a.name, 'Warning', 'OperationCompleted', `Sync operation to ${this.revision} failed: ${failure}`);
+        await this.event(
+          a.name,
+          'Warning',
+          'OperationCompleted',
+          `Sync operation to ${this.revision} failed: ${failure}`,
+        );
       });
       if (willRetry) {
         await sleep(retryDelayMs(attempt, retry));
@@ -209,8 +280,23 @@ export class ArgoTwin {
       const finishedAt = new Date().toISOString();
       await this.patchStatus(a.name, {
         sync: { status: 'Synced', revision: this.revision },
-        operationState: { phase: 'Succeeded', startedAt, finishedAt, message: 'successfully synced (all tasks run)', retryCount: attempt - 1, syncResult: { revision: this.revision } },
-        history: [{ id: 0, revision: this.revision, deployStartedAt: startedAt, deployedAt: finishedAt, source: a.manifest.spec?.source ?? a.manifest.spec?.sources?.[0] }],
+        operationState: {
+          phase: 'Succeeded',
+          startedAt,
+          finishedAt,
+          message: 'successfully synced (all tasks run)',
+          retryCount: attempt - 1,
+          syncResult: { revision: this.revision },
+        },
+        history: [
+          {
+            id: 0,
+            revision: this.revision,
+            deployStartedAt: startedAt,
+            deployedAt: finishedAt,
+            source: a.manifest.spec?.source ?? a.manifest.spec?.sources?.[0],
+          },
+        ],
         reconciledAt: secondsTimestamp(),
       });
       this.o.truth.write({ kind: 'app-synced', app: a.name, wave: a.wave, t: Date.now() });
@@ -228,7 +314,9 @@ export class ArgoTwin {
     if (!a) return;
     const refs = healthRefs(a, this.profile.behaviourOf(name));
     const statuses = refs.map((r) =>
-      r.kind === 'Cluster' ? cnpgClusterHealth(this.caches.clusters.get(r.namespace, r.name)) : deploymentHealth(this.caches.deployments.get(r.namespace, r.name)),
+      r.kind === 'Cluster'
+        ? cnpgClusterHealth(this.caches.clusters.get(r.namespace, r.name))
+        : deploymentHealth(this.caches.deployments.get(r.namespace, r.name)),
     );
     const next = worstHealth(statuses);
     const prev = this.health.get(name) ?? 'Missing';
@@ -237,13 +325,21 @@ export class ArgoTwin {
     this.health.set(name, next);
     const kind = next === 'Healthy' ? 'app-healthy' : next === 'Degraded' ? 'app-degraded' : 'app-progressing';
     this.o.truth.write({ kind, app: name, wave: a.wave, t: Date.now() });
-    await this.event(name, next === 'Degraded' ? 'Warning' : 'Normal', 'ResourceUpdated', `Updated health status: ${prev} -> ${next}`);
+    await this.event(
+      name,
+      next === 'Degraded' ? 'Warning' : 'Normal',
+      'ResourceUpdated',
+      `Updated health status: ${prev} -> ${next}`,
+    );
   }
 
   private async finalize(obj: KubeObject): Promise<void> {
     const name = obj.metadata?.name ?? '';
     const a = this.apps.get(name);
-    if (a && (obj.metadata?.finalizers ?? []).some((f: string) => f.startsWith('resources-finalizer.argocd.argoproj.io'))) {
+    if (
+      a &&
+      (obj.metadata?.finalizers ?? []).some((f: string) => f.startsWith('resources-finalizer.argocd.argoproj.io'))
+    ) {
       for (const o of workloadObjects(a, this.profile.behaviourOf(name)).reverse()) {
         if ((o as { kind: string }).kind !== 'Namespace') await this.api.delete(objectPath(o as never));
       }

@@ -3,7 +3,13 @@ import { join, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { BadInputError } from '../../core/errors.ts';
 import { readAppsDir, type AppManifest } from '../../gitops/applications.ts';
-import { APP_HEALTH_KEY, APP_HEALTH_LUA, APPLICATION_API_VERSION, ARGOCD_NAMESPACE, ROOT_APP } from '../../gitops/argocd.ts';
+import {
+  APP_HEALTH_KEY,
+  APP_HEALTH_LUA,
+  APPLICATION_API_VERSION,
+  ARGOCD_NAMESPACE,
+  ROOT_APP,
+} from '../../gitops/argocd.ts';
 import { loadProfile, type TwinProfile } from './profile.ts';
 
 export interface TwinInput {
@@ -42,11 +48,14 @@ export function loadTwinInput(o: TwinInputOptions): TwinInput {
   const bundle = existsSync(join(dir, 'apps'));
   const appsDir = bundle ? join(dir, 'apps') : dir;
   const apps = readAppsDir(appsDir, o.waveAnnotation);
-  const profileFile = o.profile ?? (bundle && existsSync(join(dir, 'twin-profile.yaml')) ? join(dir, 'twin-profile.yaml') : undefined);
+  const profileFile =
+    o.profile ?? (bundle && existsSync(join(dir, 'twin-profile.yaml')) ? join(dir, 'twin-profile.yaml') : undefined);
   const profile = loadProfile(profileFile);
-  const cmFile = o.argocdCm ?? (bundle && existsSync(join(dir, 'argocd-cm.yaml')) ? join(dir, 'argocd-cm.yaml') : undefined);
+  const cmFile =
+    o.argocdCm ?? (bundle && existsSync(join(dir, 'argocd-cm.yaml')) ? join(dir, 'argocd-cm.yaml') : undefined);
   const cm = cmFile ? readYaml(cmFile, 'argocd-cm') : {};
-  if (cmFile && (cm.kind !== 'ConfigMap' || cm.metadata?.name !== 'argocd-cm')) throw new BadInputError(`${cmFile}: expected the ConfigMap argocd-cm`);
+  if (cmFile && (cm.kind !== 'ConfigMap' || cm.metadata?.name !== 'argocd-cm'))
+    throw new BadInputError(`${cmFile}: expected the ConfigMap argocd-cm`);
   const argocdCm: Record<string, string> = { ...(cm.data ?? {}) };
   if (o.healthCheck && !argocdCm[APP_HEALTH_KEY]) argocdCm[APP_HEALTH_KEY] = APP_HEALTH_LUA;
   const rootName = o.rootName ?? ROOT_APP;

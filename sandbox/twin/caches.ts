@@ -14,7 +14,11 @@ export class TwinCaches {
   readonly nodes: ResilientWatch<KubeObject>;
 
   constructor(kc: k8s.KubeConfig, log: Logger) {
-    this.deployments = new ResilientWatch(kc, { path: '/apis/apps/v1/deployments', labelSelector: TWIN_APP_LABEL, log });
+    this.deployments = new ResilientWatch(kc, {
+      path: '/apis/apps/v1/deployments',
+      labelSelector: TWIN_APP_LABEL,
+      log,
+    });
     this.clusters = new ResilientWatch(kc, { path: `/apis/${CNPG_GROUP_VERSION}/clusters`, log });
     this.pods = new ResilientWatch(kc, { path: '/api/v1/pods', log });
     this.nodes = new ResilientWatch(kc, { path: '/api/v1/nodes', log });
@@ -46,4 +50,3 @@ export class TwinCaches {
     return found;
   }
 }
-

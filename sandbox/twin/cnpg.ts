@@ -39,12 +39,15 @@ export class CnpgTwin {
   ) {}
 
   start(): void {
-    this.caches.clusters.on((e) => this.schedule(e.object.metadata?.namespace ?? '', e.object.metadata?.name ?? '', e.type === 'DELETED'));
+    this.caches.clusters.on((e) =>
+      this.schedule(e.object.metadata?.namespace ?? '', e.object.metadata?.name ?? '', e.type === 'DELETED'),
+    );
     this.caches.pods.on((e) => {
       const c = e.object.metadata?.labels?.[CNPG_CLUSTER_LABEL];
       if (c) this.schedule(e.object.metadata?.namespace ?? '', c, false);
     });
-    for (const c of this.caches.clusters.items) this.schedule(c.metadata?.namespace ?? '', c.metadata?.name ?? '', false);
+    for (const c of this.caches.clusters.items)
+      this.schedule(c.metadata?.namespace ?? '', c.metadata?.name ?? '', false);
   }
 
   stop(): void {
@@ -82,7 +85,9 @@ export class CnpgTwin {
       await this.api.create(podPath(ns), this.instancePod(c, podName));
       return this.setStatus(c, this.wasHealthy.has(key) ? CNPG_WAITING_PHASE : CNPG_SETTING_UP_PHASE, false, false);
     }
-    const ready = (pod.status?.conditions ?? []).some((x: { type: string; status: string }) => x.type === 'Ready' && x.status === 'True');
+    const ready = (pod.status?.conditions ?? []).some(
+      (x: { type: string; status: string }) => x.type === 'Ready' && x.status === 'True',
+    );
     if (ready && !isFenced(c, podName)) {
       this.wasHealthy.add(key);
       return this.setStatus(c, CNPG_HEALTHY_PHASE, true, false);
@@ -108,12 +113,26 @@ export class CnpgTwin {
           [INSTANCE_LABEL]: ann[A.app] ?? c.metadata?.name,
         },
         annotations: { ...behaviour, [A.deps]: '' },
-        ownerReferences: [{ apiVersion: CNPG_GROUP_VERSION, kind: 'Cluster', name: c.metadata?.name, uid: c.metadata?.uid, controller: true }],
+        ownerReferences: [
+          {
+            apiVersion: CNPG_GROUP_VERSION,
+            kind: 'Cluster',
+            name: c.metadata?.name,
+            uid: c.metadata?.uid,
+            controller: true,
+          },
+        ],
       },
       spec: {
         ...(nodeSelector ? { nodeSelector } : {}),
         tolerations: [{ operator: 'Exists' }],
-        containers: [{ name: 'postgres', image: 'ghcr.io/cloudnative-pg/postgresql:17', resources: { requests: { cpu: '500m', memory: '512Mi' } } }],
+        containers: [
+          {
+            name: 'postgres',
+            image: 'ghcr.io/cloudnative-pg/postgresql:17',
+            resources: { requests: { cpu: '500m', memory: '512Mi' } },
+          },
+        ],
       },
     };
   }
@@ -135,8 +154,24 @@ export class CnpgTwin {
         targetPrimary: `${name}-1`,
         instanceNames: hibernated ? [] : [`${name}-1`],
         conditions: [
-          { type: 'Ready', status: ready ? 'True' : 'False', reason: ready ? 'ClusterIsReady' : 'ClusterIsNotReady', message: ready ? 'Cluster is Ready' : 'Cluster Is Not Ready', lastTransitionTime: now },
-          ...(hibernated ? [{ type: HIBERNATION_CONDITION, status: 'True', reason: 'Hibernated', message: 'Cluster has been hibernated', lastTransitionTime: now }] : []),
+          {
+            type: 'Ready',
+            status: ready ? 'True' : 'False',
+            reason: ready ? 'ClusterIsReady' : 'ClusterIsNotReady',
+            message: ready ? 'Cluster is Ready' : 'Cluster Is Not Ready',
+            lastTransitionTime: now,
+          },
+          ...(hibernated
+            ? [
+                {
+                  type: HIBERNATION_CONDITION,
+                  status: 'True',
+                  reason: 'Hibernated',
+                  message: 'Cluster has been hibernated',
+                  lastTransitionTime: now,
+                },
+              ]
+            : []),
         ],
       },
     });

@@ -80,10 +80,16 @@ export class CpuModel {
       const prev = this.last.get(name);
       if (prev === undefined || Math.abs(prev - u) >= 0.05) {
         this.last.set(name, u);
-        this.truth.write({ kind: 'node-saturation', node: name, utilisation: Math.round(u * 1000) / 1000, t: Date.now() });
+        this.truth.write({
+          kind: 'node-saturation',
+          node: name,
+          utilisation: Math.round(u * 1000) / 1000,
+          t: Date.now(),
+        });
       }
       const shown = this.published.get(name);
-      if (this.publish && name && !this.publishing.has(name) && (shown === undefined || Math.abs(shown - u) >= 0.05)) this.annotate(name, u);
+      if (this.publish && name && !this.publishing.has(name) && (shown === undefined || Math.abs(shown - u) >= 0.05))
+        this.annotate(name, u);
     }
   }
 
@@ -92,7 +98,9 @@ export class CpuModel {
     this.publishing.add(node);
     this.published.set(node, u);
     api
-      .mergePatch(`/api/v1/nodes/${node}`, { metadata: { annotations: { [CPU_UTILISATION_ANNOTATION]: u.toFixed(3) } } })
+      .mergePatch(`/api/v1/nodes/${node}`, {
+        metadata: { annotations: { [CPU_UTILISATION_ANNOTATION]: u.toFixed(3) } },
+      })
       .catch((err) => {
         this.published.delete(node);
         log.warn(`cpu: annotating node ${node}: ${errorMessage(err)}`);

@@ -65,7 +65,9 @@ export class KubeletTwin {
       if (e.type === 'DELETED' || p.metadata?.deletionTimestamp) return this.untrack(uid);
       if (p.spec?.nodeName && !this.pods.has(uid)) this.track(p);
     });
-    for (const p of this.caches.pods.items) if (p.metadata?.labels?.[TWIN_POD_LABEL] === 'true' && p.spec?.nodeName && !p.metadata?.deletionTimestamp) this.track(p);
+    for (const p of this.caches.pods.items)
+      if (p.metadata?.labels?.[TWIN_POD_LABEL] === 'true' && p.spec?.nodeName && !p.metadata?.deletionTimestamp)
+        this.track(p);
     this.monitor = setInterval(() => this.recheckReady(), 2000);
   }
 
@@ -101,7 +103,7 @@ export class KubeletTwin {
       failure: (ann[A.failure] as Tracked['failure']) ?? 'none',
       cnpgCluster: p.metadata?.labels?.[CNPG_CLUSTER_LABEL],
       restartCount: 0,
-      podIP: `10.244.${(seq >> 8) & 255}.${(seq & 255) || 1}`,
+      podIP: `10.244.${(seq >> 8) & 255}.${seq & 255 || 1}`,
       hostIP: nodeObj?.status?.addresses?.find((a: { type: string }) => a.type === 'InternalIP')?.address ?? '10.0.1.1',
       startTime: iso(),
       runningSince: '',
@@ -112,13 +114,18 @@ export class KubeletTwin {
       gone: false,
     };
     this.pods.set(t.uid, t);
-    void this.write(t, 'Pending', { waiting: { reason: 'ContainerCreating' } }).then(() => this.after(t, t.pullMs, () => this.startContainer(t)));
+    void this.write(t, 'Pending', { waiting: { reason: 'ContainerCreating' } }).then(() =>
+      this.after(t, t.pullMs, () => this.startContainer(t)),
+    );
   }
 
   private after(t: Tracked, ms: number, fn: () => Promise<void>): void {
     if (t.gone) return;
     const slow = this.cpu.slowdownOf(t.node);
-    t.timer = setTimeout(() => void fn().catch((err) => this.log.warn(`pod ${t.namespace}/${t.name}: ${errorMessage(err)}`)), ms * slow * this.timeScale);
+    t.timer = setTimeout(
+      () => void fn().catch((err) => this.log.warn(`pod ${t.namespace}/${t.name}: ${errorMessage(err)}`)),
+      ms * slow * this.timeScale,
+    );
   }
 
   private depsReady(t: Tracked): string[] {
@@ -140,7 +147,8 @@ export class KubeletTwin {
   }
 
   private async evaluate(t: Tracked): Promise<void> {
-    if (t.failure === 'crash' || t.failure === 'oom') return this.crash(t, t.failure === 'oom' ? 'OOMKilled' : 'Error', false);
+    if (t.failure === 'crash' || t.failure === 'oom')
+      return this.crash(t, t.failure === 'oom' ? 'OOMKilled' : 'Error', false);
     const missing = this.depsReady(t);
     if (missing.length) return this.crash(t, 'Error', true);
     t.stage = 'up';
@@ -151,7 +159,13 @@ export class KubeletTwin {
     if (t.gone || t.ready === ready) return;
     t.ready = ready;
     await this.write(t, 'Running', { running: { startedAt: t.runningSince } });
-    this.truth.write({ kind: ready ? 'pod-ready' : 'pod-not-ready', pod: t.name, namespace: t.namespace, app: t.app, t: Date.now() });
+    this.truth.write({
+      kind: ready ? 'pod-ready' : 'pod-not-ready',
+      pod: t.name,
+      namespace: t.namespace,
+      app: t.app,
+      t: Date.now(),
+    });
   }
 
   /** Ready pods whose dependency went away crash (their app loses its database); fencing toggles readiness. */
@@ -168,14 +182,34 @@ export class KubeletTwin {
     t.restartCount++;
     t.ready = false;
     t.stage = 'backoff';
-    t.lastTerminated = { terminated: { exitCode: reason === 'OOMKilled' ? 137 : 1, reason, startedAt: t.runningSince, finishedAt: iso() } };
+    t.lastTerminated = {
+      terminated: { exitCode: reason === 'OOMKilled' ? 137 : 1, reason, startedAt: t.runningSince, finishedAt: iso() },
+    };
     const backoff = crashBackoffMs(t.restartCount);
     const container = t.containers[0] ?? 'app';
     await this.write(t, 'Running', {
-      waiting: { reason: 'CrashLoopBackOff', message: `back-off ${Math.round(backoff / 1000)}s restarting failed container=${container} pod=${t.name}_${t.namespace}(${t.uid})` },
+      waiting: {
+        reason: 'CrashLoopBackOff',
+        message: `back-off ${Math.round(backoff / 1000)}s restarting failed container=${container} pod=${t.name}_${t.namespace}(${t.uid})`,
+      },
     });
-    this.truth.write({ kind: 'pod-crash', pod: t.name, namespace: t.namespace, app: t.app, restartCount: t.restartCount, reason, dependencyWait, t: Date.now() });
-    await this.api.event({ apiVersion: 'v1', kind: 'Pod', namespace: t.namespace, name: t.name, uid: t.uid }, 'Warning', 'BackOff', `Back-off restarting failed container ${container} in pod ${t.name}_${t.namespace}(${t.uid})`, 'kubelet');
+    this.truth.write({
+      kind: 'pod-crash',
+      pod: t.name,
+      namespace: t.namespace,
+      app: t.app,
+      restartCount: t.restartCount,
+      reason,
+      dependencyWait,
+      t: Date.now(),
+    });
+    await this.api.event(
+      { apiVersion: 'v1', kind: 'Pod', namespace: t.namespace, name: t.name, uid: t.uid },
+      'Warning',
+      'BackOff',
+      `Back-off restarting failed container ${container} in pod ${t.name}_${t.namespace}(${t.uid})`,
+      'kubelet',
+    );
     if (t.gone) return;
     t.timer = setTimeout(() => void this.startContainer(t).catch(() => undefined), backoff * this.timeScale);
   }
@@ -183,7 +217,12 @@ export class KubeletTwin {
   private async write(t: Tracked, phase: 'Pending' | 'Running', state: object): Promise<void> {
     if (t.gone) return;
     const now = iso();
-    const cond = (type: string, status: boolean) => ({ type, status: status ? 'True' : 'False', lastProbeTime: null, lastTransitionTime: now });
+    const cond = (type: string, status: boolean) => ({
+      type,
+      status: status ? 'True' : 'False',
+      lastProbeTime: null,
+      lastTransitionTime: now,
+    });
     const containerStatuses = t.containers.map((name) => ({
       name,
       image: `registry.example/${t.app || name}:dev`,
@@ -204,7 +243,13 @@ export class KubeletTwin {
           podIP: t.podIP,
           podIPs: [{ ip: t.podIP }],
           startTime: t.startTime,
-          conditions: [cond('PodReadyToStartContainers', phase === 'Running'), cond('Initialized', true), cond('Ready', t.ready), cond('ContainersReady', t.ready), cond('PodScheduled', true)],
+          conditions: [
+            cond('PodReadyToStartContainers', phase === 'Running'),
+            cond('Initialized', true),
+            cond('Ready', t.ready),
+            cond('ContainersReady', t.ready),
+            cond('PodScheduled', true),
+          ],
           containerStatuses,
         },
       });

@@ -10,11 +10,22 @@ export function excludeTwinPods(stagesYaml: string): string {
   const docs = parseAllDocuments(stagesYaml);
   const out: string[] = [];
   for (const d of docs) {
-    const stage = d.toJS() as { kind?: string; metadata?: { name?: string }; spec?: { resourceRef?: { kind?: string }; selector?: { matchExpressions?: object[] } } } | null;
-    if (stage?.kind === 'Stage' && stage.spec?.resourceRef?.kind === 'Pod' && !/delete|remove/.test(stage.metadata?.name ?? '')) {
+    const stage = d.toJS() as {
+      kind?: string;
+      metadata?: { name?: string };
+      spec?: { resourceRef?: { kind?: string }; selector?: { matchExpressions?: object[] } };
+    } | null;
+    if (
+      stage?.kind === 'Stage' &&
+      stage.spec?.resourceRef?.kind === 'Pod' &&
+      !/delete|remove/.test(stage.metadata?.name ?? '')
+    ) {
       stage.spec.selector ??= {};
       stage.spec.selector.matchExpressions ??= [];
-      stage.spec.selector.matchExpressions.push({ key: `.metadata.labels["${TWIN_POD_LABEL}"]`, operator: 'DoesNotExist' });
+      stage.spec.selector.matchExpressions.push({
+        key: `.metadata.labels["${TWIN_POD_LABEL}"]`,
+        operator: 'DoesNotExist',
+      });
     }
     if (stage) out.push(stringify(stage));
   }

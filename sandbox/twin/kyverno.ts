@@ -11,7 +11,11 @@ import type { TwinCaches } from './caches.ts';
 import type { CpuModel } from './cpu.ts';
 import { webhookLatencyMs } from './model.ts';
 import type { TruthLog } from './truth.ts';
-import { KYVERNO_ADMISSION_DEPLOYMENT, KYVERNO_MUTATING_WEBHOOK, KYVERNO_VALIDATING_WEBHOOK } from '../../gitops/kyverno.ts';
+import {
+  KYVERNO_ADMISSION_DEPLOYMENT,
+  KYVERNO_MUTATING_WEBHOOK,
+  KYVERNO_VALIDATING_WEBHOOK,
+} from '../../gitops/kyverno.ts';
 
 /** The label the twin's sizing policy adds, as the homelab's Kyverno policy did (seed 004). */
 export const SIZING_LABEL = 'vixens.io/sizing';
@@ -29,12 +33,73 @@ async function ensureWebhookPki(dir: string): Promise<{ ca: string; cert: string
   const f = (n: string) => join(dir, n);
   if (!existsSync(f('tls.crt'))) {
     const run = (args: string[]) => execa('openssl', args, { cwd: dir, timeout: 30_000 });
-    writeFileSync(f('ext.cnf'), '[req]\ndistinguished_name=dn\nprompt=no\n[dn]\n[ca]\nbasicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign\n[leaf]\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1,DNS:kyverno-svc.kyverno.svc\n');
-    await run(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-subj', '/CN=kyverno-ca', '-days', '3650', '-config', 'ext.cnf', '-extensions', 'ca']);
-    await run(['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'tls.key', '-out', 'tls.csr', '-subj', '/CN=kyverno-svc', '-config', 'ext.cnf']);
-    await run(['x509', '-req', '-in', 'tls.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '3650', '-extfile', 'ext.cnf', '-extensions', 'leaf', '-out', 'tls.crt']);
+    writeFileSync(
+      f('ext.cnf'),
+      '[req]\ndistinguished_name=dn\nprompt=no\n[dn]\n[ca]\nbasicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign\n[leaf]\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1,DNS:kyverno-svc.kyverno.svc\n',
+    );
+    await run([
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      'ca.key',
+      '-out',
+      'ca.crt',
+      '-subj',
+      '/CN=kyverno-ca',
+      '-days',
+      '3650',
+      '-config',
+      'ext.cnf',
+      '-extensions',
+      'ca',
+    ]);
+    await run([
+      'req',
+      '-new',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      'tls.key',
+      '-out',
+      'tls.csr',
+      '-subj',
+      '/CN=kyverno-svc',
+      '-config',
+      'ext.cnf',
+    ]);
+    await run([
+      'x509',
+      '-req',
+      '-in',
+      'tls.csr',
+      '-CA',
+      'ca.crt',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-days',
+      '3650',
+      '-extfile',
+      'ext.cnf',
+      '-extensions',
+      'leaf',
+      '-out',
+      'tls.crt',
+    ]);
   }
-  return { ca: readFileSync(f('ca.crt'), 'utf8'), cert: readFileSync(f('tls.crt'), 'utf8'), key: readFileSync(f('tls.key'), 'utf8') };
+  return {
+    ca: readFileSync(f('ca.crt'), 'utf8'),
+    cert: readFileSync(f('tls.crt'), 'utf8'),
+    key: readFileSync(f('tls.key'), 'utf8'),
+  };
 }
 
 /**
@@ -64,7 +129,8 @@ export class KyvernoTwin {
   async start(): Promise<void> {
     this.pki = await ensureWebhookPki(join(this.o.dir, 'kyverno-pki'));
     this.caches.deployments.on((e) => {
-      if (e.object.metadata?.name === KYVERNO_ADMISSION_DEPLOYMENT && e.object.metadata?.namespace === this.o.namespace) this.check();
+      if (e.object.metadata?.name === KYVERNO_ADMISSION_DEPLOYMENT && e.object.metadata?.namespace === this.o.namespace)
+        this.check();
     });
     this.check();
   }
@@ -76,12 +142,20 @@ export class KyvernoTwin {
   private check(): void {
     const d = this.caches.deployments.get(this.o.namespace, KYVERNO_ADMISSION_DEPLOYMENT);
     const ready = (d?.status?.readyReplicas ?? 0) > 0;
-    if (ready !== this.up) this.transition = this.transition.then(() => this.setUp(ready)).catch((err) => this.log.warn(`kyverno: ${errorMessage(err)}`));
+    if (ready !== this.up)
+      this.transition = this.transition
+        .then(() => this.setUp(ready))
+        .catch((err) => this.log.warn(`kyverno: ${errorMessage(err)}`));
   }
 
   private kyvernoNode(): string | undefined {
     for (const p of this.caches.pods.items) {
-      if (p.metadata?.namespace === this.o.namespace && p.metadata?.labels?.['app.kubernetes.io/name'] === KYVERNO_ADMISSION_DEPLOYMENT && p.spec?.nodeName) return p.spec.nodeName;
+      if (
+        p.metadata?.namespace === this.o.namespace &&
+        p.metadata?.labels?.['app.kubernetes.io/name'] === KYVERNO_ADMISSION_DEPLOYMENT &&
+        p.spec?.nodeName
+      )
+        return p.spec.nodeName;
     }
     return undefined;
   }
@@ -102,7 +176,9 @@ export class KyvernoTwin {
       this.port = (this.server.address() as { port: number }).port;
       await this.register();
       this.truth.write({ kind: 'webhook-up', t: Date.now() });
-      this.log.info(`kyverno: webhook serving on 127.0.0.1:${this.port} (${this.o.failurePolicy}, ${this.o.timeoutSeconds} s)`);
+      this.log.info(
+        `kyverno: webhook serving on 127.0.0.1:${this.port} (${this.o.failurePolicy}, ${this.o.timeoutSeconds} s)`,
+      );
     } else {
       const s = this.server;
       this.server = undefined;
@@ -118,11 +194,20 @@ export class KyvernoTwin {
     return {
       name: `${kind}.kyverno.svc-${suffix}`,
       admissionReviewVersions: ['v1'],
-      clientConfig: { url: `https://127.0.0.1:${this.port}/${kind}/${suffix}`, caBundle: Buffer.from(this.pki.ca).toString('base64') },
+      clientConfig: {
+        url: `https://127.0.0.1:${this.port}/${kind}/${suffix}`,
+        caBundle: Buffer.from(this.pki.ca).toString('base64'),
+      },
       failurePolicy: this.o.failurePolicy,
       matchPolicy: 'Equivalent',
-      namespaceSelector: { matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: ['kube-system', this.o.namespace] }] },
-      rules: [{ apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE', 'UPDATE'], resources: ['pods'], scope: '*' }],
+      namespaceSelector: {
+        matchExpressions: [
+          { key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: ['kube-system', this.o.namespace] },
+        ],
+      },
+      rules: [
+        { apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE', 'UPDATE'], resources: ['pods'], scope: '*' },
+      ],
       sideEffects: 'NoneOnDryRun',
       timeoutSeconds: this.o.timeoutSeconds,
       ...(kind === 'mutate' ? { reinvocationPolicy: 'IfNeeded' } : {}),
@@ -132,21 +217,30 @@ export class KyvernoTwin {
   /** Creates or replaces both configurations, as Kyverno's webhook controller does on start. */
   private async register(): Promise<void> {
     const labels = { 'webhook.kyverno.io/managed-by': 'kyverno' };
-    await this.api.apply(`/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/${KYVERNO_MUTATING_WEBHOOK}`, {
-      apiVersion: 'admissionregistration.k8s.io/v1',
-      kind: 'MutatingWebhookConfiguration',
-      metadata: { name: KYVERNO_MUTATING_WEBHOOK, labels },
-      webhooks: [this.webhookEntry('mutate')],
-    });
-    await this.api.apply(`/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations/${KYVERNO_VALIDATING_WEBHOOK}`, {
-      apiVersion: 'admissionregistration.k8s.io/v1',
-      kind: 'ValidatingWebhookConfiguration',
-      metadata: { name: KYVERNO_VALIDATING_WEBHOOK, labels },
-      webhooks: [this.webhookEntry('validate')],
-    });
+    await this.api.apply(
+      `/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/${KYVERNO_MUTATING_WEBHOOK}`,
+      {
+        apiVersion: 'admissionregistration.k8s.io/v1',
+        kind: 'MutatingWebhookConfiguration',
+        metadata: { name: KYVERNO_MUTATING_WEBHOOK, labels },
+        webhooks: [this.webhookEntry('mutate')],
+      },
+    );
+    await this.api.apply(
+      `/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations/${KYVERNO_VALIDATING_WEBHOOK}`,
+      {
+        apiVersion: 'admissionregistration.k8s.io/v1',
+        kind: 'ValidatingWebhookConfiguration',
+        metadata: { name: KYVERNO_VALIDATING_WEBHOOK, labels },
+        webhooks: [this.webhookEntry('validate')],
+      },
+    );
   }
 
-  private async handle(req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse): Promise<void> {
+  private async handle(
+    req: import('node:http').IncomingMessage,
+    res: import('node:http').ServerResponse,
+  ): Promise<void> {
     const started = Date.now();
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
@@ -185,10 +279,15 @@ export function sizingPatch(pod: any): object[] {
   const ops: object[] = [];
   const labels = pod.metadata?.labels;
   if (!labels) ops.push({ op: 'add', path: '/metadata/labels', value: { [SIZING_LABEL]: 'micro' } });
-  else if (!labels[SIZING_LABEL]) ops.push({ op: 'add', path: `/metadata/labels/${SIZING_LABEL.replace('/', '~1')}`, value: 'micro' });
+  else if (!labels[SIZING_LABEL])
+    ops.push({ op: 'add', path: `/metadata/labels/${SIZING_LABEL.replace('/', '~1')}`, value: 'micro' });
   (pod.spec?.containers ?? []).forEach((c: any, i: number) => {
     if (!c.resources || (!c.resources.requests && !c.resources.limits)) {
-      ops.push({ op: 'add', path: `/spec/containers/${i}/resources`, value: { requests: { cpu: '50m', memory: '128Mi' }, limits: { memory: '128Mi' } } });
+      ops.push({
+        op: 'add',
+        path: `/spec/containers/${i}/resources`,
+        value: { requests: { cpu: '50m', memory: '128Mi' }, limits: { memory: '128Mi' } },
+      });
     }
   });
   return ops;

@@ -31,7 +31,12 @@ export function truthPath(sandboxDir: string): string {
  * Starts the twin as a detached process of the sandbox (recorded in state.json, so `sandbox down`
  * stops it). The GitOps input is validated here first, so a bad directory fails with exit 2.
  */
-export async function launchTwin(sandboxDir: string, input: TwinInputOptions, log: Logger, timeScale?: number): Promise<{ pid: number; apps: number }> {
+export async function launchTwin(
+  sandboxDir: string,
+  input: TwinInputOptions,
+  log: Logger,
+  timeScale?: number,
+): Promise<{ pid: number; apps: number }> {
   const layout = sandboxLayout(sandboxDir);
   const state = readState(layout.dir);
   if (!state) throw new UserError(`no sandbox in ${layout.dir}: start it first`, 1);
@@ -40,10 +45,24 @@ export async function launchTwin(sandboxDir: string, input: TwinInputOptions, lo
     return { pid: state.processes.find((p) => p.name === 'twin')!.pid, apps: loadTwinInput(input).apps.length };
   }
   const parsed = loadTwinInput(input);
-  const spec: TwinLaunchSpec = { kubeconfig: state.kubeconfig, stateDir: twinStateDir(layout.dir), input, ...(timeScale ? { timeScale } : {}) };
+  const spec: TwinLaunchSpec = {
+    kubeconfig: state.kubeconfig,
+    stateDir: twinStateDir(layout.dir),
+    input,
+    ...(timeScale ? { timeScale } : {}),
+  };
   const main = fileURLToPath(new URL('./main.ts', import.meta.url));
   const logFile = join(layout.dir, 'twin.log');
-  const spawned = spawnDetached({ name: 'twin', bin: process.execPath, args: ['--import', 'tsx', main, JSON.stringify(spec)], log: logFile, cwd: packageRoot }, {});
+  const spawned = spawnDetached(
+    {
+      name: 'twin',
+      bin: process.execPath,
+      args: ['--import', 'tsx', main, JSON.stringify(spec)],
+      log: logFile,
+      cwd: packageRoot,
+    },
+    {},
+  );
   state.processes.push(spawned.record);
   writeFileAtomic(layout.state, `${JSON.stringify(state, null, 2)}\n`);
   for (let i = 0; i < 300; i++) {
@@ -55,6 +74,8 @@ export async function launchTwin(sandboxDir: string, input: TwinInputOptions, lo
     if (existsSync(logFile) && readFileSync(logFile, 'utf8').includes('root "')) break;
     await sleep(100);
   }
-  log.info(`twin: ${parsed.apps.length} Applications from ${parsed.appsDir} (pid ${spawned.record.pid}, log ${logFile})`);
+  log.info(
+    `twin: ${parsed.apps.length} Applications from ${parsed.appsDir} (pid ${spawned.record.pid}, log ${logFile})`,
+  );
   return { pid: spawned.record.pid, apps: parsed.apps.length };
 }

@@ -17,7 +17,14 @@ try {
   const input = loadTwinInput(spec.input);
   // The time scale applies to every twin duration, Argo CD's 2 s wave delay included.
   const scale = spec.timeScale ?? 1;
-  const twin = await startTwin({ kc, input, stateDir: spec.stateDir, log, timeScale: scale, waveDelayMs: 2000 * scale });
+  const twin = await startTwin({
+    kc,
+    input,
+    stateDir: spec.stateDir,
+    log,
+    timeScale: scale,
+    waveDelayMs: 2000 * scale,
+  });
   const stop = async (sig: string) => {
     log.info(`twin: ${sig}, stopping`);
     await twin.stop();

@@ -13,11 +13,17 @@ export interface Convergence {
 }
 
 /** Polls the Applications until every one is Synced and Healthy (or the timeout), printing waves. */
-export async function waitForConvergence(kc: k8s.KubeConfig, log: Logger, o: { namespace?: string; expected: number; timeoutMs: number; everyMs?: number }): Promise<Convergence> {
+export async function waitForConvergence(
+  kc: k8s.KubeConfig,
+  log: Logger,
+  o: { namespace?: string; expected: number; timeoutMs: number; everyMs?: number },
+): Promise<Convergence> {
   const started = Date.now();
   let last = '';
   for (;;) {
-    const res = await kubeRequest<{ items: any[] }>(kc, 'GET', applicationPath(o.namespace ?? ARGOCD_NAMESPACE)).catch(() => ({ body: { items: [] } }));
+    const res = await kubeRequest<{ items: any[] }>(kc, 'GET', applicationPath(o.namespace ?? ARGOCD_NAMESPACE)).catch(
+      () => ({ body: { items: [] } }),
+    );
     const apps = res.body.items.map((a) => ({
       wave: Number(a.metadata?.annotations?.[WAVE_ANNOTATION] ?? 0) || 0,
       ok: a.status?.sync?.status === 'Synced' && a.status?.health?.status === 'Healthy',
@@ -27,7 +33,8 @@ export async function waitForConvergence(kc: k8s.KubeConfig, log: Logger, o: { n
     const line = `apps healthy ${healthy}/${Math.max(apps.length, o.expected)} · waves ${waveLine(apps)}`;
     if (line !== last) log.info(`${seconds}s ${line}`);
     last = line;
-    if (apps.length >= o.expected && healthy === apps.length) return { total: apps.length, healthy, seconds, converged: true };
+    if (apps.length >= o.expected && healthy === apps.length)
+      return { total: apps.length, healthy, seconds, converged: true };
     if (Date.now() - started > o.timeoutMs) return { total: apps.length, healthy, seconds, converged: false };
     await sleep(o.everyMs ?? 3000);
   }

@@ -2,9 +2,23 @@ import { closeSync, openSync, writeSync } from 'node:fs';
 
 /** One transition the twin caused, with the millisecond time its write to the API completed. */
 export type TruthEvent =
-  | { kind: 'app-sync-started' | 'app-synced' | 'app-healthy' | 'app-degraded' | 'app-progressing'; app: string; wave: number; t: number }
+  | {
+      kind: 'app-sync-started' | 'app-synced' | 'app-healthy' | 'app-degraded' | 'app-progressing';
+      app: string;
+      wave: number;
+      t: number;
+    }
   | { kind: 'pod-ready' | 'pod-not-ready'; pod: string; namespace: string; app: string; t: number }
-  | { kind: 'pod-crash'; pod: string; namespace: string; app: string; restartCount: number; reason: 'Error' | 'OOMKilled'; dependencyWait: boolean; t: number }
+  | {
+      kind: 'pod-crash';
+      pod: string;
+      namespace: string;
+      app: string;
+      restartCount: number;
+      reason: 'Error' | 'OOMKilled';
+      dependencyWait: boolean;
+      t: number;
+    }
   | { kind: 'webhook-up' | 'webhook-down'; t: number }
   | { kind: 'admission'; t: number; latencyMs: number; mutated: boolean }
   | { kind: 'node-saturation'; node: string; utilisation: number; t: number }

@@ -60,7 +60,11 @@ export async function startTwin(o: TwinOptions): Promise<RunningTwin> {
   await api.apply(`/api/v1/namespaces/${ns}/configmaps/argocd-cm`, {
     apiVersion: 'v1',
     kind: 'ConfigMap',
-    metadata: { name: 'argocd-cm', namespace: ns, labels: { 'app.kubernetes.io/name': 'argocd-cm', 'app.kubernetes.io/part-of': 'argocd' } },
+    metadata: {
+      name: 'argocd-cm',
+      namespace: ns,
+      labels: { 'app.kubernetes.io/name': 'argocd-cm', 'app.kubernetes.io/part-of': 'argocd' },
+    },
     data: o.input.argocdCm,
   });
 
@@ -77,13 +81,22 @@ export async function startTwin(o: TwinOptions): Promise<RunningTwin> {
     failurePolicy: kb?.failurePolicy ?? 'Fail',
     timeoutSeconds: kb?.webhookTimeoutSeconds ?? 10,
   });
-  const argo = new ArgoTwin(o.kc, api, o.input.apps, o.input.profile, caches, { namespace: ns, rootName, truth, log: o.log.child('argocd'), ...(o.waveDelayMs !== undefined ? { waveDelayMs: o.waveDelayMs } : {}) });
+  const argo = new ArgoTwin(o.kc, api, o.input.apps, o.input.profile, caches, {
+    namespace: ns,
+    rootName,
+    truth,
+    log: o.log.child('argocd'),
+    ...(o.waveDelayMs !== undefined ? { waveDelayMs: o.waveDelayMs } : {}),
+  });
   kubelet.start();
   cnpg.start();
   await kyverno.start();
   await argo.start();
   const cpuTimer = setInterval(() => cpu.observe(), 1000);
-  await api.apply(applicationPath(ns, rootName), { ...o.input.root, metadata: { ...o.input.root.metadata, name: rootName, namespace: ns } });
+  await api.apply(applicationPath(ns, rootName), {
+    ...o.input.root,
+    metadata: { ...o.input.root.metadata, name: rootName, namespace: ns },
+  });
   o.log.info(`twin: ${o.input.apps.length} Applications from ${o.input.appsDir}; root "${rootName}" applied`);
   return {
     truthPath,

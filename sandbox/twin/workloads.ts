@@ -88,7 +88,11 @@ function cnpgCluster(app: AppManifest, b: AppBehaviour) {
         ...podBehaviourAnnotations(app, b),
       },
     },
-    spec: { instances: 1, storage: { size: '10Gi' }, ...(b.node ? { affinity: { nodeSelector: { 'kubernetes.io/hostname': b.node } } } : {}) },
+    spec: {
+      instances: 1,
+      storage: { size: '10Gi' },
+      ...(b.node ? { affinity: { nodeSelector: { 'kubernetes.io/hostname': b.node } } } : {}),
+    },
   };
 }
 
@@ -101,12 +105,17 @@ export function workloadObjects(app: AppManifest, b: AppBehaviour): object[] {
   }
   if (b.kind === 'cnpg-cluster') out.push(cnpgCluster(app, b));
   else if (b.kind === 'kyverno') {
-    for (const name of KYVERNO_DEPLOYMENTS) out.push(deployment(app, b, name, name === KYVERNO_ADMISSION_DEPLOYMENT ? Math.max(1, b.replicas) : 1));
+    for (const name of KYVERNO_DEPLOYMENTS)
+      out.push(deployment(app, b, name, name === KYVERNO_ADMISSION_DEPLOYMENT ? Math.max(1, b.replicas) : 1));
   } else if (b.replicas >= 0) out.push(deployment(app, b, app.name, b.replicas));
   return out;
 }
 
-export function objectPath(o: { apiVersion: string; kind: string; metadata: { name: string; namespace?: string } }): string {
+export function objectPath(o: {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string };
+}): string {
   const plural = `${o.kind.toLowerCase()}s`;
   const base = o.apiVersion.includes('/') ? `/apis/${o.apiVersion}` : `/api/${o.apiVersion}`;
   const ns = o.metadata.namespace ? `/namespaces/${o.metadata.namespace}` : '';
@@ -115,7 +124,19 @@ export function objectPath(o: { apiVersion: string; kind: string; metadata: { na
 
 /** References to the objects whose health makes up the app's health (namespaces excluded). */
 export function healthRefs(app: AppManifest, b: AppBehaviour): WorkloadRef[] {
-  return (workloadObjects(app, b) as Array<{ apiVersion: string; kind: string; metadata: { name: string; namespace?: string } }>)
+  return (
+    workloadObjects(app, b) as Array<{
+      apiVersion: string;
+      kind: string;
+      metadata: { name: string; namespace?: string };
+    }>
+  )
     .filter((o) => o.kind !== 'Namespace')
-    .map((o) => ({ apiVersion: o.apiVersion, kind: o.kind, namespace: o.metadata.namespace ?? '', name: o.metadata.name, path: objectPath(o) }));
+    .map((o) => ({
+      apiVersion: o.apiVersion,
+      kind: o.kind,
+      namespace: o.metadata.namespace ?? '',
+      name: o.metadata.name,
+      path: objectPath(o),
+    }));
 }

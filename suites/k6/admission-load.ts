@@ -157,7 +157,10 @@ export function setup(): void {
 
 export default function (): void {
   const url = mode === 'dryrun' ? `${podsUrl}?dryRun=All` : podsUrl;
-  const res = http.post(url, podBody, { headers, tags: { name: mode === 'dryrun' ? 'POST pods?dryRun=All' : 'POST pods' } });
+  const res = http.post(url, podBody, {
+    headers,
+    tags: { name: mode === 'dryrun' ? 'POST pods?dryRun=All' : 'POST pods' },
+  });
   const outcome = classify(res.status, bodyText(res));
   admissionLatency.add(res.timings.duration, { outcome });
   admissionRejected.add(outcome === 'rejected', { outcome });
@@ -170,12 +173,18 @@ export default function (): void {
     name = undefined;
   }
   if (!name) return;
-  http.del(`${podsUrl}/${encodeURIComponent(name)}?gracePeriodSeconds=0`, null, { headers, tags: { name: 'DELETE pod' } });
+  http.del(`${podsUrl}/${encodeURIComponent(name)}?gracePeriodSeconds=0`, null, {
+    headers,
+    tags: { name: 'DELETE pod' },
+  });
 }
 
 /** Churn mode: deletes the pods an interrupted iteration created but did not delete. */
 export function teardown(): void {
   if (mode !== 'churn') return;
   const selector = encodeURIComponent(`rebuild-bench/run=${runId},rebuild-bench/k6=churn`);
-  http.del(`${podsUrl}?labelSelector=${selector}&gracePeriodSeconds=0`, null, { headers, tags: { name: 'DELETE pods (teardown)' } });
+  http.del(`${podsUrl}?labelSelector=${selector}&gracePeriodSeconds=0`, null, {
+    headers,
+    tags: { name: 'DELETE pods (teardown)' },
+  });
 }

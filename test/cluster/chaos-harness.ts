@@ -15,10 +15,17 @@ const cliOptions = (tw: TwinSandbox) =>
     reject: false,
     all: true,
     stdin: 'ignore',
-    env: { KUBECONFIG: tw.kubeconfig, REBUILD_BENCH_CONFIG: join(tw.dir, 'rebuild-bench.yaml'), K8S_TOKEN: tokenOf(tw) },
+    env: {
+      KUBECONFIG: tw.kubeconfig,
+      REBUILD_BENCH_CONFIG: join(tw.dir, 'rebuild-bench.yaml'),
+      K8S_TOKEN: tokenOf(tw),
+    },
   }) as const;
 
-export type ChaosTwin = TwinSandbox & { home: string; cli(args: string[]): ResultPromise<ReturnType<typeof cliOptions>> };
+export type ChaosTwin = TwinSandbox & {
+  home: string;
+  cli(args: string[]): ResultPromise<ReturnType<typeof cliOptions>>;
+};
 
 export async function chaosTwin(): Promise<ChaosTwin> {
   const tw = await twinSandbox({ dir: homelab }, 0.25);
@@ -52,12 +59,19 @@ export function truthBetween(tw: TwinSandbox, from: number, to: number): TruthEv
 export async function clusterState(kc: k8s.KubeConfig) {
   const get = async (path: string) => (await kubeRequest<{ items: any[] }>(kc, 'GET', path)).body.items;
   const replicas = Object.fromEntries(
-    [...(await get('/apis/apps/v1/deployments')), ...(await get('/apis/apps/v1/statefulsets'))].map((d) => [`${d.kind ?? ''}${d.metadata.namespace}/${d.metadata.name}`, d.spec.replicas]),
+    [...(await get('/apis/apps/v1/deployments')), ...(await get('/apis/apps/v1/statefulsets'))].map((d) => [
+      `${d.kind ?? ''}${d.metadata.namespace}/${d.metadata.name}`,
+      d.spec.replicas,
+    ]),
   );
   const webhooks = Object.fromEntries(
     [
-      ...(await get('/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations')).map((w) => ['validating', w] as const),
-      ...(await get('/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations')).map((w) => ['mutating', w] as const),
+      ...(await get('/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations')).map(
+        (w) => ['validating', w] as const,
+      ),
+      ...(await get('/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations')).map(
+        (w) => ['mutating', w] as const,
+      ),
     ].map(([kind, w]) => [`${kind}/${w.metadata.name}`, stripServerManaged(w).webhooks]),
   );
   const cnpg = Object.fromEntries(
@@ -67,8 +81,13 @@ export async function clusterState(kc: k8s.KubeConfig) {
     ]),
   );
   const burners = (await get('/api/v1/pods?labelSelector=rebuild-bench%2Fcpu-burner')).map((p) => p.metadata.name);
-  const labelled = (await get('/api/v1/pods?labelSelector=rebuild-bench%2Frun')).map((p) => `${p.metadata.namespace}/${p.metadata.name}`);
-  const namespaces = (await get('/api/v1/namespaces')).filter((n) => !n.metadata.deletionTimestamp).map((n) => n.metadata.name).sort();
+  const labelled = (await get('/api/v1/pods?labelSelector=rebuild-bench%2Frun')).map(
+    (p) => `${p.metadata.namespace}/${p.metadata.name}`,
+  );
+  const namespaces = (await get('/api/v1/namespaces'))
+    .filter((n) => !n.metadata.deletionTimestamp)
+    .map((n) => n.metadata.name)
+    .sort();
   return { replicas, webhooks, cnpg, burners, labelled, namespaces };
 }
 

@@ -13,7 +13,8 @@ import { chaosTwin, clusterState, record, tokenOf, type ChaosTwin } from './chao
  * replica counts, webhook configurations, CNPG annotations, no burner or labelled pod, no namespace.
  * Hypotheses are off here (they are not the subject), so runs start without waiting for health.
  */
-const noHypothesis = 'hypothesis={"applicationsHealthy":false,"noCrashLoop":false,"admissionP99Ms":0,"recoverWithinSeconds":0}';
+const noHypothesis =
+  'hypothesis={"applicationsHealthy":false,"noCrashLoop":false,"admissionP99Ms":0,"recoverWithinSeconds":0}';
 const critical = 'critical=[{"namespace":"tools","deployment":"linkwarden"}]';
 
 const suites: Array<{ name: string; opts: string[]; steps: string[] }> = [
@@ -22,7 +23,13 @@ const suites: Array<{ name: string; opts: string[]; steps: string[] }> = [
   { name: 'cpu-saturation', opts: ['nodes=["onyx"]', 'durationSeconds=6'], steps: ['saturate', 'hold', 'recover'] },
   {
     name: 'admission-paralysis',
-    opts: [critical, 'failurePolicy=Ignore', 'breakerAfterSeconds=4', 'holdSeconds=20', 'k6={"stages":[{"duration":"15s","target":2}]}'],
+    opts: [
+      critical,
+      'failurePolicy=Ignore',
+      'breakerAfterSeconds=4',
+      'holdSeconds=20',
+      'k6={"stages":[{"duration":"15s","target":2}]}',
+    ],
     steps: ['failurePolicy Ignore', 'find Kyverno', 'saturate', 'restart critical', 'hold', 'recover'],
   },
 ];
@@ -37,7 +44,9 @@ describe('chaos suites interrupted at every step leave the twin as they found it
   /** Kyverno and Postgres up: what the next run's first steps need. */
   async function settled(): Promise<void> {
     for (let i = 0; i < 240; i++) {
-      const kyverno = await readyReplicas(tw.kc, 'Deployment', 'kyverno', 'kyverno-admission-controller').catch(() => 0);
+      const kyverno = await readyReplicas(tw.kc, 'Deployment', 'kyverno', 'kyverno-admission-controller').catch(
+        () => 0,
+      );
       const pg = await cnpgReady(tw.kc, 'databases', 'postgresql-shared').catch(() => ({ ready: false }));
       if (kyverno >= 1 && pg.ready) return;
       await new Promise((r) => setTimeout(r, 500));
@@ -46,12 +55,20 @@ describe('chaos suites interrupted at every step leave the twin as they found it
   }
 
   function start(name: string, opts: string[]) {
-    return execa('node', [bin, 'run', name, ...[...opts, noHypothesis].flatMap((o) => ['--opt', o]), '--home', tw.home, '--no-live'], {
-      reject: false,
-      all: true,
-      stdin: 'ignore',
-      env: { KUBECONFIG: tw.kubeconfig, REBUILD_BENCH_CONFIG: join(tw.dir, 'rebuild-bench.yaml'), K8S_TOKEN: tokenOf(tw) },
-    });
+    return execa(
+      'node',
+      [bin, 'run', name, ...[...opts, noHypothesis].flatMap((o) => ['--opt', o]), '--home', tw.home, '--no-live'],
+      {
+        reject: false,
+        all: true,
+        stdin: 'ignore',
+        env: {
+          KUBECONFIG: tw.kubeconfig,
+          REBUILD_BENCH_CONFIG: join(tw.dir, 'rebuild-bench.yaml'),
+          K8S_TOKEN: tokenOf(tw),
+        },
+      },
+    );
   }
 
   const runsNow = () => (existsSync(join(tw.home, 'runs')) ? readdirSync(join(tw.home, 'runs')).sort() : []);
@@ -87,7 +104,10 @@ describe('chaos suites interrupted at every step leave the twin as they found it
         expect(r.exitCode, r.all).toBe(3);
         const rec = record(dir);
         expect(rec.status).toBe('aborted');
-        expect(rec.faults.every((f: { status: string }) => f.status === 'rolled-back'), JSON.stringify(rec.faults)).toBe(true);
+        expect(
+          rec.faults.every((f: { status: string }) => f.status === 'rolled-back'),
+          JSON.stringify(rec.faults),
+        ).toBe(true);
         expect(await clusterState(tw.kc)).toEqual(before);
       });
     }
@@ -107,7 +127,9 @@ describe('chaos suites interrupted at every step leave the twin as they found it
         env: { KUBECONFIG: tw.kubeconfig, REBUILD_BENCH_CONFIG: join(tw.dir, 'rebuild-bench.yaml') },
       });
       expect(c.exitCode, c.all).toBe(0);
-      expect(journalOf(dir).filter((e) => e.t === 'rolled-back').length).toBe(journalOf(dir).filter((e) => e.t === 'planned').length);
+      expect(journalOf(dir).filter((e) => e.t === 'rolled-back').length).toBe(
+        journalOf(dir).filter((e) => e.t === 'planned').length,
+      );
       expect(await clusterState(tw.kc)).toEqual(before);
     });
   }

@@ -18,7 +18,9 @@ describe('chaos suites against the homelab twin', () => {
 
   const kyvernoNode = async () => {
     const pods = (await kubeRequest<{ items: any[] }>(tw.kc, 'GET', '/api/v1/namespaces/kyverno/pods')).body.items;
-    return pods.find((p) => p.metadata.name.startsWith('kyverno-admission-controller-') && p.status?.phase === 'Running').spec.nodeName as string;
+    return pods.find(
+      (p) => p.metadata.name.startsWith('kyverno-admission-controller-') && p.status?.phase === 'Running',
+    ).spec.nodeName as string;
   };
   const phase = (rec: any, name: string) => rec.phases.find((p: any) => p.name === name && p.parents.length === 0);
   const at = (iso: string) => Date.parse(iso);
@@ -38,13 +40,34 @@ describe('chaos suites against the homelab twin', () => {
     await tw.converge(240_000);
     const before = await clusterState(tw.kc);
     const expected: Record<string, string[]> = {
-      'kyverno-kill': ['step: kill', 'fault: scale Deployment kyverno/kyverno-admission-controller to 0', 'step: outage', 'step: restore'],
-      'postgres-delay': ['step: fence', 'fault: fence CNPG Cluster databases/postgresql-shared', 'step: hold', 'step: recover'],
+      'kyverno-kill': [
+        'step: kill',
+        'fault: scale Deployment kyverno/kyverno-admission-controller to 0',
+        'step: outage',
+        'step: restore',
+      ],
+      'postgres-delay': [
+        'step: fence',
+        'fault: fence CNPG Cluster databases/postgresql-shared',
+        'step: hold',
+        'step: recover',
+      ],
       'cpu-saturation': ['step: saturate', 'fault: cpu-hog: burn', 'step: hold', 'step: recover'],
-      'admission-paralysis': ['step: find Kyverno', 'step: saturate', 'fault: saturate', 'step: restart critical', 'fault: restart argocd/argocd-image-updater', 'step: hold', 'step: recover'],
+      'admission-paralysis': [
+        'step: find Kyverno',
+        'step: saturate',
+        'fault: saturate',
+        'step: restart critical',
+        'fault: restart argocd/argocd-image-updater',
+        'step: hold',
+        'step: recover',
+      ],
     };
     for (const [suite, lines] of Object.entries(expected)) {
-      const extra = suite === 'admission-paralysis' ? ['--opt', 'critical=[{"namespace":"argocd","deployment":"argocd-image-updater"}]'] : [];
+      const extra =
+        suite === 'admission-paralysis'
+          ? ['--opt', 'critical=[{"namespace":"argocd","deployment":"argocd-image-updater"}]']
+          : [];
       const r = await tw.cli(['run', suite, '--dry-run', ...extra]);
       expect(r.exitCode, r.all).toBe(0);
       expect(r.stdout).toContain('dry-run: nothing was changed');
@@ -87,16 +110,23 @@ describe('chaos suites against the homelab twin', () => {
     const fence = phase(rec, 'fence');
     const recover = phase(rec, 'recover');
     // The restarts collector runs until the end of the run (after the hypothesis re-check): so does the window.
-    const crashes = truthBetween(tw, at(fence.startedAt), at(rec.endedAt)).filter((e) => e.kind === 'pod-crash') as Array<{ app: string }>;
+    const crashes = truthBetween(tw, at(fence.startedAt), at(rec.endedAt)).filter(
+      (e) => e.kind === 'pod-crash',
+    ) as Array<{ app: string }>;
     const crashedApps = [...new Set(crashes.map((e) => e.app))].sort();
     expect(crashedApps.length).toBeGreaterThanOrEqual(5);
-    const reported = pd.consumers.filter((c: any) => c.restarts > 0).map((c: any) => c.app).sort();
+    const reported = pd.consumers
+      .filter((c: any) => c.restarts > 0)
+      .map((c: any) => c.app)
+      .sort();
     expect(reported).toEqual(crashedApps);
     // Restart counts per consumer equal the twin's crash log (the collector's baseline is the counts at its start).
     for (const c of pd.consumers) expect(c.restarts, c.app).toBe(crashes.filter((e) => e.app === c.app).length);
     for (const c of pd.consumers) expect(c.healthyAfterPostgresMs, c.app).not.toBeNull();
     // Postgres Ready again: the twin's CNPG phase flips back to healthy within the measured time (+1 s).
-    const healthy = truthBetween(tw, at(recover.startedAt), at(recover.endedAt)).find((e) => e.kind === 'cnpg-phase' && /healthy/i.test((e as { phase: string }).phase));
+    const healthy = truthBetween(tw, at(recover.startedAt), at(recover.endedAt)).find(
+      (e) => e.kind === 'cnpg-phase' && /healthy/i.test((e as { phase: string }).phase),
+    );
     expect(healthy).toBeDefined();
     expect(healthy!.t - at(recover.startedAt)).toBeLessThanOrEqual(pd.postgresReadyAfterRestoreMs + 1000);
   });
@@ -109,20 +139,32 @@ describe('chaos suites against the homelab twin', () => {
     expect(hog.verified).toMatch(new RegExp(`^${node} (9\\d|100)\\.\\d % \\(twin model\\)$`));
     const saturate = phase(rec, 'saturate');
     const hold = phase(rec, 'hold');
-    const sat = truthBetween(tw, at(saturate.startedAt), at(hold.endedAt)).filter((e) => e.kind === 'node-saturation' && (e as { node: string }).node === node) as Array<{ utilisation: number }>;
-    expect(Math.max(...sat.map((e) => e.utilisation))).toBeCloseTo(Number(/ ([\d.]+) %/.exec(hog.verified)![1]) / 100, 2);
+    const sat = truthBetween(tw, at(saturate.startedAt), at(hold.endedAt)).filter(
+      (e) => e.kind === 'node-saturation' && (e as { node: string }).node === node,
+    ) as Array<{ utilisation: number }>;
+    expect(Math.max(...sat.map((e) => e.utilisation))).toBeCloseTo(
+      Number(/ ([\d.]+) %/.exec(hog.verified)![1]) / 100,
+      2,
+    );
     const during = rec.summary.cpuSaturation.admissionDuring;
-    const steady = Number(/slowest (\d+) ms/.exec(rec.checks.find((c: any) => c.kind === 'before' && c.name.startsWith('admission')).detail)![1]);
+    const steady = Number(
+      /slowest (\d+) ms/.exec(
+        rec.checks.find((c: any) => c.kind === 'before' && c.name.startsWith('admission')).detail,
+      )![1],
+    );
     expect(during.latencyMs.p50).toBeGreaterThan(5 * steady);
     // The twin's webhook never answered fast while its node was saturated.
     expect(during.probes).toBeGreaterThan(5);
-    const answered = truthBetween(tw, at(hold.startedAt), at(hold.endedAt)).filter((e) => e.kind === 'admission') as Array<{ latencyMs: number }>;
+    const answered = truthBetween(tw, at(hold.startedAt), at(hold.endedAt)).filter(
+      (e) => e.kind === 'admission',
+    ) as Array<{ latencyMs: number }>;
     expect(answered.filter((e) => e.latencyMs < 1000)).toEqual([]);
     expect(rec.summary.cpuSaturation.admissionFastMs).not.toBeNull();
   });
 
   it('admission-paralysis: with Fail no critical pod starts until the breaker acts; with Ignore they start without it', async () => {
-    const critical = 'critical=[{"namespace":"argocd","deployment":"argocd-image-updater"},{"namespace":"tools","deployment":"linkwarden"}]';
+    const critical =
+      'critical=[{"namespace":"argocd","deployment":"argocd-image-updater"},{"namespace":"tools","deployment":"linkwarden"}]';
     const stages = 'k6={"stages":[{"duration":"2s","target":3},{"duration":"40s","target":3}]}';
     const fail = await runSuite('admission-paralysis', [critical, stages, 'breakerAfterSeconds=45', 'holdSeconds=120']);
     expect(fail.r.exitCode, fail.r.all).toBe(0);
@@ -137,7 +179,13 @@ describe('chaos suites against the homelab twin', () => {
     expect(fail.rec.summary.k6.requests).toBeGreaterThan(0);
     expect(fail.rec.summary.k6.rejectedRate).toBeGreaterThan(0.5);
 
-    const ignore = await runSuite('admission-paralysis', [critical, stages, 'breakerAfterSeconds=45', 'holdSeconds=120', 'failurePolicy=Ignore']);
+    const ignore = await runSuite('admission-paralysis', [
+      critical,
+      stages,
+      'breakerAfterSeconds=45',
+      'holdSeconds=120',
+      'failurePolicy=Ignore',
+    ]);
     expect(ignore.r.exitCode, ignore.r.all).toBe(0);
     const q = ignore.rec.summary.paralysis;
     expect(q.breaker).toBeNull();

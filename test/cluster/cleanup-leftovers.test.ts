@@ -14,7 +14,11 @@ describe('cleanup lists cluster objects still labelled with a run id', () => {
     writeFileSync(file, 'original\n');
     const home = join(dir, 'home');
     const env = { KUBECONFIG: kubeconfig, REBUILD_BENCH_CONFIG: '' };
-    const run = await execa('node', [bin, 'run', fixtureSuite('tempfile-fault'), '--home', home, '--opt', `file=${file}`, '--json'], { env, reject: false });
+    const run = await execa(
+      'node',
+      [bin, 'run', fixtureSuite('tempfile-fault'), '--home', home, '--opt', `file=${file}`, '--json'],
+      { env, reject: false },
+    );
     expect(run.exitCode, run.stderr).toBe(0);
     const id = (JSON.parse(run.stdout) as { id: string; cluster: { context: string } }).id;
 

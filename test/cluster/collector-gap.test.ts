@@ -39,7 +39,9 @@ describe('collectors survive an API server outage', () => {
     }
     tw = await twinSandbox({ dir: repo }, 0.25, { launch: false });
     await kubeRequest(tw.kc, 'POST', '/api/v1/namespaces', { body: { metadata: { name: 'argocd' } } });
-    await kubeRequest(tw.kc, 'POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', { body: applicationCrd });
+    await kubeRequest(tw.kc, 'POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', {
+      body: applicationCrd,
+    });
     await new Promise((r) => setTimeout(r, 1500));
     const home = mkdtempSync(join(tmpdir(), 'rb-gap-home-'));
     const loaded = loadConfig(join(tw.dir, 'rebuild-bench.yaml'));
@@ -58,7 +60,13 @@ describe('collectors survive an API server outage', () => {
     await new Promise((r) => setTimeout(r, 4000));
     await bounceApiserver(tw.dir, 6000);
     for (let i = 0; i < 60; i++) {
-      if (await kubeRequest(tw.kc, 'GET', '/readyz', { accept: 'text/plain' }).then(() => true, () => false)) break;
+      if (
+        await kubeRequest(tw.kc, 'GET', '/readyz', { accept: 'text/plain' }).then(
+          () => true,
+          () => false,
+        )
+      )
+        break;
       await new Promise((r) => setTimeout(r, 500));
     }
     await tw.launch();
@@ -66,7 +74,8 @@ describe('collectors survive an API server outage', () => {
     const r = result.record;
     expect(r.validity.valid).toBe(false);
     expect(r.validity.reasons.some((x) => /^waves: Application watch gap .* → \d{4}-/.test(x))).toBe(true);
-    const waves = (r.summary.collectors as { waves: { apps: Array<{ name: string; healthy?: { source: string } }> } }).waves;
+    const waves = (r.summary.collectors as { waves: { apps: Array<{ name: string; healthy?: { source: string } }> } })
+      .waves;
     expect(waves.apps.map((a) => a.name).sort()).toEqual(['alpha', 'beta']);
     for (const a of waves.apps) expect(a.healthy?.source).toBe('watch');
     const shown = collectorLines(r.summary.collectors as Record<string, unknown>, r.startedAt).join('\n');

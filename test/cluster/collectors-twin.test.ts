@@ -30,7 +30,9 @@ describe('waves, restarts and events collectors against the homelab twin (no hea
     // The Application CRD must exist before the collectors can watch it: install the twin's CRD first.
     await kubeRequest(tw.kc, 'POST', '/api/v1/namespaces', { body: { metadata: { name: 'argocd' } } });
     const { applicationCrd } = await import('../../sandbox/twin/crds.ts');
-    await kubeRequest(tw.kc, 'POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', { body: applicationCrd });
+    await kubeRequest(tw.kc, 'POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', {
+      body: applicationCrd,
+    });
     await new Promise((r) => setTimeout(r, 1500));
     for (const c of collectors) await c.start(ctx);
     await tw.launch();
@@ -67,7 +69,10 @@ describe('waves, restarts and events collectors against the homelab twin (no hea
   });
 
   it('counts the restarts the twin caused and classifies dependency waits', () => {
-    const truthCrashes = tw.truth().filter((e) => e.kind === 'pod-crash') as Array<{ app: string; dependencyWait: boolean }>;
+    const truthCrashes = tw.truth().filter((e) => e.kind === 'pod-crash') as Array<{
+      app: string;
+      dependencyWait: boolean;
+    }>;
     expect(truthCrashes.length).toBeGreaterThan(0);
     expect(restarts.restarts).toBe(truthCrashes.length);
     const linkwarden = restarts.byApp.find((a) => a.app === 'linkwarden')!;
@@ -78,7 +83,11 @@ describe('waves, restarts and events collectors against the homelab twin (no hea
   });
 
   it('keeps Warning and Application events, deduplicated', () => {
-    const ev = collectors[2]!.summary() as { warnings: number; applicationEvents: number; byReason: Record<string, number> };
+    const ev = collectors[2]!.summary() as {
+      warnings: number;
+      applicationEvents: number;
+      byReason: Record<string, number>;
+    };
     expect(ev.byReason.BackOff).toBeGreaterThan(0);
     expect(ev.byReason.OperationCompleted).toBeGreaterThanOrEqual(64);
     expect(ev.applicationEvents).toBeGreaterThan(64 * 3);

@@ -16,7 +16,13 @@ async function demo(home: string, extra: string[] = []) {
     stdin: 'ignore',
   });
   const list = await execa('node', [bin, 'list', '--json', '--home', home]);
-  const runs = JSON.parse(list.stdout) as Array<{ id: string; suite: string; verdict: string; cluster: string; status: string }>;
+  const runs = JSON.parse(list.stdout) as Array<{
+    id: string;
+    suite: string;
+    verdict: string;
+    cluster: string;
+    status: string;
+  }>;
   return { r, run: runs[runs.length - 1]! };
 }
 
@@ -39,13 +45,19 @@ describe("rebuild-bench demo (the README's first command): the rebuild suite on 
     expect(r.stdout).toContain('sync waves of child Applications do not wait for health');
     expect(r.stdout).toMatch(/all 64 Applications Synced\+Healthy/);
     const dir = /run store: (\S+)/.exec(r.stdout)![1]!;
-    for (const f of ['run.json', 'report.md', 'report.html', 'report.json', 'junit.xml']) expect(existsSync(join(dir, f)), f).toBe(true);
+    for (const f of ['run.json', 'report.md', 'report.html', 'report.json', 'junit.xml'])
+      expect(existsSync(join(dir, f)), f).toBe(true);
     // The run's figures against the rebuilt twin's ground truth.
-    const truth = readFileSync(join(home, 'demo-sandbox', 'twin', 'truth.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { kind: string; app?: string });
+    const truth = readFileSync(join(home, 'demo-sandbox', 'twin', 'truth.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { kind: string; app?: string });
     const rec = JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8'));
     const { waves, restarts } = rec.summary.collectors;
     expect(restarts.restarts).toBe(truth.filter((e) => e.kind === 'pod-crash').length);
-    expect(waves.apps.filter((a: { healthy?: unknown }) => a.healthy)).toHaveLength(truth.filter((e) => e.kind === 'app-healthy').length);
+    expect(waves.apps.filter((a: { healthy?: unknown }) => a.healthy)).toHaveLength(
+      truth.filter((e) => e.kind === 'app-healthy').length,
+    );
     expect(waves.waves).toHaveLength(14);
     const junit = readFileSync(join(dir, 'junit.xml'), 'utf8');
     expect(junit).toMatch(/<testcase[^>]*zero CrashLoopBackOff[^>]*>\s*<failure/);
@@ -71,17 +83,34 @@ describe("rebuild-bench demo (the README's first command): the rebuild suite on 
     const [before, after] = runs as [{ home: string; id: string }, { home: string; id: string }];
     const home = mkdtempSync(join(tmpdir(), 'rb-compare-'));
     for (const r of runs) cpSync(join(r.home, 'runs', r.id), join(home, 'runs', r.id), { recursive: true });
-    const compare = (out: string) => execa('node', [bin, 'compare', before.id, '--vs', after.id, '--home', home, '--out', join(home, out)], { reject: false, all: true });
+    const compare = (out: string) =>
+      execa('node', [bin, 'compare', before.id, '--vs', after.id, '--home', home, '--out', join(home, out)], {
+        reject: false,
+        all: true,
+      });
     const r = await compare('one');
     expect(r.exitCode, r.all).toBe(0);
     const json = JSON.parse(readFileSync(join(home, 'one', 'compare.json'), 'utf8'));
-    const crashLoops = JSON.parse(readFileSync(join(home, 'runs', before.id, 'run.json'), 'utf8')).summary.collectors.restarts.crashLoopBackOff as number;
+    const crashLoops = JSON.parse(readFileSync(join(home, 'runs', before.id, 'run.json'), 'utf8')).summary.collectors
+      .restarts.crashLoopBackOff as number;
     expect(json.verdict).toBe('inconclusive');
     expect(r.stdout).toContain('1 vs 1 run(s)');
-    expect(json.setup).toContainEqual({ what: 'Application health check in argocd-cm', baseline: 'false', candidate: 'true' });
-    expect(json.attribution.sentences[0]).toMatch(new RegExp(`^adding the Application health check to argocd-cm \\(waves now gate on health\\) removed ${crashLoops} crash-loops`));
-    expect(json.metrics.find((m: { key: string }) => m.key === 'crashLoops')).toMatchObject({ baselineMedian: crashLoops, candidateMedian: 0 });
+    expect(json.setup).toContainEqual({
+      what: 'Application health check in argocd-cm',
+      baseline: 'false',
+      candidate: 'true',
+    });
+    expect(json.attribution.sentences[0]).toMatch(
+      new RegExp(
+        `^adding the Application health check to argocd-cm \\(waves now gate on health\\) removed ${crashLoops} crash-loops`,
+      ),
+    );
+    expect(json.metrics.find((m: { key: string }) => m.key === 'crashLoops')).toMatchObject({
+      baselineMedian: crashLoops,
+      candidateMedian: 0,
+    });
     await compare('two');
-    for (const f of ['compare.md', 'compare.html', 'compare.json', 'compare-junit.xml']) expect(readFileSync(join(home, 'two', f), 'utf8'), f).toBe(readFileSync(join(home, 'one', f), 'utf8'));
+    for (const f of ['compare.md', 'compare.html', 'compare.json', 'compare-junit.xml'])
+      expect(readFileSync(join(home, 'two', f), 'utf8'), f).toBe(readFileSync(join(home, 'one', f), 'utf8'));
   });
 });

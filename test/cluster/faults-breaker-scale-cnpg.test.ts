@@ -22,13 +22,31 @@ type Probe = { admitted: true; sizing: string | undefined } | { admitted: false;
 describe('scale, webhook-breaker and CNPG faults against the homelab twin', () => {
   let tw: TwinSandbox;
   const warnings: string[] = [];
-  const log = createLogger({ level: 'warn', sinks: [terminalSink('warn'), (level, line) => void ((level === 'warn' || level === 'error') && warnings.push(line))] });
-  const env = (): FaultEnv => ({ runId: 'faults-breaker-scale-cnpg', log, signal: new AbortController().signal, kube: () => tw.kc, cwd: repoRoot });
+  const log = createLogger({
+    level: 'warn',
+    sinks: [
+      terminalSink('warn'),
+      (level, line) => void ((level === 'warn' || level === 'error') && warnings.push(line)),
+    ],
+  });
+  const env = (): FaultEnv => ({
+    runId: 'faults-breaker-scale-cnpg',
+    log,
+    signal: new AbortController().signal,
+    kube: () => tw.kc,
+    cwd: repoRoot,
+  });
   /** A fresh process's env: its own KubeConfig read from disk, as `cleanup` builds it. */
   const freshEnv = (): FaultEnv => {
     const kc = new k8s.KubeConfig();
     kc.loadFromFile(tw.kubeconfig);
-    return { runId: 'faults-breaker-scale-cnpg', log, signal: new AbortController().signal, kube: () => kc, cwd: repoRoot };
+    return {
+      runId: 'faults-breaker-scale-cnpg',
+      log,
+      signal: new AbortController().signal,
+      kube: () => kc,
+      cwd: repoRoot,
+    };
   };
   const figures: Record<string, string> = {};
 
@@ -45,13 +63,23 @@ describe('scale, webhook-breaker and CNPG faults against the homelab twin', () =
       throw err;
     }
   }
-  const describeProbe = (p: Probe) => (p.admitted ? `admitted, sizing=${p.sizing ?? 'none'}` : `${p.status} ${p.message}`);
-  const kyvernoUp = () => expect.poll(async () => describeProbe(await probe('p-up')), { timeout: 60_000, interval: 500 }).toBe('admitted, sizing=micro');
-  const kyvernoRejects = () => expect.poll(async () => describeProbe(await probe('p-down')), { timeout: 30_000, interval: 250 }).toMatch(/^500 .*failed calling webhook/);
+  const describeProbe = (p: Probe) =>
+    p.admitted ? `admitted, sizing=${p.sizing ?? 'none'}` : `${p.status} ${p.message}`;
+  const kyvernoUp = () =>
+    expect
+      .poll(async () => describeProbe(await probe('p-up')), { timeout: 60_000, interval: 500 })
+      .toBe('admitted, sizing=micro');
+  const kyvernoRejects = () =>
+    expect
+      .poll(async () => describeProbe(await probe('p-down')), { timeout: 30_000, interval: 250 })
+      .toMatch(/^500 .*failed calling webhook/);
 
-  const getCfg = async (kind: 'validating' | 'mutating', name: string) => (await kubeRequest<any>(tw.kc, 'GET', webhookConfigPath(kind, name))).body;
-  const cfgOrNull = (kind: 'validating' | 'mutating', name: string) => getCfg(kind, name).catch((e) => (e instanceof KubeHttpError && e.status === 404 ? null : Promise.reject(e)));
-  const workload = async () => (await kubeRequest<any>(tw.kc, 'GET', workloadPath(KYVERNO.kind, KYVERNO.namespace, KYVERNO.name))).body;
+  const getCfg = async (kind: 'validating' | 'mutating', name: string) =>
+    (await kubeRequest<any>(tw.kc, 'GET', webhookConfigPath(kind, name))).body;
+  const cfgOrNull = (kind: 'validating' | 'mutating', name: string) =>
+    getCfg(kind, name).catch((e) => (e instanceof KubeHttpError && e.status === 404 ? null : Promise.reject(e)));
+  const workload = async () =>
+    (await kubeRequest<any>(tw.kc, 'GET', workloadPath(KYVERNO.kind, KYVERNO.namespace, KYVERNO.name))).body;
   let pg: { namespace: string; name: string };
   const cluster = async () => (await kubeRequest<any>(tw.kc, 'GET', cnpgClusterPath(pg.namespace, pg.name))).body;
 
@@ -61,7 +89,8 @@ describe('scale, webhook-breaker and CNPG faults against the homelab twin', () =
     const c = await tw.converge();
     figures.converge = `${((Date.now() - t0) / 1000).toFixed(0)} s`;
     expect(c.converged, `${c.healthy}/${c.total}`).toBe(true);
-    const clusters = (await kubeRequest<{ items: any[] }>(tw.kc, 'GET', '/apis/postgresql.cnpg.io/v1/clusters')).body.items;
+    const clusters = (await kubeRequest<{ items: any[] }>(tw.kc, 'GET', '/apis/postgresql.cnpg.io/v1/clusters')).body
+      .items;
     expect(clusters.map((x) => `${x.metadata.namespace}/${x.metadata.name}`)).toEqual(['databases/postgresql-shared']);
     pg = { namespace: clusters[0].metadata.namespace, name: clusters[0].metadata.name };
   });
@@ -75,7 +104,11 @@ describe('scale, webhook-breaker and CNPG faults against the homelab twin', () =
     warnings.length = 0;
     const f = scaleToZero(KYVERNO);
     const rb = await f.type.prepare(env(), f.params);
-    expect(rb).toMatchObject({ previousReplicas: 1, faultedReplicas: 0, argocd: { namespace: 'argocd', name: 'kyverno', selfHeal: true } });
+    expect(rb).toMatchObject({
+      previousReplicas: 1,
+      faultedReplicas: 0,
+      argocd: { namespace: 'argocd', name: 'kyverno', selfHeal: true },
+    });
     await f.type.apply(env(), f.params, rb);
     const t0 = Date.now();
     const detail = await f.type.verify!(env(), f.params);
@@ -88,7 +121,12 @@ describe('scale, webhook-breaker and CNPG faults against the homelab twin', () =
     await f.type.revert(freshEnv(), fromJournal(rb));
     expect((await workload()).spec.replicas).toBe(1);
     const t1 = Date.now();
-    await expect.poll(() => readyReplicas(tw.kc, KYVERNO.kind, KYVERNO.namespace, KYVERNO.name), { timeout: 60_000, interval: 500 }).toBe(1);
+    await expect
+      .poll(() => readyReplicas(tw.kc, KYVERNO.kind, KYVERNO.namespace, KYVERNO.name), {
+        timeout: 60_000,
+        interval: 500,
+      })
+      .toBe(1);
     await kyvernoUp();
     figures.scaleRevertToWebhookUp = `${((Date.now() - t1) / 1000).toFixed(1)} s`;
     expect(warnings).toEqual([]);
@@ -116,10 +154,15 @@ describe('scale, webhook-breaker and CNPG faults against the homelab twin', () =
     await f.type.apply(env(), f.params, rb);
     expect((await workload()).spec.replicas).toBe(0);
     // Argo CD self-heal puts Git's replica count back before the rollback runs.
-    await kubeRequest(tw.kc, 'PATCH', `${workloadPath(KYVERNO.kind, KYVERNO.namespace, KYVERNO.name)}?fieldManager=argocd-controller`, {
-      body: { spec: { replicas: 1 } },
-      contentType: 'application/merge-patch+json',
-    });
+    await kubeRequest(
+      tw.kc,
+      'PATCH',
+      `${workloadPath(KYVERNO.kind, KYVERNO.namespace, KYVERNO.name)}?fieldManager=argocd-controller`,
+      {
+        body: { spec: { replicas: 1 } },
+        contentType: 'application/merge-patch+json',
+      },
+    );
     await f.type.revert(env(), rb);
     expect(warnings.filter((w) => w.includes('fought back: replicas were 1'))).toHaveLength(1);
     expect((await workload()).spec.replicas).toBe(1);
@@ -127,10 +170,15 @@ describe('scale, webhook-breaker and CNPG faults against the homelab twin', () =
     warnings.length = 0;
     const rb3 = await f.type.prepare(env(), f.params);
     await f.type.apply(env(), f.params, rb3);
-    await kubeRequest(tw.kc, 'PATCH', `${workloadPath(KYVERNO.kind, KYVERNO.namespace, KYVERNO.name)}?fieldManager=kubectl-edit`, {
-      body: { spec: { replicas: 2 } },
-      contentType: 'application/merge-patch+json',
-    });
+    await kubeRequest(
+      tw.kc,
+      'PATCH',
+      `${workloadPath(KYVERNO.kind, KYVERNO.namespace, KYVERNO.name)}?fieldManager=kubectl-edit`,
+      {
+        body: { spec: { replicas: 2 } },
+        contentType: 'application/merge-patch+json',
+      },
+    );
     await f.type.revert(freshEnv(), fromJournal(rb3));
     expect(warnings.filter((w) => w.includes('fought back: replicas were 2'))).toHaveLength(1);
     expect((await workload()).spec.replicas).toBe(1);
@@ -154,7 +202,8 @@ describe('scale, webhook-breaker and CNPG faults against the homelab twin', () =
     const rb: WebhookBreakerRollback = await f.type.prepare(env(), f.params);
     expect(rb.configs.map((c) => `${c.kind}/${c.name}`)).toEqual([`validating/${VAL}`, `mutating/${MUT}`]);
     for (const c of rb.configs) {
-      for (const k of ['resourceVersion', 'uid', 'creationTimestamp', 'generation', 'managedFields']) expect(c.object!.metadata).not.toHaveProperty(k);
+      for (const k of ['resourceVersion', 'uid', 'creationTimestamp', 'generation', 'managedFields'])
+        expect(c.object!.metadata).not.toHaveProperty(k);
       expect(c.object!.metadata.labels).toEqual({ 'webhook.kyverno.io/managed-by': 'kyverno' });
     }
     await f.type.apply(env(), f.params, rb);
@@ -172,7 +221,9 @@ describe('scale, webhook-breaker and CNPG faults against the homelab twin', () =
     // Revert twice: no write at all.
     await f.type.revert(freshEnv(), fromJournal(rb));
     expect((await getCfg('mutating', MUT)).metadata.resourceVersion).toBe(restored.mutating.metadata.resourceVersion);
-    expect((await getCfg('validating', VAL)).metadata.resourceVersion).toBe(restored.validating.metadata.resourceVersion);
+    expect((await getCfg('validating', VAL)).metadata.resourceVersion).toBe(
+      restored.validating.metadata.resourceVersion,
+    );
 
     // Again, but Kyverno comes back (and re-registers) before the rollback runs.
     const rb2 = await f.type.prepare(env(), f.params);
@@ -181,7 +232,9 @@ describe('scale, webhook-breaker and CNPG faults against the homelab twin', () =
     const rvBeforeUp = (await getCfg('mutating', MUT)).metadata.resourceVersion;
     await down.type.revert(env(), downRb);
     // Kyverno registers its configurations when it becomes ready: failurePolicy Fail again.
-    await expect.poll(async () => (await getCfg('mutating', MUT)).webhooks[0].failurePolicy, { timeout: 60_000, interval: 250 }).toBe('Fail');
+    await expect
+      .poll(async () => (await getCfg('mutating', MUT)).webhooks[0].failurePolicy, { timeout: 60_000, interval: 250 })
+      .toBe('Fail');
     await kyvernoUp();
     const reregistered = await getCfg('mutating', MUT);
     expect(reregistered.metadata.resourceVersion).not.toBe(rvBeforeUp);
@@ -236,7 +289,12 @@ describe('scale, webhook-breaker and CNPG faults against the homelab twin', () =
     await down.type.apply(env(), down.params, downRb);
     await down.type.verify!(env(), down.params);
     await down.type.revert(env(), downRb);
-    await expect.poll(async () => !!(await cfgOrNull('mutating', MUT)) && !!(await cfgOrNull('validating', VAL)), { timeout: 60_000, interval: 500 }).toBe(true);
+    await expect
+      .poll(async () => !!(await cfgOrNull('mutating', MUT)) && !!(await cfgOrNull('validating', VAL)), {
+        timeout: 60_000,
+        interval: 500,
+      })
+      .toBe(true);
     const rereg = await getCfg('validating', VAL);
     rereg.webhooks[0].timeoutSeconds = 4;
     await kubeRequest(tw.kc, 'PUT', webhookConfigPath('validating', VAL), { body: rereg });
@@ -251,7 +309,14 @@ describe('scale, webhook-breaker and CNPG faults against the homelab twin', () =
     const absent = webhookBreaker({ validating: ['rb-test-absent-cfg'], mode: 'remove' });
     const arb = await absent.type.prepare(env(), absent.params);
     expect(arb.configs).toEqual([{ kind: 'validating', name: 'rb-test-absent-cfg', object: null }]);
-    await kubeRequest(tw.kc, 'POST', webhookConfigPath('validating'), { body: { apiVersion: 'admissionregistration.k8s.io/v1', kind: 'ValidatingWebhookConfiguration', metadata: { name: 'rb-test-absent-cfg' }, webhooks: [] } });
+    await kubeRequest(tw.kc, 'POST', webhookConfigPath('validating'), {
+      body: {
+        apiVersion: 'admissionregistration.k8s.io/v1',
+        kind: 'ValidatingWebhookConfiguration',
+        metadata: { name: 'rb-test-absent-cfg' },
+        webhooks: [],
+      },
+    });
     await absent.type.revert(freshEnv(), fromJournal(arb));
     expect((await getCfg('validating', 'rb-test-absent-cfg')).metadata.name).toBe('rb-test-absent-cfg');
     await kubeRequest(tw.kc, 'DELETE', webhookConfigPath('validating', 'rb-test-absent-cfg'));
@@ -259,42 +324,65 @@ describe('scale, webhook-breaker and CNPG faults against the homelab twin', () =
 
   it('cnpgFence on the shared Postgres makes it not Ready; revert removes the annotation and it becomes Ready again', async () => {
     warnings.length = 0;
-    await expect.poll(() => cnpgReady(tw.kc, pg.namespace, pg.name), { timeout: 60_000, interval: 500 }).toEqual({ ready: true, phase: 'Cluster in healthy state' });
+    await expect
+      .poll(() => cnpgReady(tw.kc, pg.namespace, pg.name), { timeout: 60_000, interval: 500 })
+      .toEqual({ ready: true, phase: 'Cluster in healthy state' });
     const f = cnpgFence(pg);
     const rb = await f.type.prepare(env(), f.params);
-    expect(rb).toEqual({ namespace: pg.namespace, name: pg.name, annotation: FENCED_ANNOTATION, value: '["*"]', previous: null });
+    expect(rb).toEqual({
+      namespace: pg.namespace,
+      name: pg.name,
+      annotation: FENCED_ANNOTATION,
+      value: '["*"]',
+      previous: null,
+    });
     await f.type.apply(env(), f.params, rb);
     expect((await cluster()).metadata.annotations[FENCED_ANNOTATION]).toBe('["*"]');
     const detail = await f.type.verify!(env(), f.params);
     figures.fenceVerify = detail;
     expect(detail).toMatch(/not Ready after .* phase "Waiting for the instances to become active", 0 ready/);
-    expect(await cnpgReady(tw.kc, pg.namespace, pg.name)).toEqual({ ready: false, phase: 'Waiting for the instances to become active' });
+    expect(await cnpgReady(tw.kc, pg.namespace, pg.name)).toEqual({
+      ready: false,
+      phase: 'Waiting for the instances to become active',
+    });
 
     const t0 = Date.now();
     await f.type.revert(freshEnv(), fromJournal(rb));
     expect((await cluster()).metadata.annotations).not.toHaveProperty(FENCED_ANNOTATION);
-    await expect.poll(async () => (await cnpgReady(tw.kc, pg.namespace, pg.name)).ready, { timeout: 60_000, interval: 100 }).toBe(true);
+    await expect
+      .poll(async () => (await cnpgReady(tw.kc, pg.namespace, pg.name)).ready, { timeout: 60_000, interval: 100 })
+      .toBe(true);
     figures.readyAfterUnfence = `${((Date.now() - t0) / 1000).toFixed(1)} s`;
     await f.type.revert(freshEnv(), fromJournal(rb));
     expect((await cluster()).metadata.annotations).not.toHaveProperty(FENCED_ANNOTATION);
     expect(warnings).toEqual([]);
 
     // A value present before the fault comes back exactly ("[]" fences nothing).
-    await kubeRequest(tw.kc, 'PATCH', cnpgClusterPath(pg.namespace, pg.name), { body: { metadata: { annotations: { [FENCED_ANNOTATION]: '[]' } } }, contentType: 'application/merge-patch+json' });
+    await kubeRequest(tw.kc, 'PATCH', cnpgClusterPath(pg.namespace, pg.name), {
+      body: { metadata: { annotations: { [FENCED_ANNOTATION]: '[]' } } },
+      contentType: 'application/merge-patch+json',
+    });
     const rb2 = await f.type.prepare(env(), f.params);
     expect(rb2.previous).toBe('[]');
     await f.type.apply(env(), f.params, rb2);
     await f.type.verify!(env(), f.params);
     await f.type.revert(env(), rb2);
     expect((await cluster()).metadata.annotations[FENCED_ANNOTATION]).toBe('[]');
-    await kubeRequest(tw.kc, 'PATCH', cnpgClusterPath(pg.namespace, pg.name), { body: { metadata: { annotations: { [FENCED_ANNOTATION]: null } } }, contentType: 'application/merge-patch+json' });
-    await expect.poll(async () => (await cnpgReady(tw.kc, pg.namespace, pg.name)).ready, { timeout: 60_000, interval: 250 }).toBe(true);
+    await kubeRequest(tw.kc, 'PATCH', cnpgClusterPath(pg.namespace, pg.name), {
+      body: { metadata: { annotations: { [FENCED_ANNOTATION]: null } } },
+      contentType: 'application/merge-patch+json',
+    });
+    await expect
+      .poll(async () => (await cnpgReady(tw.kc, pg.namespace, pg.name)).ready, { timeout: 60_000, interval: 250 })
+      .toBe(true);
   });
 
   it('cnpgHibernate hibernates the shared Postgres (pod deleted); revert removes the annotation and it becomes Ready again', async () => {
     warnings.length = 0;
     const tStart = Date.now();
-    await expect.poll(async () => (await cnpgReady(tw.kc, pg.namespace, pg.name)).ready, { timeout: 60_000, interval: 500 }).toBe(true);
+    await expect
+      .poll(async () => (await cnpgReady(tw.kc, pg.namespace, pg.name)).ready, { timeout: 60_000, interval: 500 })
+      .toBe(true);
     figures.readyBeforeHibernate = `${((Date.now() - tStart) / 1000).toFixed(1)} s`;
     const f = cnpgHibernate(pg);
     // Never applied: the rollback is a no-op.
@@ -304,20 +392,40 @@ describe('scale, webhook-breaker and CNPG faults against the homelab twin', () =
     expect((await cnpgReady(tw.kc, pg.namespace, pg.name)).ready).toBe(true);
 
     const rb = await f.type.prepare(env(), f.params);
-    expect(rb).toEqual({ namespace: pg.namespace, name: pg.name, annotation: HIBERNATION_ANNOTATION, value: 'on', previous: null });
+    expect(rb).toEqual({
+      namespace: pg.namespace,
+      name: pg.name,
+      annotation: HIBERNATION_ANNOTATION,
+      value: 'on',
+      previous: null,
+    });
     const tApply = Date.now();
     await f.type.apply(env(), f.params, rb);
     const detail = await f.type.verify!(env(), f.params);
     figures.hibernateVerify = detail;
     expect(detail).toMatch(/hibernated after .* phase "Cluster in hibernation", 0 ready/);
     expect(await cnpgReady(tw.kc, pg.namespace, pg.name)).toEqual({ ready: false, phase: 'Cluster in hibernation' });
-    await expect.poll(async () => (await kubeRequest<{ items: unknown[] }>(tw.kc, 'GET', `/api/v1/namespaces/${pg.namespace}/pods?labelSelector=cnpg.io/cluster=${pg.name}`)).body.items.length, { timeout: 30_000, interval: 250 }).toBe(0);
+    await expect
+      .poll(
+        async () =>
+          (
+            await kubeRequest<{ items: unknown[] }>(
+              tw.kc,
+              'GET',
+              `/api/v1/namespaces/${pg.namespace}/pods?labelSelector=cnpg.io/cluster=${pg.name}`,
+            )
+          ).body.items.length,
+        { timeout: 30_000, interval: 250 },
+      )
+      .toBe(0);
 
     figures.podGoneAfterHibernate = `${((Date.now() - tApply) / 1000).toFixed(1)} s`;
     const t0 = Date.now();
     await f.type.revert(freshEnv(), fromJournal(rb));
     expect((await cluster()).metadata.annotations).not.toHaveProperty(HIBERNATION_ANNOTATION);
-    await expect.poll(async () => (await cnpgReady(tw.kc, pg.namespace, pg.name)).ready, { timeout: 120_000, interval: 250 }).toBe(true);
+    await expect
+      .poll(async () => (await cnpgReady(tw.kc, pg.namespace, pg.name)).ready, { timeout: 120_000, interval: 250 })
+      .toBe(true);
     figures.readyAfterUnhibernate = `${((Date.now() - t0) / 1000).toFixed(1)} s`;
     const rv = (await cluster()).metadata.resourceVersion;
     await f.type.revert(freshEnv(), fromJournal(rb));

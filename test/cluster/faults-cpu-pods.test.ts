@@ -29,11 +29,19 @@ async function exists(kc: k8s.KubeConfig, path: string): Promise<boolean> {
 }
 
 async function podsOf(kc: k8s.KubeConfig, ns: string, selector: string): Promise<any[]> {
-  return (await kubeRequest<{ items: any[] }>(kc, 'GET', `/api/v1/namespaces/${ns}/pods?labelSelector=${encodeURIComponent(selector)}`)).body.items;
+  return (
+    await kubeRequest<{ items: any[] }>(
+      kc,
+      'GET',
+      `/api/v1/namespaces/${ns}/pods?labelSelector=${encodeURIComponent(selector)}`,
+    )
+  ).body.items;
 }
 
 const annotation = async (kc: k8s.KubeConfig, node: string) =>
-  (await kubeRequest<any>(kc, 'GET', `/api/v1/nodes/${node}`)).body.metadata.annotations?.['twin.rebuild-bench/cpu-utilisation'] as string | undefined;
+  (await kubeRequest<any>(kc, 'GET', `/api/v1/nodes/${node}`)).body.metadata.annotations?.[
+    'twin.rebuild-bench/cpu-utilisation'
+  ] as string | undefined;
 
 describe('cpuHog on the twin (burner pods, utilisation annotation)', () => {
   let tw: TwinSandbox | undefined;
@@ -50,15 +58,25 @@ describe('cpuHog on the twin (burner pods, utilisation annotation)', () => {
     // The app's pod is placed before the burner computes what is free on its node.
     expect((await tw.converge(120_000)).converged).toBe(true);
     // The twin publishes every node's utilisation at its first observe.
-    await waitFor('twin annotations', async () => (await annotation(kc, 'obsy')) !== undefined && (await annotation(kc, 'onyx')) !== undefined, { timeoutMs: 30_000, intervalMs: 250 });
+    await waitFor(
+      'twin annotations',
+      async () => (await annotation(kc, 'obsy')) !== undefined && (await annotation(kc, 'onyx')) !== undefined,
+      { timeoutMs: 30_000, intervalMs: 250 },
+    );
   });
   afterAll(async () => tw?.stop());
 
   it('refuses targets that match no node, before touching anything', async () => {
     const env = envFor(kc);
-    await expect(cpuHogFault.prepare(env, { nodes: ['nope'], durationSeconds: 30 })).rejects.toThrow(/node\(s\) nope not found \(cluster nodes: obsy, onyx, opale\)/);
-    await expect(cpuHogFault.prepare(env, { nodeSelector: { 'rebuild-bench/none': 'x' }, durationSeconds: 30 })).rejects.toThrow(/no node matches nodeSelector rebuild-bench\/none=x/);
-    await expect(cpuHogFault.prepare(env, { nodes: ['obsy'], nodeSelector: { type: 'other' }, durationSeconds: 30 })).rejects.toThrow(/obsy not found or not matching nodeSelector type=other/);
+    await expect(cpuHogFault.prepare(env, { nodes: ['nope'], durationSeconds: 30 })).rejects.toThrow(
+      /node\(s\) nope not found \(cluster nodes: obsy, onyx, opale\)/,
+    );
+    await expect(
+      cpuHogFault.prepare(env, { nodeSelector: { 'rebuild-bench/none': 'x' }, durationSeconds: 30 }),
+    ).rejects.toThrow(/no node matches nodeSelector rebuild-bench\/none=x/);
+    await expect(
+      cpuHogFault.prepare(env, { nodes: ['obsy'], nodeSelector: { type: 'other' }, durationSeconds: 30 }),
+    ).rejects.toThrow(/obsy not found or not matching nodeSelector type=other/);
     await expect(cpuHogFault.prepare(env, { durationSeconds: 30 })).rejects.toThrow(/give nodes and\/or nodeSelector/);
     expect(await exists(kc, '/api/v1/namespaces/rebuild-bench')).toBe(false);
   });
@@ -72,28 +90,41 @@ describe('cpuHog on the twin (burner pods, utilisation annotation)', () => {
     expect(rb).toEqual({ runId: env.runId, namespace: 'rebuild-bench', namespaceCreated: true, nodes: ['obsy'] });
     // prepare only reads.
     expect(await exists(kc, '/api/v1/namespaces/rebuild-bench')).toBe(false);
-    const onObsyBefore = (await kubeRequest<{ items: any[] }>(kc, 'GET', '/api/v1/pods?fieldSelector=spec.nodeName%3Dobsy')).body.items;
+    const onObsyBefore = (
+      await kubeRequest<{ items: any[] }>(kc, 'GET', '/api/v1/pods?fieldSelector=spec.nodeName%3Dobsy')
+    ).body.items;
     const requestedBefore = onObsyBefore
       .filter((p) => p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed')
-      .flatMap((p) => p.spec.containers).reduce((a: number, c: any) => a + cpuQuantityMillis(c.resources?.requests?.cpu), 0);
+      .flatMap((p) => p.spec.containers)
+      .reduce((a: number, c: any) => a + cpuQuantityMillis(c.resources?.requests?.cpu), 0);
 
     const t0 = Date.now();
     await f.type.apply(env, f.params, rb);
     const applyMs = Date.now() - t0;
 
     const ns = (await kubeRequest<any>(kc, 'GET', '/api/v1/namespaces/rebuild-bench')).body;
-    expect(ns.metadata.labels).toMatchObject({ 'app.kubernetes.io/managed-by': 'rebuild-bench', 'rebuild-bench/run': env.runId });
+    expect(ns.metadata.labels).toMatchObject({
+      'app.kubernetes.io/managed-by': 'rebuild-bench',
+      'rebuild-bench/run': env.runId,
+    });
     const pods = await podsOf(kc, 'rebuild-bench', `rebuild-bench/cpu-burner=${env.runId}`);
     expect(pods).toHaveLength(1);
     const pod = pods[0];
     expect(pod.metadata.name).toMatch(/^rb-cpu-burner-obsy-/);
-    expect(pod.metadata.labels).toMatchObject({ 'rebuild-bench/run': env.runId, 'rebuild-bench/cpu-burner': env.runId });
+    expect(pod.metadata.labels).toMatchObject({
+      'rebuild-bench/run': env.runId,
+      'rebuild-bench/cpu-burner': env.runId,
+    });
     expect(pod.status.phase).toBe('Running');
     expect(pod.spec.nodeName).toBe('obsy');
     expect(pod.spec.nodeSelector).toEqual({ 'kubernetes.io/hostname': 'obsy' });
     expect(pod.spec.restartPolicy).toBe('Never');
     expect(pod.spec.activeDeadlineSeconds).toBe(150);
-    expect(pod.spec.tolerations).toContainEqual({ key: 'node-role.kubernetes.io/control-plane', operator: 'Exists', effect: 'NoSchedule' });
+    expect(pod.spec.tolerations).toContainEqual({
+      key: 'node-role.kubernetes.io/control-plane',
+      operator: 'Exists',
+      effect: 'NoSchedule',
+    });
     const c = pod.spec.containers[0];
     expect(c.image).toBe('busybox:1.36');
     expect(c.command).toEqual(['sh', '-c', 'for i in $(seq 1 4); do (while :; do :; done) & done; wait']);
@@ -119,7 +150,10 @@ describe('cpuHog on the twin (burner pods, utilisation annotation)', () => {
     expect(await podsOf(kc, 'rebuild-bench', `rebuild-bench/cpu-burner=${env.runId}`)).toEqual([]);
     expect(await exists(kc, '/api/v1/namespaces/rebuild-bench')).toBe(false);
     // The twin publishes the drop too.
-    await waitFor('obsy annotation back down', async () => Number(await annotation(kc, 'obsy')) < 0.9, { timeoutMs: 15_000, intervalMs: 250 });
+    await waitFor('obsy annotation back down', async () => Number(await annotation(kc, 'obsy')) < 0.9, {
+      timeoutMs: 15_000,
+      intervalMs: 250,
+    });
 
     // A second revert is a no-op.
     const t2 = Date.now();
@@ -131,23 +165,31 @@ describe('cpuHog on the twin (burner pods, utilisation annotation)', () => {
   it('reverts from the journaled record alone, even when apply never ran, and keeps a namespace it did not create', async () => {
     // As cleanup would: a fresh env, the rollback record through JSON, no apply.
     const runA = newRunId();
-    const rbA = JSON.parse(JSON.stringify(await cpuHogFault.prepare(envFor(kc, runA), { nodes: ['onyx'], durationSeconds: 60 }))) as CpuHogRollback;
+    const rbA = JSON.parse(
+      JSON.stringify(await cpuHogFault.prepare(envFor(kc, runA), { nodes: ['onyx'], durationSeconds: 60 })),
+    ) as CpuHogRollback;
     expect(rbA.namespaceCreated).toBe(true);
     await cpuHogFault.revert(envFor(kc, newRunId()), rbA);
     expect(await exists(kc, '/api/v1/namespaces/rebuild-bench')).toBe(false);
 
     // A namespace that existed before is kept; only this run's burners are deleted.
     const ns = `rb-keep-${runA.slice(-4)}`;
-    await kubeRequest(kc, 'POST', '/api/v1/namespaces', { body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } } });
+    await kubeRequest(kc, 'POST', '/api/v1/namespaces', {
+      body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } },
+    });
     const runB = newRunId();
     const params = { nodes: ['onyx'], namespace: ns, millicores: 1500, durationSeconds: 60 };
     const rbB = await cpuHogFault.prepare(envFor(kc, runB), params);
     expect(rbB.namespaceCreated).toBe(false);
     await cpuHogFault.apply(envFor(kc, runB), params, rbB);
     const burners = await podsOf(kc, ns, `rebuild-bench/cpu-burner=${runB}`);
-    expect(burners.map((p) => [p.spec.nodeName, cpuQuantityMillis(p.spec.containers[0].resources.limits.cpu), p.spec.containers[0].command[2]])).toEqual([
-      ['onyx', 1500, 'for i in $(seq 1 2); do (while :; do :; done) & done; wait'],
-    ]);
+    expect(
+      burners.map((p) => [
+        p.spec.nodeName,
+        cpuQuantityMillis(p.spec.containers[0].resources.limits.cpu),
+        p.spec.containers[0].command[2],
+      ]),
+    ).toEqual([['onyx', 1500, 'for i in $(seq 1 2); do (while :; do :; done) & done; wait']]);
     await cpuHogFault.revert(envFor(kc, newRunId()), JSON.parse(JSON.stringify(rbB)) as CpuHogRollback);
     expect(await podsOf(kc, ns, `rebuild-bench/cpu-burner=${runB}`)).toEqual([]);
     const kept = (await kubeRequest<any>(kc, 'GET', `/api/v1/namespaces/${ns}`)).body;
@@ -160,7 +202,13 @@ describe('cpuHog where nothing measures CPU (no twin, no metrics.k8s.io)', () =>
     const kc = new k8s.KubeConfig();
     kc.loadFromFile(inject('sandboxKubeconfig'));
     const env = envFor(kc);
-    const params = { nodes: ['opale'], namespace: `rb-hog-${env.runId.slice(-4)}`, millicores: 300, durationSeconds: 30, verifyTimeoutMs: 20_000 };
+    const params = {
+      nodes: ['opale'],
+      namespace: `rb-hog-${env.runId.slice(-4)}`,
+      millicores: 300,
+      durationSeconds: 30,
+      verifyTimeoutMs: 20_000,
+    };
     const rb = await cpuHogFault.prepare(env, params);
     try {
       await cpuHogFault.apply(env, params, rb);
@@ -182,7 +230,9 @@ describe('deletePods against the sandbox (kwok runs the pods)', () => {
   beforeAll(async () => {
     kc = new k8s.KubeConfig();
     kc.loadFromFile(inject('sandboxKubeconfig'));
-    await kubeRequest(kc, 'POST', '/api/v1/namespaces', { body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } } });
+    await kubeRequest(kc, 'POST', '/api/v1/namespaces', {
+      body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } },
+    });
   });
   afterAll(async () => {
     await kubeRequest(kc, 'DELETE', `/api/v1/namespaces/${ns}`).catch(() => undefined);
@@ -197,11 +247,16 @@ describe('deletePods against the sandbox (kwok runs the pods)', () => {
         spec: {
           replicas: 3,
           selector: { matchLabels: { app: 'web' } },
-          template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image: 'nginx:1.27' }] } },
+          template: {
+            metadata: { labels: { app: 'web' } },
+            spec: { containers: [{ name: 'web', image: 'nginx:1.27' }] },
+          },
         },
       },
     });
-    const ready = async () => (await kubeRequest<any>(kc, 'GET', `/apis/apps/v1/namespaces/${ns}/deployments/web`)).body.status?.readyReplicas ?? 0;
+    const ready = async () =>
+      (await kubeRequest<any>(kc, 'GET', `/apis/apps/v1/namespaces/${ns}/deployments/web`)).body.status
+        ?.readyReplicas ?? 0;
     await waitFor('web ready', async () => (await ready()) === 3, { timeoutMs: 60_000, intervalMs: 250 });
     const before = (await podsOf(kc, ns, 'app=web')).map((p) => p.metadata.name).sort();
     expect(before).toHaveLength(3);
@@ -233,7 +288,9 @@ describe('deletePods against the sandbox (kwok runs the pods)', () => {
     expect(names).toContain(before[2]);
     expect(names).not.toContain(before[0]);
     expect(names).not.toContain(before[1]);
-    expect(after.every((p) => p.status.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True'))).toBe(true);
+    expect(after.every((p) => p.status.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True'))).toBe(
+      true,
+    );
     expect(await ready()).toBe(3);
 
     // Idempotent: a second revert returns at once.
@@ -251,7 +308,9 @@ describe('deletePods against the sandbox (kwok runs the pods)', () => {
           kind: 'Pod',
           metadata: { name, labels: { app: 'db' } },
           spec: {
-            containers: [{ name: 'db', image: 'postgres:16', volumeMounts: [{ name: 'data', mountPath: '/var/lib/postgresql' }] }],
+            containers: [
+              { name: 'db', image: 'postgres:16', volumeMounts: [{ name: 'data', mountPath: '/var/lib/postgresql' }] },
+            ],
             volumes: [{ name: 'data', persistentVolumeClaim: { claimName: `data-${name}` } }],
           },
         },
@@ -264,7 +323,9 @@ describe('deletePods against the sandbox (kwok runs the pods)', () => {
         `delete-pods: refusing to force-delete 2 pods that mount PersistentVolumeClaims: ${ns}/db-0 (pvc data-db-0), ${ns}/db-1 (pvc data-db-1)`,
       );
     }
-    const left = (await podsOf(kc, ns, 'app=db')).filter((p) => !p.metadata.deletionTimestamp).map((p) => p.metadata.name);
+    const left = (await podsOf(kc, ns, 'app=db'))
+      .filter((p) => !p.metadata.deletionTimestamp)
+      .map((p) => p.metadata.name);
     expect(left.sort()).toEqual(['db-0', 'db-1']);
 
     // Graceful deletion of both, or forcing a single one, passes the guard.

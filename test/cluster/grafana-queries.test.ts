@@ -15,7 +15,11 @@ const influxUrl = inject('sandboxInfluxUrl');
 const runDir = resolve(import.meta.dirname, '..', 'fixtures', 'runs', 'demo-rebuild');
 const DB = `grafana_${randomBytes(4).toString('hex')}`;
 
-const record = JSON.parse(readFileSync(resolve(runDir, 'run.json'), 'utf8')) as { id: string; suite: { name: string }; cluster: { name: string } };
+const record = JSON.parse(readFileSync(resolve(runDir, 'run.json'), 'utf8')) as {
+  id: string;
+  suite: { name: string };
+  cluster: { name: string };
+};
 const lines = readFileSync(resolve(runDir, 'points.lp'), 'utf8').split('\n').filter(Boolean);
 const nsOf = (line: string) => BigInt(line.slice(line.lastIndexOf(' ') + 1));
 const measurementOf = (line: string) => line.slice(0, line.search(/[, ]/));
@@ -43,8 +47,15 @@ function substitute(query: string, run = record.id, from = start, to = end): str
   });
 }
 
-async function influx(path: string, params: Record<string, string>, body?: string): Promise<{ status: number; text: string }> {
-  const r = await fetch(`${influxUrl}${path}?${new URLSearchParams(params)}`, { method: body === undefined && path === '/query' ? 'GET' : 'POST', body });
+async function influx(
+  path: string,
+  params: Record<string, string>,
+  body?: string,
+): Promise<{ status: number; text: string }> {
+  const r = await fetch(`${influxUrl}${path}?${new URLSearchParams(params)}`, {
+    method: body === undefined && path === '/query' ? 'GET' : 'POST',
+    body,
+  });
   return { status: r.status, text: await r.text() };
 }
 
@@ -52,7 +63,10 @@ async function influx(path: string, params: Record<string, string>, body?: strin
 async function rows(q: string): Promise<number> {
   const r = await influx('/query', { db: DB, q, epoch: 'ns' });
   expect(r.status, r.text).toBe(200);
-  const body = JSON.parse(r.text) as { error?: string; results: Array<{ error?: string; series?: Array<{ values?: unknown[][] }> }> };
+  const body = JSON.parse(r.text) as {
+    error?: string;
+    results: Array<{ error?: string; series?: Array<{ values?: unknown[][] }> }>;
+  };
   expect(body.error, q).toBeUndefined();
   expect(body.results).toHaveLength(1);
   expect(body.results[0]!.error, q).toBeUndefined();
@@ -73,14 +87,40 @@ function syntheticAdmission(): Point[] {
   const points: Point[] = [];
   for (let k = 0; k < 20; k++) {
     const outcome = k % 4 === 3 ? 'rejected' : 'admitted';
-    points.push({ measurement: 'rb_admission_probe', tags: { ...tags, outcome, mutated: 'true', ...(outcome === 'rejected' ? { reason: 'webhook denied' } : {}) }, fields: { latency_ms: 12 + k * 3 }, time: at(k, 20) });
+    points.push({
+      measurement: 'rb_admission_probe',
+      tags: { ...tags, outcome, mutated: 'true', ...(outcome === 'rejected' ? { reason: 'webhook denied' } : {}) },
+      fields: { latency_ms: 12 + k * 3 },
+      time: at(k, 20),
+    });
   }
   for (let k = 0; k < 4; k++) {
     const time = at(k, 4);
     points.push(
-      { measurement: 'rb_admission_webhook', tags: { ...tags, webhook: 'validate.kyverno.svc-fail', type: 'validating', operation: 'CREATE', rejected: 'false' }, fields: { count: 15, sum_s: 0.3, p50_s: 0.01, p99_s: 0.05 + k / 100 }, time },
-      { measurement: 'rb_admission_rejection', tags: { ...tags, webhook: 'validate.kyverno.svc-fail', error_type: 'calling_webhook_error', code: '500' }, fields: { count: k + 1 }, time },
-      { measurement: 'rb_admission_fail_open', tags: { ...tags, webhook: 'mutate.kyverno.svc-fail' }, fields: { count: 2 }, time },
+      {
+        measurement: 'rb_admission_webhook',
+        tags: {
+          ...tags,
+          webhook: 'validate.kyverno.svc-fail',
+          type: 'validating',
+          operation: 'CREATE',
+          rejected: 'false',
+        },
+        fields: { count: 15, sum_s: 0.3, p50_s: 0.01, p99_s: 0.05 + k / 100 },
+        time,
+      },
+      {
+        measurement: 'rb_admission_rejection',
+        tags: { ...tags, webhook: 'validate.kyverno.svc-fail', error_type: 'calling_webhook_error', code: '500' },
+        fields: { count: k + 1 },
+        time,
+      },
+      {
+        measurement: 'rb_admission_fail_open',
+        tags: { ...tags, webhook: 'mutate.kyverno.svc-fail' },
+        fields: { count: 2 },
+        time,
+      },
     );
   }
   return points.filter((p) => !stored.has(p.measurement));
@@ -109,7 +149,8 @@ describe('Grafana dashboard queries on influxd 1.8 with the stored demo run', ()
     expect(lines.every((l) => l.includes(`,run=${record.id}`))).toBe(true);
     expect(await rows(`SELECT count("duration_s") FROM "rb_phase" WHERE "run" = '${record.id}'`)).toBe(1);
     const queried = new Set(uses.map((u) => /FROM "(\w+)"/.exec(u.query)![1]!));
-    for (const m of queried) if (!m.startsWith('rb_admission_')) expect(stored, `the demo run has no ${m} points`).toContain(m);
+    for (const m of queried)
+      if (!m.startsWith('rb_admission_')) expect(stored, `the demo run has no ${m} points`).toContain(m);
   });
 
   it.each(uses.map((u) => [u.where, u.query] as const))('%s returns rows', async (_where, query) => {

@@ -64,7 +64,15 @@ function points(run: string, from: number, n: number, t0: number): Point[] {
     const i = from + k;
     return {
       measurement: 'rb_app',
-      tags: { run, suite: 'influx-test', cluster: 'sandbox', app: `app-${i % 40}`, wave: String(i % 7), event: 'synced', source: 'watch' },
+      tags: {
+        run,
+        suite: 'influx-test',
+        cluster: 'sandbox',
+        app: `app-${i % 40}`,
+        wave: String(i % 7),
+        event: 'synced',
+        source: 'watch',
+      },
       fields: { offset_s: i / 10 },
       time: t0 + i,
     };
@@ -92,7 +100,14 @@ function runRecord(id: string, status: RunRecord['status'] = 'completed'): RunRe
     id,
     tool: { name: 'rebuild-bench', version: '0.0.0-test' },
     suite: { name: 'influx-test', source: 'test', destructive: false, description: 'points for push' },
-    cluster: { name: 'sandbox', context: null, kubeconfig: null, server: null, serverVersion: null, allowDestructive: false },
+    cluster: {
+      name: 'sandbox',
+      context: null,
+      kubeconfig: null,
+      server: null,
+      serverVersion: null,
+      allowDestructive: false,
+    },
     options: {},
     dryRun: false,
     host: 'test-host',
@@ -127,14 +142,26 @@ class OwnInfluxd {
     }
     const t0 = Date.now();
     const port = Number(new URL(this.url).port);
-    this.rec = spawnDetached({ name: 'influxd', bin: join(binDir, 'influxd'), args: influxdArgs(this.conf), log: join(this.dir, 'influxd.log') }, { http: port }).record;
-    await until(async () => {
-      try {
-        return (await fetch(`${this.url}/ping`)).status === 204;
-      } catch {
-        return false;
-      }
-    }, 30_000, `influxd /ping at ${this.url}`);
+    this.rec = spawnDetached(
+      {
+        name: 'influxd',
+        bin: join(binDir, 'influxd'),
+        args: influxdArgs(this.conf),
+        log: join(this.dir, 'influxd.log'),
+      },
+      { http: port },
+    ).record;
+    await until(
+      async () => {
+        try {
+          return (await fetch(`${this.url}/ping`)).status === 204;
+        } catch {
+          return false;
+        }
+      },
+      30_000,
+      `influxd /ping at ${this.url}`,
+    );
     return Date.now() - t0;
   }
 
@@ -222,7 +249,9 @@ describe('InfluxDB sink (real influxd 1.8)', () => {
     const upAt = Date.now();
     produce(1000); // written after the restart: queued behind the spool
     const recoveryMs = await until(() => sink.pending() === 0, 30_000, 'the spool to drain');
-    console.log(`influx sink outage: influxd restart ${restartMs} ms; spool of 5000 (+1000 new) replayed ${recoveryMs} ms after /ping answered (retry back-off ≤ 1 s)`);
+    console.log(
+      `influx sink outage: influxd restart ${restartMs} ms; spool of 5000 (+1000 new) replayed ${recoveryMs} ms after /ping answered (retry back-off ≤ 1 s)`,
+    );
     expect(Date.now() - upAt).toBeLessThan(10_000);
 
     await sink.close();
@@ -244,7 +273,13 @@ describe('InfluxDB sink (real influxd 1.8)', () => {
     const record = runRecord(id, 'running');
     writeRunRecord(runDir, record);
     const store = new PointFile(join(runDir, POINTS_FILE));
-    const sink = new InfluxSink({ config: cfg(own.url, { timeoutMs: 500 }), runDir, log: silentLogger, closeTimeoutMs: 1000, retryMinMs: 100 });
+    const sink = new InfluxSink({
+      config: cfg(own.url, { timeoutMs: 500 }),
+      runDir,
+      log: silentLogger,
+      closeTimeoutMs: 1000,
+      retryMinMs: 100,
+    });
     const emit = fanOut([store, sink]);
     const t0 = Date.now() - 3_600_000;
     emit(points(run, 0, 1000, t0));
@@ -267,11 +302,20 @@ describe('InfluxDB sink (real influxd 1.8)', () => {
 
     await own.start();
     const progress: number[] = [];
-    const result = await pushRun({ runDir, config: cfg(own.url), sinceSpool: true, batchSize: 1000, onProgress: (p) => progress.push(p.sent) });
+    const result = await pushRun({
+      runDir,
+      config: cfg(own.url),
+      sinceSpool: true,
+      batchSize: 1000,
+      onProgress: (p) => progress.push(p.sent),
+    });
     expect(result).toMatchObject({ source: SPOOL_FILE, total: 3000, sent: 3000, rejected: 0, batches: 3 });
     expect(progress).toEqual([1000, 2000, 3000]);
     expect(existsSync(join(runDir, SPOOL_FILE))).toBe(false);
-    expect(JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8')).summary.influx).toEqual({ written: 4000, pending: 0 });
+    expect(JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8')).summary.influx).toEqual({
+      written: 4000,
+      pending: 0,
+    });
     expect(await countRun(own.url, run)).toBe(4000);
     // Nothing pending any more: a second push sends nothing.
     expect((await pushRun({ runDir, config: cfg(own.url), sinceSpool: true })).sent).toBe(0);
@@ -286,8 +330,10 @@ describe('InfluxDB sink (real influxd 1.8)', () => {
       req.on('end', () => {
         const m = mode;
         if (m === 'slow') return void setTimeout(() => res.writeHead(204).end(), 1500);
-        if (m === '503') return void res.writeHead(503, { 'content-type': 'application/json' }).end('{"error":"overloaded"}');
-        if (m === '400') return void res.writeHead(400, { 'content-type': 'application/json' }).end('{"error":"unable to parse"}');
+        if (m === '503')
+          return void res.writeHead(503, { 'content-type': 'application/json' }).end('{"error":"overloaded"}');
+        if (m === '400')
+          return void res.writeHead(400, { 'content-type': 'application/json' }).end('{"error":"unable to parse"}');
         received.push(...Buffer.concat(chunks).toString('utf8').split('\n').filter(Boolean));
         res.writeHead(204).end();
       });
@@ -297,7 +343,12 @@ describe('InfluxDB sink (real influxd 1.8)', () => {
     const runDir = tempDir('rb-influx-run-');
     const secret = `s3cr3t-${randomBytes(6).toString('hex')}`;
     const logged: string[] = [];
-    const log = { ...silentLogger, warn: (m: string) => logged.push(redact(m)), info: (m: string) => logged.push(redact(m)), debug: (m: string) => logged.push(redact(m)) };
+    const log = {
+      ...silentLogger,
+      warn: (m: string) => logged.push(redact(m)),
+      info: (m: string) => logged.push(redact(m)),
+      debug: (m: string) => logged.push(redact(m)),
+    };
     const sink = new InfluxSink({
       config: cfg(`http://${LOOPBACK}:${port}`, { timeoutMs: 300 }),
       runDir,
@@ -335,7 +386,10 @@ describe('InfluxDB sink (real influxd 1.8)', () => {
     // Every accepted point once per attempt that reached us, in the order written; the timed-out
     // batch may also have been received (InfluxDB dedups it): compare distinct lines in first-seen order.
     const distinct = [...new Set(received)].map((l) => parseLine(l).fields.offset_s as number);
-    const expected = [...Array.from({ length: 400 }, (_, i) => i), ...Array.from({ length: 100 }, (_, i) => 500 + i)].map((i) => i / 10);
+    const expected = [
+      ...Array.from({ length: 400 }, (_, i) => i),
+      ...Array.from({ length: 100 }, (_, i) => 500 + i),
+    ].map((i) => i / 10);
     expect(distinct).toEqual(expected);
     // Spooled: the timed-out batch, the 503 batch, and the batch written while they were pending
     // (queued behind them to keep the order).
@@ -358,7 +412,12 @@ describe('InfluxDB sink (real influxd 1.8)', () => {
     const cfgFile = join(home, 'rebuild-bench.yaml');
     writeFileSync(cfgFile, `influx:\n  url: ${influxUrl}\n  bucket: ${BUCKET}\n`);
     const cli = (args: string[]) =>
-      execa('node', [join(repoRoot, 'bin', 'rebuild-bench.js'), ...args], { cwd: home, reject: false, env: { REBUILD_BENCH_CONFIG: '' }, stdin: 'ignore' });
+      execa('node', [join(repoRoot, 'bin', 'rebuild-bench.js'), ...args], {
+        cwd: home,
+        reject: false,
+        env: { REBUILD_BENCH_CONFIG: '' },
+        stdin: 'ignore',
+      });
 
     const first = await cli(['push', id, '--home', home, '--config', cfgFile]);
     expect(first.exitCode, first.stderr).toBe(0);

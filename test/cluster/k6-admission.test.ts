@@ -25,10 +25,19 @@ describe('suites/k6/admission-load.ts through runK6 (real kube-apiserver, k6 v1.
   let runs = 0;
 
   const pods = async (ns: string, selector?: string) =>
-    (await kubeRequest<PodList>(kc, 'GET', `/api/v1/namespaces/${ns}/pods${selector ? `?labelSelector=${encodeURIComponent(selector)}` : ''}`)).body.items;
+    (
+      await kubeRequest<PodList>(
+        kc,
+        'GET',
+        `/api/v1/namespaces/${ns}/pods${selector ? `?labelSelector=${encodeURIComponent(selector)}` : ''}`,
+      )
+    ).body.items;
 
   /** runK6 against the sandbox with the admin token; returns the result and every streamed line. */
-  async function k6(env: Record<string, string>, extra: Partial<RunK6Options> = {}): Promise<{ r: K6Result; lines: string[]; runId: string }> {
+  async function k6(
+    env: Record<string, string>,
+    extra: Partial<RunK6Options> = {},
+  ): Promise<{ r: K6Result; lines: string[]; runId: string }> {
     const runId = `k6t-${randomBytes(3).toString('hex')}`;
     const lines: string[] = [];
     const r = await runK6({
@@ -63,7 +72,10 @@ describe('suites/k6/admission-load.ts through runK6 (real kube-apiserver, k6 v1.
     expect(r.latencyMs?.p99).toBeGreaterThan(0);
     expect(r.latencyMs!.p50).toBeLessThanOrEqual(r.latencyMs!.p99);
     expect(r.durationMs).toBeGreaterThan(9000);
-    expect(r.thresholds).toEqual({ 'http_req_duration{expected_response:true}: p(99)<1000': true, 'http_req_failed: rate<0.01': true });
+    expect(r.thresholds).toEqual({
+      'http_req_duration{expected_response:true}: p(99)<1000': true,
+      'http_req_failed: rate<0.01': true,
+    });
     expect(existsSync(r.summaryFile)).toBe(true);
 
     // Server-side dry run: no pod of this run exists, and the namespace has as many pods as before.
@@ -104,7 +116,14 @@ describe('suites/k6/admission-load.ts through runK6 (real kube-apiserver, k6 v1.
     const err = await runK6({
       script,
       bin,
-      env: { K8S_API: inject('sandboxApiserverUrl'), K8S_TOKEN: token, NAMESPACE: 'default', RUN_ID: runId, MODE: 'churn', STAGES: stages(['30s', 3]) },
+      env: {
+        K8S_API: inject('sandboxApiserverUrl'),
+        K8S_TOKEN: token,
+        NAMESPACE: 'default',
+        RUN_ID: runId,
+        MODE: 'churn',
+        STAGES: stages(['30s', 3]),
+      },
       tags: { run: runId },
       workDir: join(work, 'aborted'),
       signal: abort.signal,
@@ -138,7 +157,9 @@ describe('suites/k6/admission-load.ts through runK6 (real kube-apiserver, k6 v1.
     expect(lines.some((l) => l.includes('InfluxDBv1'))).toBe(true);
     const q = `SELECT count("value") FROM "admission_latency" WHERE "run" = '${runId}' GROUP BY "outcome"`;
     const res = await fetch(`${influxUrl}/query?${new URLSearchParams({ db, q })}`);
-    const body = (await res.json()) as { results: Array<{ series?: Array<{ tags: Record<string, string>; values: Array<[string, number]> }> }> };
+    const body = (await res.json()) as {
+      results: Array<{ series?: Array<{ tags: Record<string, string>; values: Array<[string, number]> }> }>;
+    };
     const series = body.results[0]?.series ?? [];
     expect(series.map((s) => s.tags.outcome)).toEqual(['admitted']);
     expect(series[0]?.values[0]?.[1]).toBe(r.iterations);
@@ -160,12 +181,18 @@ describe('suites/k6/admission-load.ts through runK6 (real kube-apiserver, k6 v1.
     const webhook = `${ns}-unreachable`;
 
     beforeAll(async () => {
-      await kubeRequest(kc, 'POST', '/api/v1/namespaces', { body: { metadata: { name: ns, labels: { 'rebuild-bench/k6-test': ns } } } });
-      // The ServiceAccount admission plugin refuses pods until the namespace's default ServiceAccount exists.
-      await waitFor(`ServiceAccount ${ns}/default`, async () => (await kubeRequest(kc, 'GET', `/api/v1/namespaces/${ns}/serviceaccounts/default`)).status === 200, {
-        timeoutMs: 30_000,
-        intervalMs: 200,
+      await kubeRequest(kc, 'POST', '/api/v1/namespaces', {
+        body: { metadata: { name: ns, labels: { 'rebuild-bench/k6-test': ns } } },
       });
+      // The ServiceAccount admission plugin refuses pods until the namespace's default ServiceAccount exists.
+      await waitFor(
+        `ServiceAccount ${ns}/default`,
+        async () => (await kubeRequest(kc, 'GET', `/api/v1/namespaces/${ns}/serviceaccounts/default`)).status === 200,
+        {
+          timeoutMs: 30_000,
+          intervalMs: 200,
+        },
+      );
       await kubeRequest(kc, 'POST', '/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations', {
         body: {
           metadata: { name: webhook },
@@ -184,7 +211,10 @@ describe('suites/k6/admission-load.ts through runK6 (real kube-apiserver, k6 v1.
         },
       });
       // The API server picks webhook configurations up asynchronously: wait until a dry-run create hits it.
-      const pod = { metadata: { generateName: 'probe-' }, spec: { containers: [{ name: 'pause', image: 'registry.k8s.io/pause:3.10' }] } };
+      const pod = {
+        metadata: { generateName: 'probe-' },
+        spec: { containers: [{ name: 'pause', image: 'registry.k8s.io/pause:3.10' }] },
+      };
       await waitFor(
         'the webhook to be called',
         async () => {
@@ -199,7 +229,11 @@ describe('suites/k6/admission-load.ts through runK6 (real kube-apiserver, k6 v1.
       );
     });
     afterAll(async () => {
-      await kubeRequest(kc, 'DELETE', `/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations/${webhook}`).catch(() => undefined);
+      await kubeRequest(
+        kc,
+        'DELETE',
+        `/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations/${webhook}`,
+      ).catch(() => undefined);
       await kubeRequest(kc, 'DELETE', `/api/v1/namespaces/${ns}`).catch(() => undefined);
     });
 

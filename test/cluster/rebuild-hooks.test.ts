@@ -22,7 +22,10 @@ describe('rebuild post-create hooks', () => {
     await execa('mkdir', ['-p', apps]);
     writeFileSync(join(apps, 'web.yaml'), app('web', 0));
     writeFileSync(join(apps, 'api.yaml'), app('api', 1));
-    writeFileSync(join(work, 'secret.yaml'), 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: db-credentials\n  namespace: hooked\nstringData:\n  password: hunter2-do-not-log\n');
+    writeFileSync(
+      join(work, 'secret.yaml'),
+      'apiVersion: v1\nkind: Secret\nmetadata:\n  name: db-credentials\n  namespace: hooked\nstringData:\n  password: hunter2-do-not-log\n',
+    );
     tw = await twinSandbox({ dir: apps }, 0.25);
     const kubectl = join(inject('sandboxBinDir'), 'kubectl');
     const config = parse(readFileSync(join(tw.dir, 'rebuild-bench.yaml'), 'utf8')) as Record<string, any>;
@@ -38,32 +41,59 @@ describe('rebuild post-create hooks', () => {
         hooks: [
           { name: 'namespace', createNamespace: 'hooked' },
           { name: 'secrets', applySecrets: ['secret.yaml'] },
-          { name: 'deploy', run: `${kubectl} -n hooked create deployment web --image=registry.example/web:1 && touch ran-in-workdir` },
+          {
+            name: 'deploy',
+            run: `${kubectl} -n hooked create deployment web --image=registry.example/web:1 && touch ran-in-workdir`,
+          },
           { name: 'restart', restartDeployment: 'hooked/web' },
         ],
       },
     };
     writeFileSync(join(work, 'rebuild-bench.yaml'), stringify(config));
     const home = join(work, 'home');
-    const r = await execa('node', [bin, 'run', 'rebuild', '--yes', '--config', join(work, 'rebuild-bench.yaml'), '--home', home, '--json'], {
-      reject: false,
-      all: true,
-      stdin: 'ignore',
-      env: { REBUILD_BENCH_CONFIG: '', KUBECONFIG: '' },
-    });
+    const r = await execa(
+      'node',
+      [bin, 'run', 'rebuild', '--yes', '--config', join(work, 'rebuild-bench.yaml'), '--home', home, '--json'],
+      {
+        reject: false,
+        all: true,
+        stdin: 'ignore',
+        env: { REBUILD_BENCH_CONFIG: '', KUBECONFIG: '' },
+      },
+    );
     expect(r.exitCode, r.all).toBe(0);
-    const rec = JSON.parse(r.stdout) as { id: string; startedAt: string; phases: Array<{ name: string; status: string; durationMs: number }> };
+    const rec = JSON.parse(r.stdout) as {
+      id: string;
+      startedAt: string;
+      phases: Array<{ name: string; status: string; durationMs: number }>;
+    };
     const names = rec.phases.map((p) => p.name);
-    expect(names).toEqual(['destroy', 'apply', 'api-reachable', 'nodes-ready', 'hook: namespace', 'hook: secrets', 'hook: deploy', 'hook: restart', 'argocd-ready', 'root-app-created', 'waves']);
+    expect(names).toEqual([
+      'destroy',
+      'apply',
+      'api-reachable',
+      'nodes-ready',
+      'hook: namespace',
+      'hook: secrets',
+      'hook: deploy',
+      'hook: restart',
+      'argocd-ready',
+      'root-app-created',
+      'waves',
+    ]);
     for (const p of rec.phases) expect(p, p.name).toMatchObject({ status: 'ok', durationMs: expect.any(Number) });
 
     const kc = new k8s.KubeConfig();
     kc.loadFromFile(tw.kubeconfig); // rewritten by the rebuild (new ports, new credentials)
     expect((await kubeRequest(kc, 'GET', '/api/v1/namespaces/hooked')).status).toBe(200);
-    const secret = (await kubeRequest<{ data: Record<string, string> }>(kc, 'GET', '/api/v1/namespaces/hooked/secrets/db-credentials')).body;
+    const secret = (
+      await kubeRequest<{ data: Record<string, string> }>(kc, 'GET', '/api/v1/namespaces/hooked/secrets/db-credentials')
+    ).body;
     expect(Buffer.from(secret.data.password!, 'base64').toString()).toBe('hunter2-do-not-log');
     const dep = (await kubeRequest<any>(kc, 'GET', '/apis/apps/v1/namespaces/hooked/deployments/web')).body;
-    expect(Date.parse(dep.spec.template.metadata.annotations['kubectl.kubernetes.io/restartedAt'])).toBeGreaterThan(Date.parse(rec.startedAt));
+    expect(Date.parse(dep.spec.template.metadata.annotations['kubectl.kubernetes.io/restartedAt'])).toBeGreaterThan(
+      Date.parse(rec.startedAt),
+    );
     expect(readFileSync(join(work, 'ran-in-workdir'), 'utf8')).toBe('');
     const runLog = readFileSync(join(home, 'runs', rec.id, 'run.log'), 'utf8');
     expect(runLog).toContain('Secret hooked/db-credentials applied');

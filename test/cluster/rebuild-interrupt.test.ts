@@ -17,9 +17,19 @@ describe('interrupting a rebuild during apply', () => {
     const home = join(work, 'home');
     const config = parse(readFileSync(join(tw.dir, 'rebuild-bench.yaml'), 'utf8')) as Record<string, any>;
     const up = `node ${bin} sandbox up --dir ${tw.dir} --twin ${homelab} --no-wait --time-scale 0.25 --quiet`;
-    config.suites = { rebuild: { tool: 'commands', skipPlan: true, commands: { destroy: `node ${bin} sandbox down --wipe --dir ${tw.dir} --quiet`, apply: `sleep 2 && ${up}` } } };
+    config.suites = {
+      rebuild: {
+        tool: 'commands',
+        skipPlan: true,
+        commands: { destroy: `node ${bin} sandbox down --wipe --dir ${tw.dir} --quiet`, apply: `sleep 2 && ${up}` },
+      },
+    };
     writeFileSync(join(work, 'rebuild-bench.yaml'), stringify(config));
-    const child = execa('node', [bin, 'run', 'rebuild', '--yes', '--config', join(work, 'rebuild-bench.yaml'), '--home', home], { reject: false, all: true, stdin: 'ignore', env: { REBUILD_BENCH_CONFIG: '' } });
+    const child = execa(
+      'node',
+      [bin, 'run', 'rebuild', '--yes', '--config', join(work, 'rebuild-bench.yaml'), '--home', home],
+      { reject: false, all: true, stdin: 'ignore', env: { REBUILD_BENCH_CONFIG: '' } },
+    );
     let runDir = '';
     await until(() => {
       const runs = join(home, 'runs');

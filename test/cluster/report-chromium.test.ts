@@ -57,7 +57,15 @@ function record(): RunRecord {
     const start = Math.min(...m.map((a) => a.sync_started!.t));
     const end = Math.max(...m.map((a) => a.healthy!.t));
     const slow = m.reduce((x, y) => (y.healthy!.t - y.sync_started!.t > x.healthy!.t - x.sync_started!.t ? y : x));
-    return { wave, apps: m.length, start, end, durationMs: end - start, slowestApp: slow.name, slowestMs: slow.healthy!.t - slow.sync_started!.t };
+    return {
+      wave,
+      apps: m.length,
+      start,
+      end,
+      durationMs: end - start,
+      slowestApp: slow.name,
+      slowestMs: slow.healthy!.t - slow.sync_started!.t,
+    };
   });
   const restarts: RestartsSummary = {
     restarts: 6,
@@ -87,7 +95,14 @@ function record(): RunRecord {
     id: '20261121-222100-000-c4f0',
     tool: { name: 'rebuild-bench', version: '0.1.0' },
     suite: { name: 'rebuild', source: 'builtin:rebuild', destructive: true, description: 'destroy and recreate' },
-    cluster: { name: 'homelab', context: 'admin@homelab', kubeconfig: null, server: null, serverVersion: 'v1.33.2', allowDestructive: true },
+    cluster: {
+      name: 'homelab',
+      context: 'admin@homelab',
+      kubeconfig: null,
+      server: null,
+      serverVersion: 'v1.33.2',
+      allowDestructive: true,
+    },
     options: { timeoutMinutes: 90 },
     dryRun: false,
     host: 'ci',
@@ -98,12 +113,25 @@ function record(): RunRecord {
     status: 'completed',
     phases: [],
     faults: [],
-    checks: [{ name: 'zero CrashLoopBackOff', kind: 'target', ok: false, detail: '2 CrashLoopBackOff entries', at: iso(42.3) }],
+    checks: [
+      { name: 'zero CrashLoopBackOff', kind: 'target', ok: false, detail: '2 CrashLoopBackOff entries', at: iso(42.3) },
+    ],
     verdict: { outcome: 'failed', reasons: ['2 CrashLoopBackOff entries'] },
     validity: { valid: true, reasons: [] },
     summary: {
       rebuild,
-      collectors: { waves: { healthCheck: false, findings: [WAVES_DO_NOT_GATE], apps, waves, violations: [], allHealthyAt: rebuild.clockStart + rebuild.totalMs!, sources: { watch: 80 } }, restarts },
+      collectors: {
+        waves: {
+          healthCheck: false,
+          findings: [WAVES_DO_NOT_GATE],
+          apps,
+          waves,
+          violations: [],
+          allHealthyAt: rebuild.clockStart + rebuild.totalMs!,
+          sources: { watch: 80 },
+        },
+        restarts,
+      },
     },
     error: null,
     exitCode: 1,
@@ -115,10 +143,20 @@ describe('HTML report in Chromium (offline, file://)', () => {
   const out = mkdtempSync(join(tmpdir(), 'rb-report-chromium-'));
 
   beforeAll(async () => {
-    expect(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install -y chromium (.ci/run installs it)`).toBe(true);
+    expect(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install -y chromium (.ci/run installs it)`).toBe(
+      true,
+    );
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
     });
   });
   afterAll(async () => {
@@ -130,7 +168,10 @@ describe('HTML report in Chromium (offline, file://)', () => {
     const r = record();
     writeRunRecord(createRunDir(home, r.id), r);
     writeFileSync(join(home, 'runs', r.id, 'points.lp'), '');
-    const cli = await execa('node', [bin, 'report', 'last', '--home', home, '--format', 'html,md'], { reject: false, all: true });
+    const cli = await execa('node', [bin, 'report', 'last', '--home', home, '--format', 'html,md'], {
+      reject: false,
+      all: true,
+    });
     expect(cli.exitCode, cli.all).toBe(0);
     const html = cli.stdout.split('\n').find((l) => l.endsWith('report.html'))!;
     expect(existsSync(html)).toBe(true);

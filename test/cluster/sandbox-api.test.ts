@@ -36,7 +36,9 @@ async function namespace(prefix: string): Promise<string> {
   const name = `${prefix}-${randomBytes(3).toString('hex')}`;
   await core.createNamespace({ body: { metadata: { name, labels: { 'rebuild-bench/test': 'cluster' } } } });
   created.push(name);
-  await until(`ServiceAccount ${name}/default`, () => core.readNamespacedServiceAccount({ name: 'default', namespace: name }));
+  await until(`ServiceAccount ${name}/default`, () =>
+    core.readNamespacedServiceAccount({ name: 'default', namespace: name }),
+  );
   return name;
 }
 
@@ -78,7 +80,10 @@ describe('control plane', () => {
         spec: {
           replicas: 3,
           selector: { matchLabels: { app: 'web' } },
-          template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image: 'nginx:1.27' }] } },
+          template: {
+            metadata: { labels: { app: 'web' } },
+            spec: { containers: [{ name: 'web', image: 'nginx:1.27' }] },
+          },
         },
       },
     });
@@ -103,7 +108,11 @@ describe('control plane', () => {
     const ns = await namespace('kubectl');
     await execa(kubectl, ['-n', ns, 'create', 'deployment', 'api', '--image=busybox:1.36', '--replicas=2'], { env });
     await until('kubectl deployment rolled out', async () => {
-      const r = await execa(kubectl, ['-n', ns, 'get', 'pods', '-l', 'app=api', '-o', 'jsonpath={.items[*].status.phase}'], { env });
+      const r = await execa(
+        kubectl,
+        ['-n', ns, 'get', 'pods', '-l', 'app=api', '-o', 'jsonpath={.items[*].status.phase}'],
+        { env },
+      );
       const phases = r.stdout.split(' ').filter(Boolean);
       return phases.length === 2 && phases.every((p) => p === 'Running') ? true : undefined;
     });
@@ -141,7 +150,9 @@ describe('dry-run and watch', () => {
           type,
           ...(obj.status?.phase ? { phase: obj.status.phase } : {}),
           ...(obj.spec?.nodeName ? { node: obj.spec.nodeName } : {}),
-          ...(obj.status?.conditions?.find((c) => c.type === 'Ready') ? { ready: obj.status.conditions.find((c) => c.type === 'Ready')!.status } : {}),
+          ...(obj.status?.conditions?.find((c) => c.type === 'Ready')
+            ? { ready: obj.status.conditions.find((c) => c.type === 'Ready')!.status }
+            : {}),
         });
       },
       (err) => {
@@ -150,7 +161,9 @@ describe('dry-run and watch', () => {
     );
     try {
       await core.createNamespacedPod({ namespace: ns, body: pod('real') });
-      await until('Running in the watch', async () => (seen.some((s) => s.phase === 'Running' && s.ready === 'True') ? true : undefined));
+      await until('Running in the watch', async () =>
+        seen.some((s) => s.phase === 'Running' && s.ready === 'True') ? true : undefined,
+      );
       // kwok finishes the deletion once the grace period is over (no kubelet here).
       await core.deleteNamespacedPod({ name: 'real', namespace: ns, gracePeriodSeconds: 1 });
       await until('DELETED in the watch', async () => (seen.some((s) => s.type === 'DELETED') ? true : undefined));

@@ -16,7 +16,11 @@ const bin = resolve(import.meta.dirname, '../../bin/rebuild-bench.js');
 const dir = mkdtempSync(join(tmpdir(), 'rebuild-bench-sandbox2-'));
 
 function cli(args: string[]) {
-  return execa(process.execPath, [bin, 'sandbox', ...args, '--dir', dir], { reject: false, all: true, timeout: 240_000 });
+  return execa(process.execPath, [bin, 'sandbox', ...args, '--dir', dir], {
+    reject: false,
+    all: true,
+    timeout: 240_000,
+  });
 }
 
 function state(): SandboxState {
@@ -55,14 +59,22 @@ describe('sandbox lifecycle through the CLI', () => {
     expect(up.exitCode, up.all).toBe(0);
     expect(up.stdout).toContain(`export KUBECONFIG=${join(dir, 'kubeconfig')}`);
     const s = state();
-    expect(s.processes.map((p) => p.name).sort()).toEqual(['etcd', 'influxd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kwok']);
+    expect(s.processes.map((p) => p.name).sort()).toEqual([
+      'etcd',
+      'influxd',
+      'kube-apiserver',
+      'kube-controller-manager',
+      'kube-scheduler',
+      'kwok',
+    ]);
     firstPids = s.processes.map((p) => p.pid);
     firstPorts = s.processes.flatMap((p) => Object.values(p.ports));
     for (const p of s.processes) {
       expect(procState(p.pid), p.name).toBe('running');
       const listening = listenersOf(p.pid);
       expect(listening.length, `${p.name} listens on nothing we can see`).toBeGreaterThan(0);
-      for (const l of listening) expect(isLoopback(l.address), `${p.name} listens on ${l.address}:${l.port}`).toBe(true);
+      for (const l of listening)
+        expect(isLoopback(l.address), `${p.name} listens on ${l.address}:${l.port}`).toBe(true);
       // Every port it listens on is one we picked (no fixed default like 2380, 6565, 8088, 10257).
       for (const l of listening) expect(Object.values(p.ports), `${p.name} port ${l.port}`).toContain(l.port);
     }

@@ -15,7 +15,9 @@ interface QueryResult {
 
 async function influxQuery(q: string, db?: string): Promise<QueryResult> {
   const params = new URLSearchParams({ q, ...(db ? { db } : {}), epoch: 'ms' });
-  const r = await fetch(`${influxUrl}/query?${params}`, { method: q.startsWith('SELECT') || q.startsWith('SHOW') ? 'GET' : 'POST' });
+  const r = await fetch(`${influxUrl}/query?${params}`, {
+    method: q.startsWith('SELECT') || q.startsWith('SHOW') ? 'GET' : 'POST',
+  });
   expect(r.status, await r.clone().text()).toBe(200);
   return (await r.json()) as QueryResult;
 }
@@ -30,11 +32,23 @@ describe('InfluxDB (real influxd 1.8)', () => {
     const run = `t${randomBytes(4).toString('hex')}`;
     const t = Date.now() - 60_000;
     const writer = new InfluxDB({ url: influxUrl, token: '' }).getWriteApi('', 'rebuild_bench/autogen', 'ms');
-    writer.writePoint(new Point('sandbox_probe').tag('run', run).tag('node', 'obsy').floatField('value', 1.5).timestamp(new Date(t)));
-    writer.writePoint(new Point('sandbox_probe').tag('run', run).tag('node', 'onyx').floatField('value', 2.5).intField('restarts', 3).timestamp(new Date(t + 1000)));
+    writer.writePoint(
+      new Point('sandbox_probe').tag('run', run).tag('node', 'obsy').floatField('value', 1.5).timestamp(new Date(t)),
+    );
+    writer.writePoint(
+      new Point('sandbox_probe')
+        .tag('run', run)
+        .tag('node', 'onyx')
+        .floatField('value', 2.5)
+        .intField('restarts', 3)
+        .timestamp(new Date(t + 1000)),
+    );
     await writer.close();
 
-    const r = await influxQuery(`SELECT "value", "restarts", "node" FROM "sandbox_probe" WHERE "run" = '${run}' ORDER BY time ASC`, 'rebuild_bench');
+    const r = await influxQuery(
+      `SELECT "value", "restarts", "node" FROM "sandbox_probe" WHERE "run" = '${run}' ORDER BY time ASC`,
+      'rebuild_bench',
+    );
     const series = r.results[0]?.series?.[0];
     expect(series?.columns).toEqual(['time', 'value', 'restarts', 'node']);
     expect(series?.values).toEqual([
@@ -58,19 +72,23 @@ describe('k6', () => {
 
   const script = resolve(import.meta.dirname, '../../suites/k6/smoke.ts');
   const run = (token: string, iterations: number, summary: string) =>
-    execa(k6, ['run', '--address', '', '--no-usage-report', '--quiet', '--no-color', '--summary-export', summary, script], {
-      reject: false,
-      all: true,
-      cwd: work,
-      env: {
-        HOME: work,
-        K8S_API: inject('sandboxApiserverUrl'),
-        K8S_TOKEN: token,
-        EXPECT_VERSION: inject('sandboxKubernetesVersion'),
-        ITERATIONS: String(iterations),
+    execa(
+      k6,
+      ['run', '--address', '', '--no-usage-report', '--quiet', '--no-color', '--summary-export', summary, script],
+      {
+        reject: false,
+        all: true,
+        cwd: work,
+        env: {
+          HOME: work,
+          K8S_API: inject('sandboxApiserverUrl'),
+          K8S_TOKEN: token,
+          EXPECT_VERSION: inject('sandboxKubernetesVersion'),
+          ITERATIONS: String(iterations),
+        },
+        timeout: 120_000,
       },
-      timeout: 120_000,
-    });
+    );
 
   it('`k6 version` from the cache reports the pinned version', async () => {
     const r = await execa(k6, ['version']);

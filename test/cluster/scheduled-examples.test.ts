@@ -14,28 +14,42 @@ const hasSystemdAnalyze = spawnSync('systemd-analyze', ['--version']).status ===
 describe('scheduled-run examples', () => {
   it(`the systemd service and timer pass ${hasSystemdAnalyze ? 'systemd-analyze verify' : 'a key check (no systemd-analyze here)'}`, () => {
     const dir = mkdtempSync(join(tmpdir(), 'rb-units-'));
-    for (const f of ['rebuild-bench-nightly.service', 'rebuild-bench-nightly.timer']) cpSync(join(scheduled, f), join(dir, f));
+    for (const f of ['rebuild-bench-nightly.service', 'rebuild-bench-nightly.timer'])
+      cpSync(join(scheduled, f), join(dir, f));
     const service = readFileSync(join(dir, 'rebuild-bench-nightly.service'), 'utf8');
-    expect(service).toMatch(/^ExecStart=\/usr\/bin\/env rebuild-bench run rebuild --non-interactive --baseline-last 7 /m);
+    expect(service).toMatch(
+      /^ExecStart=\/usr\/bin\/env rebuild-bench run rebuild --non-interactive --baseline-last 7 /m,
+    );
     expect(readFileSync(join(dir, 'rebuild-bench-nightly.timer'), 'utf8')).toMatch(/^OnCalendar=\*-\*-\* 02:30:00$/m);
     if (hasSystemdAnalyze) {
-      const r = spawnSync('systemd-analyze', ['verify', '--man=no', 'rebuild-bench-nightly.service', 'rebuild-bench-nightly.timer'], { cwd: dir, encoding: 'utf8' });
+      const r = spawnSync(
+        'systemd-analyze',
+        ['verify', '--man=no', 'rebuild-bench-nightly.service', 'rebuild-bench-nightly.timer'],
+        { cwd: dir, encoding: 'utf8' },
+      );
       expect(r.status, r.stderr).toBe(0);
       expect(r.stderr.split('\n').filter((l) => l.includes('rebuild-bench-nightly'))).toEqual([]);
     }
   });
 
   it('the cron line parses and fires nightly at 02:30 with a non-interactive rebuild', () => {
-    const lines = readFileSync(join(scheduled, 'crontab'), 'utf8').split('\n').filter((l) => l.trim() && !l.startsWith('#'));
+    const lines = readFileSync(join(scheduled, 'crontab'), 'utf8')
+      .split('\n')
+      .filter((l) => l.trim() && !l.startsWith('#'));
     expect(lines).toHaveLength(1);
     const fields = lines[0]!.split(/\s+/);
-    const next = CronExpressionParser.parse(fields.slice(0, 5).join(' '), { currentDate: new Date('2026-11-22T12:00:00Z'), tz: 'UTC' }).next();
+    const next = CronExpressionParser.parse(fields.slice(0, 5).join(' '), {
+      currentDate: new Date('2026-11-22T12:00:00Z'),
+      tz: 'UTC',
+    }).next();
     expect(next.toISOString()).toBe('2026-11-23T02:30:00.000Z');
     expect(fields.slice(5).join(' ')).toContain('rebuild-bench run rebuild --non-interactive --baseline-last 7');
   });
 
   it("the CI example's demo step runs the demo and fills the job summary", async () => {
-    const workflow = parse(readFileSync(join(repoRoot, 'examples', 'ci', 'github-actions.yml'), 'utf8')) as { jobs: Record<string, { steps: Array<{ run?: string }> }> };
+    const workflow = parse(readFileSync(join(repoRoot, 'examples', 'ci', 'github-actions.yml'), 'utf8')) as {
+      jobs: Record<string, { steps: Array<{ run?: string }> }>;
+    };
     const step = workflow.jobs.demo!.steps.find((s) => s.run?.includes('rebuild-bench.js demo'))!;
     const work = mkdtempSync(join(tmpdir(), 'rb-ci-'));
     const summary = join(work, 'step-summary.md');
@@ -43,7 +57,12 @@ describe('scheduled-run examples', () => {
       cwd: repoRoot,
       reject: false,
       all: true,
-      env: { GITHUB_STEP_SUMMARY: summary, REBUILD_BENCH_HOME: join(work, 'home'), REBUILD_BENCH_CONFIG: '', KUBECONFIG: join(work, 'none') },
+      env: {
+        GITHUB_STEP_SUMMARY: summary,
+        REBUILD_BENCH_HOME: join(work, 'home'),
+        REBUILD_BENCH_CONFIG: '',
+        KUBECONFIG: join(work, 'none'),
+      },
     });
     // The health-check demo has zero CrashLoopBackOff; its exit code follows the (scaled) target window.
     expect([0, 1], r.all).toContain(r.exitCode);

@@ -21,7 +21,10 @@ describe('twin on another repository with defaults (no profile, no argocd-cm)', 
     const c = await tw.converge(120_000);
     expect(c.converged).toBe(true);
     expect(c.total).toBe(4);
-    const started = tw.truth().filter((e) => e.kind === 'app-sync-started').map((e) => (e as { app: string }).app);
+    const started = tw
+      .truth()
+      .filter((e) => e.kind === 'app-sync-started')
+      .map((e) => (e as { app: string }).app);
     expect(started).toEqual(names);
     expect(tw.truth().filter((e) => e.kind === 'pod-crash')).toEqual([]);
   });

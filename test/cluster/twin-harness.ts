@@ -25,7 +25,11 @@ export interface TwinSandbox {
 }
 
 /** A sandbox of its own with the twin running on `input` (durations scaled by `timeScale`). */
-export async function twinSandbox(input: TwinInputOptions, timeScale = 0.25, o: { launch?: boolean; nodes?: number } = {}): Promise<TwinSandbox> {
+export async function twinSandbox(
+  input: TwinInputOptions,
+  timeScale = 0.25,
+  o: { launch?: boolean; nodes?: number } = {},
+): Promise<TwinSandbox> {
   const dir = mkdtempSync(join(tmpdir(), 'rb-twin-'));
   const log = createLogger({ level: 'warn' });
   const sb = await startSandbox({ dir, install: false, log, ...(o.nodes ? { nodes: o.nodes } : {}) });

@@ -20,7 +20,8 @@ describe('homelab twin without the Application health check (Argo CD default)', 
     expect(c.total).toBe(65);
     const waiting = crashes(tw).filter((e) => e.kind === 'pod-crash' && e.dependencyWait);
     const apps = new Set(waiting.map((e) => (e as { app: string }).app));
-    for (const consumer of ['linkwarden', 'netbox', 'docspell', 'paperless-ngx']) expect(apps.has(consumer), consumer).toBe(true);
+    for (const consumer of ['linkwarden', 'netbox', 'docspell', 'paperless-ngx'])
+      expect(apps.has(consumer), consumer).toBe(true);
     const healthy = tw.truth().filter((e) => e.kind === 'cnpg-phase' && e.phase === 'Cluster in healthy state');
     expect(healthy).toHaveLength(1);
     const firstConsumerReady = tw.truth().find((e) => e.kind === 'pod-ready' && e.app === 'linkwarden')!;
@@ -46,19 +47,34 @@ describe('homelab twin without the Application health check (Argo CD default)', 
     const core = tw.kc.makeApiClient(k8s.CoreV1Api);
     const apps = tw.kc.makeApiClient(k8s.AppsV1Api);
     const probe = (name: string) =>
-      core.createNamespacedPod({ namespace: 'media', dryRun: 'All', body: { metadata: { name }, spec: { containers: [{ name: 'c', image: 'x' }] } } });
+      core.createNamespacedPod({
+        namespace: 'media',
+        dryRun: 'All',
+        body: { metadata: { name }, spec: { containers: [{ name: 'c', image: 'x' }] } },
+      });
     expect((await probe('p-up')).metadata?.labels?.['vixens.io/sizing']).toBe('micro');
     await apps.patchNamespacedDeploymentScale(
       { name: 'kyverno-admission-controller', namespace: 'kyverno', body: { spec: { replicas: 0 } } },
       k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
     );
-    await expect.poll(() => probe('p-down').then(() => 'admitted', (e) => String(e.body ?? e.message)), { timeout: 30_000, interval: 500 }).toContain('failed calling webhook');
+    await expect
+      .poll(
+        () =>
+          probe('p-down').then(
+            () => 'admitted',
+            (e) => String(e.body ?? e.message),
+          ),
+        { timeout: 30_000, interval: 500 },
+      )
+      .toContain('failed calling webhook');
     const adm = tw.kc.makeApiClient(k8s.AdmissionregistrationV1Api);
     const mutating = await adm.readMutatingWebhookConfiguration({ name: 'kyverno-resource-mutating-webhook-cfg' });
     expect(mutating.webhooks?.[0]?.name).toBe('mutate.kyverno.svc-fail');
     for (const w of mutating.webhooks ?? []) w.failurePolicy = 'Ignore';
     await adm.replaceMutatingWebhookConfiguration({ name: mutating.metadata!.name!, body: mutating });
-    const validating = await adm.readValidatingWebhookConfiguration({ name: 'kyverno-resource-validating-webhook-cfg' });
+    const validating = await adm.readValidatingWebhookConfiguration({
+      name: 'kyverno-resource-validating-webhook-cfg',
+    });
     for (const w of validating.webhooks ?? []) w.failurePolicy = 'Ignore';
     await adm.replaceValidatingWebhookConfiguration({ name: validating.metadata!.name!, body: validating });
     const unmutated = await probe('p-ignore');
@@ -67,7 +83,12 @@ describe('homelab twin without the Application health check (Argo CD default)', 
       { name: 'kyverno-admission-controller', namespace: 'kyverno', body: { spec: { replicas: 1 } } },
       k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
     );
-    await expect.poll(async () => (await probe('p-back')).metadata?.labels?.['vixens.io/sizing'], { timeout: 60_000, interval: 1000 }).toBe('micro');
+    await expect
+      .poll(async () => (await probe('p-back')).metadata?.labels?.['vixens.io/sizing'], {
+        timeout: 60_000,
+        interval: 1000,
+      })
+      .toBe('micro');
     const kinds = tw.truth().map((e) => e.kind);
     expect(kinds.filter((k) => k === 'webhook-down').length).toBeGreaterThanOrEqual(1);
   });
@@ -77,14 +98,29 @@ describe('homelab twin without the Application health check (Argo CD default)', 
     const core = tw.kc.makeApiClient(k8s.CoreV1Api);
     const patch = (value: string | null) =>
       custom.patchNamespacedCustomObject(
-        { group: 'postgresql.cnpg.io', version: 'v1', namespace: 'databases', plural: 'clusters', name: 'postgresql-shared', body: { metadata: { annotations: { 'cnpg.io/fencedInstances': value } } } },
+        {
+          group: 'postgresql.cnpg.io',
+          version: 'v1',
+          namespace: 'databases',
+          plural: 'clusters',
+          name: 'postgresql-shared',
+          body: { metadata: { annotations: { 'cnpg.io/fencedInstances': value } } },
+        },
         k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
       );
-    const linkwardenRestarts = async () => (await core.listNamespacedPod({ namespace: 'tools', labelSelector: 'app.kubernetes.io/instance=linkwarden' })).items[0]?.status?.containerStatuses?.[0]?.restartCount ?? 0;
+    const linkwardenRestarts = async () =>
+      (await core.listNamespacedPod({ namespace: 'tools', labelSelector: 'app.kubernetes.io/instance=linkwarden' }))
+        .items[0]?.status?.containerStatuses?.[0]?.restartCount ?? 0;
     const before = await linkwardenRestarts();
     await patch('["*"]');
     await expect.poll(linkwardenRestarts, { timeout: 30_000, interval: 500 }).toBeGreaterThan(before);
-    const cluster = (await custom.getNamespacedCustomObject({ group: 'postgresql.cnpg.io', version: 'v1', namespace: 'databases', plural: 'clusters', name: 'postgresql-shared' })) as { status: { readyInstances: number } };
+    const cluster = (await custom.getNamespacedCustomObject({
+      group: 'postgresql.cnpg.io',
+      version: 'v1',
+      namespace: 'databases',
+      plural: 'clusters',
+      name: 'postgresql-shared',
+    })) as { status: { readyInstances: number } };
     expect(cluster.status.readyInstances).toBe(0);
     await patch(null);
     const c = await tw.converge(180_000);

@@ -6,10 +6,15 @@ import { cli, fixtureSuite, read, repoRoot, runDirs, workspace } from './harness
 const suite = fixtureSuite('tempfile-fault');
 
 const cases: Array<{ name: string; yaml: (file: string) => string; expect: RegExp }> = [
-  { name: 'a YAML syntax error', yaml: (f) => `suites:\n  tempfile-fault:\n    file: ${f}\n  bad: [unclosed\n`, expect: /rebuild-bench\.yaml:\d+:\d+: YAML syntax error/ },
+  {
+    name: 'a YAML syntax error',
+    yaml: (f) => `suites:\n  tempfile-fault:\n    file: ${f}\n  bad: [unclosed\n`,
+    expect: /rebuild-bench\.yaml:\d+:\d+: YAML syntax error/,
+  },
   {
     name: 'a wrong type',
-    yaml: (f) => `clusters:\n  dev:\n    context: admin@dev\n    allowDestructive: "yes"\nsuites:\n  tempfile-fault:\n    file: ${f}\n`,
+    yaml: (f) =>
+      `clusters:\n  dev:\n    context: admin@dev\n    allowDestructive: "yes"\nsuites:\n  tempfile-fault:\n    file: ${f}\n`,
     expect: /rebuild-bench\.yaml:4:23: clusters\.dev\.allowDestructive: expected boolean, got string "yes"/,
   },
   {
@@ -19,7 +24,8 @@ const cases: Array<{ name: string; yaml: (file: string) => string; expect: RegEx
   },
   {
     name: 'a token in the file',
-    yaml: (f) => `influx:\n  url: http://127.0.0.1:8086\n  bucket: b\n  token: abc\nsuites:\n  tempfile-fault:\n    file: ${f}\n`,
+    yaml: (f) =>
+      `influx:\n  url: http://127.0.0.1:8086\n  bucket: b\n  token: abc\nsuites:\n  tempfile-fault:\n    file: ${f}\n`,
     expect: /rebuild-bench\.yaml:4:3: influx\.token: not allowed: put the token in an environment variable/,
   },
   {
@@ -108,13 +114,17 @@ describe('a run record that is not one', () => {
     const ws = workspace();
     const dir = join(ws.home, 'runs', '20261122-012325-681-8141');
     mkdirSync(dir, { recursive: true });
-    const rec = JSON.parse(readFileSync(join(repoRoot, 'test', 'fixtures', 'runs', 'demo-rebuild', 'run.json'), 'utf8'));
+    const rec = JSON.parse(
+      readFileSync(join(repoRoot, 'test', 'fixtures', 'runs', 'demo-rebuild', 'run.json'), 'utf8'),
+    );
     rec.faults[0].status = 'undone';
     writeFileSync(join(dir, 'run.json'), JSON.stringify(rec, null, 2));
     for (const args of [['show', 'last'], ['list'], ['report', 'last']]) {
       const r = await cli(ws, args);
       expect(r.exitCode, r.all).toBe(2);
-      expect(r.stderr).toContain(`${join(dir, 'run.json')}: not a valid run record: faults.0.status: expected "planned" | `);
+      expect(r.stderr).toContain(
+        `${join(dir, 'run.json')}: not a valid run record: faults.0.status: expected "planned" | `,
+      );
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
     }
   });

@@ -33,7 +33,19 @@ describe('rebuild-bench compare on a stored history', () => {
     history(ws, [...NOISE.map((f) => 40 * f), ...NOISE.map((f) => 48 * f)]);
     const out = join(ws.dir, 'cmp');
     const summary = join(ws.dir, 'summary.md');
-    const r = await cli(ws, ['compare', '--baseline-last', '5', '--candidate-last', '5', '--suite', 'rebuild', '--out', out, '--summary-file', summary]);
+    const r = await cli(ws, [
+      'compare',
+      '--baseline-last',
+      '5',
+      '--candidate-last',
+      '5',
+      '--suite',
+      'rebuild',
+      '--out',
+      out,
+      '--summary-file',
+      summary,
+    ]);
     expect(r.exitCode, r.all).toBe(1);
     expect(r.stdout).toMatch(/^Slower \(regression\): median total 40m\d\ds → 48m\d\ds/);
     const json = JSON.parse(read(join(out, 'compare.json')));
@@ -54,13 +66,15 @@ describe('rebuild-bench compare on a stored history', () => {
     expect(r.stdout).toMatch(/^Inconclusive: median total 40m00s → 48m00s, \+8m00s \(\+20\.0 %\); 1 vs 1 run\(s\)/);
     expect(r.stdout).toContain('no statistical conclusion is possible');
     await run('two');
-    for (const f of ['compare.md', 'compare.html', 'compare.json', 'compare-junit.xml']) expect(read(join(ws.dir, 'two', f)), f).toBe(read(join(ws.dir, 'one', f)));
+    for (const f of ['compare.md', 'compare.html', 'compare.json', 'compare-junit.xml'])
+      expect(read(join(ws.dir, 'two', f)), f).toBe(read(join(ws.dir, 'one', f)));
   });
 
   it('refuses invalid runs with exit 2 unless --include-invalid', async () => {
     const ws = workspace();
     const [a, b] = history(ws, [40, 41], (rec, i) => {
-      if (i === 0) [rec.status, rec.validity] = ['aborted', { valid: false, reasons: ['the run was aborted before it finished'] }];
+      if (i === 0)
+        [rec.status, rec.validity] = ['aborted', { valid: false, reasons: ['the run was aborted before it finished'] }];
     });
     const r = await cli(ws, ['compare', a!, '--vs', b!]);
     expect(r.exitCode).toBe(2);
@@ -76,7 +90,10 @@ describe('rebuild-bench compare on a stored history', () => {
     const r = await cli(ws, ['compare', '--baseline-last', '5', '--json']);
     expect(r.exitCode, r.all).toBe(0);
     const json = JSON.parse(r.stdout);
-    expect(json.baseline.map((x: { id: string }) => x.id)).toEqual(['20261120-100000-000-ab00', '20261120-100200-000-ab02']);
+    expect(json.baseline.map((x: { id: string }) => x.id)).toEqual([
+      '20261120-100000-000-ab00',
+      '20261120-100200-000-ab02',
+    ]);
     const lonely = workspace();
     history(lonely, [40]);
     const none = await cli(lonely, ['compare', '--baseline-last', '3']);
@@ -89,7 +106,15 @@ describe('scheduled runs: run --non-interactive --baseline-last', () => {
   it('compares each run with its predecessors and appends the summaries to the summary file', async () => {
     const ws = workspace();
     const summary = join(ws.dir, 'step-summary.md');
-    const args = ['run', fixtureSuite('tempfile-fault'), '--non-interactive', '--baseline-last', '3', '--summary-file', summary];
+    const args = [
+      'run',
+      fixtureSuite('tempfile-fault'),
+      '--non-interactive',
+      '--baseline-last',
+      '3',
+      '--summary-file',
+      summary,
+    ];
     const first = await cli(ws, args);
     expect(first.exitCode, first.all).toBe(0);
     expect(first.stderr).toContain('comparison skipped: no earlier valid run of suite tempfile-fault');

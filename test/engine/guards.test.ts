@@ -79,7 +79,15 @@ describe('guards', () => {
 
   it('--non-interactive runs an allowlisted cluster without a prompt, and still refuses one that is not', async () => {
     const ws = destructiveWs(true);
-    const refused = await cli(ws, ['run', suite, '--kubeconfig', ws.kc, '--context', 'admin@prod', '--non-interactive']);
+    const refused = await cli(ws, [
+      'run',
+      suite,
+      '--kubeconfig',
+      ws.kc,
+      '--context',
+      'admin@prod',
+      '--non-interactive',
+    ]);
     expect(refused.exitCode).toBe(2);
     expect(refused.stderr).toContain('not allowlisted');
     expect(runDirs(ws)).toEqual([]);
@@ -105,7 +113,17 @@ describe('guards', () => {
 
   it('--dry-run prints the plan, applies no fault and writes no run', async () => {
     const ws = destructiveWs(true);
-    const r = await cli(ws, ['run', suite, '--kubeconfig', ws.kc, '--context', 'admin@dev', '--dry-run', '--opt', 'holdMs=60000']);
+    const r = await cli(ws, [
+      'run',
+      suite,
+      '--kubeconfig',
+      ws.kc,
+      '--context',
+      'admin@dev',
+      '--dry-run',
+      '--opt',
+      'holdMs=60000',
+    ]);
     expect(r.exitCode, r.all).toBe(0);
     expect(r.stdout).toContain('step: destroy');
     expect(r.stdout).toContain('fault: destroy file (would apply, then roll back)');
@@ -117,7 +135,17 @@ describe('guards', () => {
 
   it('refuses a second run on the same cluster with exit 5, naming the holder', async () => {
     const ws = destructiveWs(true);
-    const first = cli(ws, ['run', suite, '--kubeconfig', ws.kc, '--context', 'admin@dev', '--yes', '--opt', 'holdMs=60000']);
+    const first = cli(ws, [
+      'run',
+      suite,
+      '--kubeconfig',
+      ws.kc,
+      '--context',
+      'admin@dev',
+      '--yes',
+      '--opt',
+      'holdMs=60000',
+    ]);
     const dir = await untilApplied(ws);
     const second = await cli(ws, ['run', suite, '--kubeconfig', ws.kc, '--context', 'admin@dev', '--yes']);
     expect(second.exitCode).toBe(5);
@@ -129,11 +157,30 @@ describe('guards', () => {
 
   it('replaces and reports a stale lock left by a dead process', async () => {
     const ws = destructiveWs(true);
-    const first = cli(ws, ['run', suite, '--kubeconfig', ws.kc, '--context', 'admin@dev', '--yes', '--opt', 'holdMs=60000']);
+    const first = cli(ws, [
+      'run',
+      suite,
+      '--kubeconfig',
+      ws.kc,
+      '--context',
+      'admin@dev',
+      '--yes',
+      '--opt',
+      'holdMs=60000',
+    ]);
     await untilApplied(ws);
     first.kill('SIGKILL');
     await first;
-    const r = await cli(ws, ['run', fixtureSuite('tempfile-fault'), '--kubeconfig', ws.kc, '--context', 'admin@dev', '--opt', `file=${ws.dir}/other.txt`]);
+    const r = await cli(ws, [
+      'run',
+      fixtureSuite('tempfile-fault'),
+      '--kubeconfig',
+      ws.kc,
+      '--context',
+      'admin@dev',
+      '--opt',
+      `file=${ws.dir}/other.txt`,
+    ]);
     expect(r.stderr).toContain('replaced a stale run lock');
     await cli(ws, ['cleanup']);
     expect(read(ws.file)).toBe('original\n');

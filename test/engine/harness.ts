@@ -67,6 +67,8 @@ export async function until(cond: () => boolean, timeoutMs = 30_000): Promise<vo
 
 /** Waits until the single run of the workspace has applied `n` faults. */
 export async function untilApplied(ws: Workspace, n = 1): Promise<string> {
-  await until(() => runDirs(ws).length === 1 && journalOf(runDirs(ws)[0]!).filter((e) => e.t === 'applied').length >= n);
+  await until(
+    () => runDirs(ws).length === 1 && journalOf(runDirs(ws)[0]!).filter((e) => e.t === 'applied').length >= n,
+  );
   return runDirs(ws)[0]!;
 }

@@ -38,6 +38,8 @@ describe('live view of a run', () => {
     expect(r.exitCode, r.all).toBe(0);
     expect(r.all).not.toContain('\u001b[?25l');
     expect(r.all).toMatch(/^\S+Z ▶ hold/m);
-    expect(r.all).toMatch(/^\S+Z 0m0\ds since the fault \(target 1 s–1 min\) · holding the fault for 0 ms · file overwritten/m);
+    expect(r.all).toMatch(
+      /^\S+Z 0m0\ds since the fault \(target 1 s–1 min\) · holding the fault for 0 ms · file overwritten/m,
+    );
   });
 });

@@ -2,7 +2,18 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
-import { bin, cli, fixtureSuite, journalOf, read, recordOf, runDirs, until, untilApplied, workspace } from './harness.ts';
+import {
+  bin,
+  cli,
+  fixtureSuite,
+  journalOf,
+  read,
+  recordOf,
+  runDirs,
+  until,
+  untilApplied,
+  workspace,
+} from './harness.ts';
 
 const suite = fixtureSuite('tempfile-fault');
 
@@ -13,13 +24,16 @@ describe('rollback with real processes', () => {
     expect(r.exitCode, r.all).toBe(0);
     expect(read(ws.file)).toBe('original\n');
     const [dir] = runDirs(ws);
-    const rolled = journalOf(dir!).filter((e) => e.t === 'rolled-back').map((e) => e.faultId);
+    const rolled = journalOf(dir!)
+      .filter((e) => e.t === 'rolled-back')
+      .map((e) => e.faultId);
     expect(rolled).toEqual(['f2', 'f1']);
     const rec = recordOf(dir!);
     expect(rec.status).toBe('completed');
     expect(rec.verdict.outcome).toBe('passed');
     expect(rec.faults.map((f: { status: string }) => f.status)).toEqual(['rolled-back', 'rolled-back']);
-    for (const f of ['report.md', 'report.html', 'report.json', 'junit.xml']) expect(existsSync(join(dir!, f)), f).toBe(true);
+    for (const f of ['report.md', 'report.html', 'report.json', 'junit.xml'])
+      expect(existsSync(join(dir!, f)), f).toBe(true);
   });
 
   it('writes the rollback to the journal before applying the fault', async () => {
@@ -126,8 +140,19 @@ describe('an abort while a fault is being prepared', () => {
   it('never applies it: the engine waits for the prepare, and the fault is dropped (exit 3, file untouched)', async () => {
     const ws = workspace();
     writeFileSync(ws.config, `suites:\n  slow-prepare:\n    file: ${ws.file}\n`);
-    const child = execa('node', [bin, 'run', fixtureSuite('slow-prepare'), '--home', ws.home], { cwd: ws.dir, reject: false, all: true, stdin: 'ignore', env: { KUBECONFIG: join(ws.dir, 'none'), REBUILD_BENCH_CONFIG: '' } });
-    await until(() => runDirs(ws).length === 1 && existsSync(join(runDirs(ws)[0]!, 'run.json')) && recordOf(runDirs(ws)[0]!).phases.some((p: { name: string }) => p.name === 'inject'));
+    const child = execa('node', [bin, 'run', fixtureSuite('slow-prepare'), '--home', ws.home], {
+      cwd: ws.dir,
+      reject: false,
+      all: true,
+      stdin: 'ignore',
+      env: { KUBECONFIG: join(ws.dir, 'none'), REBUILD_BENCH_CONFIG: '' },
+    });
+    await until(
+      () =>
+        runDirs(ws).length === 1 &&
+        existsSync(join(runDirs(ws)[0]!, 'run.json')) &&
+        recordOf(runDirs(ws)[0]!).phases.some((p: { name: string }) => p.name === 'inject'),
+    );
     child.kill('SIGINT');
     const r = await child;
     expect(r.exitCode, r.all).toBe(3);

@@ -47,7 +47,17 @@ describe('terraform/tofu path with a real binary', () => {
     const dir = mkdtempSync(join(tmpdir(), 'rb-tf-'));
     writeFileSync(join(dir, 'main.tf'), mainTf);
     const kind = basename(binary) === 'tofu' ? 'tofu' : 'terraform';
-    return { dir, tool: (over = {}) => rebuildToolSchema.parse({ tool: kind, binary, workingDir: dir, stateRmOnUnreachable: ['terraform_data.cilium'], ...over }) };
+    return {
+      dir,
+      tool: (over = {}) =>
+        rebuildToolSchema.parse({
+          tool: kind,
+          binary,
+          workingDir: dir,
+          stateRmOnUnreachable: ['terraform_data.cilium'],
+          ...over,
+        }),
+    };
   }
 
   it('plan guard: passes a plan without replacements, refuses an unexpected replacement, allows an expected one', async () => {
@@ -56,8 +66,12 @@ describe('terraform/tofu path with a real binary', () => {
     await apply(tool(), log, dir);
     expect(existsSync(join(dir, 'cluster.txt'))).toBe(true);
     expect(await planGuard(tool(), log, dir)).toEqual({ replacements: [], destroyCount: 2 });
-    await expect(planGuard(tool({ vars: { generation: '2' } }), log, dir)).rejects.toThrow(/plan would replace terraform_data\.cluster, not listed in suites\.rebuild\.expectedReplacements: refusing to destroy/);
-    await expect(planGuard(tool({ vars: { generation: '2' }, expectedReplacements: ['terraform_data.cluster'] }), log, dir)).resolves.toMatchObject({ destroyCount: 2 });
+    await expect(planGuard(tool({ vars: { generation: '2' } }), log, dir)).rejects.toThrow(
+      /plan would replace terraform_data\.cluster, not listed in suites\.rebuild\.expectedReplacements: refusing to destroy/,
+    );
+    await expect(
+      planGuard(tool({ vars: { generation: '2' }, expectedReplacements: ['terraform_data.cluster'] }), log, dir),
+    ).resolves.toMatchObject({ destroyCount: 2 });
   }, 120_000);
 
   it('destroy: when the cluster API is gone, removes the configured addresses from state and retries once', async () => {
@@ -75,7 +89,9 @@ describe('terraform/tofu path with a real binary', () => {
     const { dir, tool } = workdir();
     await execa(binary, ['init', '-input=false'], { cwd: dir });
     await apply(tool(), log, dir);
-    await expect(destroy(tool({ stateRmOnUnreachable: [] }), log, dir)).rejects.toThrow(/destroy failed: .*Kubernetes cluster unreachable/);
+    await expect(destroy(tool({ stateRmOnUnreachable: [] }), log, dir)).rejects.toThrow(
+      /destroy failed: .*Kubernetes cluster unreachable/,
+    );
     writeFileSync(join(dir, 'api-up'), '');
     await expect(destroy(tool({ stateRmOnUnreachable: [] }), log, dir)).resolves.toEqual({ stateRemoved: [] });
   }, 120_000);

@@ -38,7 +38,9 @@ function features(over: Partial<RunFeatures> & { id: string }): RunFeatures {
 
 /** Five runs around `minutes` with fixed ±3 % noise. */
 function side(prefix: string, minutes: number, over: Partial<RunFeatures> = {}): RunFeatures[] {
-  return [0.985, 1.021, 0.972, 1.008, 1.029].map((f, i) => features({ id: `${prefix}${i}`, totalMs: minutes * f * MIN, ...over }));
+  return [0.985, 1.021, 0.972, 1.008, 1.029].map((f, i) =>
+    features({ id: `${prefix}${i}`, totalMs: minutes * f * MIN, ...over }),
+  );
 }
 
 describe('run features from a stored run', () => {
@@ -46,7 +48,10 @@ describe('run features from a stored run', () => {
     const record = JSON.parse(readFileSync(join(fixtureDir, 'run.json'), 'utf8')) as RunRecord;
     const f = runFeatures(record, readPoints(fixtureDir));
     const rebuild = record.summary.rebuild as { totalMs: number };
-    const collectors = record.summary.collectors as { restarts: { crashLoopBackOff: number }; waves: { waves: unknown[]; apps: unknown[] } };
+    const collectors = record.summary.collectors as {
+      restarts: { crashLoopBackOff: number };
+      waves: { waves: unknown[]; apps: unknown[] };
+    };
     expect(f.totalMs).toBe(rebuild.totalMs);
     expect(f.crashLoops).toBe(collectors.restarts.crashLoopBackOff);
     expect(Object.keys(f.waves)).toHaveLength(collectors.waves.waves.length);
@@ -63,7 +68,9 @@ describe('compare: verdicts on a synthetic history', () => {
     expect(c.metrics[0]!.p).toBeCloseTo(2 / 252, 6);
     expect(c.metrics[0]!.ci!.low).toBeGreaterThan(0);
     expect(c.headline).toBe('Slower (regression): median total 40m19s → 48m23s, +8m04s (+20.0 %); 5 vs 5 run(s)');
-    expect(renderCompareJunit(c)).toMatch(/<testcase[^>]*no regression: total[^>]*>\s*<failure message="[^"]*" type="regression"/);
+    expect(renderCompareJunit(c)).toMatch(
+      /<testcase[^>]*no regression: total[^>]*>\s*<failure message="[^"]*" type="regression"/,
+    );
   });
 
   it('calls 1 + 1 runs inconclusive and says no statistical conclusion is possible', () => {
@@ -76,7 +83,11 @@ describe('compare: verdicts on a synthetic history', () => {
   });
 
   it('judges one nightly run against a week with a control limit', () => {
-    const week = [...side('a', 40), features({ id: 'a5', totalMs: 40.4 * MIN }), features({ id: 'a6', totalMs: 39.6 * MIN })];
+    const week = [
+      ...side('a', 40),
+      features({ id: 'a5', totalMs: 40.4 * MIN }),
+      features({ id: 'a6', totalMs: 39.6 * MIN }),
+    ];
     expect(compareRuns(week, [features({ id: 'n', totalMs: 50 * MIN })]).verdict).toBe('slower');
     expect(compareRuns(week, [features({ id: 'n', totalMs: 41 * MIN })]).verdict).toBe('inconclusive');
     expect(compareRuns(week, [features({ id: 'n', totalMs: 50 * MIN })]).metrics[0]!.method).toBe('control-limit');
@@ -88,10 +99,21 @@ describe('compare: verdicts on a synthetic history', () => {
   });
 
   it('refuses invalid runs unless asked, and mixed options within a side', () => {
-    const bad = features({ id: 'x', valid: false, status: 'aborted', invalidReasons: ['the run was aborted before it finished'] });
-    expect(() => compareRuns([bad], side('b', 40))).toThrow(/invalid run\(s\) refused: x \(the run was aborted.*--include-invalid/);
-    expect(compareRuns([bad], side('b', 40), { includeInvalid: true }).notes.join(' ')).toContain('includes 1 invalid run(s)');
-    expect(() => compareRuns([features({ id: 'a' }), features({ id: 'a2', options: { tool: 'tofu' } })], side('b', 40))).toThrow(/baseline runs were made with different suite options/);
+    const bad = features({
+      id: 'x',
+      valid: false,
+      status: 'aborted',
+      invalidReasons: ['the run was aborted before it finished'],
+    });
+    expect(() => compareRuns([bad], side('b', 40))).toThrow(
+      /invalid run\(s\) refused: x \(the run was aborted.*--include-invalid/,
+    );
+    expect(compareRuns([bad], side('b', 40), { includeInvalid: true }).notes.join(' ')).toContain(
+      'includes 1 invalid run(s)',
+    );
+    expect(() =>
+      compareRuns([features({ id: 'a' }), features({ id: 'a2', options: { tool: 'tofu' } })], side('b', 40)),
+    ).toThrow(/baseline runs were made with different suite options/);
     expect(() => compareRuns([features({ id: 'a', cluster: 'prod' })], side('b', 40))).toThrow(/different clusters/);
   });
 
@@ -105,7 +127,11 @@ describe('compare: verdicts on a synthetic history', () => {
 });
 
 describe('change attribution', () => {
-  const app = (wave: number, healthyMin: number, crashLoops: number) => ({ wave, healthyMs: healthyMin * MIN, crashLoops });
+  const app = (wave: number, healthyMin: number, crashLoops: number) => ({
+    wave,
+    healthyMs: healthyMin * MIN,
+    crashLoops,
+  });
   const before = (id: string) =>
     features({
       id,
@@ -120,7 +146,13 @@ describe('change attribution', () => {
       totalMs: 38 * MIN,
       crashLoops: 2,
       waves: { '5': 6 * MIN, '10': 11 * MIN },
-      apps: { postgres: app(4, 15, 0), linkwarden: app(5, 22, 0), netbox: app(5, 23, 0), mealie: app(10, 36, 2), grafana: app(10, 30, 0) },
+      apps: {
+        postgres: app(4, 15, 0),
+        linkwarden: app(5, 22, 0),
+        netbox: app(5, 23, 0),
+        mealie: app(10, 36, 2),
+        grafana: app(10, 30, 0),
+      },
     });
 
   it('says which apps moved between waves and what that did', () => {
@@ -130,15 +162,26 @@ describe('change attribution', () => {
       { app: 'netbox', from: 10, to: 5 },
     ]);
     expect(a.waveMap.added).toEqual([{ app: 'grafana', wave: 10 }]);
-    expect(a.sentences[0]).toBe('moving linkwarden and netbox from wave 10 to 5 removed 14 crash-loops and 6 minutes from wave 10');
+    expect(a.sentences[0]).toBe(
+      'moving linkwarden and netbox from wave 10 to 5 removed 14 crash-loops and 6 minutes from wave 10',
+    );
     expect(a.sentences).toContain('added: grafana (wave 10)');
     expect(a.apps[0]!.app).toBe('linkwarden');
     expect(a.waves[0]).toMatchObject({ wave: '10', deltaMs: -6 * MIN });
   });
 
   it('names a health-check change and lists it as a setup difference', () => {
-    const c = compareRuns([features({ id: 'a', healthCheck: false, crashLoops: 42 })], [features({ id: 'b', healthCheck: true, crashLoops: 0, totalMs: 41 * MIN })]);
-    expect(c.attribution.sentences[0]).toBe('adding the Application health check to argocd-cm (waves now gate on health) removed 42 crash-loops and added 1 minute to the total');
-    expect(c.setup).toContainEqual({ what: 'Application health check in argocd-cm', baseline: 'false', candidate: 'true' });
+    const c = compareRuns(
+      [features({ id: 'a', healthCheck: false, crashLoops: 42 })],
+      [features({ id: 'b', healthCheck: true, crashLoops: 0, totalMs: 41 * MIN })],
+    );
+    expect(c.attribution.sentences[0]).toBe(
+      'adding the Application health check to argocd-cm (waves now gate on health) removed 42 crash-loops and added 1 minute to the total',
+    );
+    expect(c.setup).toContainEqual({
+      what: 'Application health check in argocd-cm',
+      baseline: 'false',
+      candidate: 'true',
+    });
   });
 });

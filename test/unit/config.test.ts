@@ -27,9 +27,15 @@ describe('config', () => {
   });
 
   it('names file, line and field', () => {
-    expect(bad('target:\n  minMinutes: 50\n  maxMinutes: 40\n')).toBe('f.yaml:3:15: target.maxMinutes: minMinutes must not exceed maxMinutes');
-    expect(bad('clusters:\n  dev:\n    allowDestructive: true\n')).toBe('f.yaml:2:3: clusters.dev.context: expected string, got nothing (the field is required)');
-    expect(bad('clusters:\n  dev:\n    context: c\n    argocd:\n      rootApps: x\n')).toBe('f.yaml:5:7: clusters.dev.argocd.rootApps: unknown key (expected one of the documented keys; check its spelling)');
+    expect(bad('target:\n  minMinutes: 50\n  maxMinutes: 40\n')).toBe(
+      'f.yaml:3:15: target.maxMinutes: minMinutes must not exceed maxMinutes',
+    );
+    expect(bad('clusters:\n  dev:\n    allowDestructive: true\n')).toBe(
+      'f.yaml:2:3: clusters.dev.context: expected string, got nothing (the field is required)',
+    );
+    expect(bad('clusters:\n  dev:\n    context: c\n    argocd:\n      rootApps: x\n')).toBe(
+      'f.yaml:5:7: clusters.dev.argocd.rootApps: unknown key (expected one of the documented keys; check its spelling)',
+    );
     expect(bad('influx:\n  url: ftp://x\n  bucket: b\n')).toMatch(/^f\.yaml:2:8: influx\.url: /);
   });
 
@@ -52,10 +58,20 @@ describe('shipped example config', () => {
     expect(loaded.config.clusters.dev?.allowDestructive).toBe(true);
     expect(loaded.config.clusters.prod?.allowDestructive).toBe(false);
     const { default: suite } = await import('../../suites/cluster-check.ts');
-    expect(loaded.validateAt(['suites', 'cluster-check'], suite.options, loaded.config.suites['cluster-check'])).toEqual({ minReadyNodes: 3, applications: true });
+    expect(
+      loaded.validateAt(['suites', 'cluster-check'], suite.options, loaded.config.suites['cluster-check']),
+    ).toEqual({ minReadyNodes: 3, applications: true });
     const { default: rebuild } = await import('../../suites/rebuild.ts');
-    const opts = loaded.validateAt(['suites', 'rebuild'], rebuild.options, loaded.config.suites.rebuild) as { hooks: Array<{ name: string }>; extraArgs: { apply: string[] } };
-    expect(opts.hooks.map((h) => h.name)).toEqual(['cert-manager namespace', 'bootstrap secrets', 'repo-server EOF workaround', 'anything else']);
+    const opts = loaded.validateAt(['suites', 'rebuild'], rebuild.options, loaded.config.suites.rebuild) as {
+      hooks: Array<{ name: string }>;
+      extraArgs: { apply: string[] };
+    };
+    expect(opts.hooks.map((h) => h.name)).toEqual([
+      'cert-manager namespace',
+      'bootstrap secrets',
+      'repo-server EOF workaround',
+      'anything else',
+    ]);
     expect(opts.extraArgs.apply).toEqual(['-var-file=dev.tfvars']);
   });
 
@@ -63,6 +79,8 @@ describe('shipped example config', () => {
     const { parseConfigText } = await import('../../engine/config.ts');
     const { default: rebuild } = await import('../../suites/rebuild.ts');
     const loaded = parseConfigText('suites:\n  rebuild:\n    hooks:\n      - name: empty\n', '/x/rebuild-bench.yaml');
-    expect(() => loaded.validateAt(['suites', 'rebuild'], rebuild.options, loaded.config.suites.rebuild)).toThrow(/rebuild-bench\.yaml:4:\d+: .*hooks\.0.*a hook needs run, createNamespace, restartDeployment or applySecrets/);
+    expect(() => loaded.validateAt(['suites', 'rebuild'], rebuild.options, loaded.config.suites.rebuild)).toThrow(
+      /rebuild-bench\.yaml:4:\d+: .*hooks\.0.*a hook needs run, createNamespace, restartDeployment or applySecrets/,
+    );
   });
 });

@@ -6,8 +6,19 @@ describe("a suite's own figures in reports", () => {
     const f = buildFigures({
       rebuild: { totalMs: 1 },
       collectors: {},
-      outage: { probes: 40, rejected: 20, rejectionRate: 0.5, latencyMs: { p50: 12.3456 }, breaker: { appliedAfterMs: 21_000, mode: 'ignore' } },
-      postgresDelay: { consumers: [{ app: 'linkwarden', restarts: 4, healthyAfterPostgresMs: 4000 }, { app: 'netbox', restarts: 2, healthyAfterPostgresMs: null }] },
+      outage: {
+        probes: 40,
+        rejected: 20,
+        rejectionRate: 0.5,
+        latencyMs: { p50: 12.3456 },
+        breaker: { appliedAfterMs: 21_000, mode: 'ignore' },
+      },
+      postgresDelay: {
+        consumers: [
+          { app: 'linkwarden', restarts: 4, healthyAfterPostgresMs: 4000 },
+          { app: 'netbox', restarts: 2, healthyAfterPostgresMs: null },
+        ],
+      },
       nodes: ['obsy', 'onyx'],
     });
     expect(f.map((x) => x.name)).toEqual(['outage', 'postgresDelay', 'nodes']);
@@ -19,7 +30,16 @@ describe("a suite's own figures in reports", () => {
       ['breaker.appliedAfterMs', '21s'],
       ['breaker.mode', 'ignore'],
     ]);
-    expect(f[1]!.tables).toEqual([{ name: 'consumers', headers: ['app', 'restarts', 'healthyAfterPostgresMs'], rows: [['linkwarden', '4', '4s'], ['netbox', '2', '-']] }]);
+    expect(f[1]!.tables).toEqual([
+      {
+        name: 'consumers',
+        headers: ['app', 'restarts', 'healthyAfterPostgresMs'],
+        rows: [
+          ['linkwarden', '4', '4s'],
+          ['netbox', '2', '-'],
+        ],
+      },
+    ]);
     expect(f[2]!.values).toEqual([['nodes', 'obsy, onyx']]);
   });
 });

@@ -48,22 +48,34 @@ describe('reading a GitOps directory', () => {
   });
 
   it('reads only what kustomization.yaml lists, and multi-source apps with retry', () => {
-    const multi = app('m').replace(
-      /  source:\n    repoURL: \S+\n    path: \S+\n/,
-      '  sources:\n    - repoURL: https://charts.example\n      chart: m\n      targetRevision: 1.2.3\n    - repoURL: https://git.example/repo.git\n      ref: values\n',
-    ).replace('    automated: {}\n', '    automated: {}\n    retry:\n      limit: 3\n      backoff: { duration: 10s, factor: 3, maxDuration: 2m }\n');
+    const multi = app('m')
+      .replace(
+        /  source:\n    repoURL: \S+\n    path: \S+\n/,
+        '  sources:\n    - repoURL: https://charts.example\n      chart: m\n      targetRevision: 1.2.3\n    - repoURL: https://git.example/repo.git\n      ref: values\n',
+      )
+      .replace(
+        '    automated: {}\n',
+        '    automated: {}\n    retry:\n      limit: 3\n      backoff: { duration: 10s, factor: 3, maxDuration: 2m }\n',
+      );
     const dir = repo({ 'kustomization.yaml': 'resources:\n  - m.yaml\n', 'm.yaml': multi, 'unlisted.yaml': app('u') });
     const [m, ...rest] = readAppsDir(dir);
     expect(rest).toEqual([]);
-    expect(m!.sources).toEqual([{ repoURL: 'https://charts.example', chart: 'm', targetRevision: '1.2.3' }, { repoURL: 'https://git.example/repo.git', ref: 'values' }]);
+    expect(m!.sources).toEqual([
+      { repoURL: 'https://charts.example', chart: 'm', targetRevision: '1.2.3' },
+      { repoURL: 'https://git.example/repo.git', ref: 'values' },
+    ]);
     expect(m!.retry).toEqual({ limit: 3, durationMs: 10_000, factor: 3, maxDurationMs: 120_000 });
   });
 
   it('names the file and field of a malformed Application', () => {
     const bad = repo({ 'x.yaml': app('x', '  annotations:\n    argocd.argoproj.io/sync-wave: "soon"\n') });
-    expect(() => readAppsDir(bad)).toThrow(/x\.yaml: Application x: metadata\.annotations\["argocd\.argoproj\.io\/sync-wave"\]: expected an integer, got "soon"/);
+    expect(() => readAppsDir(bad)).toThrow(
+      /x\.yaml: Application x: metadata\.annotations\["argocd\.argoproj\.io\/sync-wave"\]: expected an integer, got "soon"/,
+    );
     const noSource = repo({ 'y.yaml': app('y').replace(/  source:\n(    .*\n){2}/, '') });
-    expect(() => readAppsDir(noSource)).toThrow(/y\.yaml: Application y: spec\.source: expected spec\.source or spec\.sources/);
+    expect(() => readAppsDir(noSource)).toThrow(
+      /y\.yaml: Application y: spec\.source: expected spec\.source or spec\.sources/,
+    );
     const missing = repo({ 'kustomization.yaml': 'resources:\n  - gone.yaml\n' });
     expect(() => readAppsDir(missing)).toThrow(/kustomization\.yaml: resources: gone\.yaml does not exist/);
     const dup = repo({ 'a.yaml': app('a'), 'b.yaml': app('a') });
@@ -71,7 +83,12 @@ describe('reading a GitOps directory', () => {
   });
 
   it('parses Argo CD durations', () => {
-    expect([parseDuration('5s', 'f', 'd'), parseDuration('3m', 'f', 'd'), parseDuration('1m30s', 'f', 'd'), parseDuration(7, 'f', 'd')]).toEqual([5000, 180_000, 90_000, 7000]);
+    expect([
+      parseDuration('5s', 'f', 'd'),
+      parseDuration('3m', 'f', 'd'),
+      parseDuration('1m30s', 'f', 'd'),
+      parseDuration(7, 'f', 'd'),
+    ]).toEqual([5000, 180_000, 90_000, 7000]);
     expect(() => parseDuration('soon', 'f.yaml', 'spec.x')).toThrow('f.yaml: spec.x: expected a duration');
   });
 
@@ -84,7 +101,11 @@ describe('reading a GitOps directory', () => {
 
 describe('gitops/: what is true of Argo CD and CloudNativePG', () => {
   it('names an Application from its tracking id, and builds API paths', () => {
-    expect([trackedApp('linkwarden:apps/Deployment:tools/linkwarden'), trackedApp('tools_linkwarden:apps/Deployment:tools/x'), trackedApp(undefined)]).toEqual(['linkwarden', 'tools_linkwarden', undefined]);
+    expect([
+      trackedApp('linkwarden:apps/Deployment:tools/linkwarden'),
+      trackedApp('tools_linkwarden:apps/Deployment:tools/x'),
+      trackedApp(undefined),
+    ]).toEqual(['linkwarden', 'tools_linkwarden', undefined]);
     expect(applicationPath('argocd')).toBe('/apis/argoproj.io/v1alpha1/namespaces/argocd/applications');
     expect(applicationPath('argocd', 'root')).toBe('/apis/argoproj.io/v1alpha1/namespaces/argocd/applications/root');
     expect(cnpgClusterPath('databases', 'pg')).toBe('/apis/postgresql.cnpg.io/v1/namespaces/databases/clusters/pg');
@@ -96,10 +117,21 @@ describe('gitops/: what is true of Argo CD and CloudNativePG', () => {
     expect(isFenced(c({ 'cnpg.io/fencedInstances': '["pg-2"]' }), 'pg-1')).toBe(false);
     expect(isFenced(c({ 'cnpg.io/fencedInstances': '["pg-2"]' }), undefined)).toBe(true);
     expect(isFenced(c({ 'cnpg.io/fencedInstances': 'not json' }), 'pg-1')).toBe(false);
-    expect([isHibernated(c({ 'cnpg.io/hibernation': 'on' })), isHibernated(c({ 'cnpg.io/hibernation': 'off' })), isHibernated({})]).toEqual([true, false, false]);
+    expect([
+      isHibernated(c({ 'cnpg.io/hibernation': 'on' })),
+      isHibernated(c({ 'cnpg.io/hibernation': 'off' })),
+      isHibernated({}),
+    ]).toEqual([true, false, false]);
   });
 
   it('summarises healthy/total per wave', () => {
-    expect(waveLine([{ wave: 10, ok: true }, { wave: -5, ok: true }, { wave: 10, ok: false }, { wave: 0, ok: false }])).toBe('-5:1/1 0:0/1 10:1/2');
+    expect(
+      waveLine([
+        { wave: 10, ok: true },
+        { wave: -5, ok: true },
+        { wave: 10, ok: false },
+        { wave: 0, ok: false },
+      ]),
+    ).toBe('-5:1/1 0:0/1 10:1/2');
   });
 });

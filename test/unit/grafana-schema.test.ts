@@ -14,7 +14,27 @@ const repo = resolve(import.meta.dirname, '..', '..');
 const COMMON_TAGS = ['run', 'suite', 'cluster'];
 /** The template variables the queries may use; test/cluster/grafana-queries.test.ts substitutes exactly these. */
 const VARIABLES = ['timeFilter', '__interval', 'cluster', 'suite', 'run'];
-const KEYWORDS = ['select', 'from', 'where', 'and', 'or', 'group', 'by', 'as', 'show', 'tag', 'values', 'with', 'key', 'time', 'fill', 'none', 'null', 'true', 'false'];
+const KEYWORDS = [
+  'select',
+  'from',
+  'where',
+  'and',
+  'or',
+  'group',
+  'by',
+  'as',
+  'show',
+  'tag',
+  'values',
+  'with',
+  'key',
+  'time',
+  'fill',
+  'none',
+  'null',
+  'true',
+  'false',
+];
 const FUNCTIONS = ['mean', 'max', 'min', 'sum', 'count', 'last', 'first', 'percentile'];
 
 interface Refs {
@@ -106,7 +126,8 @@ function problems(use: Pick<QueryUse, 'query' | 'columns'>): string[] {
   const tags: readonly string[] = [...m.tags, ...COMMON_TAGS];
   for (const f of r.fields) if (!fields.includes(f)) out.push(`${f} is not a field of ${r.measurements[0]}`);
   for (const t of r.tags) if (!tags.includes(t)) out.push(`${t} is not a tag of ${r.measurements[0]}`);
-  for (const x of [...r.fieldsOrTags, ...use.columns]) if (!fields.includes(x) && !tags.includes(x)) out.push(`${x} is neither a field nor a tag of ${r.measurements[0]}`);
+  for (const x of [...r.fieldsOrTags, ...use.columns])
+    if (!fields.includes(x) && !tags.includes(x)) out.push(`${x} is neither a field nor a tag of ${r.measurements[0]}`);
   for (const v of r.variables) if (!VARIABLES.includes(v)) out.push(`unknown variable $${v}`);
   for (const w of r.unknownWords) out.push(`unquoted word ${w}`);
   return out;
@@ -120,11 +141,17 @@ describe('grafana/: generated dashboards', () => {
     const files = generatedFiles();
     expect(Object.keys(files).length).toBeGreaterThanOrEqual(4);
     for (const [path, content] of Object.entries(files)) {
-      expect(readFileSync(join(repo, 'grafana', path), 'utf8'), `grafana/${path} is stale: run npm run grafana`).toBe(content);
+      expect(readFileSync(join(repo, 'grafana', path), 'utf8'), `grafana/${path} is stale: run npm run grafana`).toBe(
+        content,
+      );
     }
     // No dashboard left behind that the generator no longer writes.
     const committed = readdirSync(join(repo, 'grafana', 'dashboards')).map((f) => `dashboards/${f}`);
-    expect(committed.sort()).toEqual(Object.keys(files).filter((p) => p.startsWith('dashboards/')).sort());
+    expect(committed.sort()).toEqual(
+      Object.keys(files)
+        .filter((p) => p.startsWith('dashboards/'))
+        .sort(),
+    );
   });
 
   it('is deterministic, with fixed unique uids and the provisioned data source everywhere', () => {
@@ -143,7 +170,10 @@ describe('grafana/: generated dashboards', () => {
 
   it('has panels, the cluster/suite/run variables and the fault annotation on every dashboard', () => {
     for (const [file, d] of Object.entries(dashboards)) {
-      expect(d.templating.list?.map((v) => v.name), file).toEqual(['cluster', 'suite', 'run']);
+      expect(
+        d.templating.list?.map((v) => v.name),
+        file,
+      ).toEqual(['cluster', 'suite', 'run']);
       expect(uses.filter((u) => u.where.startsWith(file) && u.kind === 'annotation').map((u) => u.query)).toEqual([
         expect.stringContaining('FROM "rb_fault"'),
       ]);
@@ -155,16 +185,24 @@ describe('grafana/: generated dashboards', () => {
 describe('grafana/: every query against record/point-schema.ts', () => {
   it('the checker catches what it should (unknown field, tag, measurement, variable, unquoted name)', () => {
     const bad = (query: string, columns: string[] = []) => problems({ query, columns });
-    expect(bad('SELECT mean("duration_s") FROM "rb_wave" WHERE "run" =~ /^$run$/ AND $timeFilter GROUP BY time($__interval), "wave"')).toEqual([]);
+    expect(
+      bad(
+        'SELECT mean("duration_s") FROM "rb_wave" WHERE "run" =~ /^$run$/ AND $timeFilter GROUP BY time($__interval), "wave"',
+      ),
+    ).toEqual([]);
     expect(bad('SELECT mean("latency_ms") FROM "rb_wave"')).toEqual(['latency_ms is not a field of rb_wave']);
     expect(bad('SELECT mean("wave") FROM "rb_wave"')).toEqual(['wave is not a field of rb_wave']);
     expect(bad('SELECT "apps" FROM "rb_wave" GROUP BY "app"')).toEqual(['app is not a tag of rb_wave']);
-    expect(bad('SELECT "apps" FROM "rb_wave" WHERE "nope" = \'x\'')).toEqual(['nope is neither a field nor a tag of rb_wave']);
+    expect(bad('SELECT "apps" FROM "rb_wave" WHERE "nope" = \'x\'')).toEqual([
+      'nope is neither a field nor a tag of rb_wave',
+    ]);
     expect(bad('SELECT "apps" FROM "rb_waves"')).toEqual(['unknown measurement rb_waves']);
     expect(bad('SELECT "apps" FROM "rb_wave" WHERE "run" =~ /^$runs$/')).toEqual(['unknown variable $runs']);
     expect(bad('SELECT apps FROM "rb_wave"')).toEqual(['unquoted word apps']);
     expect(bad('SHOW TAG VALUES FROM "rb_phase" WITH KEY = "phase_x"')).toEqual(['phase_x is not a tag of rb_phase']);
-    expect(bad('SELECT "title" FROM "rb_fault"', ['title', 'faults'])).toEqual(['faults is neither a field nor a tag of rb_fault']);
+    expect(bad('SELECT "title" FROM "rb_fault"', ['title', 'faults'])).toEqual([
+      'faults is neither a field nor a tag of rb_fault',
+    ]);
   });
 
   it.each(uses.map((u) => [u.where, u] as const))('%s', (_where, use) => {
@@ -179,8 +217,19 @@ describe('grafana/: every query against record/point-schema.ts', () => {
       .join('\n');
     const queried = [...new Set(uses.flatMap((u) => references(u.query).measurements))].sort();
     expect(queried).toEqual(
-      ['rb_admission_fail_open', 'rb_admission_probe', 'rb_admission_rejection', 'rb_admission_webhook', 'rb_fault', 'rb_phase', 'rb_rebuild', 'rb_restart', 'rb_wave'].sort(),
+      [
+        'rb_admission_fail_open',
+        'rb_admission_probe',
+        'rb_admission_rejection',
+        'rb_admission_webhook',
+        'rb_fault',
+        'rb_phase',
+        'rb_rebuild',
+        'rb_restart',
+        'rb_wave',
+      ].sort(),
     );
-    for (const m of queried) expect(sources, `no producer writes measurement: '${m}'`).toMatch(new RegExp(`measurement: '${m}'`));
+    for (const m of queried)
+      expect(sources, `no producer writes measurement: '${m}'`).toMatch(new RegExp(`measurement: '${m}'`));
   });
 });

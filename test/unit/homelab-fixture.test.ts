@@ -34,7 +34,10 @@ function readOne<T>(file: string): T {
 
 const waveOf = (a: App) => Number(a.metadata.annotations?.[waveKey] ?? '0');
 
-const kustomization = parse(readFileSync(join(appsDir, 'kustomization.yaml'), 'utf8')) as { kind: string; resources: string[] };
+const kustomization = parse(readFileSync(join(appsDir, 'kustomization.yaml'), 'utf8')) as {
+  kind: string;
+  resources: string[];
+};
 const listed = kustomization.resources;
 const apps = listed.map((f) => readOne<App>(join(appsDir, f)));
 const byName = new Map(apps.map((a) => [a.metadata.name, a]));
@@ -73,7 +76,7 @@ describe('homelab fixture: child Applications', () => {
     expect(byName.has('root')).toBe(false);
   });
 
-  it('waves are integers within -5..10, a few apps have no annotation, and the seeds\' plan holds', () => {
+  it("waves are integers within -5..10, a few apps have no annotation, and the seeds' plan holds", () => {
     for (const a of apps) {
       const w = waveOf(a);
       expect(Number.isInteger(w), a.metadata.name).toBe(true);
@@ -108,7 +111,10 @@ describe('homelab fixture: child Applications', () => {
     for (const a of multi) {
       const ref = a.spec.sources!.find((s) => s.ref)?.ref;
       expect(ref, a.metadata.name).toBe('values');
-      expect(a.spec.sources!.some((s) => s.chart && s.helm?.valueFiles?.some((v) => v.startsWith('$values/'))), a.metadata.name).toBe(true);
+      expect(
+        a.spec.sources!.some((s) => s.chart && s.helm?.valueFiles?.some((v) => v.startsWith('$values/'))),
+        a.metadata.name,
+      ).toBe(true);
     }
     expect(byName.get('cloudnative-pg-crds')!.spec.syncPolicy?.syncOptions).toContain('ServerSideApply=true');
   });

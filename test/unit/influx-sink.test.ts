@@ -4,7 +4,9 @@ import { backoffMs, completeLines, influxToken, isPermanentStatus } from '../../
 
 describe('influx sink: pure parts', () => {
   it('backs off exponentially from the minimum to the cap', () => {
-    expect([0, 1, 2, 3, 4, 5, 6, 7].map((n) => backoffMs(n, 1000, 30_000))).toEqual([0, 1000, 2000, 4000, 8000, 16_000, 30_000, 30_000]);
+    expect([0, 1, 2, 3, 4, 5, 6, 7].map((n) => backoffMs(n, 1000, 30_000))).toEqual([
+      0, 1000, 2000, 4000, 8000, 16_000, 30_000, 30_000,
+    ]);
     expect(backoffMs(1000, 1000, 30_000)).toBe(30_000);
   });
 

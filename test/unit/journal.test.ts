@@ -2,11 +2,24 @@ import { describe, expect, it } from 'vitest';
 import { pendingRollbacks, type JournalEntry } from '../../engine/journal.ts';
 
 const at = '2026-01-01T00:00:00Z';
-const planned = (id: string): JournalEntry => ({ t: 'planned', faultId: id, kind: 'command', title: id, rollback: { kind: 'command', data: id }, at });
+const planned = (id: string): JournalEntry => ({
+  t: 'planned',
+  faultId: id,
+  kind: 'command',
+  title: id,
+  rollback: { kind: 'command', data: id },
+  at,
+});
 
 describe('pendingRollbacks', () => {
   it('lists unfinished faults newest first, including ones only planned (crash mid-apply)', () => {
-    const entries: JournalEntry[] = [planned('f1'), { t: 'applied', faultId: 'f1', at }, planned('f2'), { t: 'applied', faultId: 'f2', at }, planned('f3')];
+    const entries: JournalEntry[] = [
+      planned('f1'),
+      { t: 'applied', faultId: 'f1', at },
+      planned('f2'),
+      { t: 'applied', faultId: 'f2', at },
+      planned('f3'),
+    ];
     expect(pendingRollbacks(entries).map((p) => [p.faultId, p.state])).toEqual([
       ['f3', 'planned'],
       ['f2', 'applied'],

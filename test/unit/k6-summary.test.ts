@@ -12,11 +12,16 @@ import { k6Args, parseK6Summary } from '../../cluster/k6.ts';
  *                      (failurePolicy Fail: every create gets "failed calling webhook", k6 exited 99);
  * and suites/k6/smoke.ts with 5 iterations (no admission metric, thresholds on checks and http_req_failed).
  */
-const fixture = (name: string): unknown => JSON.parse(readFileSync(resolve(import.meta.dirname, '../fixtures/k6', name), 'utf8'));
+const fixture = (name: string): unknown =>
+  JSON.parse(readFileSync(resolve(import.meta.dirname, '../fixtures/k6', name), 'utf8'));
 
 describe('parseK6Summary', () => {
   it('reads a passing admission run', () => {
-    const r = parseK6Summary(fixture('admission-ok.summary.json'), { exitCode: 0, summaryFile: '/w/k6-summary.json', wallMs: 9999 });
+    const r = parseK6Summary(fixture('admission-ok.summary.json'), {
+      exitCode: 0,
+      summaryFile: '/w/k6-summary.json',
+      wallMs: 9999,
+    });
     expect(r).toEqual({
       exitCode: 0,
       thresholdsOk: true,
@@ -70,23 +75,47 @@ describe('parseK6Summary', () => {
   });
 
   it('is not ok when k6 exited 99 even if the summary shows no crossed threshold', () => {
-    expect(parseK6Summary(fixture('admission-ok.summary.json'), { exitCode: 99, summaryFile: 's.json' }).thresholdsOk).toBe(false);
+    expect(
+      parseK6Summary(fixture('admission-ok.summary.json'), { exitCode: 99, summaryFile: 's.json' }).thresholdsOk,
+    ).toBe(false);
   });
 
   it('falls back to the wall time and no latency when nothing ran', () => {
-    const r = parseK6Summary({ metrics: { vus_max: { value: 1, min: 1, max: 1 } } }, { exitCode: 0, summaryFile: 's.json', wallMs: 1234 });
-    expect(r).toMatchObject({ requests: 0, requestRate: 0, iterations: 0, failedRate: 0, rejectedRate: null, latencyMs: null, durationMs: 1234, thresholds: {}, thresholdsOk: true });
+    const r = parseK6Summary(
+      { metrics: { vus_max: { value: 1, min: 1, max: 1 } } },
+      { exitCode: 0, summaryFile: 's.json', wallMs: 1234 },
+    );
+    expect(r).toMatchObject({
+      requests: 0,
+      requestRate: 0,
+      iterations: 0,
+      failedRate: 0,
+      rejectedRate: null,
+      latencyMs: null,
+      durationMs: 1234,
+      thresholds: {},
+      thresholdsOk: true,
+    });
   });
 
   it('rejects JSON that is not a summary export', () => {
-    expect(() => parseK6Summary({ results: [] }, { exitCode: 0, summaryFile: 'x.json' })).toThrow(/x\.json: not a k6 summary export/);
+    expect(() => parseK6Summary({ results: [] }, { exitCode: 0, summaryFile: 'x.json' })).toThrow(
+      /x\.json: not a k6 summary export/,
+    );
     expect(() => parseK6Summary(null, { exitCode: 0, summaryFile: 'x.json' })).toThrow(/not a k6 summary export/);
   });
 });
 
 describe('k6Args', () => {
   it('disables the REST API and usage report, exports p(99), adds tags and the InfluxDB v1 output', () => {
-    const args = k6Args({ script: 'suites/k6/admission-load.ts', tags: { run: 'r1', suite: 'admission' }, influx: { url: 'http://127.0.0.1:8086/', db: 'rebuild_bench' } }, '/w/k6-summary.json');
+    const args = k6Args(
+      {
+        script: 'suites/k6/admission-load.ts',
+        tags: { run: 'r1', suite: 'admission' },
+        influx: { url: 'http://127.0.0.1:8086/', db: 'rebuild_bench' },
+      },
+      '/w/k6-summary.json',
+    );
     expect(args.slice(0, 5)).toEqual(['run', '--no-usage-report', '--no-color', '--address', '']);
     expect(args).toContain('--summary-export');
     expect(args[args.indexOf('--summary-export') + 1]).toBe('/w/k6-summary.json');

@@ -3,12 +3,22 @@ import { parseLine, toLine } from '../../record/line-protocol.ts';
 
 describe('line protocol', () => {
   it('writes sorted tags, float fields and nanosecond time', () => {
-    const line = toLine({ measurement: 'rb_phase', tags: { suite: 'rebuild', phase: 'apply' }, fields: { duration_s: 12.5, ok: true }, time: 1700000000123 });
+    const line = toLine({
+      measurement: 'rb_phase',
+      tags: { suite: 'rebuild', phase: 'apply' },
+      fields: { duration_s: 12.5, ok: true },
+      time: 1700000000123,
+    });
     expect(line).toBe('rb_phase,phase=apply,suite=rebuild duration_s=12.5,ok=true 1700000000123000000');
   });
 
   it('escapes spaces, commas, equals and quotes, and round-trips them', () => {
-    const p = { measurement: 'm a,b', tags: { 'k=1': 'v a,l=ue' }, fields: { s: 'say "hi", \\ now\nplease' , n: 3 }, time: 42 };
+    const p = {
+      measurement: 'm a,b',
+      tags: { 'k=1': 'v a,l=ue' },
+      fields: { s: 'say "hi", \\ now\nplease', n: 3 },
+      time: 42,
+    };
     const line = toLine(p);
     expect(line).toBe('m\\ a\\,b,k\\=1=v\\ a\\,l\\=ue s="say \\"hi\\", \\\\ now\\nplease",n=3 42000000');
     expect(parseLine(line)).toEqual(p);

@@ -12,7 +12,8 @@ function sections(): Map<string, { tags: string[]; fields: string[]; text: strin
     const name = /^`(rb_\w+)`/.exec(part)?.[1];
     if (!name) continue;
     const text = part.split(/^## /m)[0]!;
-    const rows = (kind: string) => [...text.matchAll(new RegExp(`^\\|\\s*${kind}\\s*\\|\\s*\`(\\w+)\``, 'gm'))].map((m) => m[1]!);
+    const rows = (kind: string) =>
+      [...text.matchAll(new RegExp(`^\\|\\s*${kind}\\s*\\|\\s*\`(\\w+)\``, 'gm'))].map((m) => m[1]!);
     out.set(name, { tags: rows('tag'), fields: rows('field'), text });
   }
   return out;

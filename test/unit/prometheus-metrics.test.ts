@@ -69,7 +69,11 @@ describe('parsePrometheusText', () => {
     expect(s[5]!.value).toBeNaN();
     expect(s[6]!.value).toBe(Number.NEGATIVE_INFINITY);
     expect(s[7]).toEqual({ name: 'labels_with_spaces', labels: { a: 'x y', b: '{}=,' }, value: 7 });
-    expect(parsePrometheusText(text, ['http_', 'neg_']).map((x) => x.name)).toEqual(['http_requests_total', 'http_requests_total', 'neg_inf']);
+    expect(parsePrometheusText(text, ['http_', 'neg_']).map((x) => x.name)).toEqual([
+      'http_requests_total',
+      'http_requests_total',
+      'neg_inf',
+    ]);
   });
 
   it('groups histogram buckets, sum and count per label set without le, buckets sorted', () => {
@@ -86,7 +90,12 @@ describe('parsePrometheusText', () => {
     const hs = histograms(parsePrometheusText(text), H);
     expect(hs.size).toBe(1);
     const h = [...hs.values()][0]!;
-    expect(h.labels).toEqual({ name: 'mutate.kyverno.svc-fail', operation: 'CREATE', rejected: 'false', type: 'admit' });
+    expect(h.labels).toEqual({
+      name: 'mutate.kyverno.svc-fail',
+      operation: 'CREATE',
+      rejected: 'false',
+      type: 'admit',
+    });
     expect(h.buckets).toEqual([
       { le: 0.005, count: 2 },
       { le: 0.01, count: 3 },
@@ -117,8 +126,36 @@ describe('deltas between scrapes', () => {
   });
 
   it('histogram delta bucket by bucket, and its quantiles by hand', () => {
-    const prev = histograms(parsePrometheusText(exposition([['0.005', 2], ['0.01', 3], ['0.1', 4], ['+Inf', 4]], 0.02, 5)), H);
-    const cur = histograms(parsePrometheusText(exposition([['0.005', 2], ['0.01', 7], ['0.1', 10], ['+Inf', 11]], 0.3, 9)), H);
+    const prev = histograms(
+      parsePrometheusText(
+        exposition(
+          [
+            ['0.005', 2],
+            ['0.01', 3],
+            ['0.1', 4],
+            ['+Inf', 4],
+          ],
+          0.02,
+          5,
+        ),
+      ),
+      H,
+    );
+    const cur = histograms(
+      parsePrometheusText(
+        exposition(
+          [
+            ['0.005', 2],
+            ['0.01', 7],
+            ['0.1', 10],
+            ['+Inf', 11],
+          ],
+          0.3,
+          9,
+        ),
+      ),
+      H,
+    );
     const d = [...histogramDeltas(prev, cur).values()][0]!;
     expect(d.buckets).toEqual([
       { le: 0.005, count: 0 },
@@ -137,19 +174,67 @@ describe('deltas between scrapes', () => {
   });
 
   it('histogram reset (count went down: API server restarted) takes the new histogram as the delta', () => {
-    const prev: HistogramSeries = { labels: {}, buckets: [{ le: 0.1, count: 5 }, { le: Infinity, count: 8 }], sum: 2, count: 8 };
-    const cur: HistogramSeries = { labels: {}, buckets: [{ le: 0.1, count: 1 }, { le: Infinity, count: 2 }], sum: 0.3, count: 2 };
+    const prev: HistogramSeries = {
+      labels: {},
+      buckets: [
+        { le: 0.1, count: 5 },
+        { le: Infinity, count: 8 },
+      ],
+      sum: 2,
+      count: 8,
+    };
+    const cur: HistogramSeries = {
+      labels: {},
+      buckets: [
+        { le: 0.1, count: 1 },
+        { le: Infinity, count: 2 },
+      ],
+      sum: 0.3,
+      count: 2,
+    };
     expect(histogramDelta(prev, cur)).toEqual(cur);
     expect(histogramDelta(undefined, cur)).toEqual(cur);
     // A lower bucket with a higher count is a reset too (restart plus more traffic than before).
-    const busier: HistogramSeries = { labels: {}, buckets: [{ le: 0.1, count: 2 }, { le: Infinity, count: 12 }], sum: 9, count: 12 };
+    const busier: HistogramSeries = {
+      labels: {},
+      buckets: [
+        { le: 0.1, count: 2 },
+        { le: Infinity, count: 12 },
+      ],
+      sum: 9,
+      count: 12,
+    };
     expect(histogramDelta(prev, busier)).toEqual(busier);
   });
 
   it('merges histograms by bucket', () => {
-    const a: HistogramSeries = { labels: {}, buckets: [{ le: 0.1, count: 1 }, { le: Infinity, count: 2 }], sum: 0.5, count: 2 };
-    const b: HistogramSeries = { labels: {}, buckets: [{ le: 0.1, count: 3 }, { le: Infinity, count: 3 }], sum: 0.1, count: 3 };
-    expect(mergeHistograms({ x: '1' }, [a, b])).toEqual({ labels: { x: '1' }, buckets: [{ le: 0.1, count: 4 }, { le: Infinity, count: 5 }], sum: 0.6, count: 5 });
+    const a: HistogramSeries = {
+      labels: {},
+      buckets: [
+        { le: 0.1, count: 1 },
+        { le: Infinity, count: 2 },
+      ],
+      sum: 0.5,
+      count: 2,
+    };
+    const b: HistogramSeries = {
+      labels: {},
+      buckets: [
+        { le: 0.1, count: 3 },
+        { le: Infinity, count: 3 },
+      ],
+      sum: 0.1,
+      count: 3,
+    };
+    expect(mergeHistograms({ x: '1' }, [a, b])).toEqual({
+      labels: { x: '1' },
+      buckets: [
+        { le: 0.1, count: 4 },
+        { le: Infinity, count: 5 },
+      ],
+      sum: 0.6,
+      count: 5,
+    });
   });
 });
 
@@ -168,9 +253,25 @@ describe('histogramQuantile (as Prometheus histogram_quantile)', () => {
     expect(histogramQuantile(1, b)).toBe(1);
   });
   it('edge cases: +Inf bucket, no observations, no +Inf, out-of-range q, unsorted input', () => {
-    expect(histogramQuantile(0.5, [{ le: 0.1, count: 1 }, { le: 1, count: 2 }, { le: Infinity, count: 10 }])).toBe(1);
-    expect(histogramQuantile(0.5, [{ le: 0.1, count: 0 }, { le: Infinity, count: 0 }])).toBeNaN();
-    expect(histogramQuantile(0.5, [{ le: 0.1, count: 3 }, { le: 1, count: 4 }])).toBeNaN();
+    expect(
+      histogramQuantile(0.5, [
+        { le: 0.1, count: 1 },
+        { le: 1, count: 2 },
+        { le: Infinity, count: 10 },
+      ]),
+    ).toBe(1);
+    expect(
+      histogramQuantile(0.5, [
+        { le: 0.1, count: 0 },
+        { le: Infinity, count: 0 },
+      ]),
+    ).toBeNaN();
+    expect(
+      histogramQuantile(0.5, [
+        { le: 0.1, count: 3 },
+        { le: 1, count: 4 },
+      ]),
+    ).toBeNaN();
     expect(histogramQuantile(0.5, [{ le: Infinity, count: 4 }])).toBeNaN();
     expect(histogramQuantile(-0.1, b)).toBe(-Infinity);
     expect(histogramQuantile(1.5, b)).toBe(Infinity);
@@ -180,20 +281,53 @@ describe('histogramQuantile (as Prometheus histogram_quantile)', () => {
 
 describe('admission probe helpers', () => {
   it('classifies webhook failures by cause and names the webhook', () => {
-    const http = (status: number, msg: string) => new KubeHttpError(status, 'InternalError', `POST /api/v1/namespaces/default/pods: ${status} ${msg}`);
+    const http = (status: number, msg: string) =>
+      new KubeHttpError(status, 'InternalError', `POST /api/v1/namespaces/default/pods: ${status} ${msg}`);
     expect(
-      classifyProbeError(http(500, 'Internal error occurred: failed calling webhook "mutate.kyverno.svc-fail": failed to call webhook: Post "https://127.0.0.1:4443/mutate/fail?timeout=10s": dial tcp 127.0.0.1:4443: connect: connection refused')),
-    ).toEqual({ outcome: 'rejected', reason: 'webhook-unreachable:mutate.kyverno.svc-fail', webhook: 'mutate.kyverno.svc-fail' });
-    expect(classifyProbeError(http(500, 'Internal error occurred: failed calling webhook "validate.kyverno.svc-fail": failed to call webhook: Post "https://kyverno-svc.kyverno.svc:443/validate/fail?timeout=10s": no endpoints available for service "kyverno-svc"')).reason).toBe(
-      'webhook-unreachable:validate.kyverno.svc-fail',
-    );
-    expect(classifyProbeError(http(500, 'Internal error occurred: failed calling webhook "mutate.kyverno.svc-fail": failed to call webhook: Post "https://x/mutate?timeout=10s": context deadline exceeded')).reason).toBe(
-      'webhook-timeout:mutate.kyverno.svc-fail',
-    );
-    expect(classifyProbeError(http(400, 'admission webhook "validate.kyverno.svc-fail" denied the request: policy require-labels')).reason).toBe('denied:validate.kyverno.svc-fail');
-    expect(classifyProbeError(http(404, 'namespaces "nope" not found'))).toEqual({ outcome: 'error', reason: 'http-404' });
-    expect(classifyProbeError(new Error('connect ECONNREFUSED 127.0.0.1:6443'))).toEqual({ outcome: 'error', reason: 'api-unreachable' });
-    expect(classifyProbeError(new Error('POST /api/v1/namespaces/default/pods: timed out after 35000 ms'))).toEqual({ outcome: 'error', reason: 'api-timeout' });
+      classifyProbeError(
+        http(
+          500,
+          'Internal error occurred: failed calling webhook "mutate.kyverno.svc-fail": failed to call webhook: Post "https://127.0.0.1:4443/mutate/fail?timeout=10s": dial tcp 127.0.0.1:4443: connect: connection refused',
+        ),
+      ),
+    ).toEqual({
+      outcome: 'rejected',
+      reason: 'webhook-unreachable:mutate.kyverno.svc-fail',
+      webhook: 'mutate.kyverno.svc-fail',
+    });
+    expect(
+      classifyProbeError(
+        http(
+          500,
+          'Internal error occurred: failed calling webhook "validate.kyverno.svc-fail": failed to call webhook: Post "https://kyverno-svc.kyverno.svc:443/validate/fail?timeout=10s": no endpoints available for service "kyverno-svc"',
+        ),
+      ).reason,
+    ).toBe('webhook-unreachable:validate.kyverno.svc-fail');
+    expect(
+      classifyProbeError(
+        http(
+          500,
+          'Internal error occurred: failed calling webhook "mutate.kyverno.svc-fail": failed to call webhook: Post "https://x/mutate?timeout=10s": context deadline exceeded',
+        ),
+      ).reason,
+    ).toBe('webhook-timeout:mutate.kyverno.svc-fail');
+    expect(
+      classifyProbeError(
+        http(400, 'admission webhook "validate.kyverno.svc-fail" denied the request: policy require-labels'),
+      ).reason,
+    ).toBe('denied:validate.kyverno.svc-fail');
+    expect(classifyProbeError(http(404, 'namespaces "nope" not found'))).toEqual({
+      outcome: 'error',
+      reason: 'http-404',
+    });
+    expect(classifyProbeError(new Error('connect ECONNREFUSED 127.0.0.1:6443'))).toEqual({
+      outcome: 'error',
+      reason: 'api-unreachable',
+    });
+    expect(classifyProbeError(new Error('POST /api/v1/namespaces/default/pods: timed out after 35000 ms'))).toEqual({
+      outcome: 'error',
+      reason: 'api-timeout',
+    });
   });
 
   it('detects mutation by comparing what was sent with what came back', () => {

@@ -2,7 +2,13 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { AdmissionSummary, AppTimeline, RestartRecord, RestartsSummary, WavesSummary } from '../../record/summaries.ts';
+import type {
+  AdmissionSummary,
+  AppTimeline,
+  RestartRecord,
+  RestartsSummary,
+  WavesSummary,
+} from '../../record/summaries.ts';
 import { WAVES_DO_NOT_GATE } from '../../gitops/argocd.ts';
 import { BadInputError } from '../../core/errors.ts';
 import type { RunRecord } from '../../record/run-record.ts';
@@ -31,8 +37,20 @@ function baseRecord(over: Partial<RunRecord> = {}): RunRecord {
     schemaVersion: 1,
     id: '20261121-222100-000-ab12',
     tool: { name: 'rebuild-bench', version: '0.1.0' },
-    suite: { name: 'rebuild', source: 'builtin:rebuild', destructive: true, description: 'destroy and recreate the cluster' },
-    cluster: { name: 'homelab', context: 'admin@homelab', kubeconfig: '/home/me/.kube/config', server: null, serverVersion: 'v1.33.2', allowDestructive: true },
+    suite: {
+      name: 'rebuild',
+      source: 'builtin:rebuild',
+      destructive: true,
+      description: 'destroy and recreate the cluster',
+    },
+    cluster: {
+      name: 'homelab',
+      context: 'admin@homelab',
+      kubeconfig: '/home/me/.kube/config',
+      server: null,
+      serverVersion: 'v1.33.2',
+      allowDestructive: true,
+    },
     options: { workspace: 'infra/terraform', timeoutMinutes: 90 },
     dryRun: false,
     host: 'ci-runner-1',
@@ -61,7 +79,12 @@ function app(name: string, wave: number, start: number, healthy: number | null):
     parent: 'root',
     first_seen: { t: at(start - 0.2), source: 'watch' },
     sync_started: { t: at(start), source: 'watch' },
-    ...(healthy !== null ? { synced: { t: at(healthy - 0.1), source: 'watch' as const }, healthy: { t: at(healthy), source: 'watch' as const } } : {}),
+    ...(healthy !== null
+      ? {
+          synced: { t: at(healthy - 0.1), source: 'watch' as const },
+          healthy: { t: at(healthy), source: 'watch' as const },
+        }
+      : {}),
     sync: healthy !== null ? 'Synced' : 'OutOfSync',
     health: healthy !== null ? 'Healthy' : 'Progressing',
   };
@@ -78,7 +101,9 @@ function wavesOf(apps: AppTimeline[], healthCheck: boolean, violations: WavesSum
       const end = done ? Math.max(...m.map((a) => a.healthy!.t)) : null;
       let slowestApp: string | null = null;
       let slowestMs: number | null = null;
-      for (const a of m) if (a.healthy && (slowestMs === null || a.healthy.t - a.sync_started!.t > slowestMs)) [slowestApp, slowestMs] = [a.name, a.healthy.t - a.sync_started!.t];
+      for (const a of m)
+        if (a.healthy && (slowestMs === null || a.healthy.t - a.sync_started!.t > slowestMs))
+          [slowestApp, slowestMs] = [a.name, a.healthy.t - a.sync_started!.t];
       return { wave, apps: m.length, start, end, durationMs: end === null ? null : end - start, slowestApp, slowestMs };
     });
   const all = apps.every((a) => a.healthy);
@@ -93,15 +118,41 @@ function wavesOf(apps: AppTimeline[], healthCheck: boolean, violations: WavesSum
   };
 }
 
-function restartRec(app: string, wave: number, min: number, n: number, classification: 'dependency' | 'other', backoff: boolean, reason = 'Error'): RestartRecord {
-  return { namespace: 'apps', pod: `${app}-7d9c-x1`, container: app, app, wave, reason, exitCode: reason === 'OOMKilled' ? 137 : 1, restartCount: n, at: { t: at(min), source: 'watch' }, fault: undefined, backoff, classification };
+function restartRec(
+  app: string,
+  wave: number,
+  min: number,
+  n: number,
+  classification: 'dependency' | 'other',
+  backoff: boolean,
+  reason = 'Error',
+): RestartRecord {
+  return {
+    namespace: 'apps',
+    pod: `${app}-7d9c-x1`,
+    container: app,
+    app,
+    wave,
+    reason,
+    exitCode: reason === 'OOMKilled' ? 137 : 1,
+    restartCount: n,
+    at: { t: at(min), source: 'watch' },
+    fault: undefined,
+    backoff,
+    classification,
+  };
 }
 
 const rebuildPhases = (sync: [number, number | null]): RebuildSummary['phases'] => [
   { name: 'destroy', startMs: 0, endMs: 6 * MIN, budgetMs: 8 * MIN },
   { name: 'create', startMs: 6 * MIN, endMs: 14 * MIN, budgetMs: 10 * MIN },
   { name: 'bootstrap argocd', startMs: 14 * MIN, endMs: 18 * MIN, budgetMs: 5 * MIN },
-  { name: 'sync to healthy', startMs: sync[0] * MIN, endMs: sync[1] === null ? null : sync[1] * MIN, budgetMs: 25 * MIN },
+  {
+    name: 'sync to healthy',
+    startMs: sync[0] * MIN,
+    endMs: sync[1] === null ? null : sync[1] * MIN,
+    budgetMs: 25 * MIN,
+  },
 ];
 
 /** Missed 45 min: waves do not gate, consumers crash-loop waiting for postgres and redis. */
@@ -125,7 +176,14 @@ function missedRun(): RunRecord {
     .filter((a) => a.wave >= 1)
     .map((a) => {
       const prevEnd = { 1: at(24), 2: at(33), 3: at(52) }[a.wave as 1 | 2 | 3];
-      return { app: a.name, wave: a.wave, blockingWave: a.wave - 1, startedAt: a.sync_started!.t, blockingHealthyAt: prevEnd, earlyMs: prevEnd - a.sync_started!.t };
+      return {
+        app: a.name,
+        wave: a.wave,
+        blockingWave: a.wave - 1,
+        startedAt: a.sync_started!.t,
+        blockingHealthyAt: prevEnd,
+        earlyMs: prevEnd - a.sync_started!.t,
+      };
     });
   const records = [
     restartRec('api', 2, 20, 1, 'dependency', false),
@@ -150,7 +208,13 @@ function missedRun(): RunRecord {
     neverReady: ['apps/api-7d9c-old'],
     records,
   };
-  const rebuild: RebuildSummary = { clockStart: T0, totalMs: 52 * MIN, target: { minMinutes: 30, maxMinutes: 45, scale: 1 }, outcome: 'missed', phases: rebuildPhases([18, 52]) };
+  const rebuild: RebuildSummary = {
+    clockStart: T0,
+    totalMs: 52 * MIN,
+    target: { minMinutes: 30, maxMinutes: 45, scale: 1 },
+    outcome: 'missed',
+    phases: rebuildPhases([18, 52]),
+  };
   return baseRecord({
     phases: [
       { name: 'destroy', parents: [], startedAt: iso(0), endedAt: iso(6), durationMs: 6 * MIN, status: 'ok' },
@@ -169,15 +233,38 @@ function missedRun(): RunRecord {
 
 /** 38 min with the health check in argocd-cm: waves gate, zero restarts. */
 function onTargetRun(): RunRecord {
-  const apps = [app('cert-manager', -1, 16, 18), app('kyverno', 0, 18.1, 21), app('postgres-main', 1, 21.1, 29), app('api', 2, 29.2, 36), app('worker', 2, 29.2, 38)];
-  const rebuild: RebuildSummary = { clockStart: T0, totalMs: 38 * MIN, target: { minMinutes: 30, maxMinutes: 45, scale: 1 }, outcome: 'on-target', phases: rebuildPhases([16, 38]) };
-  const restarts: RestartsSummary = { restarts: 0, crashLoopBackOff: 0, oomKilled: 0, byApp: [], neverReady: [], records: [] };
+  const apps = [
+    app('cert-manager', -1, 16, 18),
+    app('kyverno', 0, 18.1, 21),
+    app('postgres-main', 1, 21.1, 29),
+    app('api', 2, 29.2, 36),
+    app('worker', 2, 29.2, 38),
+  ];
+  const rebuild: RebuildSummary = {
+    clockStart: T0,
+    totalMs: 38 * MIN,
+    target: { minMinutes: 30, maxMinutes: 45, scale: 1 },
+    outcome: 'on-target',
+    phases: rebuildPhases([16, 38]),
+  };
+  const restarts: RestartsSummary = {
+    restarts: 0,
+    crashLoopBackOff: 0,
+    oomKilled: 0,
+    byApp: [],
+    neverReady: [],
+    records: [],
+  };
   return baseRecord({
     id: '20261122-090000-000-cd34',
     endedAt: iso(39),
     durationMs: 39.5 * MIN,
     checks: [{ name: 'rebuild within 45 min', kind: 'target', ok: true, detail: 'took 38m00s', at: iso(38) }],
-    summary: { rebuild, collectors: { waves: wavesOf(apps, true), restarts }, wavesNotes: ['1 app(s) timed from object timestamps (1 s precision) after a gap'] },
+    summary: {
+      rebuild,
+      collectors: { waves: wavesOf(apps, true), restarts },
+      wavesNotes: ['1 app(s) timed from object timestamps (1 s precision) after a gap'],
+    },
   });
 }
 
@@ -199,7 +286,17 @@ function chaosRun(): RunRecord {
       latencyByOutcome: {},
       reasons: { 'webhook-unreachable:validate.kyverno.svc-fail': 48, 'denied:require-labels': 12 },
     },
-    webhooks: [{ name: 'validate.kyverno.svc-fail', type: 'validating', count: 650, sum_s: 40.1, p50_s: 0.012, p99_s: 10.0, rejected: 60 }],
+    webhooks: [
+      {
+        name: 'validate.kyverno.svc-fail',
+        type: 'validating',
+        count: 650,
+        sum_s: 40.1,
+        p50_s: 0.012,
+        p99_s: 10.0,
+        rejected: 60,
+      },
+    ],
     rejectionsByErrorType: { calling_webhook_error: 48 },
     rejections: [],
     failOpen: {},
@@ -207,16 +304,39 @@ function chaosRun(): RunRecord {
   };
   return baseRecord({
     id: '20261123-100000-000-ef56',
-    suite: { name: 'kyverno-kill', source: 'builtin:kyverno-kill', destructive: false, description: 'kill the Kyverno admission controller' },
+    suite: {
+      name: 'kyverno-kill',
+      source: 'builtin:kyverno-kill',
+      destructive: false,
+      description: 'kill the Kyverno admission controller',
+    },
     startedAt: new Date(T0).toISOString(),
     endedAt: iso(10),
     durationMs: 10 * MIN,
     phases: [
       { name: 'steady state', parents: [], startedAt: iso(0), endedAt: iso(1), durationMs: MIN, status: 'ok' },
       { name: 'kill kyverno', parents: [], startedAt: iso(1), endedAt: iso(9), durationMs: 8 * MIN, status: 'ok' },
-      { name: 'scale to 0', parents: ['kill kyverno'], startedAt: iso(1), endedAt: iso(1.1), durationMs: 6000, status: 'ok' },
+      {
+        name: 'scale to 0',
+        parents: ['kill kyverno'],
+        startedAt: iso(1),
+        endedAt: iso(1.1),
+        durationMs: 6000,
+        status: 'ok',
+      },
     ],
-    faults: [{ id: 'f1', kind: 'scale', title: 'scale kyverno/kyverno-admission-controller to 0', plannedAt: iso(1), appliedAt: iso(1.1), rolledBackAt: iso(8), status: 'rolled-back', verified: '0/1 ready replicas' }],
+    faults: [
+      {
+        id: 'f1',
+        kind: 'scale',
+        title: 'scale kyverno/kyverno-admission-controller to 0',
+        plannedAt: iso(1),
+        appliedAt: iso(1.1),
+        rolledBackAt: iso(8),
+        status: 'rolled-back',
+        verified: '0/1 ready replicas',
+      },
+    ],
     checks: [
       { name: 'pods admitted', kind: 'before', ok: true, at: iso(0.5) },
       { name: 'pods admitted', kind: 'after', ok: true, at: iso(9.5) },
@@ -227,8 +347,19 @@ function chaosRun(): RunRecord {
 
 /** Ctrl-C during sync: aborted, invalid (watch gap), rebuild never finished, no collector summaries. */
 function abortedRun(): { record: RunRecord; points: Point[] } {
-  const rebuild: RebuildSummary = { clockStart: T0, totalMs: null, target: { minMinutes: 30, maxMinutes: 45, scale: 1 }, outcome: 'did-not-finish', phases: rebuildPhases([18, null]) };
-  const pt = (name: string, event: string, min: number): Point => ({ measurement: 'rb_app', tags: { run: 'x', app: name, wave: '0', event, source: 'watch' }, fields: { offset_s: min * 60 }, time: at(min) });
+  const rebuild: RebuildSummary = {
+    clockStart: T0,
+    totalMs: null,
+    target: { minMinutes: 30, maxMinutes: 45, scale: 1 },
+    outcome: 'did-not-finish',
+    phases: rebuildPhases([18, null]),
+  };
+  const pt = (name: string, event: string, min: number): Point => ({
+    measurement: 'rb_app',
+    tags: { run: 'x', app: name, wave: '0', event, source: 'watch' },
+    fields: { offset_s: min * 60 },
+    time: at(min),
+  });
   return {
     record: baseRecord({
       id: '20261124-110000-000-aa00',
@@ -236,17 +367,31 @@ function abortedRun(): { record: RunRecord; points: Point[] } {
       durationMs: 25.5 * MIN,
       status: 'aborted',
       verdict: { outcome: 'aborted', reasons: ['SIGINT received'] },
-      validity: { valid: false, reasons: ['waves: Application watch gap 2026-11-21T22:40:00.000Z → end: connection reset'] },
+      validity: {
+        valid: false,
+        reasons: ['waves: Application watch gap 2026-11-21T22:40:00.000Z → end: connection reset'],
+      },
       exitCode: 3,
       summary: { rebuild },
     }),
-    points: [pt('a', 'sync_started', 18), pt('a', 'healthy', 20), pt('b', 'sync_started', 18), pt('b', 'healthy', 23), pt('c', 'sync_started', 19)],
+    points: [
+      pt('a', 'sync_started', 18),
+      pt('a', 'healthy', 20),
+      pt('b', 'sync_started', 18),
+      pt('b', 'healthy', 23),
+      pt('c', 'sync_started', 19),
+    ],
   };
 }
 
 // ---------------------------------------------------------------- tests
 
-const all = () => ({ missed: buildReport(missedRun()), onTarget: buildReport(onTargetRun()), chaos: buildReport(chaosRun()), aborted: buildReport(abortedRun().record, abortedRun().points) });
+const all = () => ({
+  missed: buildReport(missedRun()),
+  onTarget: buildReport(onTargetRun()),
+  chaos: buildReport(chaosRun()),
+  aborted: buildReport(abortedRun().record, abortedRun().points),
+});
 
 describe('report model: verdict against the target window', () => {
   it('words each outcome and says when the window is scaled', () => {
@@ -264,7 +409,12 @@ describe('report model: verdict against the target window', () => {
     expect(buildReport(ahead).target?.wording).toBe('ahead of 30 min');
 
     const demo = onTargetRun();
-    (demo.summary.rebuild as RebuildSummary).target = { minMinutes: 30, maxMinutes: 45, scale: 0.1, note: 'demo: twin durations' };
+    (demo.summary.rebuild as RebuildSummary).target = {
+      minMinutes: 30,
+      maxMinutes: 45,
+      scale: 0.1,
+      note: 'demo: twin durations',
+    };
     (demo.summary.rebuild as RebuildSummary).totalMs = 5 * MIN;
     const d = buildReport(demo);
     expect(d.target?.wording).toBe('missed 4.5 min');
@@ -276,7 +426,9 @@ describe('report model: verdict against the target window', () => {
 
   it('puts the headline verdict on the first Markdown line', () => {
     const { missed, chaos } = all();
-    expect(renderMarkdown(missed).split('\n')[0]).toBe('❌ **Rebuild missed 45 min: took 52m00s (target 30–45 min); 4 CrashLoopBackOff**');
+    expect(renderMarkdown(missed).split('\n')[0]).toBe(
+      '❌ **Rebuild missed 45 min: took 52m00s (target 30–45 min); 4 CrashLoopBackOff**',
+    );
     expect(renderMarkdown(chaos).split('\n')[0]).toBe('✅ **kyverno-kill: passed**');
   });
 });
@@ -305,7 +457,18 @@ describe('report model: waves, slowest apps, restarts', () => {
   it('lists the ten slowest apps, slowest first, ties by name', () => {
     const s = all().missed.slowestApps!;
     expect(s).toHaveLength(10);
-    expect(s.map((a) => a.app)).toEqual(['api', 'worker', 'billing', 'notifier', 'search', 'postgres-main', 'frontend', 'redis', 'kyverno', 'ingress-nginx']);
+    expect(s.map((a) => a.app)).toEqual([
+      'api',
+      'worker',
+      'billing',
+      'notifier',
+      'search',
+      'postgres-main',
+      'frontend',
+      'redis',
+      'kyverno',
+      'ingress-nginx',
+    ]);
     expect(s[0]).toMatchObject({ wave: 2, startMs: ms(18.3), healthyMs: 52 * MIN, durationMs: ms(33.7) });
   });
 
@@ -342,7 +505,19 @@ describe('report model: runs without some sections', () => {
     expect(c.waves).toBeUndefined();
     expect(c.slowestApps).toBeUndefined();
     expect(c.restarts).toBeUndefined();
-    expect(c.faults).toEqual([{ id: 'f1', kind: 'scale', title: 'scale kyverno/kyverno-admission-controller to 0', status: 'rolled-back', startMs: 1.1 * MIN, endMs: 8 * MIN, durationMs: ms(6.9), error: null, verified: '0/1 ready replicas' }]);
+    expect(c.faults).toEqual([
+      {
+        id: 'f1',
+        kind: 'scale',
+        title: 'scale kyverno/kyverno-admission-controller to 0',
+        status: 'rolled-back',
+        startMs: 1.1 * MIN,
+        endMs: 8 * MIN,
+        durationMs: ms(6.9),
+        error: null,
+        verified: '0/1 ready replicas',
+      },
+    ]);
     expect(c.admission?.latencyMs?.p99).toBe(10_012.5);
     expect(c.phases.map((p) => [p.name, p.parents.length, p.startMs])).toEqual([
       ['steady state', 0, 0],
@@ -353,7 +528,9 @@ describe('report model: runs without some sections', () => {
     expect(md).not.toContain('## Target');
     expect(md).not.toContain('## Sync waves');
     expect(md).toContain('## Admission latency');
-    expect(md).toContain('| f1 | scale | scale kyverno/kyverno-admission-controller to 0 | +1m06s | +8m00s | 6m54s | rolled-back (took effect: 0/1 ready replicas) |');
+    expect(md).toContain(
+      '| f1 | scale | scale kyverno/kyverno-admission-controller to 0 | +1m06s | +8m00s | 6m54s | rolled-back (took effect: 0/1 ready replicas) |',
+    );
   });
 
   it('an aborted, invalid run falls back to the stored points and flags the run', () => {
@@ -376,7 +553,9 @@ describe('report model: runs without some sections', () => {
   });
 
   it('carries validity notes from the collectors', () => {
-    expect(all().onTarget.validity.notes).toEqual(['waves: 1 app(s) timed from object timestamps (1 s precision) after a gap']);
+    expect(all().onTarget.validity.notes).toEqual([
+      'waves: 1 app(s) timed from object timestamps (1 s precision) after a gap',
+    ]);
   });
 });
 
@@ -390,7 +569,12 @@ describe('JUnit', () => {
     expect(tc).toHaveLength(10);
     expect(xml).toContain('<testsuite name="rebuild-bench rebuild 20261121-222100-000-ab12" tests="10" failures="4"');
     const failed = tc.filter((c) => c.includes('<failure'));
-    expect(failed.map((c) => / name="([^"]*)"/.exec(c)![1])).toEqual(['total rebuild time within 30–45 min', 'zero CrashLoopBackOff', 'phase sync to healthy within 25m00s', 'rebuild within 45 min']);
+    expect(failed.map((c) => / name="([^"]*)"/.exec(c)![1])).toEqual([
+      'total rebuild time within 30–45 min',
+      'zero CrashLoopBackOff',
+      'phase sync to healthy within 25m00s',
+      'rebuild within 45 min',
+    ]);
     expect(xml).toContain('<failure message="rebuild took 52m00s: missed 45 min (by 7m00s)" type="missed">');
     expect(xml).toContain('message="phase sync to healthy took 34m00s, budget 25m00s"');
 
@@ -399,7 +583,11 @@ describe('JUnit', () => {
     expect(ok).not.toContain('<failure');
 
     const chaos = renderJunit(all().chaos);
-    expect(cases(chaos).map((c) => / name="([^"]*)"/.exec(c)![1])).toEqual(['run completed and valid', 'pods admitted', 'pods admitted']);
+    expect(cases(chaos).map((c) => / name="([^"]*)"/.exec(c)![1])).toEqual([
+      'run completed and valid',
+      'pods admitted',
+      'pods admitted',
+    ]);
 
     const aborted = renderJunit(all().aborted);
     expect(aborted).toContain('failures="3"'); // run (aborted+invalid), did not finish, sync phase did not end
@@ -409,7 +597,13 @@ describe('JUnit', () => {
   it('escapes everything', () => {
     expect(xmlEscape(`a<b & "c" 'd'>\u0001`)).toBe('a&lt;b &amp; &quot;c&quot; &apos;d&apos;&gt;');
     const r = chaosRun();
-    r.checks.push({ name: 'no <script> & "quotes"', kind: 'after', ok: false, detail: 'got </failure><x>', at: iso(9) });
+    r.checks.push({
+      name: 'no <script> & "quotes"',
+      kind: 'after',
+      ok: false,
+      detail: 'got </failure><x>',
+      at: iso(9),
+    });
     const xml = renderJunit(buildReport(r));
     expect(xml).toContain('name="no &lt;script&gt; &amp; &quot;quotes&quot;"');
     expect(xml).toContain('message="got &lt;/failure&gt;&lt;x&gt;"');
@@ -457,7 +651,8 @@ describe('determinism', () => {
       const b = f();
       const second = renderReports(buildReport(structuredClone(b.record), b.points));
       expect(second.map((r) => r.format)).toEqual(['md', 'html', 'json', 'junit']);
-      for (let i = 0; i < first.length; i++) expect(second[i]!.content, `${a.record.id} ${first[i]!.format}`).toBe(first[i]!.content);
+      for (let i = 0; i < first.length; i++)
+        expect(second[i]!.content, `${a.record.id} ${first[i]!.format}`).toBe(first[i]!.content);
     }
   });
 

@@ -39,12 +39,42 @@ describe('run.json is validated when read', () => {
   it('accepts what the run store writes: a live record, a finished one, one rolled back by cleanup', () => {
     const store = new FileRunStore(mkdtempSync(join(tmpdir(), 'rb-runjson-home-')));
     const dir = store.createRun('20261122-012325-681-8141');
-    const live: RunRecord = { ...stored, status: 'running', endedAt: null, durationMs: null, verdict: null, exitCode: null, summary: {} };
+    const live: RunRecord = {
+      ...stored,
+      status: 'running',
+      endedAt: null,
+      durationMs: null,
+      verdict: null,
+      exitCode: null,
+      summary: {},
+    };
     const interrupted: RunRecord = {
       ...stored,
       status: 'interrupted',
-      phases: [{ name: 'x', parents: [], startedAt: stored.startedAt, endedAt: null, durationMs: null, status: 'aborted', error: 'killed' }],
-      faults: [{ id: 'f1', kind: 'scale', title: 't', plannedAt: stored.startedAt, appliedAt: null, rolledBackAt: null, status: 'rollback-failed', error: 'e', verified: 'v' }],
+      phases: [
+        {
+          name: 'x',
+          parents: [],
+          startedAt: stored.startedAt,
+          endedAt: null,
+          durationMs: null,
+          status: 'aborted',
+          error: 'killed',
+        },
+      ],
+      faults: [
+        {
+          id: 'f1',
+          kind: 'scale',
+          title: 't',
+          plannedAt: stored.startedAt,
+          appliedAt: null,
+          rolledBackAt: null,
+          status: 'rollback-failed',
+          error: 'e',
+          verified: 'v',
+        },
+      ],
     };
     for (const r of [live, stored, interrupted]) {
       store.writeRecord(dir, r);
@@ -61,24 +91,36 @@ describe('run.json is validated when read', () => {
     const dir = runDir({ ...stored, faults: [{ ...stored.faults[0]!, status: 'undone' }] });
     const err = failure(dir);
     expect(err.exitCode).toBe(ExitCode.BadInput);
-    expect(err.message).toMatch(new RegExp(`^${join(dir, 'run.json').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: not a valid run record: faults\\.0\\.status: .*got "undone" \\(was it edited by hand\\?\\)$`));
+    expect(err.message).toMatch(
+      new RegExp(
+        `^${join(dir, 'run.json').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: not a valid run record: faults\\.0\\.status: .*got "undone" \\(was it edited by hand\\?\\)$`,
+      ),
+    );
     expect(err.message.split('\n')).toHaveLength(1);
   });
 
   it('a missing field and a wrong type name the field', () => {
     const { verdict: _drop, ...noVerdict } = stored;
     expect(failure(runDir(noVerdict)).message).toMatch(/run\.json: not a valid run record: verdict: .*got nothing/);
-    expect(failure(runDir({ ...stored, startedAt: 'yesterday' })).message).toMatch(/run\.json: not a valid run record: startedAt: .*got "yesterday"/);
+    expect(failure(runDir({ ...stored, startedAt: 'yesterday' })).message).toMatch(
+      /run\.json: not a valid run record: startedAt: .*got "yesterday"/,
+    );
     expect(failure(runDir({ ...stored, durationMs: '67 s' })).message).toMatch(/durationMs: .*got "67 s"/);
   });
 
   it('an old record says which version wrote it', () => {
-    expect(failure(runDir({ ...stored, schemaVersion: 0 })).message).toMatch(/schemaVersion: .*got 0 \(schemaVersion 0: written by another version of rebuild-bench\?\)/);
+    expect(failure(runDir({ ...stored, schemaVersion: 0 })).message).toMatch(
+      /schemaVersion: .*got 0 \(schemaVersion 0: written by another version of rebuild-bench\?\)/,
+    );
   });
 
   it('a torn or unreadable file names the file', () => {
-    expect(failure(runDir('{"schemaVersion": 1, "id": "x"')).message).toMatch(/run\.json: not a run record: invalid JSON/);
-    expect(failure(mkdtempSync(join(tmpdir(), 'rb-runjson-empty-'))).message).toMatch(/run\.json: cannot read the run record \(ENOENT\)/);
+    expect(failure(runDir('{"schemaVersion": 1, "id": "x"')).message).toMatch(
+      /run\.json: not a run record: invalid JSON/,
+    );
+    expect(failure(mkdtempSync(join(tmpdir(), 'rb-runjson-empty-'))).message).toMatch(
+      /run\.json: cannot read the run record \(ENOENT\)/,
+    );
     expect(() => parseRunRecord('[]', 'r.json')).toThrow(/^r\.json: not a valid run record: \(top level\): /);
   });
 });

@@ -4,13 +4,28 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig, parseConfigText } from '../../engine/config.ts';
 import { fakeNode, nodeNames, renderSandboxConfig } from '../../sandbox/control-plane.ts';
-import { apiserverArgs, controllerManagerArgs, etcdArgs, influxConfig, kwokArgs, schedulerArgs, type Ports } from '../../sandbox/flags.ts';
+import {
+  apiserverArgs,
+  controllerManagerArgs,
+  etcdArgs,
+  influxConfig,
+  kwokArgs,
+  schedulerArgs,
+  type Ports,
+} from '../../sandbox/flags.ts';
 import { sandboxLayout } from '../../sandbox/paths.ts';
 import { assignPorts, pickFreePorts } from '../../sandbox/ports.ts';
 import { isLoopback, parseProcNetTcp } from '../../sandbox/processes.ts';
 
 const layout = sandboxLayout('/tmp/sb');
-const ports: Ports = { etcdClient: 40001, etcdPeer: 40002, apiserver: 40003, controllerManager: 40004, scheduler: 40005, kwok: 40006 };
+const ports: Ports = {
+  etcdClient: 40001,
+  etcdPeer: 40002,
+  apiserver: 40003,
+  controllerManager: 40004,
+  scheduler: 40005,
+  kwok: 40006,
+};
 
 /** Every host:port or URL in a command line. */
 function addresses(args: string[]): string[] {
@@ -43,8 +58,12 @@ describe('process flags', () => {
   it('gives controller-manager and scheduler their own loopback ports (not 10257/10259)', () => {
     const kcm = controllerManagerArgs(layout, ports);
     const sched = schedulerArgs(layout, ports);
-    expect(kcm).toEqual(expect.arrayContaining(['--bind-address=127.0.0.1', '--secure-port=40004', '--leader-elect=false']));
-    expect(sched).toEqual(expect.arrayContaining(['--bind-address=127.0.0.1', '--secure-port=40005', '--leader-elect=false']));
+    expect(kcm).toEqual(
+      expect.arrayContaining(['--bind-address=127.0.0.1', '--secure-port=40004', '--leader-elect=false']),
+    );
+    expect(sched).toEqual(
+      expect.arrayContaining(['--bind-address=127.0.0.1', '--secure-port=40005', '--leader-elect=false']),
+    );
     expect(kcm.some((f) => f.startsWith('--service-account-private-key-file='))).toBe(true);
     expect(kcm.some((f) => f.startsWith('--root-ca-file='))).toBe(true);
   });
@@ -67,7 +86,10 @@ describe('process flags', () => {
     expect(c).toContain('bind-address = "127.0.0.1:40008"');
     expect(c).toMatch(/\[http\][^[]*bind-address = "127\.0\.0\.1:40007"/);
     expect(c).toMatch(/\[monitor\]\s+store-enabled = false/);
-    expect([...c.matchAll(/bind-address = "([^"]+)"/g)].map((m) => m[1]!.split(':')[0])).toEqual(['127.0.0.1', '127.0.0.1']);
+    expect([...c.matchAll(/bind-address = "([^"]+)"/g)].map((m) => m[1]!.split(':')[0])).toEqual([
+      '127.0.0.1',
+      '127.0.0.1',
+    ]);
   });
 });
 
@@ -93,7 +115,11 @@ describe('sandbox config', () => {
     const text = renderSandboxConfig(layout, 'http://127.0.0.1:40007');
     const { config } = parseConfigText(text, '/tmp/sb/rebuild-bench.yaml');
     expect(config.defaultCluster).toBe('sandbox');
-    expect(config.clusters.sandbox).toMatchObject({ context: 'rebuild-bench-sandbox', kubeconfig: '/tmp/sb/kubeconfig', allowDestructive: true });
+    expect(config.clusters.sandbox).toMatchObject({
+      context: 'rebuild-bench-sandbox',
+      kubeconfig: '/tmp/sb/kubeconfig',
+      allowDestructive: true,
+    });
     expect(config.influx).toMatchObject({ url: 'http://127.0.0.1:40007', bucket: 'rebuild_bench/autogen', org: '' });
   });
 

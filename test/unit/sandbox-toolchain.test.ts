@@ -1,7 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { proxyUrls, sumdbProbeUrls } from '../../sandbox/toolchain/go-env.ts';
-import { goDirective, kubernetesLdflags, parseReplaces, renderGoMod, requiredVersion, stagingReplaces, wrapperSources } from '../../sandbox/toolchain/gomod.ts';
+import {
+  goDirective,
+  kubernetesLdflags,
+  parseReplaces,
+  renderGoMod,
+  requiredVersion,
+  stagingReplaces,
+  wrapperSources,
+} from '../../sandbox/toolchain/gomod.ts';
 import { externalCandidates, mergeGoFlags } from '../../sandbox/toolchain/install.ts';
 import { parseVersionOutput, versionAccepted } from '../../sandbox/toolchain/probe.ts';
 import { stagingVersion, versions } from '../../sandbox/toolchain/versions.ts';
@@ -71,7 +79,10 @@ describe('go.mod reading', () => {
   it('pins etcd to what the pinned Kubernetes requires (when the module cache has its go.mod)', () => {
     let mod: string;
     try {
-      mod = readFileSync(`${process.env.HOME}/go/pkg/mod/cache/download/k8s.io/kubernetes/@v/${versions.kubernetes}.mod`, 'utf8');
+      mod = readFileSync(
+        `${process.env.HOME}/go/pkg/mod/cache/download/k8s.io/kubernetes/@v/${versions.kubernetes}.mod`,
+        'utf8',
+      );
     } catch {
       return; // no Go module cache here: covered by the install, which warns on a mismatch
     }
@@ -87,7 +98,9 @@ describe('wrapper module', () => {
       require: [{ path: 'k8s.io/kubernetes', version: 'v1.34.4' }],
       replace: [{ from: 'k8s.io/api', to: 'k8s.io/api', version: 'v0.34.4' }],
     });
-    expect(text).toBe('module example.local/w\n\ngo 1.24.0\n\nrequire (\n\tk8s.io/kubernetes v1.34.4\n)\n\nreplace (\n\tk8s.io/api => k8s.io/api v0.34.4\n)\n');
+    expect(text).toBe(
+      'module example.local/w\n\ngo 1.24.0\n\nrequire (\n\tk8s.io/kubernetes v1.34.4\n)\n\nreplace (\n\tk8s.io/api => k8s.io/api v0.34.4\n)\n',
+    );
     // Round trip through our own reader.
     expect(parseReplaces(text)).toEqual([{ from: 'k8s.io/api', to: 'k8s.io/api', version: 'v0.34.4' }]);
     expect(requiredVersion(text, 'k8s.io/kubernetes')).toBe('v1.34.4');
@@ -119,7 +132,9 @@ describe('checksum database probing', () => {
       'https://proxy.golang.org/sumdb/sum.golang.org/supported',
       'https://sum.golang.org/latest',
     ]);
-    expect(sumdbProbeUrls('off', 'sum.example.com+abc123 https://sumdb.example.com/')).toEqual(['https://sumdb.example.com/latest']);
+    expect(sumdbProbeUrls('off', 'sum.example.com+abc123 https://sumdb.example.com/')).toEqual([
+      'https://sumdb.example.com/latest',
+    ]);
   });
 
   it('does not probe when GOSUMDB is off', () => {
@@ -127,14 +142,19 @@ describe('checksum database probing', () => {
   });
 
   it('lists proxies without direct/off', () => {
-    expect(proxyUrls('https://a.example/,https://b.example|direct')).toEqual(['https://a.example', 'https://b.example']);
+    expect(proxyUrls('https://a.example/,https://b.example|direct')).toEqual([
+      'https://a.example',
+      'https://b.example',
+    ]);
   });
 });
 
 describe('binary versions', () => {
   it('reads what each binary prints', () => {
     expect(parseVersionOutput('kube-apiserver', 'Kubernetes v1.34.4\n')).toBe('v1.34.4');
-    expect(parseVersionOutput('etcd', 'etcd Version: 3.6.4\nGit SHA: GitNotFound\nGo Version: go1.26.8\n')).toBe('v3.6.4');
+    expect(parseVersionOutput('etcd', 'etcd Version: 3.6.4\nGit SHA: GitNotFound\nGo Version: go1.26.8\n')).toBe(
+      'v3.6.4',
+    );
     expect(parseVersionOutput('kwok', 'kwok version v0.8.0 go1.26.8 (linux/amd64)\n')).toBe('v0.8.0');
     expect(parseVersionOutput('k6', 'k6 v1.8.1 (go1.26.8, linux/amd64)\n')).toBe('v1.8.1');
     expect(parseVersionOutput('influxd', 'InfluxDB v1.8.10 (git: v1.8.10 release)\n')).toBe('v1.8.10');

@@ -41,9 +41,14 @@ describe('abortable waits', () => {
 
   it('waitFor returns when the probe succeeds, and times out with the last detail', async () => {
     let n = 0;
-    await expect(waitFor('n>=3', async () => ({ ok: ++n >= 3, detail: `n=${n}` }), { intervalMs: 1 })).resolves.toBeGreaterThanOrEqual(0);
+    await expect(
+      waitFor('n>=3', async () => ({ ok: ++n >= 3, detail: `n=${n}` }), { intervalMs: 1 }),
+    ).resolves.toBeGreaterThanOrEqual(0);
     expect(n).toBe(3);
-    const err = await waitFor('never', async () => ({ ok: false, detail: 'still no' }), { intervalMs: 5, timeoutMs: 30 }).catch((e) => e);
+    const err = await waitFor('never', async () => ({ ok: false, detail: 'still no' }), {
+      intervalMs: 5,
+      timeoutMs: 30,
+    }).catch((e) => e);
     expect(err).toBeInstanceOf(WaitTimeoutError);
     expect((err as Error).message).toContain('(last: still no)');
   });
@@ -51,7 +56,13 @@ describe('abortable waits', () => {
 
 describe('--opt parsing', () => {
   it('turns key=value into typed values', () => {
-    expect(parseKeyValues(['a=1', 'b=true', 'c=x=y', 'd=[1,2]', 'e=1.5'])).toEqual({ a: 1, b: true, c: 'x=y', d: [1, 2], e: 1.5 });
+    expect(parseKeyValues(['a=1', 'b=true', 'c=x=y', 'd=[1,2]', 'e=1.5'])).toEqual({
+      a: 1,
+      b: true,
+      c: 'x=y',
+      d: [1, 2],
+      e: 1.5,
+    });
     expect(() => parseKeyValues(['novalue'])).toThrow(/key=value/);
   });
 });

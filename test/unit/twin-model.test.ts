@@ -5,7 +5,9 @@ import { appHealthCheckEnabled, APP_HEALTH_KEY, retryDelayMs } from '../../gitop
 
 describe('twin models', () => {
   it('follows the kubelet back-off curve: 10 s doubling, capped at 300 s', () => {
-    expect([1, 2, 3, 4, 5, 6, 7, 10].map(crashBackoffMs)).toEqual([10_000, 20_000, 40_000, 80_000, 160_000, 300_000, 300_000, 300_000]);
+    expect([1, 2, 3, 4, 5, 6, 7, 10].map(crashBackoffMs)).toEqual([
+      10_000, 20_000, 40_000, 80_000, 160_000, 300_000, 300_000, 300_000,
+    ]);
   });
 
   it('gates waves only when argocd-cm has the Application health customization', () => {
@@ -13,7 +15,9 @@ describe('twin models', () => {
     expect(appHealthCheckEnabled({ 'timeout.reconciliation': '180s' })).toBe(false);
     expect(appHealthCheckEnabled({ [APP_HEALTH_KEY]: 'hs = {}\nreturn hs' })).toBe(true);
     expect(appHealthCheckEnabled({ [APP_HEALTH_KEY]: '  ' })).toBe(false);
-    expect(appHealthCheckEnabled({ 'resource.customizations': 'argoproj.io/Application:\n  health.lua: |\n    hs = {}\n' })).toBe(true);
+    expect(
+      appHealthCheckEnabled({ 'resource.customizations': 'argoproj.io/Application:\n  health.lua: |\n    hs = {}\n' }),
+    ).toBe(true);
   });
 
   it('aggregates health as Argo CD does (worst wins)', () => {
