@@ -19,6 +19,7 @@ import type { Logger } from '../../core/logger.ts';
 import { cacheBinDir, isExecutable, resolveCacheDir } from '../../core/cache-dir.ts';
 import { fmtDuration } from '../../core/format.ts';
 import { sleep } from '../../core/abortable.ts';
+import { ARGOCD_MODULE, argocdLdflags, argocdWrapperGoMod, argocdWrapperMain } from './argocd-wrapper.ts';
 import { decideSumdb, readGoEnv } from './go-env.ts';
 import {
   goDirective,
@@ -46,6 +47,8 @@ export interface Toolchain {
   bins: Record<BinaryName, ResolvedBinary>;
   /** kwok Stage objects (node initialise + lease heartbeat, pod lifecycle) copied from the pinned kwok module. */
   kwokStages: string;
+  /** Argo CD's Application and AppProject CRDs, copied from the pinned Argo CD module. */
+  argocdCrds: string;
 }
 
 interface Stamp {
@@ -59,7 +62,7 @@ interface Stamp {
 
 /** A go build producing one or more binaries; its recipe hash is part of every stamp it writes. */
 interface BuildUnit {
-  id: 'kubernetes' | 'kwok' | 'k6' | 'influxd';
+  id: 'kubernetes' | 'kwok' | 'k6' | 'influxd' | 'argocd' | 'kustomize' | 'helm';
   binaries: BinaryName[];
   recipe: string;
 }
@@ -76,6 +79,8 @@ const installPackages = {
   kwok: `sigs.k8s.io/kwok/cmd/kwok@${versions.kwok}`,
   k6: `go.k6.io/k6@${versions.k6}`,
   influxd: `github.com/influxdata/influxdb/cmd/influxd@${versions.influxdb}`,
+  kustomize: `sigs.k8s.io/kustomize/kustomize/v5@${versions.kustomize}`,
+  helm: `helm.sh/helm/v3/cmd/helm@${versions.helm}`,
 } as const;
 
 const ldflags = {
@@ -83,7 +88,13 @@ const ldflags = {
   kwok: `-s -w -X sigs.k8s.io/kwok/pkg/consts.Version=${versions.kwok.slice(1)}`,
   k6: '-s -w',
   influxd: `-s -w -X main.version=${versions.influxdb.slice(1)} -X main.branch=${versions.influxdb} -X main.commit=release`,
+  argocd: argocdLdflags(versions.argocd),
+  kustomize: '-s -w',
+  helm: `-s -w -X helm.sh/helm/v3/internal/version.version=${versions.helm}`,
 };
+
+/** Argo CD's CRDs, shipped in its module (manifests/crds/) and copied into the cache with the build. */
+export const argocdCrdFiles = ['manifests/crds/application-crd.yaml', 'manifests/crds/appproject-crd.yaml'];
 
 /** Stage files copied from the kwok module, in the order kwokctl's defaults use them. */
 export const kwokStageFiles = [
@@ -120,6 +131,23 @@ export const buildUnits: BuildUnit[] = [
     recipe: hash(['influxd', installPackages.influxd, ldflags.influxd, goToolchains.influxdb].join('\n')),
   },
   { id: 'k6', binaries: ['k6'], recipe: hash(['k6', installPackages.k6, ldflags.k6, goToolchains.k6].join('\n')) },
+  {
+    id: 'argocd',
+    binaries: ['argocd'],
+    recipe: hash(
+      ['argocd', versions.argocd, ldflags.argocd, goToolchains.argocd, argocdWrapperMain, ...argocdCrdFiles].join('\n'),
+    ),
+  },
+  {
+    id: 'kustomize',
+    binaries: ['kustomize'],
+    recipe: hash(['kustomize', installPackages.kustomize, ldflags.kustomize, goToolchains.kustomize].join('\n')),
+  },
+  {
+    id: 'helm',
+    binaries: ['helm'],
+    recipe: hash(['helm', installPackages.helm, ldflags.helm, goToolchains.helm].join('\n')),
+  },
 ];
 
 function unitOf(name: BinaryName): BuildUnit {
@@ -132,6 +160,10 @@ function stampPath(cacheDir: string, name: BinaryName): string {
 
 export function kwokStagesPath(cacheDir: string): string {
   return join(cacheDir, 'kwok', `stages-${versions.kwok}.yaml`);
+}
+
+export function argocdCrdsPath(cacheDir: string): string {
+  return join(cacheDir, 'argocd', `crds-${versions.argocd}.yaml`);
 }
 
 function readStamp(cacheDir: string, name: BinaryName): Stamp | undefined {
@@ -389,7 +421,8 @@ export async function ensureToolchain(opts: InstallOptions): Promise<InstallRepo
   const started = Date.now();
   return withInstallLock(cacheDir, opts.log, async () => {
     const first = await resolveToolchain({ cacheDir, env, ...(opts.force ? { force: true } : {}) });
-    const needStages = !existsSync(kwokStagesPath(cacheDir)) || opts.force === true;
+    const needStages =
+      !existsSync(kwokStagesPath(cacheDir)) || !existsSync(argocdCrdsPath(cacheDir)) || opts.force === true;
     for (const s of first.skipped) opts.log.debug(`ignoring ${s}`);
     const steps: Array<{ step: string; seconds: number }> = [];
     if (first.missing.length === 0 && !needStages) {
@@ -425,7 +458,10 @@ export async function ensureToolchain(opts: InstallOptions): Promise<InstallRepo
         for (const b of wanted) writeStamp(cacheDir, b, go.GOVERSION, secs);
         built.push(...wanted);
       }
-      if (needStages) await writeKwokStages(ctx);
+      if (needStages) {
+        await writeKwokStages(ctx);
+        await writeArgocdCrds(ctx);
+      }
       const again = await resolveToolchain({ cacheDir, env });
       if (again.missing.length > 0)
         throw new UserError(`sandbox install: built, but still missing ${again.missing.join(', ')}; see ${logFile}`, 1);
@@ -442,6 +478,7 @@ function complete(cacheDir: string, r: Resolution): Toolchain {
     binDir: cacheBinDir(cacheDir),
     bins: r.found as Record<BinaryName, ResolvedBinary>,
     kwokStages: kwokStagesPath(cacheDir),
+    argocdCrds: argocdCrdsPath(cacheDir),
   };
 }
 
@@ -512,6 +549,8 @@ async function buildUnit(ctx: RunContext, unit: BuildUnit, wanted: BinaryName[])
       ['build', '-trimpath', '-ldflags', ldflags.kubernetes, '-o', `${tmpBin}/`, ...pkgs],
       { cwd: src, env: tc },
     );
+  } else if (unit.id === 'argocd') {
+    await buildArgocd(ctx, tmpBin);
   } else {
     const pkg = installPackages[unit.id];
     const which = unit.id === 'influxd' ? goToolchains.influxdb : goToolchains[unit.id];
@@ -544,6 +583,75 @@ async function buildUnit(ctx: RunContext, unit: BuildUnit, wanted: BinaryName[])
     renameSync(p, join(bin, b));
   }
   rmSync(tmpBin, { recursive: true, force: true });
+}
+
+/**
+ * Argo CD from a wrapper module (its go.mod has replace directives `go install` refuses): the
+ * controller, the repo-server and miniredis in one multi-call binary (see argocd-wrapper.ts).
+ */
+async function buildArgocd(ctx: RunContext, tmpBin: string): Promise<void> {
+  const src = join(ctx.cacheDir, 'src', 'argocd');
+  mkdirSync(src, { recursive: true });
+  const listed = await step(
+    ctx,
+    `argocd ${versions.argocd}: resolve go.mod`,
+    'go',
+    ['mod', 'download', '-json', `${ARGOCD_MODULE}@${versions.argocd}`],
+    {
+      cwd: join(ctx.cacheDir, 'src'),
+    },
+  );
+  const info = JSON.parse(listed) as { GoMod?: string };
+  if (!info.GoMod)
+    throw new UserError(
+      `sandbox install: go mod download did not return the go.mod of ${ARGOCD_MODULE}@${versions.argocd}`,
+      1,
+    );
+  const upstream = readFileSync(info.GoMod, 'utf8');
+  const goMod = argocdWrapperGoMod(upstream, versions.argocd, goDirective(upstream) ?? '1.25');
+  if (readFileSafe(join(src, 'go.mod')) !== goMod) {
+    writeFileSync(join(src, 'go.mod'), goMod);
+    rmSync(join(src, 'go.sum'), { force: true });
+  }
+  writeFileSync(join(src, 'main.go'), argocdWrapperMain);
+  const tc = toolchainEnv(goToolchains.argocd);
+  await step(ctx, 'argocd: go mod tidy', 'go', ['mod', 'tidy'], { cwd: src, env: tc });
+  await step(
+    ctx,
+    'argocd: go build (application controller, repo-server, miniredis)',
+    'go',
+    ['build', '-trimpath', '-ldflags', ldflags.argocd, '-o', join(tmpBin, 'argocd'), '.'],
+    {
+      cwd: src,
+      env: tc,
+    },
+  );
+}
+
+/** Concatenates Argo CD's CRDs from the pinned module into one manifest file. */
+async function writeArgocdCrds(ctx: RunContext): Promise<void> {
+  const out = await step(
+    ctx,
+    `argocd ${versions.argocd}: fetch CRDs`,
+    'go',
+    ['mod', 'download', '-json', `${ARGOCD_MODULE}@${versions.argocd}`],
+    {
+      cwd: join(ctx.cacheDir, 'src'),
+    },
+  );
+  const info = JSON.parse(out) as { Dir?: string };
+  if (!info.Dir)
+    throw new UserError(
+      `sandbox install: go mod download did not return the directory of ${ARGOCD_MODULE}@${versions.argocd}`,
+      1,
+    );
+  const docs = argocdCrdFiles.map(
+    (f) => `# from ${ARGOCD_MODULE}@${versions.argocd}/${f}\n${readFileSync(join(info.Dir!, f), 'utf8').trim()}\n`,
+  );
+  const target = argocdCrdsPath(ctx.cacheDir);
+  mkdirSync(join(ctx.cacheDir, 'argocd'), { recursive: true });
+  writeFileSync(`${target}.tmp`, docs.join('---\n'));
+  renameSync(`${target}.tmp`, target);
 }
 
 /** Concatenates kwok's own Stage manifests from the pinned module into one config file. */

@@ -4,7 +4,8 @@ import { pinnedVersionOf, type BinaryName } from './versions.ts';
 /** The arguments that make a binary print its version. */
 export function versionArgs(name: BinaryName): string[] {
   if (name === 'kubectl') return ['version', '--client'];
-  return name === 'k6' || name === 'influxd' ? ['version'] : ['--version'];
+  if (name === 'helm') return ['version', '--short'];
+  return ['k6', 'influxd', 'argocd', 'kustomize'].includes(name) ? ['version'] : ['--version'];
 }
 
 /** The `vX.Y.Z` a binary printed for its version command, or undefined when the text is not recognised. */
@@ -18,6 +19,9 @@ export function parseVersionOutput(name: BinaryName, text: string): string | und
     kwok: /\bv?(\d+\.\d+\.\d+)\b/,
     k6: /\bk6 v?(\d+\.\d+\.\d+)/,
     influxd: /InfluxDB v?(\d+\.\d+\.\d+)/,
+    argocd: /^argocd (v\d+\.\d+\.\d+)/m,
+    kustomize: /^(v\d+\.\d+\.\d+)$/m,
+    helm: /^(v\d+\.\d+\.\d+)/m,
   };
   const m = patterns[name].exec(text);
   if (!m) return undefined;

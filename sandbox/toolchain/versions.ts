@@ -13,6 +13,19 @@ export const versions = {
   influxdb: 'v1.8.10',
   /** k6 runs TypeScript scripts natively since v1.0. */
   k6: 'v1.8.1',
+  /**
+   * The real Argo CD application controller and repo-server. The newest release that builds from
+   * the module proxy: from v3.3 Argo CD replaces gitops-engine with a directory of its own repository
+   * (`=> ./gitops-engine`), which a wrapper module cannot reach and whose nested module the proxy
+   * does not serve ("not available" for v3.4.7, "requires go >= 1.27" and failing for v3.6.x);
+   * v3.2.12's module does not compile (`settings.ValidateExternalURL` undefined). docs/argocd.md
+   * lists what differs from the 3.4 the homelab runs.
+   */
+  argocd: 'v3.2.11',
+  /** kustomize for the repo-server (v5.8.3 needs go 1.27; v5.8.2 is kustomize/api v0.21.2). */
+  kustomize: 'v5.8.2',
+  /** helm for the repo-server. */
+  helm: 'v3.22.0',
 } as const;
 
 /**
@@ -21,15 +34,29 @@ export const versions = {
  * Verified with go1.26.8: all four build with the local toolchain, including influxd v1.8.10 (go 1.13
  * module). kwok v0.8.0 declares `go 1.26.0`: an older local go downloads 1.26 itself (GOTOOLCHAIN=auto).
  */
-export const goToolchains: Record<'kubernetes' | 'kwok' | 'k6' | 'influxdb', string> = {
-  kubernetes: 'local',
-  kwok: 'local',
-  k6: 'local',
-  influxdb: 'local',
-};
+export const goToolchains: Record<'kubernetes' | 'kwok' | 'k6' | 'influxdb' | 'argocd' | 'kustomize' | 'helm', string> =
+  {
+    kubernetes: 'local',
+    kwok: 'local',
+    k6: 'local',
+    influxdb: 'local',
+    argocd: 'local',
+    kustomize: 'local',
+    helm: 'local',
+  };
 
 export type BinaryName =
-  'kube-apiserver' | 'kube-controller-manager' | 'kube-scheduler' | 'kubectl' | 'etcd' | 'kwok' | 'influxd' | 'k6';
+  | 'kube-apiserver'
+  | 'kube-controller-manager'
+  | 'kube-scheduler'
+  | 'kubectl'
+  | 'etcd'
+  | 'kwok'
+  | 'influxd'
+  | 'k6'
+  | 'argocd'
+  | 'kustomize'
+  | 'helm';
 
 export const binaryNames: readonly BinaryName[] = [
   'kube-apiserver',
@@ -40,6 +67,9 @@ export const binaryNames: readonly BinaryName[] = [
   'kwok',
   'influxd',
   'k6',
+  'argocd',
+  'kustomize',
+  'helm',
 ];
 
 /** `v1.34.4` → `v0.34.4`: the version of the k8s.io/* staging modules released with it. */
@@ -65,5 +95,11 @@ export function pinnedVersionOf(name: BinaryName): string {
       return versions.influxdb;
     case 'k6':
       return versions.k6;
+    case 'argocd':
+      return versions.argocd;
+    case 'kustomize':
+      return versions.kustomize;
+    case 'helm':
+      return versions.helm;
   }
 }
