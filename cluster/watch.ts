@@ -47,6 +47,11 @@ export interface ResilientWatchOptions {
   maxBackoffMs?: number;
   /** Page size for lists (default 500). */
   pageSize?: number;
+  /**
+   * The resource type may not exist yet (a CRD a later app installs): a 404 list counts as an empty,
+   * complete list, not as a gap, and the list is retried until the type appears.
+   */
+  mayBeAbsent?: boolean;
 }
 
 const key = (o: KubeObject) => `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
@@ -203,6 +208,13 @@ export class ResilientWatch<T extends KubeObject> {
         backoff = this.o.minBackoffMs ?? 250;
       } catch (err) {
         if (this.stopped) break;
+        if (this.o.mayBeAbsent && err instanceof KubeHttpError && err.status === 404) {
+          if (firstList) this.markSynced();
+          firstList = false;
+          needList = true;
+          await sleep(1000);
+          continue;
+        }
         const expired =
           err instanceof KubeHttpError && (err.status === 410 || err.reason === 'Expired' || err.reason === 'Gone');
         needList = true;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ARGOCD_NAMESPACE, ROOT_APP, WAVE_ANNOTATION } from '../gitops/argocd.ts';
+import { ARGOCD_NAMESPACE, WAVE_ANNOTATION } from '../gitops/argocd.ts';
 
 /**
  * Where the collectors find Argo CD on a cluster: a cluster entry's `argocd:` block in the config
@@ -7,7 +7,8 @@ import { ARGOCD_NAMESPACE, ROOT_APP, WAVE_ANNOTATION } from '../gitops/argocd.ts
  */
 export const argocdSettingsSchema = z.strictObject({
   namespace: z.string().min(1).default(ARGOCD_NAMESPACE),
-  rootApp: z.string().min(1).default(ROOT_APP),
+  /** The root Application's name; without it the root is found from the objects (the app its children point to). */
+  rootApp: z.string().min(1).optional(),
   waveAnnotation: z.string().min(1).default(WAVE_ANNOTATION),
 });
 

@@ -1,9 +1,58 @@
 import { kubeRequest } from '../cluster/http.ts';
 import { ResilientWatch, type KubeObject, type WatchEvent } from '../cluster/watch.ts';
-import { appHealthCheckEnabled, applicationPath, INSTANCE_LABEL, WAVES_DO_NOT_GATE } from '../gitops/argocd.ts';
-import type { AppEvent, AppTimeline, OrderingViolation, WaveSummary, WavesSummary } from '../record/summaries.ts';
+import { appHealthCheckEnabled, applicationPath, parentApp, WAVES_DO_NOT_GATE } from '../gitops/argocd.ts';
+import type {
+  AppEvent,
+  AppTimeline,
+  OrderingViolation,
+  Stamped,
+  WaveSummary,
+  WavesSummary,
+} from '../record/summaries.ts';
+import { argocdVersion, type ArgocdVersion } from './argocd-version.ts';
 import { parseTs, stamp } from './timing.ts';
 import type { Collector, CollectorContext, CollectorCoverage } from './types.ts';
+
+const lossRank: Record<string, number> = { Suspended: 1, Progressing: 2, Missing: 3, Degraded: 4, Unknown: 5 };
+
+/**
+ * One health change of an app: time to Healthy is the transition that held (an app that loses
+ * its health has no time to Healthy until it is back), and each loss opens an episode that closes
+ * when it is Healthy again. Returns the rb_app events to record.
+ */
+export function healthTransition(
+  a: AppTimeline,
+  next: string,
+  at: Stamped,
+): Array<{ event: AppEvent; tags?: Record<string, string> }> {
+  const open = a.episodes?.find((e) => e.to === null);
+  if (next === 'Healthy') {
+    a.healthy = at;
+    a.firstHealthy ??= at;
+    if (open) open.to = at.t;
+    return [{ event: 'healthy' }];
+  }
+  if (a.health === 'Healthy') {
+    delete a.healthy;
+    (a.episodes ??= []).push({ from: at.t, to: null, status: next });
+    return [{ event: 'health_lost', tags: { status: next } }];
+  }
+  if (open && (lossRank[next] ?? 0) > (lossRank[open.status] ?? 0)) open.status = next;
+  return [];
+}
+
+/**
+ * The app-of-apps roots: Applications that others name as their parent and that have none, plus
+ * the configured root. Children point to their root through the tracking annotation, so a root
+ * is recognised whatever its name.
+ */
+export function findRoots(apps: AppTimeline[], configured: string | undefined): string[] {
+  const parents = new Set(apps.map((a) => a.parent).filter((p): p is string => !!p));
+  return apps
+    .filter((a) => a.name === configured || (parents.has(a.name) && !a.parent))
+    .map((a) => a.name)
+    .sort();
+}
 
 /**
  * Per-app and per-wave time-to-healthy from a live watch of Applications, ordering violations,
@@ -15,12 +64,14 @@ export class WavesCollector implements Collector<WavesSummary> {
   private ctx!: CollectorContext;
   private readonly apps = new Map<string, AppTimeline>();
   private healthCheck: boolean | null = null;
+  private argocdVersion: ArgocdVersion | undefined;
   private startedAt = 0;
 
   async start(ctx: CollectorContext): Promise<void> {
     this.ctx = ctx;
     this.startedAt = Date.now();
     this.healthCheck = await this.readHealthCheck();
+    this.argocdVersion = await argocdVersion(ctx.kc, ctx.argocd.namespace).catch(() => undefined);
     this.watch = new ResilientWatch(ctx.kc, { path: applicationPath(ctx.argocd.namespace), log: ctx.log });
     this.watch.on((e) => this.onEvent(e));
     await this.watch.start();
@@ -29,6 +80,8 @@ export class WavesCollector implements Collector<WavesSummary> {
   async stop(): Promise<void> {
     await this.watch?.stop();
     if (this.healthCheck === null) this.healthCheck = await this.readHealthCheck();
+    if (!this.argocdVersion?.version)
+      this.argocdVersion = await argocdVersion(this.ctx.kc, this.ctx.argocd.namespace).catch(() => this.argocdVersion);
     const s = this.summary();
     for (const w of s.waves) {
       this.ctx.emit({
@@ -81,39 +134,48 @@ export class WavesCollector implements Collector<WavesSummary> {
     if (e.type === 'DELETED') return;
     const o = e.object;
     const name = o.metadata?.name ?? '';
-    if (name === this.ctx.argocd.rootApp) return;
     const rawWave = o.metadata?.annotations?.[this.ctx.argocd.waveAnnotation];
     const wave = Number.isInteger(Number(rawWave)) && rawWave !== undefined ? Number(rawWave) : 0;
     let a = this.apps.get(name);
     if (!a) {
-      a = { name, wave, parent: o.metadata?.labels?.[INSTANCE_LABEL], sync: '', health: '' };
+      a = { name, wave, parent: undefined, sync: '', health: '' };
       this.apps.set(name, a);
     }
     a.wave = wave;
+    a.parent = parentApp(o) ?? a.parent;
     const st = o.status ?? {};
-    const mark = (ev: AppEvent, objectTs: number | undefined) => {
-      if (a[ev]) return;
-      const s = stamp(e.arrivedAt, e.live, objectTs);
-      a[ev] = s;
+    const emit = (ev: AppEvent, s: Stamped, extra: Record<string, string> = {}) =>
       this.ctx.emit({
         measurement: 'rb_app',
-        tags: { app: name, wave: String(wave), event: ev, source: s.source },
+        tags: { app: name, wave: String(wave), event: ev, source: s.source, ...extra },
         fields: { offset_s: (s.t - this.startedAt) / 1000 },
         time: s.t,
       });
+    const mark = (ev: 'first_seen' | 'sync_started' | 'synced' | 'degraded', objectTs: number | undefined) => {
+      if (a[ev]) return;
+      a[ev] = stamp(e.arrivedAt, e.live, objectTs);
+      emit(ev, a[ev]);
     };
     mark('first_seen', parseTs(o.metadata?.creationTimestamp));
     const op = st.operationState;
     if (op?.startedAt) mark('sync_started', parseTs(op.startedAt));
     if (st.sync?.status === 'Synced') mark('synced', parseTs(op?.finishedAt) ?? parseTs(st.reconciledAt));
-    if (st.health?.status === 'Healthy') mark('healthy', parseTs(st.health?.lastTransitionTime));
-    if (st.health?.status === 'Degraded') mark('degraded', parseTs(st.health?.lastTransitionTime));
+    const health: string = st.health?.status ?? '';
+    if (health === 'Degraded') mark('degraded', parseTs(st.health?.lastTransitionTime));
+    if (health && health !== a.health) {
+      const at = stamp(e.arrivedAt, e.live, parseTs(st.health?.lastTransitionTime));
+      for (const ep of healthTransition(a, health, at)) emit(ep.event, at, ep.tags);
+    }
     a.sync = st.sync?.status ?? '';
-    a.health = st.health?.status ?? '';
+    a.health = health || a.health;
   }
 
   summary(): WavesSummary {
-    const apps = [...this.apps.values()].sort((x, y) => x.wave - y.wave || x.name.localeCompare(y.name));
+    const all = [...this.apps.values()];
+    const roots = findRoots(all, this.ctx.argocd.rootApp);
+    const apps = all
+      .filter((a) => !roots.includes(a.name))
+      .sort((x, y) => x.wave - y.wave || x.name.localeCompare(y.name));
     const byWave = new Map<number, AppTimeline[]>();
     for (const a of apps) byWave.set(a.wave, [...(byWave.get(a.wave) ?? []), a]);
     const waves: WaveSummary[] = [...byWave.entries()]
@@ -169,6 +231,8 @@ export class WavesCollector implements Collector<WavesSummary> {
         if (a[ev]) sources[a[ev].source] = (sources[a[ev].source] ?? 0) + 1;
     return {
       healthCheck: this.healthCheck,
+      roots,
+      ...(this.argocdVersion ? { argocd: this.argocdVersion } : {}),
       findings,
       apps,
       waves,

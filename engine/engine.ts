@@ -3,6 +3,8 @@ import { hostname } from 'node:os';
 import { basename, join } from 'node:path';
 import type * as k8s from '@kubernetes/client-node';
 import { loadKube, serverVersion } from '../cluster/kube.ts';
+import { argocdVersion } from '../collectors/argocd-version.ts';
+import { defaultArgocdSettings } from '../collectors/settings.ts';
 import { JOURNAL_FILE, LOG_FILE } from '../record/store.ts';
 import { waitFor } from '../core/abortable.ts';
 import { chooseCluster, type ClusterChoice } from './cluster-target.ts';
@@ -230,6 +232,12 @@ export async function executeRun(req: RunRequest): Promise<RunResult> {
         const kc = kube();
         record.cluster.server = kc.getCurrentCluster()?.server ?? null;
         record.cluster.serverVersion = (await serverVersion(kc)) ?? null;
+        const argocdNs = (prepared.cluster.entry?.argocd ?? defaultArgocdSettings).namespace;
+        record.cluster.argocd = await argocdVersion(kc, argocdNs).catch(() => ({
+          version: null,
+          mode: 'unknown' as const,
+          source: 'not readable',
+        }));
         persist();
       }
       if (prepared.suite.collectors.length) {

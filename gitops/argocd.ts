@@ -23,10 +23,35 @@ export const TRACKING_ANNOTATION = 'argocd.argoproj.io/tracking-id';
 /** Label-based tracking (and Helm's release name): the managing Application's name. */
 export const INSTANCE_LABEL = 'app.kubernetes.io/instance';
 
-/** The Application name in a tracking-id annotation value, without a namespace prefix. */
+/** The Application name in a tracking-id annotation value, without its `<namespace>_` prefix. */
 export function trackedApp(trackingId: string | undefined): string | undefined {
-  return trackingId?.split(':')[0];
+  const app = trackingId?.split(':')[0];
+  if (!app) return undefined;
+  // Application names are DNS-1123 (no underscore): an underscore separates an apps-in-any-namespace prefix.
+  return app.includes('_') ? app.slice(app.indexOf('_') + 1) : app;
 }
+
+/**
+ * The Application that manages an object: the tracking annotation (Argo CD 3.x default), else the
+ * instance label (label tracking, and what Helm charts put on their objects).
+ */
+export function managingApp(
+  obj:
+    | { metadata?: { annotations?: Record<string, string>; labels?: Record<string, string>; [k: string]: unknown } }
+    | undefined,
+): string | undefined {
+  return trackedApp(obj?.metadata?.annotations?.[TRACKING_ANNOTATION]) ?? obj?.metadata?.labels?.[INSTANCE_LABEL];
+}
+
+/** The Application an Application belongs to (app-of-apps parent): the same rule as any managed object. */
+export const parentApp = managingApp;
+
+/** Labels Argo CD's installation puts on argocd-cm: part-of selects it for the settings informer; version says the release. */
+export const ARGOCD_PART_OF_LABEL = 'app.kubernetes.io/part-of';
+export const ARGOCD_VERSION_LABEL = 'app.kubernetes.io/version';
+
+/** Argo CD's delay between sync waves (ARGOCD_SYNC_WAVE_DELAY, whole seconds). */
+export const DEFAULT_WAVE_DELAY_SECONDS = 2;
 
 /** The Application health customization key Argo CD reads from argocd-cm. */
 export const APP_HEALTH_KEY = 'resource.customizations.health.argoproj.io_Application';

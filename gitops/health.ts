@@ -1,15 +1,16 @@
-import { CNPG_HEALTHY_PHASE, HIBERNATION_CONDITION } from './cnpg.ts';
+import { HIBERNATION_CONDITION } from './cnpg.ts';
 
 /** Argo CD's health rules: the statuses, how they aggregate, and the built-in checks the twin needs. */
 export type HealthStatus = 'Healthy' | 'Progressing' | 'Degraded' | 'Suspended' | 'Missing' | 'Unknown';
 
+/** gitops-engine's healthOrder (pkg/health/health.go): Unknown is the worst. */
 const severity: Record<HealthStatus, number> = {
   Healthy: 0,
   Suspended: 1,
   Progressing: 2,
   Missing: 3,
-  Unknown: 3,
   Degraded: 4,
+  Unknown: 5,
 };
 
 /** Argo CD's aggregation: the worst health of the resources wins. */
@@ -33,13 +34,35 @@ export function deploymentHealth(d: any | undefined): HealthStatus {
   return 'Healthy';
 }
 
-/** Argo CD's health for postgresql.cnpg.io/Cluster (hibernated clusters show as Suspended). */
+/**
+ * Argo CD's built-in health for postgresql.cnpg.io/Cluster (resource_customizations/
+ * postgresql.cnpg.io/Cluster/health.lua in v3.2): the phase string through this table, a
+ * hibernation condition first (True: Suspended, False: Degraded), an unlisted phase Unknown.
+ */
+export const CNPG_PHASE_HEALTH: Record<string, HealthStatus> = {
+  'Cluster in healthy state': 'Healthy',
+  'Setting up primary': 'Progressing',
+  'Creating a new replica': 'Progressing',
+  'Upgrading cluster': 'Progressing',
+  'Waiting for the instances to become active': 'Progressing',
+  'Promoting to primary cluster': 'Progressing',
+  'Switchover in progress': 'Degraded',
+  'Failing over': 'Degraded',
+  'Upgrading Postgres major version': 'Degraded',
+  'Cluster upgrade delayed': 'Degraded',
+  'Waiting for user action': 'Degraded',
+  'Primary instance is being restarted in-place': 'Degraded',
+  'Primary instance is being restarted without a switchover': 'Degraded',
+  'Online upgrade in progress': 'Degraded',
+  'Applying configuration': 'Degraded',
+  'Unable to create required cluster objects': 'Suspended',
+  'Cluster is unrecoverable and needs manual intervention': 'Suspended',
+};
+
 export function cnpgClusterHealth(c: any | undefined): HealthStatus {
   if (!c) return 'Missing';
-  const conditions: any[] = c.status?.conditions ?? [];
-  if (conditions.some((x) => x.type === HIBERNATION_CONDITION && x.status === 'True')) return 'Suspended';
-  const phase: string = c.status?.phase ?? '';
-  if (phase === CNPG_HEALTHY_PHASE) return 'Healthy';
-  if (/fail|error/i.test(phase)) return 'Degraded';
-  return 'Progressing';
+  if (!c.status?.conditions) return 'Progressing';
+  const hibernation = (c.status.conditions as any[]).find((x) => x.type === HIBERNATION_CONDITION);
+  if (hibernation) return hibernation.status === 'True' ? 'Suspended' : 'Degraded';
+  return CNPG_PHASE_HEALTH[c.status.phase ?? ''] ?? 'Unknown';
 }

@@ -50,6 +50,9 @@ export const runRecordSchema = z.object({
     kubeconfig: z.string().nullable(),
     server: z.string().nullable(),
     serverVersion: z.string().nullable(),
+    argocd: z
+      .object({ version: z.string().nullable(), mode: z.enum(['real', 'twin', 'unknown']), source: z.string() })
+      .optional(),
     allowDestructive: z.boolean(),
   }),
   options: z.record(z.string(), z.unknown()),

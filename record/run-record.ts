@@ -12,6 +12,8 @@ export interface RunRecord {
     kubeconfig: string | null;
     server: string | null;
     serverVersion: string | null;
+    /** The Argo CD that ran (absent in runs recorded before it was read). */
+    argocd?: { version: string | null; mode: 'real' | 'twin' | 'unknown'; source: string };
     allowDestructive: boolean;
   };
   options: Record<string, unknown>;

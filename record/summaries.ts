@@ -13,17 +13,30 @@ export interface Stamped {
 }
 
 // waves: Argo CD Applications, per app and per sync wave.
-export type AppEvent = 'first_seen' | 'sync_started' | 'synced' | 'healthy' | 'degraded';
+export type AppEvent = 'first_seen' | 'sync_started' | 'synced' | 'healthy' | 'degraded' | 'health_lost';
+
+/** A time an Application lost its health after being Healthy: from the loss to its return (null: not back by the end). */
+export interface HealthEpisode {
+  from: number;
+  to: number | null;
+  /** The worst status it had meanwhile (Progressing, Degraded, Missing, Unknown, Suspended). */
+  status: string;
+}
 
 export interface AppTimeline {
   name: string;
   wave: number;
-  /** The Application that created this one (app-of-apps), from the tracking label. */
+  /** The Application that created this one (app-of-apps): Argo CD's tracking annotation, else the instance label. */
   parent: string | undefined;
   first_seen?: Stamped;
   sync_started?: Stamped;
   synced?: Stamped;
+  /** The transition into Healthy that held to the end of the run (absent when not Healthy at the end). */
   healthy?: Stamped;
+  /** The first time it was Healthy (it may have lost its health since). */
+  firstHealthy?: Stamped;
+  /** Each time it lost its health after being Healthy. */
+  episodes?: HealthEpisode[];
   degraded?: Stamped;
   /** Current state, for the end-of-run picture. */
   sync: string;
@@ -52,6 +65,10 @@ export interface OrderingViolation {
 
 export interface WavesSummary {
   healthCheck: boolean | null;
+  /** The app-of-apps roots: Applications others point to as their parent and that have none (or the configured one). Not counted in the waves. */
+  roots?: string[];
+  /** The Argo CD that ran: its version (argocd-cm's version label, or the controller's image tag) and where it was read. */
+  argocd?: { version: string | null; mode: 'real' | 'twin' | 'unknown'; source: string };
   findings: string[];
   apps: AppTimeline[];
   waves: WaveSummary[];

@@ -96,6 +96,7 @@ function setupDifferences(b: RunFeatures, c: RunFeatures, attribution: Attributi
       baseline: b.serverVersion ?? 'unknown',
       candidate: c.serverVersion ?? 'unknown',
     });
+  if (b.argocd !== c.argocd) out.push({ what: 'Argo CD', baseline: b.argocd, candidate: c.argocd });
   const keys = [...new Set([...Object.keys(b.options), ...Object.keys(c.options)])].sort();
   for (const k of keys) {
     if (stable(b.options[k]) !== stable(c.options[k]))

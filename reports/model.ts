@@ -44,6 +44,8 @@ export interface ReportMeta {
   cluster: string;
   context: string | null;
   serverVersion: string | null;
+  /** The Argo CD that ran: version and mode (real controller or the sandbox's twin). */
+  argocd: { version: string | null; mode: string } | null;
   toolVersion: string;
   startedAt: string;
   endedAt: string | null;
@@ -114,6 +116,10 @@ export interface ReportWaves {
   }>;
   findings: Array<{ id: string; text: string; fix: string | null }>;
   timeSources: Record<string, number>;
+  /** The app-of-apps roots, not counted in the waves. */
+  roots: string[];
+  /** Each time an app lost its health after being Healthy (offsets), in order. */
+  healthLost: Array<{ app: string; wave: number; fromMs: number; toMs: number | null; status: string }>;
 }
 
 export interface ReportApp {
@@ -373,7 +379,33 @@ function buildWaves(w: WavesSummary, t0: number): ReportWaves {
       .sort((a, b) => a.wave - b.wave || a.startedMs - b.startedMs || cmp(a.app, b.app)),
     findings,
     timeSources: sortKeys(w.sources ?? {}) as Record<string, number>,
+    roots: [...(w.roots ?? [])],
+    healthLost: apps
+      .flatMap((a) =>
+        (a.episodes ?? []).map((e) => ({
+          app: a.name,
+          wave: a.wave,
+          fromMs: e.from - t0,
+          toMs: off(e.to),
+          status: e.status,
+        })),
+      )
+      .sort((a, b) => a.fromMs - b.fromMs || cmp(a.app, b.app)),
   };
+}
+
+/** "v3.2.11 (real)", "twin (emulated)", "unknown". */
+export function argocdText(a: { version: string | null; mode: string } | null): string {
+  if (!a) return 'unknown';
+  if (a.mode === 'twin') return 'twin (emulated)';
+  return `${a.version ?? 'unknown version'}${a.mode === 'real' ? '' : ` (${a.mode})`}`;
+}
+
+/** The Argo CD of a run: what the waves collector read once Argo CD was up, else what the engine read at the start. */
+export function argocdOf(record: RunRecord): { version: string | null; mode: string } | null {
+  const w = (record.summary.collectors as { waves?: WavesSummary } | undefined)?.waves?.argocd;
+  const a = w?.version ? w : (record.cluster.argocd ?? w);
+  return a ? { version: a.version, mode: a.mode } : null;
 }
 
 function cmp(a: string, b: string): number {
@@ -400,7 +432,7 @@ function appTimes(w: WavesSummary | undefined, points: Point[]): AppTimes[] {
     }));
   }
   const by = new Map<string, AppTimes & { firstSeen: number | null }>();
-  for (const p of points) {
+  for (const p of [...points].sort((x, y) => x.time - y.time)) {
     if (p.measurement !== 'rb_app' || !p.tags.app) continue;
     const wave =
       p.tags.wave !== undefined && p.tags.wave !== '' && Number.isFinite(Number(p.tags.wave))
@@ -417,7 +449,9 @@ function appTimes(w: WavesSummary | undefined, points: Point[]): AppTimes[] {
     const ev = p.tags.event;
     if (ev === 'sync_started') a.start = a.start === null ? p.time : Math.min(a.start, p.time);
     if (ev === 'first_seen') a.firstSeen = a.firstSeen === null ? p.time : Math.min(a.firstSeen, p.time);
-    if (ev === 'healthy') a.healthy = a.healthy === null ? p.time : Math.min(a.healthy, p.time);
+    // Time to Healthy is the transition that held: a later loss of health clears it.
+    if (ev === 'healthy') a.healthy = p.time;
+    if (ev === 'health_lost') a.healthy = null;
     by.set(p.tags.app, a);
   }
   return [...by.values()].map(({ firstSeen, ...a }) => ({ ...a, start: a.start ?? firstSeen }));
@@ -602,6 +636,7 @@ export function buildReport(record: RunRecord, points: Point[] = []): ReportMode
       cluster: record.cluster.name,
       context: record.cluster.context,
       serverVersion: record.cluster.serverVersion,
+      argocd: argocdOf(record),
       toolVersion: record.tool.version,
       startedAt: record.startedAt,
       endedAt: record.endedAt,

@@ -1,7 +1,7 @@
 import type { RestartsSummary, WavesSummary } from '../record/summaries.ts';
 import type { RunRecord } from '../record/run-record.ts';
 import type { Point } from '../record/point.ts';
-import { buildReport } from './model.ts';
+import { argocdText, buildReport } from './model.ts';
 
 /** What a comparison needs from one stored run: its setup and its figures (ms and counts). */
 export interface RunFeatures {
@@ -13,6 +13,8 @@ export interface RunFeatures {
   valid: boolean;
   invalidReasons: string[];
   serverVersion: string | null;
+  /** "v3.2.11 (real)", "twin (emulated)", "unknown". */
+  argocd: string;
   /** The suite options, keys sorted, as compared for like-for-like. */
   options: Record<string, unknown>;
   /** Destroy → every Application Healthy for a rebuild; the run's duration otherwise. */
@@ -57,6 +59,7 @@ export function runFeatures(record: RunRecord, points: Point[] = []): RunFeature
     valid: record.validity.valid && record.status === 'completed',
     invalidReasons: [...record.validity.reasons, ...(record.status === 'completed' ? [] : [`status ${record.status}`])],
     serverVersion: record.cluster.serverVersion,
+    argocd: argocdText(m.meta.argocd),
     options: m.meta.options,
     totalMs: m.target ? m.target.totalMs : record.durationMs,
     phases,

@@ -41,9 +41,16 @@ import {
   type Spawned,
   type StopOutcome,
 } from './processes.ts';
-import { ensureToolchain, kwokStagesPath, resolveToolchain, type Toolchain } from './toolchain/install.ts';
+import {
+  ensureToolchain,
+  argocdCrdsPath,
+  kwokStagesPath,
+  resolveToolchain,
+  type Toolchain,
+} from './toolchain/install.ts';
 import type { BinaryName } from './toolchain/versions.ts';
-import { excludeTwinPods } from './twin/kwok-stages.ts';
+import type { ArgocdRuntime } from './argocd/runtime.ts';
+import { kwokStagesFor, type PodRunner } from './twin/kwok-stages.ts';
 
 export const STATE_VERSION = 1;
 /** Default fake nodes: named like the homelab's three Talos control planes. */
@@ -67,6 +74,13 @@ export interface SandboxState {
   versions: Partial<Record<BinaryName, string>>;
   binaries: Partial<Record<BinaryName, string>>;
   processes: ProcessRecord[];
+  /** Who runs controller-made pods (kwok's stage selectors); absent means kwok. */
+  podRunner?: PodRunner;
+  /** The real Argo CD, when `up --argocd real` started it. */
+  argocd?: ArgocdRuntime;
+  /** Where the toolchain's Argo CD CRDs and kwok stages are (copied from their modules). */
+  argocdCrds?: string;
+  kwokStages?: string;
 }
 
 export interface SandboxOptions {
@@ -79,6 +93,8 @@ export interface SandboxOptions {
   cacheDir?: string;
   /** Overall readiness deadline (default 180 s). */
   timeoutMs?: number;
+  /** Who runs pods that controllers make: kwok (default), or the twin kubelet (`up --twin`). */
+  podRunner?: PodRunner;
 }
 
 export interface Sandbox {
@@ -328,8 +344,11 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
     const token = readFileSync(layout.token, 'utf8').trim();
     const ca = readFileSync(join(layout.pki, 'ca.crt'));
     if (await isHealthy(previous, token, ca)) {
-      if (!opts.influx || previous.influxUrl)
+      if (!opts.influx || previous.influxUrl) {
+        const runner = opts.podRunner ?? 'kwok';
+        if ((previous.podRunner ?? 'kwok') !== runner) await switchPodRunner(layout, previous, runner, log);
         return sandboxFromState(previous, { token, caCert: join(layout.pki, 'ca.crt') }, true, log);
+      }
       log.info('sandbox is up without influxd: restarting it with --influx');
     } else {
       log.info('sandbox state found but not every process is healthy: restarting it (data is kept)');
@@ -363,9 +382,9 @@ async function resolveOrInstall(opts: SandboxOptions, log: Logger): Promise<Tool
   if (opts.install === false) {
     const cacheDir = opts.cacheDir ?? resolveCacheDir();
     const r = await resolveToolchain({ cacheDir });
-    if (r.missing.length > 0 || !existsSync(kwokStagesPath(cacheDir))) {
+    if (r.missing.length > 0 || !existsSync(kwokStagesPath(cacheDir)) || !existsSync(argocdCrdsPath(cacheDir))) {
       throw new UserError(
-        `sandbox: toolchain incomplete (missing ${r.missing.join(', ') || 'kwok stages'}); run \`rebuild-bench sandbox install\` first`,
+        `sandbox: toolchain incomplete (missing ${r.missing.join(', ') || 'kwok stages or Argo CD CRDs'}); run \`rebuild-bench sandbox install\` first`,
         1,
       );
     }
@@ -374,6 +393,7 @@ async function resolveOrInstall(opts: SandboxOptions, log: Logger): Promise<Tool
       binDir: cacheBinDir(cacheDir),
       bins: r.found as Toolchain['bins'],
       kwokStages: kwokStagesPath(cacheDir),
+      argocdCrds: argocdCrdsPath(cacheDir),
     };
   }
   const report = await ensureToolchain({
@@ -421,6 +441,8 @@ async function startOnce(
     nodes: names,
     versions: Object.fromEntries(Object.values(tc.bins).map((b) => [b.name, b.version])),
     binaries: Object.fromEntries(Object.values(tc.bins).map((b) => [b.name, b.path])),
+    argocdCrds: tc.argocdCrds,
+    kwokStages: tc.kwokStages,
     processes: [],
   };
   const saveState = () => writeFileAtomic(layout.state, `${JSON.stringify(state, null, 2)}\n`);
@@ -475,7 +497,8 @@ async function startOnce(
   const scheduler = start('kube-scheduler', 'kube-scheduler', schedulerArgs(layout, ports), { https: ports.scheduler });
   // kwok runs every pod except the twin's, whose status the twin kubelet writes (one writer per field).
   const stages = join(layout.kwok, 'stages.yaml');
-  writeFileSync(stages, excludeTwinPods(readFileSync(tc.kwokStages, 'utf8')));
+  state.podRunner = opts.podRunner ?? 'kwok';
+  writeFileSync(stages, kwokStagesFor(readFileSync(tc.kwokStages, 'utf8'), state.podRunner));
   const kwok = start('kwok', 'kwok', kwokArgs(layout, ports, stages), { http: ports.kwok }, { HOME: layout.kwok });
   const all = [etcd, apiserver, kcm, scheduler, kwok, ...(influx ? [influx] : [])];
 
@@ -554,8 +577,62 @@ export interface StopReport {
   wiped: boolean;
 }
 
+/**
+ * Restarts kwok with the stage selectors of another pod runner (a running sandbox gets the twin,
+ * or loses it), on the same port; the API server and its data are untouched.
+ */
+async function switchPodRunner(
+  layout: SandboxLayout,
+  state: SandboxState,
+  runner: PodRunner,
+  log: Logger,
+): Promise<void> {
+  const rec = state.processes.find((p) => p.name === 'kwok');
+  const stagesSource = state.kwokStages;
+  if (!rec || !stagesSource || !existsSync(stagesSource))
+    throw new UserError(
+      'sandbox: cannot switch who runs pods (no kwok record); restart it with `sandbox down` then `up`',
+      1,
+    );
+  await stopProcess(rec, layout.dir, 10_000);
+  const stages = join(layout.kwok, 'stages.yaml');
+  writeFileSync(stages, kwokStagesFor(readFileSync(stagesSource, 'utf8'), runner));
+  const s = spawnDetached(
+    { name: 'kwok', bin: rec.bin, args: rec.args, log: rec.log, env: { HOME: layout.kwok } },
+    rec.ports,
+  );
+  state.processes = state.processes.map((p) => (p === rec ? s.record : p));
+  state.podRunner = runner;
+  writeFileAtomic(layout.state, `${JSON.stringify(state, null, 2)}\n`);
+  await waitFor('kwok /healthz', Date.now() + 30_000, [s], async () => {
+    const r = await healthGet(`http://${LOOPBACK}:${rec.ports.http}/healthz`);
+    return r.status === 200 ? true : undefined;
+  });
+  log.info(`kwok: restarted; pods that controllers make now run on ${runner === 'twin' ? 'the twin kubelet' : 'kwok'}`);
+}
+
+/** Makes `runner` run the pods controllers make, restarting kwok when it has to change. */
+export async function ensurePodRunner(dir: string, runner: PodRunner, log: Logger): Promise<void> {
+  const layout = sandboxLayout(dir);
+  const state = readState(layout.dir);
+  if (!state) throw new UserError(`no sandbox in ${layout.dir}: start it first`, 1);
+  if ((state.podRunner ?? 'kwok') !== runner) await switchPodRunner(layout, state, runner, log);
+}
+
 /** Component order for shutdown: clients first, etcd last. */
-const stopOrder = ['twin', 'kwok', 'kube-scheduler', 'kube-controller-manager', 'kube-apiserver', 'influxd', 'etcd'];
+const stopOrder = [
+  'argocd-application-controller',
+  'twin',
+  'argocd-repo-server',
+  'argocd-redis',
+  'charts',
+  'kwok',
+  'kube-scheduler',
+  'kube-controller-manager',
+  'kube-apiserver',
+  'influxd',
+  'etcd',
+];
 
 /**
  * Stops every process recorded in `<dir>/state.json` (only PIDs that are still ours). With `wipe`,
@@ -600,6 +677,8 @@ export async function stopSandbox(
       layout.config,
       layout.token,
       join(layout.dir, 'twin'),
+      join(layout.dir, 'argocd'),
+      join(layout.dir, 'gitops'),
     ]) {
       rmSync(p, { recursive: true, force: true });
     }

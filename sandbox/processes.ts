@@ -94,7 +94,8 @@ export function cmdline(pid: number): string[] | undefined {
 export function isOurs(rec: Pick<ProcessRecord, 'pid' | 'bin'>, sandboxDir: string): boolean {
   const argv = cmdline(rec.pid);
   if (!argv || argv.length === 0) return false;
-  return argv[0] === rec.bin && argv.slice(1).some((a) => a.includes(sandboxDir));
+  // Our binaries live in the cache, or (Argo CD's multi-call links) inside the sandbox directory.
+  return argv[0] === rec.bin && argv.some((a) => a.includes(sandboxDir));
 }
 
 export function alive(rec: Pick<ProcessRecord, 'pid' | 'bin'>, sandboxDir: string): boolean {

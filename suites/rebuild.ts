@@ -10,7 +10,8 @@ import { targetOutcome, type RebuildSummary } from '../record/target.ts';
 import { hookSchema, runHook } from './rebuild-hooks.ts';
 import { waveLine } from '../gitops/waves.ts';
 import { defaultArgocdSettings } from '../collectors/settings.ts';
-import { applicationPath } from '../gitops/argocd.ts';
+import { applicationPath, parentApp } from '../gitops/argocd.ts';
+import type { KubeObject } from '../cluster/watch.ts';
 
 /**
  * The main job: destroy the cluster, recreate it, and time every phase from the destroy on:
@@ -125,12 +126,20 @@ export default defineSuite({
       collected = await ctx.collect(['waves', 'restarts', 'events']);
       await phase('root-app-created', () =>
         ctx.waitFor(
-          `the root Application ${argocd.rootApp}`,
-          async () =>
-            (await kubeRequest(ctx.kube, 'GET', applicationPath(argocd.namespace, argocd.rootApp))).status === 200,
-          {
-            timeoutMs: 30 * 60_000,
+          argocd.rootApp
+            ? `the root Application ${argocd.rootApp}`
+            : 'a root Application (one no other Application manages)',
+          async () => {
+            if (argocd.rootApp)
+              return (
+                (await kubeRequest(ctx.kube, 'GET', applicationPath(argocd.namespace, argocd.rootApp))).status === 200
+              );
+            const items = (
+              await kubeRequest<{ items: KubeObject[] }>(ctx.kube, 'GET', applicationPath(argocd.namespace))
+            ).body.items;
+            return items.some((a) => parentApp(a) === undefined);
           },
+          { timeoutMs: 30 * 60_000 },
         ),
       );
       await phase('waves', () =>

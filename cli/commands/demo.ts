@@ -6,9 +6,9 @@ import { executeRun } from '../../engine/engine.ts';
 import { loadConfig } from '../../engine/config.ts';
 import { exitCodeHelp } from '../../core/exit-codes.ts';
 import { createLogger } from '../../core/logger.ts';
-import { startSandbox, stopSandbox } from '../../sandbox/control-plane.ts';
+import { stopSandbox } from '../../sandbox/control-plane.ts';
+import { upGitopsSandbox } from '../../sandbox/gitops-sandbox.ts';
 import { ensureToolchain } from '../../sandbox/toolchain/install.ts';
-import { launchTwin } from '../../sandbox/twin/launch.ts';
 import { packageRoot } from '../../core/package-root.ts';
 import { resolveHome } from '../../sinks/run-store.ts';
 import { type CommandResult, type GlobalArgs, logLevelOf, runViewOf } from '../global-options.ts';
@@ -21,6 +21,7 @@ type DemoArgs = GlobalArgs & {
   'time-scale': number;
   'summary-file'?: string;
   'stop-after': boolean;
+  argocd: 'twin' | 'real';
 };
 
 /**
@@ -48,6 +49,12 @@ export function demoCommand(y: Argv<GlobalArgs>, done: (r: CommandResult) => voi
           type: 'string',
           describe: 'Append the Markdown report to this file (e.g. "$GITHUB_STEP_SUMMARY")',
         })
+        .option('argocd', {
+          choices: ['twin', 'real'] as const,
+          default: 'twin' as const,
+          describe:
+            'real: the Argo CD controller and repo-server (v3.2, built from Go modules) sync the fixture; twin: emulated',
+        })
         .option('stop-after', {
           type: 'boolean',
           default: false,
@@ -68,17 +75,20 @@ export function demoCommand(y: Argv<GlobalArgs>, done: (r: CommandResult) => voi
       await ensureToolchain({ log });
       log.info(`demo 2/4: fresh sandbox in ${dir}`);
       if (existsSync(join(dir, 'state.json'))) await stopSandbox(dir, { wipe: true, log });
-      const sb = await startSandbox({ dir, install: false, log });
       const bin = join(packageRoot, 'bin', 'rebuild-bench.js');
       const cm = a['health-check'] ? ` --argocd-cm ${join(homelab, 'argocd-cm-health.yaml')}` : '';
-      const up = `node ${bin} sandbox up --dir ${dir} --twin ${homelab}${cm} --no-wait --time-scale ${a['time-scale']} --quiet`;
-      log.info(`demo 3/4: homelab twin ${a['health-check'] ? 'with' : 'without'} the Application health check`);
-      await launchTwin(
-        dir,
-        { dir: homelab, ...(a['health-check'] ? { argocdCm: join(homelab, 'argocd-cm-health.yaml') } : {}) },
-        log,
-        a['time-scale'],
+      const up = `node ${bin} sandbox up --dir ${dir} --twin ${homelab}${cm} --argocd ${a.argocd} --no-wait --time-scale ${a['time-scale']} --quiet`;
+      log.info(
+        `demo 3/4: homelab fixture ${a['health-check'] ? 'with' : 'without'} the Application health check, Argo CD: ${a.argocd === 'real' ? 'the real controller and repo-server' : 'the twin'}`,
       );
+      const { sandbox: sb } = await upGitopsSandbox({
+        dir,
+        install: false,
+        log,
+        input: { dir: homelab, ...(a['health-check'] ? { argocdCm: join(homelab, 'argocd-cm-health.yaml') } : {}) },
+        argocd: a.argocd,
+        timeScale: a['time-scale'],
+      });
       // The twin's bootstrap takes minutes where a real one takes 30-45: scale the target window alike.
       const targetScale = 0.2 * a['time-scale'];
       log.info(

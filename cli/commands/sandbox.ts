@@ -10,7 +10,7 @@ import { ensureToolchain } from '../../sandbox/toolchain/install.ts';
 import { resolveHome } from '../../sinks/run-store.ts';
 import * as k8s from '@kubernetes/client-node';
 import { loadTwinInput } from '../../sandbox/twin/bundle.ts';
-import { launchTwin } from '../../sandbox/twin/launch.ts';
+import { upGitopsSandbox } from '../../sandbox/gitops-sandbox.ts';
 import { waitForConvergence } from '../../sandbox/twin/progress.ts';
 import { type CommandResult, type GlobalArgs, logLevelOf } from '../global-options.ts';
 import { printJson, table } from '../output.ts';
@@ -28,6 +28,7 @@ type SandboxArgs = GlobalArgs & {
   'health-check': boolean;
   wait: boolean;
   'time-scale': number;
+  argocd: 'twin' | 'real';
 };
 
 function dirOf(a: SandboxArgs): string {
@@ -90,6 +91,12 @@ export function sandboxCommand(y: Argv<GlobalArgs>, done: (r: CommandResult) => 
           default: 1,
           describe: "up --twin: multiply the twin's durations (start-up, pulls, back-off); 0.25 runs 4× faster",
         })
+        .option('argocd', {
+          choices: ['twin', 'real'] as const,
+          default: 'twin' as const,
+          describe:
+            'up --twin: real runs the Argo CD application controller and repo-server (built from Go modules) on a file:// mirror of the directory; twin emulates them',
+        })
         .example(
           '$0 sandbox install',
           `Build the pinned binaries into ${resolveCacheDir()}/bin (minutes once, then instant)`,
@@ -98,6 +105,10 @@ export function sandboxCommand(y: Argv<GlobalArgs>, done: (r: CommandResult) => 
         .example(
           '$0 sandbox up --twin examples/homelab',
           'Also bootstrap the homelab twin: 64 Applications over waves -5…10',
+        )
+        .example(
+          '$0 sandbox up --twin examples/homelab --argocd real',
+          'The same synced by the real Argo CD controller and repo-server',
         )
         .example(
           '$0 sandbox up --twin ../my-gitops/argocd/apps --health-check',
@@ -139,24 +150,33 @@ export function sandboxCommand(y: Argv<GlobalArgs>, done: (r: CommandResult) => 
           const twinInput = a.twin
             ? { dir: a.twin, profile: a.profile, argocdCm: a['argocd-cm'], healthCheck: a['health-check'] }
             : undefined;
-          if (twinInput) loadTwinInput(twinInput);
-          else if (a.profile || a['argocd-cm'] || a['health-check'])
-            throw new BadInputError('--profile, --argocd-cm and --health-check go with --twin <dir>');
-          const sb = await startSandbox({ dir, nodes: a.nodes, influx: a.influx, log, timeoutMs: a.timeout * 1000 });
           if (twinInput) {
+            const parsed = loadTwinInput(twinInput);
+            if (a.argocd === 'real' && !parsed.bundle)
+              throw new BadInputError(
+                `--argocd real serves a repository: --twin must name a directory with root-app.yaml and apps/ (${parsed.dir} has no apps/)`,
+              );
             if (!(a['time-scale'] > 0 && a['time-scale'] <= 10))
               throw new BadInputError(`--time-scale must be in (0, 10], got ${a['time-scale']}`);
-            const { apps } = await launchTwin(dir, twinInput, log, a['time-scale']);
-            if (a.wait) {
-              const kc = new k8s.KubeConfig();
-              kc.loadFromFile(sb.kubeconfigPath);
-              const c = await waitForConvergence(kc, log, { expected: apps + 1, timeoutMs: 15 * 60_000 });
-              log.info(
-                c.converged
-                  ? `twin: all ${c.total} Applications Synced and Healthy after ${c.seconds}s`
-                  : `twin: ${c.healthy}/${c.total} healthy after ${c.seconds}s (still converging)`,
-              );
-            }
+          } else if (a.profile || a['argocd-cm'] || a['health-check'])
+            throw new BadInputError('--profile, --argocd-cm and --health-check go with --twin <dir>');
+          const common = { dir, nodes: a.nodes, influx: a.influx, log, timeoutMs: a.timeout * 1000 };
+          const sb = twinInput
+            ? (await upGitopsSandbox({ ...common, input: twinInput, argocd: a.argocd, timeScale: a['time-scale'] }))
+                .sandbox
+            : await startSandbox(common);
+          if (twinInput && a.wait) {
+            const kc = new k8s.KubeConfig();
+            kc.loadFromFile(sb.kubeconfigPath);
+            const c = await waitForConvergence(kc, log, {
+              expected: loadTwinInput(twinInput).apps.length + 1,
+              timeoutMs: 15 * 60_000,
+            });
+            log.info(
+              c.converged
+                ? `all ${c.total} Applications Synced and Healthy after ${c.seconds}s (Argo CD: ${a.argocd})`
+                : `${c.healthy}/${c.total} healthy after ${c.seconds}s (still converging)`,
+            );
           }
           if (a.json) printJson({ alreadyUp: sb.alreadyUp, ...sb.state });
           else {

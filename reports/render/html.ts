@@ -1,6 +1,6 @@
 import { fmtDuration } from '../../core/format.ts';
 import * as echarts from 'echarts';
-import { fmtOffset, phaseTable, reportTone, type ReportModel } from '../model.ts';
+import { fmtOffset, phaseTable, reportTone, type ReportModel, argocdText } from '../model.ts';
 
 /**
  * One self-contained HTML file: inline CSS, inline SVG charts rendered here in Node by echarts
@@ -368,7 +368,7 @@ export function renderHtml(m: ReportModel): string {
   o.push(`<h1>rebuild-bench report: ${htmlEscape(meta.suite)} on ${htmlEscape(meta.cluster)}</h1>`);
   o.push(`<div class="headline ${reportTone(m)}">${htmlEscape(m.headline)}</div>`);
   o.push(
-    `<p class="meta">Run <code>${htmlEscape(meta.runId)}</code> · context <code>${htmlEscape(meta.context ?? '-')}</code> · Kubernetes ${htmlEscape(meta.serverVersion ?? 'unknown')} · ` +
+    `<p class="meta">Run <code>${htmlEscape(meta.runId)}</code> · context <code>${htmlEscape(meta.context ?? '-')}</code> · Kubernetes ${htmlEscape(meta.serverVersion ?? 'unknown')} · Argo CD ${htmlEscape(argocdText(meta.argocd))} · ` +
       `rebuild-bench ${htmlEscape(meta.toolVersion)}<br>started ${htmlEscape(meta.startedAt)}${meta.endedAt ? ` · ended ${htmlEscape(meta.endedAt)}` : ''} (${fmtDuration(meta.durationMs)}) · ` +
       `status <b>${htmlEscape(meta.status)}</b> · verdict <b>${htmlEscape(m.verdict.outcome ?? '-')}</b>${meta.dryRun ? ' · dry run' : ''}</p>`,
   );
@@ -442,6 +442,29 @@ export function renderHtml(m: ReportModel): string {
       o.push(
         `<p>Not Healthy at the end: ${w.notHealthy.map((a) => `<code>${htmlEscape(a.app)}</code> (wave ${a.wave}, ${htmlEscape(a.sync)}/${htmlEscape(a.health)})`).join(', ')}</p>`,
       );
+    if (w.roots.length)
+      o.push(
+        `<p>Root Application${w.roots.length > 1 ? 's' : ''} (not counted in the waves): ${w.roots.map((r) => `<code>${htmlEscape(r)}</code>`).join(', ')}</p>`,
+      );
+    if (w.healthLost.length) {
+      o.push('<h3>Health lost after Healthy</h3>');
+      o.push(
+        `<p>${w.healthLost.length} time(s) an Application went from Healthy to another status; its time to Healthy is the return that held.</p>`,
+      );
+      o.push(
+        table(
+          ['App', 'Wave', 'Lost at', 'Status', 'Healthy again'],
+          w.healthLost.map((e) => [
+            e.app,
+            e.wave,
+            fmtOffset(e.fromMs),
+            e.status,
+            e.toMs === null ? 'not by the end' : fmtOffset(e.toMs),
+          ]),
+          [1, 2, 4],
+        ),
+      );
+    }
     if (w.violations.length) {
       o.push('<h3>Ordering violations</h3>');
       o.push(

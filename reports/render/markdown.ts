@@ -1,5 +1,5 @@
 import { fmtDuration } from '../../core/format.ts';
-import { fmtOffset, phaseTable, reportTone, type ReportModel } from '../model.ts';
+import { fmtOffset, phaseTable, reportTone, type ReportModel, argocdText } from '../model.ts';
 
 /** A table cell: one line, pipes escaped (GitHub-flavoured Markdown). */
 export function mdCell(v: unknown): string {
@@ -36,7 +36,7 @@ export function renderMarkdown(m: ReportModel): string {
   const meta = m.meta;
   o.push(
     `Run \`${meta.runId}\` · suite **${mdCell(meta.suite)}** on **${mdCell(meta.cluster)}**${meta.context ? ` (context \`${meta.context}\`)` : ''} · ` +
-      `Kubernetes ${mdCell(meta.serverVersion ?? 'unknown')} · rebuild-bench ${mdCell(meta.toolVersion)}`,
+      `Kubernetes ${mdCell(meta.serverVersion ?? 'unknown')} · Argo CD ${mdCell(argocdText(meta.argocd))} · rebuild-bench ${mdCell(meta.toolVersion)}`,
     '',
     `Started ${meta.startedAt}${meta.endedAt ? `, ended ${meta.endedAt}` : ''} (${fmtDuration(meta.durationMs)}) · status **${meta.status}** · verdict **${m.verdict.outcome ?? '-'}**${meta.dryRun ? ' · dry run' : ''}`,
     '',
@@ -116,6 +116,32 @@ export function renderMarkdown(m: ReportModel): string {
       o.push(
         `Not Healthy at the end: ${w.notHealthy.map((a) => `\`${a.app}\` (wave ${a.wave}, ${a.sync}/${a.health})`).join(', ')}`,
         '',
+      );
+    }
+    if (w.roots.length)
+      o.push(
+        `Root Application${w.roots.length > 1 ? 's' : ''} (not counted in the waves): ${w.roots.map((r) => `\`${r}\``).join(', ')}`,
+        '',
+      );
+    if (w.healthLost.length) {
+      o.push(
+        '### Health lost after Healthy',
+        '',
+        `${w.healthLost.length} time(s) an Application went from Healthy to another status; its time to Healthy is the return that held.`,
+        '',
+      );
+      o.push(
+        ...mdTable(
+          ['App', 'Wave', 'Lost at', 'Status', 'Healthy again'],
+          w.healthLost.map((e) => [
+            e.app,
+            e.wave,
+            fmtOffset(e.fromMs),
+            e.status,
+            e.toMs === null ? 'not by the end' : fmtOffset(e.toMs),
+          ]),
+          ['l', 'r', 'r', 'l', 'r'],
+        ),
       );
     }
     if (w.violations.length) {

@@ -13,6 +13,11 @@ import {
 import { loadProfile, type TwinProfile } from './profile.ts';
 
 export interface TwinInput {
+  /** The GitOps directory given (the repository root for a bundle). */
+  dir: string;
+  /** Whether it is a bundle (apps/, root-app.yaml, argocd-cm.yaml, twin-profile.yaml) or a plain Application directory. */
+  bundle: boolean;
+  rootName: string;
   appsDir: string;
   apps: AppManifest[];
   profile: TwinProfile;
@@ -58,12 +63,13 @@ export function loadTwinInput(o: TwinInputOptions): TwinInput {
     throw new BadInputError(`${cmFile}: expected the ConfigMap argocd-cm`);
   const argocdCm: Record<string, string> = { ...(cm.data ?? {}) };
   if (o.healthCheck && !argocdCm[APP_HEALTH_KEY]) argocdCm[APP_HEALTH_KEY] = APP_HEALTH_LUA;
-  const rootName = o.rootName ?? ROOT_APP;
   const namespace = o.namespace ?? ARGOCD_NAMESPACE;
   const rootFile = bundle && existsSync(join(dir, 'root-app.yaml')) ? join(dir, 'root-app.yaml') : undefined;
   const root = rootFile ? readYaml(rootFile, 'root Application') : defaultRoot(appsDir);
+  // The root keeps its own name (teams name theirs) unless one is given.
+  const rootName = o.rootName ?? (typeof root.metadata?.name === 'string' ? root.metadata.name : ROOT_APP);
   root.metadata = { ...(root.metadata ?? {}), name: rootName, namespace };
-  return { appsDir, apps, profile, profileFile, argocdCm, argocdCmFile: cmFile, root };
+  return { dir, bundle, appsDir, apps, profile, profileFile, argocdCm, argocdCmFile: cmFile, root, rootName };
 }
 
 function defaultRoot(appsDir: string): Record<string, any> {

@@ -30,6 +30,7 @@ export class CnpgTwin {
   private readonly pending = new Map<string, NodeJS.Timeout>();
   private readonly lastPhase = new Map<string, string>();
   private readonly wasHealthy = new Set<string>();
+  private readonly madeObjects = new Set<string>();
 
   constructor(
     private readonly api: TwinApi,
@@ -57,6 +58,7 @@ export class CnpgTwin {
   private schedule(ns: string, name: string, deleted: boolean): void {
     const key = `${ns}/${name}`;
     if (deleted) {
+      this.madeObjects.delete(key);
       this.lastPhase.delete(key);
       this.wasHealthy.delete(key);
       return;
@@ -81,6 +83,7 @@ export class CnpgTwin {
       if (pod && !pod.metadata?.deletionTimestamp) await this.api.delete(podPath(ns, podName), 0);
       return this.setStatus(c, CNPG_HIBERNATED_PHASE, false, true);
     }
+    await this.ensureServicesAndSecrets(c);
     if (!pod) {
       await this.api.create(podPath(ns), this.instancePod(c, podName));
       return this.setStatus(c, this.wasHealthy.has(key) ? CNPG_WAITING_PHASE : CNPG_SETTING_UP_PHASE, false, false);
@@ -93,6 +96,48 @@ export class CnpgTwin {
       return this.setStatus(c, CNPG_HEALTHY_PHASE, true, false);
     }
     return this.setStatus(c, this.wasHealthy.has(key) ? CNPG_WAITING_PHASE : CNPG_SETTING_UP_PHASE, false, false);
+  }
+
+  /**
+   * What the operator makes beside the instances: the `-rw`, `-ro` and `-r` Services (the names
+   * apps connect to) and the `-app` and `-superuser` Secrets, owned by the Cluster. Values are
+   * placeholders; only their existence matters to the apps that reference them.
+   */
+  private async ensureServicesAndSecrets(c: KubeObject): Promise<void> {
+    const ns = c.metadata?.namespace ?? '';
+    const name = c.metadata?.name ?? '';
+    const key = `${ns}/${name}`;
+    if (this.madeObjects.has(key)) return;
+    const owner = [{ apiVersion: CNPG_GROUP_VERSION, kind: 'Cluster', name, uid: c.metadata?.uid, controller: true }];
+    const labels = { [CNPG_CLUSTER_LABEL]: name };
+    const service = (suffix: string, role: string | undefined) => ({
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: `${name}-${suffix}`, namespace: ns, labels, ownerReferences: owner },
+      spec: {
+        selector: { [CNPG_CLUSTER_LABEL]: name, ...(role ? { [CNPG_INSTANCE_ROLE_LABEL]: role } : {}) },
+        ports: [{ name: 'postgres', port: 5432, targetPort: 5432, protocol: 'TCP' }],
+      },
+    });
+    const secret = (suffix: string, user: string) => ({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: `${name}-${suffix}`, namespace: ns, labels, ownerReferences: owner },
+      type: 'kubernetes.io/basic-auth',
+      stringData: {
+        username: user,
+        password: 'twin-placeholder',
+        host: `${name}-rw`,
+        port: '5432',
+        uri: `postgresql://${user}:twin-placeholder@${name}-rw.${ns}:5432/${user === 'postgres' ? '*' : 'app'}`,
+      },
+    });
+    await this.api.create(`/api/v1/namespaces/${ns}/services`, service('rw', 'primary'));
+    await this.api.create(`/api/v1/namespaces/${ns}/services`, service('ro', 'replica'));
+    await this.api.create(`/api/v1/namespaces/${ns}/services`, service('r', undefined));
+    await this.api.create(`/api/v1/namespaces/${ns}/secrets`, secret('app', 'app'));
+    await this.api.create(`/api/v1/namespaces/${ns}/secrets`, secret('superuser', 'postgres'));
+    this.madeObjects.add(key);
   }
 
   private instancePod(c: KubeObject, podName: string): object {
@@ -129,7 +174,8 @@ export class CnpgTwin {
         containers: [
           {
             name: 'postgres',
-            image: 'ghcr.io/cloudnative-pg/postgresql:17',
+            image: c.spec?.imageName ?? 'ghcr.io/cloudnative-pg/postgresql:17',
+            ports: [{ name: 'postgresql', containerPort: 5432, protocol: 'TCP' }],
             resources: { requests: { cpu: '500m', memory: '512Mi' } },
           },
         ],

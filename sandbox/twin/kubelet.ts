@@ -2,13 +2,37 @@ import { errorMessage } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { KubeObject } from '../../cluster/watch.ts';
 import { podPath, type TwinApi } from './api.ts';
-import type { TwinCaches } from './caches.ts';
+import { controllerOf, type TwinCaches } from './caches.ts';
 import { INSTANCE_LABEL } from '../../gitops/argocd.ts';
 import { CNPG_CLUSTER_LABEL, isFenced } from '../../gitops/cnpg.ts';
 import type { CpuModel } from './cpu.ts';
 import { crashBackoffMs } from './model.ts';
 import type { TruthLog } from './truth.ts';
 import { A, TWIN_POD_LABEL } from './workloads.ts';
+
+/** How a pod of an app behaves (the twin profile's entry for its app). */
+export interface PodBehaviour {
+  startupSeconds: number;
+  imagePullSeconds: number;
+  dependsOn: string[];
+  failureMode: 'none' | 'crash' | 'oom';
+}
+
+/** Pods that belong to no Application (a test's own Deployment, say) start at once, as kwok runs them. */
+export const UNMANAGED_POD: PodBehaviour = {
+  startupSeconds: 0.2,
+  imagePullSeconds: 0,
+  dependsOn: [],
+  failureMode: 'none',
+};
+
+/**
+ * Which pods the twin kubelet runs: the twin's own, and every pod a controller made (Deployment,
+ * StatefulSet, DaemonSet, Job, CloudNativePG Cluster). kwok runs bare pods (probes, CPU burners).
+ */
+export function runsOnTwinKubelet(p: KubeObject): boolean {
+  return p.metadata?.labels?.[TWIN_POD_LABEL] === 'true' || controllerOf(p) !== undefined;
+}
 
 interface Tracked {
   uid: string;
@@ -21,6 +45,9 @@ interface Tracked {
   pullMs: number;
   deps: string[];
   failure: 'none' | 'crash' | 'oom';
+  /** A Job's pod: it runs to completion (exit 0) instead of serving. */
+  completes: boolean;
+  images: string[];
   cnpgCluster: string | undefined;
   restartCount: number;
   podIP: string;
@@ -30,7 +57,7 @@ interface Tracked {
   lastTerminated: object | undefined;
   ready: boolean;
   /** up: started and past its start-up checks; ready or not depends on dependencies and fencing. */
-  stage: 'creating' | 'starting' | 'up' | 'backoff';
+  stage: 'creating' | 'starting' | 'up' | 'backoff' | 'done';
   timer: NodeJS.Timeout | undefined;
   gone: boolean;
 }
@@ -38,12 +65,13 @@ interface Tracked {
 const iso = (ms = Date.now()) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 /**
- * The twin's kubelet for pods labelled rebuild-bench/twin=true (kwok runs every other pod):
+ * The twin's kubelet for the pods controllers make (runsOnTwinKubelet; kwok runs bare pods):
  * image pull, start-up slowed by the node's CPU model, dependency checks, crash and restart on
  * the kubelet back-off curve, and readiness. It is the only writer of these pods' status.
  */
 export class KubeletTwin {
   private readonly pods = new Map<string, Tracked>();
+  private readonly waiting = new Map<string, NodeJS.Timeout>();
   private ipSeq = 0;
   private monitor: NodeJS.Timeout | undefined;
 
@@ -55,29 +83,39 @@ export class KubeletTwin {
     private readonly log: Logger,
     /** Multiplies every duration (tests run faster with < 1). */
     private readonly timeScale = 1,
+    /** The behaviour of an app's pods (from the twin profile); unmanaged pods start at once. */
+    private readonly behaviourOf: (app: string) => PodBehaviour = () => UNMANAGED_POD,
   ) {}
 
   start(): void {
     this.caches.pods.on((e) => {
       const p = e.object;
-      if (p.metadata?.labels?.[TWIN_POD_LABEL] !== 'true') return;
+      if (!runsOnTwinKubelet(p)) return;
       const uid = p.metadata?.uid ?? '';
       if (e.type === 'DELETED' || p.metadata?.deletionTimestamp) return this.untrack(uid);
-      if (p.spec?.nodeName && !this.pods.has(uid)) this.track(p);
+      if (p.spec?.nodeName && !this.pods.has(uid) && !this.waiting.has(uid)) this.track(p);
     });
     for (const p of this.caches.pods.items)
-      if (p.metadata?.labels?.[TWIN_POD_LABEL] === 'true' && p.spec?.nodeName && !p.metadata?.deletionTimestamp)
+      if (runsOnTwinKubelet(p) && p.spec?.nodeName && !p.metadata?.deletionTimestamp && !this.isFinished(p))
         this.track(p);
     this.monitor = setInterval(() => this.recheckReady(), 2000);
   }
 
   stop(): void {
     clearInterval(this.monitor);
+    for (const t of this.waiting.values()) clearTimeout(t);
+    this.waiting.clear();
     for (const t of this.pods.values()) clearTimeout(t.timer);
     this.pods.clear();
   }
 
+  private isFinished(p: KubeObject): boolean {
+    return p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed';
+  }
+
   private untrack(uid: string): void {
+    clearTimeout(this.waiting.get(uid));
+    this.waiting.delete(uid);
     const t = this.pods.get(uid);
     if (!t) return;
     clearTimeout(t.timer);
@@ -85,8 +123,40 @@ export class KubeletTwin {
     this.pods.delete(uid);
   }
 
-  private track(p: KubeObject): void {
+  /** The pod's behaviour: the twin's annotations when it made the pod, else its app's profile entry. */
+  private behaviour(p: KubeObject): PodBehaviour & { app: string } {
     const ann = p.metadata?.annotations ?? {};
+    if (ann[A.startup] !== undefined) {
+      return {
+        app: ann[A.app] ?? p.metadata?.labels?.[INSTANCE_LABEL] ?? '',
+        startupSeconds: Number(ann[A.startup]),
+        imagePullSeconds: Number(ann[A.pull] ?? 2),
+        dependsOn: (ann[A.deps] ?? '').split(',').filter(Boolean),
+        failureMode: (ann[A.failure] as PodBehaviour['failureMode']) ?? 'none',
+      };
+    }
+    const app = this.caches.appOf(p);
+    const b = { app: app ?? '', ...(app ? this.behaviourOf(app) : UNMANAGED_POD) };
+    // A pod the twin's operators make says itself what it waits for (a CNPG instance waits for nothing).
+    if (ann[A.deps] !== undefined) b.dependsOn = ann[A.deps].split(',').filter(Boolean);
+    return b;
+  }
+
+  private track(p: KubeObject, attempt = 0): void {
+    const uid = p.metadata?.uid ?? '';
+    // A pod can arrive before its ReplicaSet: wait a little for the owner chain that names its app.
+    if (!this.caches.ownerKnown(p) && attempt < 20) {
+      this.waiting.set(
+        uid,
+        setTimeout(() => {
+          this.waiting.delete(uid);
+          const now = this.caches.pods.get(p.metadata?.namespace, p.metadata?.name ?? '');
+          if (now && !now.metadata?.deletionTimestamp && !this.pods.has(uid)) this.track(now, attempt + 1);
+        }, 100),
+      );
+      return;
+    }
+    const b = this.behaviour(p);
     const node = p.spec.nodeName as string;
     const nodeObj = this.caches.nodes.get(undefined, node);
     const seq = ++this.ipSeq;
@@ -95,12 +165,14 @@ export class KubeletTwin {
       namespace: p.metadata?.namespace ?? '',
       name: p.metadata?.name ?? '',
       node,
-      app: ann[A.app] ?? p.metadata?.labels?.[INSTANCE_LABEL] ?? '',
+      app: b.app,
       containers: (p.spec.containers ?? []).map((c: { name: string }) => c.name),
-      startupMs: Number(ann[A.startup] ?? 5) * 1000,
-      pullMs: Number(ann[A.pull] ?? 2) * 1000,
-      deps: (ann[A.deps] ?? '').split(',').filter(Boolean),
-      failure: (ann[A.failure] as Tracked['failure']) ?? 'none',
+      images: (p.spec.containers ?? []).map((c: { image?: string }) => c.image ?? ''),
+      startupMs: b.startupSeconds * 1000,
+      pullMs: b.imagePullSeconds * 1000,
+      deps: b.dependsOn,
+      failure: b.failureMode,
+      completes: controllerOf(p)?.kind === 'Job',
       cnpgCluster: p.metadata?.labels?.[CNPG_CLUSTER_LABEL],
       restartCount: 0,
       podIP: `10.244.${(seq >> 8) & 255}.${seq & 255 || 1}`,
@@ -151,8 +223,20 @@ export class KubeletTwin {
       return this.crash(t, t.failure === 'oom' ? 'OOMKilled' : 'Error', false);
     const missing = this.depsReady(t);
     if (missing.length) return this.crash(t, 'Error', true);
+    if (t.completes) return this.complete(t);
     t.stage = 'up';
     await this.setReady(t, !this.fenced(t));
+  }
+
+  /** A Job's container exits 0: the pod Succeeded and the Job controller counts it. */
+  private async complete(t: Tracked): Promise<void> {
+    t.stage = 'done';
+    t.ready = false;
+    await this.write(t, 'Succeeded', {
+      terminated: { exitCode: 0, reason: 'Completed', startedAt: t.runningSince, finishedAt: iso() },
+    });
+    this.truth.write({ kind: 'pod-completed', pod: t.name, namespace: t.namespace, app: t.app, t: Date.now() });
+    this.pods.delete(t.uid);
   }
 
   private async setReady(t: Tracked, ready: boolean): Promise<void> {
@@ -214,7 +298,7 @@ export class KubeletTwin {
     t.timer = setTimeout(() => void this.startContainer(t).catch(() => undefined), backoff * this.timeScale);
   }
 
-  private async write(t: Tracked, phase: 'Pending' | 'Running', state: object): Promise<void> {
+  private async write(t: Tracked, phase: 'Pending' | 'Running' | 'Succeeded', state: object): Promise<void> {
     if (t.gone) return;
     const now = iso();
     const cond = (type: string, status: boolean) => ({
@@ -223,11 +307,11 @@ export class KubeletTwin {
       lastProbeTime: null,
       lastTransitionTime: now,
     });
-    const containerStatuses = t.containers.map((name) => ({
+    const containerStatuses = t.containers.map((name, i) => ({
       name,
-      image: `registry.example/${t.app || name}:dev`,
+      image: t.images[i] || `registry.example/${t.app || name}:dev`,
       imageID: '',
-      containerID: phase === 'Running' ? `containerd://${t.uid.replace(/-/g, '')}${t.restartCount}` : undefined,
+      containerID: phase !== 'Pending' ? `containerd://${t.uid.replace(/-/g, '')}${t.restartCount}` : undefined,
       ready: t.ready,
       started: phase === 'Running' && 'running' in state,
       restartCount: t.restartCount,
@@ -244,7 +328,7 @@ export class KubeletTwin {
           podIPs: [{ ip: t.podIP }],
           startTime: t.startTime,
           conditions: [
-            cond('PodReadyToStartContainers', phase === 'Running'),
+            cond('PodReadyToStartContainers', phase !== 'Pending'),
             cond('Initialized', true),
             cond('Ready', t.ready),
             cond('ContainersReady', t.ready),

@@ -2,11 +2,14 @@ import { parseAllDocuments, stringify } from 'yaml';
 import { TWIN_POD_LABEL } from './workloads.ts';
 
 /**
- * kwok runs every pod on the fake nodes except the twin's: its Pod stages (but the final delete)
- * get a selector that skips pods labelled rebuild-bench/twin, whose status the twin kubelet
- * writes alone (one writer per field).
+ * Who runs the pods on the fake nodes. `kwok`: kwok runs every pod but the twin's own (labelled
+ * rebuild-bench/twin). `twin`: the twin kubelet runs every pod a controller made (it has an owner),
+ * kwok only bare pods. Either way one writer per pod status.
  */
-export function excludeTwinPods(stagesYaml: string): string {
+export type PodRunner = 'kwok' | 'twin';
+
+/** kwok's Pod stages (but the final delete) get selectors that skip the pods the twin kubelet runs. */
+export function kwokStagesFor(stagesYaml: string, runner: PodRunner): string {
   const docs = parseAllDocuments(stagesYaml);
   const out: string[] = [];
   for (const d of docs) {
@@ -26,6 +29,8 @@ export function excludeTwinPods(stagesYaml: string): string {
         key: `.metadata.labels["${TWIN_POD_LABEL}"]`,
         operator: 'DoesNotExist',
       });
+      if (runner === 'twin')
+        stage.spec.selector.matchExpressions.push({ key: '.metadata.ownerReferences', operator: 'DoesNotExist' });
     }
     if (stage) out.push(stringify(stage));
   }

@@ -6,17 +6,24 @@ import { UserError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
 import { packageRoot } from '../../core/package-root.ts';
 import { writeFileAtomic } from '../../core/fs-durable.ts';
-import { readState } from '../control-plane.ts';
+import { ensurePodRunner, readState } from '../control-plane.ts';
 import { sandboxLayout } from '../paths.ts';
 import { spawnDetached } from '../processes.ts';
 import { loadTwinInput, type TwinInputOptions } from './bundle.ts';
-import { TRUTH_FILE } from './twin.ts';
+import { TRUTH_FILE, TWIN_READY } from './twin.ts';
+import { DEFAULT_WAVE_DELAY_SECONDS } from '../../gitops/argocd.ts';
 
 export interface TwinLaunchSpec {
   kubeconfig: string;
   stateDir: string;
   input: TwinInputOptions;
   timeScale?: number;
+  argocd?: 'twin' | 'real';
+}
+
+/** Argo CD's 2 s delay between waves, scaled, in the whole seconds ARGOCD_SYNC_WAVE_DELAY takes. */
+export function scaledWaveDelaySeconds(timeScale: number): number {
+  return Math.max(0, Math.round(DEFAULT_WAVE_DELAY_SECONDS * timeScale));
 }
 
 export function twinStateDir(sandboxDir: string): string {
@@ -35,7 +42,7 @@ export async function launchTwin(
   sandboxDir: string,
   input: TwinInputOptions,
   log: Logger,
-  timeScale?: number,
+  opts: { timeScale?: number; argocd?: 'twin' | 'real' } = {},
 ): Promise<{ pid: number; apps: number }> {
   const layout = sandboxLayout(sandboxDir);
   const state = readState(layout.dir);
@@ -45,11 +52,14 @@ export async function launchTwin(
     return { pid: state.processes.find((p) => p.name === 'twin')!.pid, apps: loadTwinInput(input).apps.length };
   }
   const parsed = loadTwinInput(input);
+  // The twin kubelet runs the pods controllers make; kwok keeps the bare ones.
+  await ensurePodRunner(layout.dir, 'twin', log);
   const spec: TwinLaunchSpec = {
     kubeconfig: state.kubeconfig,
     stateDir: twinStateDir(layout.dir),
     input,
-    ...(timeScale ? { timeScale } : {}),
+    ...(opts.timeScale ? { timeScale: opts.timeScale } : {}),
+    argocd: opts.argocd ?? 'twin',
   };
   const main = fileURLToPath(new URL('./main.ts', import.meta.url));
   const logFile = join(layout.dir, 'twin.log');
@@ -71,7 +81,7 @@ export async function launchTwin(
       const tail = existsSync(logFile) ? readFileSync(logFile, 'utf8').trim().split('\n').slice(-5).join('\n  ') : '';
       throw new UserError(`twin exited during start-up (code ${exited.code}); last lines of ${logFile}:\n  ${tail}`, 1);
     }
-    if (existsSync(logFile) && readFileSync(logFile, 'utf8').includes('root "')) break;
+    if (existsSync(logFile) && readFileSync(logFile, 'utf8').includes(TWIN_READY)) break;
     await sleep(100);
   }
   log.info(

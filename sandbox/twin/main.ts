@@ -7,7 +7,7 @@ import { createLogger } from '../../core/logger.ts';
 import { errorMessage } from '../../core/errors.ts';
 import { loadTwinInput } from './bundle.ts';
 import { startTwin } from './twin.ts';
-import type { TwinLaunchSpec } from './launch.ts';
+import { scaledWaveDelaySeconds, type TwinLaunchSpec } from './launch.ts';
 
 const spec = JSON.parse(process.argv[2] ?? '{}') as TwinLaunchSpec;
 const log = createLogger({ level: 'info' });
@@ -15,7 +15,8 @@ try {
   const kc = new k8s.KubeConfig();
   kc.loadFromFile(spec.kubeconfig);
   const input = loadTwinInput(spec.input);
-  // The time scale applies to every twin duration, Argo CD's 2 s wave delay included.
+  // The time scale applies to every twin duration, and to Argo CD's 2 s wave delay in whole
+  // seconds, as ARGOCD_SYNC_WAVE_DELAY takes it (the real controller gets the same value).
   const scale = spec.timeScale ?? 1;
   const twin = await startTwin({
     kc,
@@ -23,7 +24,8 @@ try {
     stateDir: spec.stateDir,
     log,
     timeScale: scale,
-    waveDelayMs: 2000 * scale,
+    waveDelayMs: scaledWaveDelaySeconds(scale) * 1000,
+    argocd: spec.argocd ?? 'twin',
   });
   const stop = async (sig: string) => {
     log.info(`twin: ${sig}, stopping`);

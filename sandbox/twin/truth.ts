@@ -8,7 +8,7 @@ export type TruthEvent =
       wave: number;
       t: number;
     }
-  | { kind: 'pod-ready' | 'pod-not-ready'; pod: string; namespace: string; app: string; t: number }
+  | { kind: 'pod-ready' | 'pod-not-ready' | 'pod-completed'; pod: string; namespace: string; app: string; t: number }
   | {
       kind: 'pod-crash';
       pod: string;

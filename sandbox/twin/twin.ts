@@ -13,7 +13,16 @@ import { applicationCrd, cnpgClusterCrd } from './crds.ts';
 import { KubeletTwin } from './kubelet.ts';
 import { KyvernoTwin } from './kyverno.ts';
 import { TruthLog } from './truth.ts';
-import { applicationPath, ARGOCD_NAMESPACE, ROOT_APP } from '../../gitops/argocd.ts';
+import {
+  applicationPath,
+  ARGOCD_NAMESPACE,
+  ARGOCD_PART_OF_LABEL,
+  ARGOCD_VERSION_LABEL,
+  ROOT_APP,
+} from '../../gitops/argocd.ts';
+
+/** What argocd-cm's version label says when the twin plays Argo CD (run.json records it). */
+export const TWIN_ARGOCD_VERSION = 'twin';
 import { KYVERNO_NAMESPACE } from '../../gitops/kyverno.ts';
 
 export interface TwinOptions {
@@ -26,6 +35,12 @@ export interface TwinOptions {
   rootName?: string;
   waveDelayMs?: number;
   timeScale?: number;
+  /**
+   * twin: the twin also plays Argo CD (installs argocd-cm and the root, syncs the children).
+   * real: the real Argo CD runs beside it (sandbox/argocd); the twin keeps only what Argo CD does
+   * not do: the kubelet, the CloudNativePG operator, the Kyverno webhook and the node CPU model.
+   */
+  argocd?: 'twin' | 'real';
 }
 
 export interface RunningTwin {
@@ -34,6 +49,8 @@ export interface RunningTwin {
 }
 
 export const TRUTH_FILE = 'truth.jsonl';
+/** The log line `launchTwin` waits for. */
+export const TWIN_READY = 'twin: ready';
 
 async function establishCrd(api: TwinApi, crd: { metadata: { name: string } }): Promise<void> {
   const path = `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crd.metadata.name}`;
@@ -46,32 +63,44 @@ async function establishCrd(api: TwinApi, crd: { metadata: { name: string } }): 
   throw new Error(`CRD ${crd.metadata.name} not established after 10 s`);
 }
 
-/** Installs the CRDs, argocd-cm and the root Application, then runs the twin's controllers. */
+/**
+ * Runs the twin's controllers. With the twin's Argo CD it first installs the Application and
+ * CloudNativePG CRDs, argocd-cm and, once its controllers run, the root Application.
+ */
 export async function startTwin(o: TwinOptions): Promise<RunningTwin> {
   const ns = o.namespace ?? ARGOCD_NAMESPACE;
-  const rootName = o.rootName ?? ROOT_APP;
+  const rootName = o.rootName ?? o.input.rootName ?? ROOT_APP;
+  const playsArgocd = (o.argocd ?? 'twin') === 'twin';
   const api = new TwinApi(o.kc);
   mkdirSync(o.stateDir, { recursive: true });
   const truthPath = join(o.stateDir, TRUTH_FILE);
   const truth = new TruthLog(truthPath);
-  await establishCrd(api, applicationCrd);
-  await establishCrd(api, cnpgClusterCrd);
-  await api.apply(`/api/v1/namespaces/${ns}`, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
-  await api.apply(`/api/v1/namespaces/${ns}/configmaps/argocd-cm`, {
-    apiVersion: 'v1',
-    kind: 'ConfigMap',
-    metadata: {
-      name: 'argocd-cm',
-      namespace: ns,
-      labels: { 'app.kubernetes.io/name': 'argocd-cm', 'app.kubernetes.io/part-of': 'argocd' },
-    },
-    data: o.input.argocdCm,
-  });
+  if (playsArgocd) {
+    await establishCrd(api, applicationCrd);
+    await establishCrd(api, cnpgClusterCrd);
+    await api.apply(`/api/v1/namespaces/${ns}`, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
+    await api.apply(`/api/v1/namespaces/${ns}/configmaps/argocd-cm`, {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: {
+        name: 'argocd-cm',
+        namespace: ns,
+        labels: {
+          'app.kubernetes.io/name': 'argocd-cm',
+          [ARGOCD_PART_OF_LABEL]: 'argocd',
+          [ARGOCD_VERSION_LABEL]: TWIN_ARGOCD_VERSION,
+        },
+      },
+      data: o.input.argocdCm,
+    });
+  }
 
   const caches = new TwinCaches(o.kc, o.log.child('watch'));
   await caches.start();
   const cpu = new CpuModel(caches, truth, { api, log: o.log.child('cpu') });
-  const kubelet = new KubeletTwin(api, caches, cpu, truth, o.log.child('kubelet'), o.timeScale ?? 1);
+  const kubelet = new KubeletTwin(api, caches, cpu, truth, o.log.child('kubelet'), o.timeScale ?? 1, (app) =>
+    o.input.profile.behaviourOf(app),
+  );
   const cnpg = new CnpgTwin(api, caches, truth, o.log.child('cnpg'));
   const kyvernoApp = o.input.apps.find((a) => o.input.profile.behaviourOf(a.name).kind === 'kyverno');
   const kb = kyvernoApp ? o.input.profile.behaviourOf(kyvernoApp.name) : undefined;
@@ -81,28 +110,38 @@ export async function startTwin(o: TwinOptions): Promise<RunningTwin> {
     failurePolicy: kb?.failurePolicy ?? 'Fail',
     timeoutSeconds: kb?.webhookTimeoutSeconds ?? 10,
   });
-  const argo = new ArgoTwin(o.kc, api, o.input.apps, o.input.profile, caches, {
-    namespace: ns,
-    rootName,
-    truth,
-    log: o.log.child('argocd'),
-    ...(o.waveDelayMs !== undefined ? { waveDelayMs: o.waveDelayMs } : {}),
-  });
+  const argo = playsArgocd
+    ? new ArgoTwin(o.kc, api, o.input.apps, o.input.profile, caches, {
+        namespace: ns,
+        rootName,
+        truth,
+        log: o.log.child('argocd'),
+        ...(o.waveDelayMs !== undefined ? { waveDelayMs: o.waveDelayMs } : {}),
+      })
+    : undefined;
   kubelet.start();
   cnpg.start();
   await kyverno.start();
-  await argo.start();
+  await argo?.start();
   const cpuTimer = setInterval(() => cpu.observe(), 1000);
-  await api.apply(applicationPath(ns, rootName), {
-    ...o.input.root,
-    metadata: { ...o.input.root.metadata, name: rootName, namespace: ns },
-  });
-  o.log.info(`twin: ${o.input.apps.length} Applications from ${o.input.appsDir}; root "${rootName}" applied`);
+  if (argo) {
+    await api.apply(applicationPath(ns, rootName), {
+      ...o.input.root,
+      metadata: { ...o.input.root.metadata, name: rootName, namespace: ns },
+    });
+    o.log.info(
+      `${TWIN_READY}: ${o.input.apps.length} Applications from ${o.input.appsDir}; root "${rootName}" applied`,
+    );
+  } else {
+    o.log.info(
+      `${TWIN_READY}: kubelet, CloudNativePG, Kyverno and CPU model beside the real Argo CD (${o.input.apps.length} Applications in ${o.input.appsDir})`,
+    );
+  }
   return {
     truthPath,
     stop: async () => {
       clearInterval(cpuTimer);
-      await argo.stop();
+      await argo?.stop();
       await kyverno.stop();
       kubelet.stop();
       cnpg.stop();
