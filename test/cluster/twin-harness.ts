@@ -49,7 +49,7 @@ export async function twinSandbox(
         : [],
     converge: (timeoutMs = 240_000) => waitForConvergence(kc, log, { expected: tw.apps + 1, timeoutMs, everyMs: 1000 }),
     launch: async () => {
-      tw.apps = (await launchTwin(dir, input, log, timeScale)).apps;
+      tw.apps = (await launchTwin(dir, input, log, { timeScale })).apps;
     },
     stop: async () => void (await stopSandbox(dir, { wipe: true })),
   };

@@ -22,6 +22,7 @@ function features(over: Partial<RunFeatures> & { id: string }): RunFeatures {
     valid: true,
     invalidReasons: [],
     serverVersion: 'v1.34.4',
+    argocd: 'v3.4.1',
     options: { tool: 'terraform' },
     totalMs: 40 * MIN,
     phases: { destroy: 4 * MIN, apply: 10 * MIN, waves: 20 * MIN },

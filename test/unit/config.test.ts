@@ -18,7 +18,8 @@ describe('config', () => {
     expect(config.clusters.dev).toEqual({
       context: 'admin@dev',
       allowDestructive: false,
-      argocd: { namespace: 'argocd', rootApp: 'root', waveAnnotation: 'argocd.argoproj.io/sync-wave' },
+      // No root name: the collectors find the root from the objects (whatever the team named it).
+      argocd: { namespace: 'argocd', waveAnnotation: 'argocd.argoproj.io/sync-wave' },
     });
   });
 

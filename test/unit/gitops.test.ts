@@ -105,7 +105,7 @@ describe('gitops/: what is true of Argo CD and CloudNativePG', () => {
       trackedApp('linkwarden:apps/Deployment:tools/linkwarden'),
       trackedApp('tools_linkwarden:apps/Deployment:tools/x'),
       trackedApp(undefined),
-    ]).toEqual(['linkwarden', 'tools_linkwarden', undefined]);
+    ]).toEqual(['linkwarden', 'linkwarden', undefined]); // `<app-namespace>_<app>` for apps in any namespace
     expect(applicationPath('argocd')).toBe('/apis/argoproj.io/v1alpha1/namespaces/argocd/applications');
     expect(applicationPath('argocd', 'root')).toBe('/apis/argoproj.io/v1alpha1/namespaces/argocd/applications/root');
     expect(cnpgClusterPath('databases', 'pg')).toBe('/apis/postgresql.cnpg.io/v1/namespaces/databases/clusters/pg');

@@ -127,12 +127,12 @@ describe('homelab fixture: child Applications', () => {
 });
 
 describe('homelab fixture: root app and argocd-cm', () => {
-  it('root is an unwaved app-of-apps over examples/homelab/apps', () => {
+  it('root is an unwaved app-of-apps over apps/ of the fixture repository (examples/homelab is its root)', () => {
     const root = readOne<App>(join(dir, 'root-app.yaml'));
     expect(root.kind).toBe('Application');
     expect(root.metadata).toMatchObject({ name: 'root', namespace: 'argocd' });
     expect(root.metadata.annotations?.[waveKey]).toBeUndefined();
-    expect(root.spec.source?.path).toBe('examples/homelab/apps');
+    expect(root.spec.source?.path).toBe('apps');
   });
 
   it('argocd-cm-health has the Application health check, argocd-cm does not', () => {
