@@ -17,6 +17,12 @@ export interface ScaleParams {
   argocdNamespace?: string;
   /** How long verify() waits for the ready replicas to reach the target (default 60 s). */
   verifyTimeoutSeconds?: number;
+  /**
+   * When an Argo CD Application with self-heal manages the workload, pause it for the fault
+   * (`argocd.argoproj.io/skip-reconcile`, removed on revert) so self-heal does not undo it
+   * (default true). false lets Argo CD fight back, which is itself worth measuring.
+   */
+  pauseSelfHeal?: boolean;
 }
 
 /** The Argo CD Application that manages the workload, as found at prepare time. */
@@ -38,6 +44,8 @@ export interface ScaleRollback {
   /** metadata.generation at prepare: unchanged at revert means nobody touched the spec since. */
   generation: number;
   argocd: ArgoManager | null;
+  /** The Application paused for the fault (skip-reconcile set by us), to unpause on revert. */
+  paused?: { namespace: string; name: string } | null;
 }
 
 /**
@@ -46,6 +54,16 @@ export interface ScaleRollback {
  * which is how a repeated revert tells "already restored by us" from "someone fought back".
  */
 export const SCALE_FAULT_MANAGER = 'rebuild-bench-fault';
+
+/** Argo CD skips reconciling (and so self-healing) an Application with this annotation set to "true". */
+export const SKIP_RECONCILE_ANNOTATION = 'argocd.argoproj.io/skip-reconcile';
+
+async function setSkipReconcile(env: FaultEnv, app: { namespace: string; name: string }, on: boolean): Promise<void> {
+  await kubeRequest(env.kube(), 'PATCH', applicationPath(app.namespace, app.name), {
+    body: { metadata: { annotations: { [SKIP_RECONCILE_ANNOTATION]: on ? 'true' : null } } },
+    contentType: 'application/merge-patch+json',
+  });
+}
 export const SCALE_REVERT_MANAGER = 'rebuild-bench-revert';
 
 const plural = (kind: ScalableKind) => (kind === 'Deployment' ? 'deployments' : 'statefulsets');
@@ -151,7 +169,10 @@ export const scaleFault: FaultType<ScaleParams, ScaleRollback> = {
     const w = await getOrNull<any>(env.kube(), workloadPath(p.kind, p.namespace, p.name));
     if (!w) throw new Error(`${p.kind} ${p.namespace}/${p.name} not found`);
     const argocd = await findArgoManager(env, w, p.argocdNamespace ?? ARGOCD_NAMESPACE);
-    if (argocd?.selfHeal) env.log.info(selfHealNote(argocd));
+    const pause = argocd?.selfHeal === true && p.pauseSelfHeal !== false;
+    if (argocd?.selfHeal && !pause) env.log.info(selfHealNote(argocd));
+    const app = pause ? await getOrNull<any>(env.kube(), applicationPath(argocd.namespace, argocd.name)) : null;
+    const alreadyPaused = app?.metadata?.annotations?.[SKIP_RECONCILE_ANNOTATION] === 'true';
     return {
       kind: p.kind,
       namespace: p.namespace,
@@ -160,10 +181,17 @@ export const scaleFault: FaultType<ScaleParams, ScaleRollback> = {
       faultedReplicas: p.replicas ?? 0,
       generation: w.metadata?.generation ?? 0,
       argocd,
+      paused: pause && !alreadyPaused ? { namespace: argocd.namespace, name: argocd.name } : null,
     };
   },
 
   async apply(env, p, rb) {
+    if (rb.paused) {
+      await setSkipReconcile(env, rb.paused, true);
+      env.log.info(
+        `Argo CD Application ${rb.paused.namespace}/${rb.paused.name} paused (${SKIP_RECONCILE_ANNOTATION}) so self-heal does not undo the fault`,
+      );
+    }
     await patchScale(env, p.kind, p.namespace, p.name, rb.faultedReplicas);
   },
 
@@ -185,7 +213,13 @@ export const scaleFault: FaultType<ScaleParams, ScaleRollback> = {
       if (ready === target) {
         const argocd = await findArgoManager(env, w, p.argocdNamespace ?? ARGOCD_NAMESPACE);
         const secs = ((Date.now() - started) / 1000).toFixed(1);
-        return `${what}: ${ready} ready replica(s) (target ${target}) after ${secs} s${argocd?.selfHeal ? `; ${selfHealNote(argocd)}` : ''}`;
+        const paused = argocd?.selfHeal && p.pauseSelfHeal !== false;
+        const note = !argocd?.selfHeal
+          ? ''
+          : paused
+            ? `; Argo CD Application ${argocd.namespace}/${argocd.name} paused for the fault (its self-heal would undo it)`
+            : `; ${selfHealNote(argocd)}`;
+        return `${what}: ${ready} ready replica(s) (target ${target}) after ${secs} s${note}`;
       }
       last = `${ready} ready`;
       if (Date.now() - started >= timeoutMs)
@@ -195,38 +229,14 @@ export const scaleFault: FaultType<ScaleParams, ScaleRollback> = {
   },
 
   async revert(env, rb) {
-    const what = `${rb.kind} ${rb.namespace}/${rb.name}`;
-    const w = await getOrNull<any>(env.kube(), workloadPath(rb.kind, rb.namespace, rb.name));
-    if (!w) {
-      env.log.warn(`${what} no longer exists: nothing to restore`);
-      return;
+    try {
+      await restoreReplicas(env, rb);
+    } finally {
+      if (rb.paused) {
+        await setSkipReconcile(env, rb.paused, false);
+        env.log.info(`Argo CD Application ${rb.paused.namespace}/${rb.paused.name} resumed`);
+      }
     }
-    const current: number = w.spec?.replicas ?? 1;
-    if (current === rb.previousReplicas) {
-      // Already as before the fault. Silent when nobody changed the spec since prepare (apply never ran)
-      // or our own revert set it (a repeated revert); otherwise someone else put it back first.
-      const untouched = (w.metadata?.generation ?? 0) === rb.generation;
-      const ours = replicasOwners(w).includes(SCALE_REVERT_MANAGER);
-      if (!untouched && !ours && rb.previousReplicas !== rb.faultedReplicas) {
-        env.log.warn(`${what}: Argo CD self-heal (or someone) fought back: replicas were ${current}`);
-      } else env.log.debug(`${what}: replicas already ${current}: nothing to restore`);
-      return;
-    }
-    if (current !== rb.faultedReplicas)
-      env.log.warn(`${what}: Argo CD self-heal (or someone) fought back: replicas were ${current}`);
-    // On the object itself, not /scale: an update through /scale records no owner for spec.replicas
-    // (it clears it), while this one makes SCALE_REVERT_MANAGER the owner, so a repeated revert can
-    // tell its own write from a self-heal's.
-    await kubeRequest(
-      env.kube(),
-      'PATCH',
-      `${workloadPath(rb.kind, rb.namespace, rb.name)}?fieldManager=${SCALE_REVERT_MANAGER}`,
-      {
-        body: { spec: { replicas: rb.previousReplicas } },
-        contentType: 'application/merge-patch+json',
-      },
-    );
-    env.log.info(`${what}: replicas restored to ${rb.previousReplicas}`);
   },
 };
 
@@ -238,8 +248,45 @@ export function scaleToZero(p: {
   replicas?: number;
   argocdNamespace?: string;
   verifyTimeoutSeconds?: number;
+  pauseSelfHeal?: boolean;
   title?: string;
 }): Fault<ScaleParams, ScaleRollback> {
   const { title, ...params } = p;
   return { type: scaleFault, params, ...(title ? { title } : {}) };
+}
+
+/** Puts spec.replicas back, or says who already did. */
+async function restoreReplicas(env: FaultEnv, rb: ScaleRollback): Promise<void> {
+  const what = `${rb.kind} ${rb.namespace}/${rb.name}`;
+  const w = await getOrNull<any>(env.kube(), workloadPath(rb.kind, rb.namespace, rb.name));
+  if (!w) {
+    env.log.warn(`${what} no longer exists: nothing to restore`);
+    return;
+  }
+  const current: number = w.spec?.replicas ?? 1;
+  if (current === rb.previousReplicas) {
+    // Already as before the fault. Silent when nobody changed the spec since prepare (apply never ran)
+    // or our own revert set it (a repeated revert); otherwise someone else put it back first.
+    const untouched = (w.metadata?.generation ?? 0) === rb.generation;
+    const ours = replicasOwners(w).includes(SCALE_REVERT_MANAGER);
+    if (!untouched && !ours && rb.previousReplicas !== rb.faultedReplicas) {
+      env.log.warn(`${what}: Argo CD self-heal (or someone) fought back: replicas were ${current}`);
+    } else env.log.debug(`${what}: replicas already ${current}: nothing to restore`);
+    return;
+  }
+  if (current !== rb.faultedReplicas)
+    env.log.warn(`${what}: Argo CD self-heal (or someone) fought back: replicas were ${current}`);
+  // On the object itself, not /scale: an update through /scale records no owner for spec.replicas
+  // (it clears it), while this one makes SCALE_REVERT_MANAGER the owner, so a repeated revert can
+  // tell its own write from a self-heal's.
+  await kubeRequest(
+    env.kube(),
+    'PATCH',
+    `${workloadPath(rb.kind, rb.namespace, rb.name)}?fieldManager=${SCALE_REVERT_MANAGER}`,
+    {
+      body: { spec: { replicas: rb.previousReplicas } },
+      contentType: 'application/merge-patch+json',
+    },
+  );
+  env.log.info(`${what}: replicas restored to ${rb.previousReplicas}`);
 }

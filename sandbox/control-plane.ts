@@ -48,7 +48,13 @@ import {
   resolveToolchain,
   type Toolchain,
 } from './toolchain/install.ts';
-import type { BinaryName } from './toolchain/versions.ts';
+import { argocdBinaries, controlPlaneBinaries, type BinaryName } from './toolchain/versions.ts';
+
+function binaryOf(tc: Toolchain, name: BinaryName): string {
+  const b = tc.bins[name];
+  if (!b) throw new UserError(`sandbox: the toolchain has no ${name}; run \`rebuild-bench sandbox install\``, 1);
+  return b.path;
+}
 import type { ArgocdRuntime } from './argocd/runtime.ts';
 import { kwokStagesFor, type PodRunner } from './twin/kwok-stages.ts';
 
@@ -95,6 +101,8 @@ export interface SandboxOptions {
   timeoutMs?: number;
   /** Who runs pods that controllers make: kwok (default), or the twin kubelet (`up --twin`). */
   podRunner?: PodRunner;
+  /** The real Argo CD will run on it: its binaries are part of the toolchain to build. */
+  argocdReal?: boolean;
 }
 
 export interface Sandbox {
@@ -378,13 +386,23 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
   }
 }
 
+/** What this sandbox starts: the control plane, influxd with --influx, the real Argo CD with --argocd real. */
+function requiredBinaries(opts: SandboxOptions): BinaryName[] {
+  return [
+    ...controlPlaneBinaries,
+    ...(opts.influx ? (['influxd'] as const) : []),
+    ...(opts.argocdReal ? argocdBinaries : []),
+  ];
+}
+
 async function resolveOrInstall(opts: SandboxOptions, log: Logger): Promise<Toolchain> {
   if (opts.install === false) {
     const cacheDir = opts.cacheDir ?? resolveCacheDir();
     const r = await resolveToolchain({ cacheDir });
-    if (r.missing.length > 0 || !existsSync(kwokStagesPath(cacheDir)) || !existsSync(argocdCrdsPath(cacheDir))) {
+    const missing = r.missing.filter((b) => requiredBinaries(opts).includes(b));
+    if (missing.length > 0 || !existsSync(kwokStagesPath(cacheDir)) || !existsSync(argocdCrdsPath(cacheDir))) {
       throw new UserError(
-        `sandbox: toolchain incomplete (missing ${r.missing.join(', ') || 'kwok stages or Argo CD CRDs'}); run \`rebuild-bench sandbox install\` first`,
+        `sandbox: toolchain incomplete (missing ${missing.join(', ') || 'kwok stages or Argo CD CRDs'}); run \`rebuild-bench sandbox install\` first`,
         1,
       );
     }
@@ -399,6 +417,7 @@ async function resolveOrInstall(opts: SandboxOptions, log: Logger): Promise<Tool
   const report = await ensureToolchain({
     ...(opts.cacheDir ? { cacheDir: opts.cacheDir } : {}),
     log: log.child('install'),
+    binaries: requiredBinaries(opts),
   });
   if (report.built.length > 0)
     log.info(`toolchain: built ${report.built.join(', ')} in ${Math.round(report.seconds)}s`);
@@ -454,7 +473,7 @@ async function startOnce(
     env?: Record<string, string>,
   ) => {
     const s = spawnDetached(
-      { name, bin: tc.bins[bin].path, args, log: join(layout.logs, `${name}.log`), ...(env ? { env } : {}) },
+      { name, bin: binaryOf(tc, bin), args, log: join(layout.logs, `${name}.log`), ...(env ? { env } : {}) },
       procPorts,
     );
     started.push(s);

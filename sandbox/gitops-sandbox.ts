@@ -28,6 +28,8 @@ export interface GitopsSandboxOptions extends Omit<SandboxOptions, 'podRunner'> 
   argocd: ArgocdMode;
   timeScale?: number;
   log: Logger;
+  /** Apply the root Application at once (default); false leaves it to `applyRoot()`, e.g. to start collectors first. */
+  applyRoot?: boolean;
 }
 
 export interface GitopsSandbox {
@@ -38,6 +40,8 @@ export interface GitopsSandbox {
   argocd: ArgocdRuntime | { mode: 'twin'; version: 'twin' };
   /** The repository as the real Argo CD reads it (real mode). */
   mirror?: Mirror & { charts: ChartRef[] };
+  /** Applies the root Application (real mode; done already unless `applyRoot: false`). */
+  applyRoot(): Promise<void>;
 }
 
 /** Every source of every Application (multi-source included). */
@@ -120,13 +124,13 @@ async function serveRepository(sandboxDir: string, input: TwinInput, helm: strin
  */
 export async function upGitopsSandbox(o: GitopsSandboxOptions): Promise<GitopsSandbox> {
   const input = loadTwinInput(o.input);
-  const { input: _input, argocd: mode, timeScale, ...sandboxOpts } = o;
-  const sandbox = await startSandbox({ ...sandboxOpts, podRunner: 'twin' });
+  const { input: _input, argocd: mode, timeScale, applyRoot: applyNow, ...sandboxOpts } = o;
+  const sandbox = await startSandbox({ ...sandboxOpts, podRunner: 'twin', argocdReal: mode === 'real' });
   const expectedApps = input.apps.length + 1;
   const scale = timeScale ?? 1;
   if (mode === 'twin') {
     await launchTwin(o.dir, o.input, o.log, { timeScale: scale, argocd: 'twin' });
-    return { sandbox, input, expectedApps, argocd: { mode: 'twin', version: 'twin' } };
+    return { sandbox, input, expectedApps, argocd: { mode: 'twin', version: 'twin' }, applyRoot: async () => {} };
   }
   if (!input.bundle)
     throw new UserError(
@@ -146,9 +150,12 @@ export async function upGitopsSandbox(o: GitopsSandboxOptions): Promise<GitopsSa
   const kc = new k8s.KubeConfig();
   kc.loadFromFile(sandbox.kubeconfigPath);
   const root = JSON.parse(rewriteText(JSON.stringify(input.root), mirror.rewrites).text) as Record<string, any>;
-  await new TwinApi(kc).apply(applicationPath(argocd.namespace, input.rootName), root);
-  o.log.info(
-    `root Application "${input.rootName}" applied: the real Argo CD ${argocd.version} syncs ${input.apps.length} children from ${mirror.url}`,
-  );
-  return { sandbox, input, expectedApps, argocd, mirror };
+  const applyRoot = async () => {
+    await new TwinApi(kc).apply(applicationPath(argocd.namespace, input.rootName), root);
+    o.log.info(
+      `root Application "${input.rootName}" applied: the real Argo CD ${argocd.version} syncs ${input.apps.length} children from ${mirror.url}`,
+    );
+  };
+  if (applyNow !== false) await applyRoot();
+  return { sandbox, input, expectedApps, argocd, mirror, applyRoot };
 }

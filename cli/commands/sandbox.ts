@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Argv } from 'yargs';
 import { BadInputError } from '../../core/errors.ts';
 import { ExitCode } from '../../core/exit-codes.ts';
@@ -28,7 +30,7 @@ type SandboxArgs = GlobalArgs & {
   'health-check': boolean;
   wait: boolean;
   'time-scale': number;
-  argocd: 'twin' | 'real';
+  argocd?: 'twin' | 'real';
 };
 
 function dirOf(a: SandboxArgs): string {
@@ -93,9 +95,8 @@ export function sandboxCommand(y: Argv<GlobalArgs>, done: (r: CommandResult) => 
         })
         .option('argocd', {
           choices: ['twin', 'real'] as const,
-          default: 'twin' as const,
           describe:
-            'up --twin: real runs the Argo CD application controller and repo-server (built from Go modules) on a file:// mirror of the directory; twin emulates them',
+            'up --twin: real runs the Argo CD application controller and repo-server (built from Go modules) on a file:// mirror of the repository; twin emulates them (default: real for a repository with root-app.yaml and apps/, twin for a bare Application directory)',
         })
         .example(
           '$0 sandbox install',
@@ -136,7 +137,7 @@ export function sandboxCommand(y: Argv<GlobalArgs>, done: (r: CommandResult) => 
             process.stdout.write(
               `${table(
                 ['BINARY', 'VERSION', 'SOURCE', 'PATH'],
-                Object.values(r.toolchain.bins).map((b) => [b.name, b.version, b.source, b.path]),
+                Object.values(r.toolchain.bins).map((b) => [b!.name, b!.version, b!.source, b!.path]),
               )}\n`,
             );
           }
@@ -150,9 +151,11 @@ export function sandboxCommand(y: Argv<GlobalArgs>, done: (r: CommandResult) => 
           const twinInput = a.twin
             ? { dir: a.twin, profile: a.profile, argocdCm: a['argocd-cm'], healthCheck: a['health-check'] }
             : undefined;
+          let argocd: 'twin' | 'real' = 'twin';
           if (twinInput) {
             const parsed = loadTwinInput(twinInput);
-            if (a.argocd === 'real' && !parsed.bundle)
+            argocd = a.argocd ?? (parsed.bundle && existsSync(join(parsed.dir, 'root-app.yaml')) ? 'real' : 'twin');
+            if (argocd === 'real' && !parsed.bundle)
               throw new BadInputError(
                 `--argocd real serves a repository: --twin must name a directory with root-app.yaml and apps/ (${parsed.dir} has no apps/)`,
               );
@@ -162,8 +165,7 @@ export function sandboxCommand(y: Argv<GlobalArgs>, done: (r: CommandResult) => 
             throw new BadInputError('--profile, --argocd-cm and --health-check go with --twin <dir>');
           const common = { dir, nodes: a.nodes, influx: a.influx, log, timeoutMs: a.timeout * 1000 };
           const sb = twinInput
-            ? (await upGitopsSandbox({ ...common, input: twinInput, argocd: a.argocd, timeScale: a['time-scale'] }))
-                .sandbox
+            ? (await upGitopsSandbox({ ...common, input: twinInput, argocd, timeScale: a['time-scale'] })).sandbox
             : await startSandbox(common);
           if (twinInput && a.wait) {
             const kc = new k8s.KubeConfig();
@@ -174,7 +176,7 @@ export function sandboxCommand(y: Argv<GlobalArgs>, done: (r: CommandResult) => 
             });
             log.info(
               c.converged
-                ? `all ${c.total} Applications Synced and Healthy after ${c.seconds}s (Argo CD: ${a.argocd})`
+                ? `all ${c.total} Applications Synced and Healthy after ${c.seconds}s (Argo CD: ${argocd})`
                 : `${c.healthy}/${c.total} healthy after ${c.seconds}s (still converging)`,
             );
           }

@@ -44,7 +44,8 @@ export interface ResolvedBinary {
 export interface Toolchain {
   cacheDir: string;
   binDir: string;
-  bins: Record<BinaryName, ResolvedBinary>;
+  /** What was found; a partial install (InstallOptions.binaries) may lack some. */
+  bins: Partial<Record<BinaryName, ResolvedBinary>>;
   /** kwok Stage objects (node initialise + lease heartbeat, pod lifecycle) copied from the pinned kwok module. */
   kwokStages: string;
   /** Argo CD's Application and AppProject CRDs, copied from the pinned Argo CD module. */
@@ -249,6 +250,8 @@ export interface InstallOptions {
   signal?: AbortSignal;
   /** Seconds between "still building" lines. */
   heartbeatSeconds?: number;
+  /** Build only these when missing (default: the whole toolchain). */
+  binaries?: readonly BinaryName[];
 }
 
 export interface InstallReport {
@@ -420,7 +423,9 @@ export async function ensureToolchain(opts: InstallOptions): Promise<InstallRepo
   mkdirSync(cacheDir, { recursive: true });
   const started = Date.now();
   return withInstallLock(cacheDir, opts.log, async () => {
-    const first = await resolveToolchain({ cacheDir, env, ...(opts.force ? { force: true } : {}) });
+    const resolved = await resolveToolchain({ cacheDir, env, ...(opts.force ? { force: true } : {}) });
+    const wantedNames = new Set(opts.binaries ?? binaryNames);
+    const first = { ...resolved, missing: resolved.missing.filter((b) => wantedNames.has(b)) };
     const needStages =
       !existsSync(kwokStagesPath(cacheDir)) || !existsSync(argocdCrdsPath(cacheDir)) || opts.force === true;
     for (const s of first.skipped) opts.log.debug(`ignoring ${s}`);
@@ -463,8 +468,9 @@ export async function ensureToolchain(opts: InstallOptions): Promise<InstallRepo
         await writeArgocdCrds(ctx);
       }
       const again = await resolveToolchain({ cacheDir, env });
-      if (again.missing.length > 0)
-        throw new UserError(`sandbox install: built, but still missing ${again.missing.join(', ')}; see ${logFile}`, 1);
+      const stillMissing = again.missing.filter((b) => wantedNames.has(b));
+      if (stillMissing.length > 0)
+        throw new UserError(`sandbox install: built, but still missing ${stillMissing.join(', ')}; see ${logFile}`, 1);
       return { toolchain: complete(cacheDir, again), built, seconds: (Date.now() - started) / 1000, steps };
     } finally {
       await new Promise<void>((r) => logStream.end(r));

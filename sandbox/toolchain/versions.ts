@@ -72,6 +72,17 @@ export const binaryNames: readonly BinaryName[] = [
   'helm',
 ];
 
+/** What each part of the sandbox needs. */
+export const controlPlaneBinaries: readonly BinaryName[] = [
+  'kube-apiserver',
+  'kube-controller-manager',
+  'kube-scheduler',
+  'kubectl',
+  'etcd',
+  'kwok',
+];
+export const argocdBinaries: readonly BinaryName[] = ['argocd', 'kustomize', 'helm'];
+
 /** `v1.34.4` → `v0.34.4`: the version of the k8s.io/* staging modules released with it. */
 export function stagingVersion(kubernetesVersion: string): string {
   const m = /^v1\.(\d+)\.(\d+)$/.exec(kubernetesVersion);

@@ -27,8 +27,9 @@ export type ChaosTwin = TwinSandbox & {
   cli(args: string[]): ResultPromise<ReturnType<typeof cliOptions>>;
 };
 
-export async function chaosTwin(): Promise<ChaosTwin> {
-  const tw = await twinSandbox({ dir: homelab }, 0.25);
+/** The homelab fixture synced by the real Argo CD (default) or the twin's, converged. */
+export async function chaosTwin(argocd: 'twin' | 'real' = 'real'): Promise<ChaosTwin> {
+  const tw = await twinSandbox({ dir: homelab }, 0.25, { argocd });
   const c = await tw.converge(240_000);
   if (!c.converged) throw new Error(`twin did not converge: ${c.healthy}/${c.total}`);
   const home = mkdtempSync(join(tmpdir(), 'rb-chaos-'));

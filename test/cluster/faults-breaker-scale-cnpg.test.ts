@@ -19,7 +19,7 @@ const fromJournal = <T>(x: T): T => JSON.parse(JSON.stringify(x)) as T;
 
 type Probe = { admitted: true; sizing: string | undefined } | { admitted: false; status: number; message: string };
 
-describe('scale, webhook-breaker and CNPG faults against the homelab twin', () => {
+describe('scale, webhook-breaker and CNPG faults against the homelab fixture synced by the real Argo CD', () => {
   let tw: TwinSandbox;
   const warnings: string[] = [];
   const log = createLogger({
@@ -84,7 +84,7 @@ describe('scale, webhook-breaker and CNPG faults against the homelab twin', () =
   const cluster = async () => (await kubeRequest<any>(tw.kc, 'GET', cnpgClusterPath(pg.namespace, pg.name))).body;
 
   beforeAll(async () => {
-    tw = await twinSandbox({ dir: homelab }, 0.25);
+    tw = await twinSandbox({ dir: homelab }, 0.25, { argocd: 'real' });
     const t0 = Date.now();
     const c = await tw.converge();
     figures.converge = `${((Date.now() - t0) / 1000).toFixed(0)} s`;
@@ -99,7 +99,11 @@ describe('scale, webhook-breaker and CNPG faults against the homelab twin', () =
     await tw?.stop();
   });
 
-  it("scaleToZero on Kyverno's admission controller stops its webhook (Fail rejects pod creates); revert restores replicas", async () => {
+  const skipReconcile = async () =>
+    (await kubeRequest<any>(tw.kc, 'GET', '/apis/argoproj.io/v1alpha1/namespaces/argocd/applications/kyverno')).body
+      .metadata.annotations?.['argocd.argoproj.io/skip-reconcile'];
+
+  it("scaleToZero on Kyverno's admission controller pauses Argo CD's self-heal, stops the webhook (Fail rejects pod creates); revert restores replicas and resumes Argo CD", async () => {
     await kyvernoUp();
     warnings.length = 0;
     const f = scaleToZero(KYVERNO);
@@ -108,18 +112,23 @@ describe('scale, webhook-breaker and CNPG faults against the homelab twin', () =
       previousReplicas: 1,
       faultedReplicas: 0,
       argocd: { namespace: 'argocd', name: 'kyverno', selfHeal: true },
+      paused: { namespace: 'argocd', name: 'kyverno' },
     });
     await f.type.apply(env(), f.params, rb);
     const t0 = Date.now();
     const detail = await f.type.verify!(env(), f.params);
     expect(detail).toMatch(/0 ready replica/);
-    expect(detail).toMatch(/self-heal: it may restore the replicas/);
-    expect(await readyReplicas(tw.kc, KYVERNO.kind, KYVERNO.namespace, KYVERNO.name)).toBe(0);
+    expect(detail).toMatch(/argocd\/kyverno paused for the fault/);
+    expect(await skipReconcile()).toBe('true');
     await kyvernoRejects();
     figures.scaleDownToRejection = `${((Date.now() - t0) / 1000).toFixed(1)} s`;
+    // The real controller would undo the drift within seconds (next test); paused, it leaves it.
+    await new Promise((r) => setTimeout(r, 15_000));
+    expect((await workload()).spec.replicas).toBe(0);
 
     await f.type.revert(freshEnv(), fromJournal(rb));
     expect((await workload()).spec.replicas).toBe(1);
+    expect(await skipReconcile()).toBeUndefined();
     const t1 = Date.now();
     await expect
       .poll(() => readyReplicas(tw.kc, KYVERNO.kind, KYVERNO.namespace, KYVERNO.name), {
@@ -140,36 +149,37 @@ describe('scale, webhook-breaker and CNPG faults against the homelab twin', () =
     expect(warnings).toEqual([]);
   });
 
-  it('scale revert is silent when apply never ran and warns when self-heal fought back', async () => {
+  it('without the pause, the real Argo CD self-heal fights back and the revert says so; revert is silent when apply never ran', async () => {
     warnings.length = 0;
-    const f = scaleToZero(KYVERNO);
     // Crash between the journal write and apply: cleanup replays the rollback from the record alone.
-    const never = await f.type.prepare(env(), f.params);
+    const paused = scaleToZero(KYVERNO);
+    const never = await paused.type.prepare(env(), paused.params);
     const gen = (await workload()).metadata.generation;
-    await f.type.revert(freshEnv(), fromJournal(never));
+    await paused.type.revert(freshEnv(), fromJournal(never));
     expect((await workload()).metadata.generation).toBe(gen);
+    expect(await skipReconcile()).toBeUndefined();
     expect(warnings).toEqual([]);
 
+    const f = scaleToZero({ ...KYVERNO, pauseSelfHeal: false });
     const rb: ScaleRollback = await f.type.prepare(env(), f.params);
+    expect(rb.paused).toBeNull();
     await f.type.apply(env(), f.params, rb);
-    expect((await workload()).spec.replicas).toBe(0);
-    // Argo CD self-heal puts Git's replica count back before the rollback runs.
-    await kubeRequest(
-      tw.kc,
-      'PATCH',
-      `${workloadPath(KYVERNO.kind, KYVERNO.namespace, KYVERNO.name)}?fieldManager=argocd-controller`,
-      {
-        body: { spec: { replicas: 1 } },
-        contentType: 'application/merge-patch+json',
-      },
-    );
+    const t0 = Date.now();
+    // Argo CD's self-heal puts Git's replica count back (its field manager owns spec.replicas again).
+    await expect.poll(async () => (await workload()).spec.replicas, { timeout: 90_000, interval: 500 }).toBe(1);
+    figures.selfHealFoughtBackAfter = `${((Date.now() - t0) / 1000).toFixed(1)} s`;
+    const owners = ((await workload()).metadata.managedFields as any[])
+      .filter((m) => m.fieldsV1?.['f:spec']?.['f:replicas'] !== undefined)
+      .map((m) => m.manager);
+    expect(owners).toContain('argocd-controller');
     await f.type.revert(env(), rb);
     expect(warnings.filter((w) => w.includes('fought back: replicas were 1'))).toHaveLength(1);
     expect((await workload()).spec.replicas).toBe(1);
-    // Someone else's value (neither faulted nor previous): warned about, then the previous count is restored.
+
+    // Someone else's value (neither faulted nor previous) while Argo CD is paused: warned about, then restored.
     warnings.length = 0;
-    const rb3 = await f.type.prepare(env(), f.params);
-    await f.type.apply(env(), f.params, rb3);
+    const rb3 = await paused.type.prepare(env(), paused.params);
+    await paused.type.apply(env(), paused.params, rb3);
     await kubeRequest(
       tw.kc,
       'PATCH',
@@ -179,9 +189,10 @@ describe('scale, webhook-breaker and CNPG faults against the homelab twin', () =
         contentType: 'application/merge-patch+json',
       },
     );
-    await f.type.revert(freshEnv(), fromJournal(rb3));
+    await paused.type.revert(freshEnv(), fromJournal(rb3));
     expect(warnings.filter((w) => w.includes('fought back: replicas were 2'))).toHaveLength(1);
     expect((await workload()).spec.replicas).toBe(1);
+    expect(await skipReconcile()).toBeUndefined();
     await kyvernoUp();
   });
 

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { createLogger } from '../../core/logger.ts';
 import { startSandbox, stopSandbox } from '../../sandbox/control-plane.ts';
-import type { TwinInputOptions } from '../../sandbox/twin/bundle.ts';
+import { loadTwinInput, type TwinInputOptions } from '../../sandbox/twin/bundle.ts';
+import { upGitopsSandbox } from '../../sandbox/gitops-sandbox.ts';
 import { launchTwin, truthPath } from '../../sandbox/twin/launch.ts';
 import { waitForConvergence, type Convergence } from '../../sandbox/twin/progress.ts';
 import type { TruthEvent } from '../../sandbox/twin/truth.ts';
@@ -28,11 +29,24 @@ export interface TwinSandbox {
 export async function twinSandbox(
   input: TwinInputOptions,
   timeScale = 0.25,
-  o: { launch?: boolean; nodes?: number } = {},
+  o: { launch?: boolean; nodes?: number; argocd?: 'twin' | 'real' } = {},
 ): Promise<TwinSandbox> {
   const dir = mkdtempSync(join(tmpdir(), 'rb-twin-'));
   const log = createLogger({ level: 'warn' });
-  const sb = await startSandbox({ dir, install: false, log, ...(o.nodes ? { nodes: o.nodes } : {}) });
+  const real = o.argocd === 'real';
+  const sb = real
+    ? (
+        await upGitopsSandbox({
+          dir,
+          install: false,
+          log,
+          input,
+          argocd: 'real',
+          timeScale,
+          ...(o.nodes ? { nodes: o.nodes } : {}),
+        })
+      ).sandbox
+    : await startSandbox({ dir, install: false, log, ...(o.nodes ? { nodes: o.nodes } : {}) });
   const kc = new k8s.KubeConfig();
   kc.loadFromFile(sb.kubeconfigPath);
   const tw: TwinSandbox = {
@@ -53,6 +67,7 @@ export async function twinSandbox(
     },
     stop: async () => void (await stopSandbox(dir, { wipe: true })),
   };
-  if (o.launch !== false) await tw.launch();
+  if (real) tw.apps = loadTwinInput(input).apps.length;
+  else if (o.launch !== false) await tw.launch();
   return tw;
 }
