@@ -17,7 +17,7 @@ import { RunCollectors } from './collect.ts';
 import { LiveRun } from './live-run.ts';
 import type { ReportWriter, RunSink, RunSinkFactory, RunStore } from './ports.ts';
 import { acquireLock } from './lock.ts';
-import { createLogger, terminalSink, type LogLevel, type LogSink } from '../core/logger.ts';
+import { atLeast, createLogger, terminalSink, type LogLevel, type LogSink } from '../core/logger.ts';
 import { newRunId } from '../record/run-id.ts';
 import type { RunRecord } from '../record/run-record.ts';
 import { installAbortOnSignals } from './signals.ts';
@@ -174,9 +174,17 @@ export async function executeRun(req: RunRequest): Promise<RunResult> {
   const dir = req.store.createRun(id);
   const logFile = join(dir, LOG_FILE);
   let toTerminal: LogSink = req.view?.sink ?? terminalSink(req.logLevel);
+  const fileLevel: LogLevel = req.logLevel === 'debug' ? 'debug' : 'info';
   const log = createLogger({
     level: req.logLevel,
-    sinks: [(l, line) => toTerminal(l, line), (_l, line) => appendFileSync(logFile, `${line}\n`)],
+    // run.log keeps info and up, and debug only when asked (--verbose): command output logged at
+    // debug (terraform, hooks) is not in the file by default.
+    sinks: [
+      (l, line) => toTerminal(l, line),
+      (l, line) => {
+        if (atLeast(l, fileLevel)) appendFileSync(logFile, `${line}\n`);
+      },
+    ],
   });
   const closeView = async () => {
     if (!req.view || toTerminal !== req.view.sink) return;

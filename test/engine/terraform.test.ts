@@ -1,11 +1,14 @@
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { basename, join, relative } from 'node:path';
+import { randomBytes } from 'node:crypto';
 import { execa } from 'execa';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../core/logger.ts';
+import { redact } from '../../core/redact.ts';
 import { apply, destroy, planGuard, rebuildToolSchema, type RebuildTool } from '../../faults/terraform.ts';
 import { ensureTerraformLike } from '../../sandbox/toolchain/tofu.ts';
+import { cli, fixtureSuite, runDirs, workspace } from './harness.ts';
 
 /** No provider download: terraform_data is built in; local-exec stands for the cluster's resources. */
 const mainTf = `
@@ -94,5 +97,129 @@ describe('terraform/tofu path with a real binary', () => {
     );
     writeFileSync(join(dir, 'api-up'), '');
     await expect(destroy(tool({ stateRmOnUnreachable: [] }), log, dir)).resolves.toEqual({ stateRemoved: [] });
+  }, 120_000);
+});
+
+/** A cluster-like configuration with a sensitive variable, a sensitive output and a sensitive attribute. */
+const secretTf = `
+variable "db_password" {
+  type      = string
+  sensitive = true
+}
+
+variable "cluster_name" {
+  type = string
+}
+
+resource "terraform_data" "machine_secrets" {
+  input = { name = var.cluster_name, password = var.db_password }
+}
+
+output "admin_password" {
+  value     = var.db_password
+  sensitive = true
+}
+
+output "name" {
+  value = var.cluster_name
+}
+`;
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .map((f) => join(dir, f))
+    .filter((f) => statSync(f).isFile());
+}
+
+describe('terraform secrets (real binary, through the CLI)', () => {
+  beforeAll(async () => {
+    binary ||= await ensureTerraformLike(log);
+  }, 900_000);
+
+  it('no file of the run holds a sensitive value, no var value is on argv, no plan file is left in the Terraform directory', async () => {
+    const secret = `rb-secret-${randomBytes(12).toString('hex')}`;
+    const canary = `argv-canary-${randomBytes(6).toString('hex')}`;
+    const tf = mkdtempSync(join(tmpdir(), 'rb-tf-secret-'));
+    writeFileSync(join(tf, 'main.tf'), secretTf);
+    // A wrapper records every command line terraform is started with (what `ps` shows).
+    const argvLog = join(mkdtempSync(join(tmpdir(), 'rb-tf-argv-')), 'argv.log');
+    const wrapper = join(tf, '..', `${basename(tf)}-${basename(binary)}`);
+    writeFileSync(wrapper, `#!/bin/sh\nprintf '%s\\n' "$*" >> '${argvLog}'\nexec '${binary}' "$@"\n`);
+    chmodSync(wrapper, 0o755);
+    const env = { TF_VAR_db_password: secret, TF_IN_AUTOMATION: '1' };
+    await execa(binary, ['init', '-input=false'], { cwd: tf, env });
+    await execa(binary, ['apply', '-auto-approve', '-input=false', `-var=cluster_name=${canary}`], { cwd: tf, env });
+    const before = new Set(readdirSync(tf));
+
+    const kind = basename(binary) === 'tofu' ? 'tofu' : 'terraform';
+    const ws = workspace(
+      [
+        'suites:',
+        '  terraform-rebuild:',
+        `    tool: ${kind}`,
+        `    binary: ${wrapper}`,
+        `    workingDir: ${tf}`,
+        `    vars: { cluster_name: ${canary} }`,
+        '',
+      ].join('\n'),
+    );
+    const r = await cli(ws, ['run', fixtureSuite('terraform-rebuild'), '--verbose', '--no-live'], env);
+    expect(r.exitCode, r.all).toBe(0);
+    const [dir] = runDirs(ws);
+    const files = filesUnder(dir!);
+    expect(files.map((f) => relative(dir!, f))).toEqual(
+      expect.arrayContaining(['run.log', 'run.json', 'journal.jsonl']),
+    );
+    for (const f of files) expect(readFileSync(f, 'utf8'), relative(dir!, f)).not.toContain(secret);
+    expect(r.all).not.toContain(secret);
+
+    // Nothing of ours in the Terraform directory: only what terraform itself keeps there.
+    const added = readdirSync(tf).filter((f) => !before.has(f));
+    expect(added.filter((f) => !/^terraform\.tfstate(\.backup)?$|^\.terraform/.test(f))).toEqual([]);
+
+    const argv = readFileSync(argvLog, 'utf8');
+    expect(argv).toMatch(/^plan /m);
+    expect(argv).toMatch(/^show -json /m);
+    expect(argv).not.toContain(secret);
+    expect(argv).not.toContain(canary);
+    const runLog = readFileSync(join(dir!, 'run.log'), 'utf8');
+    // Counts are logged, and the output of the commands at debug (--verbose), never the JSON plan.
+    expect(runLog).toMatch(/plan: 0 to add, 0 to change, 0 to destroy, 0 to replace/);
+    expect(runLog).toMatch(/plan -destroy: 1 to destroy/);
+    expect(runLog).toContain('Apply complete!');
+    expect(runLog).not.toContain('"resource_changes"');
+  }, 180_000);
+
+  it('refuses a sensitive variable set in the config file, naming the TF_VAR_ to use instead', async () => {
+    const tf = mkdtempSync(join(tmpdir(), 'rb-tf-secret-'));
+    writeFileSync(join(tf, 'main.tf'), secretTf);
+    await execa(binary, ['init', '-input=false'], { cwd: tf });
+    const kind = basename(binary) === 'tofu' ? 'tofu' : 'terraform';
+    const t = rebuildToolSchema.parse({
+      tool: kind,
+      binary,
+      workingDir: tf,
+      vars: { cluster_name: 'c1', db_password: 'in-the-config-file' },
+    });
+    await expect(planGuard(t, log, tf)).rejects.toThrow(
+      /db_password, which the configuration marks sensitive: pass TF_VAR_db_password/,
+    );
+  }, 120_000);
+
+  it('registers the values the plan marks sensitive (variables, outputs, attributes): later lines mask them by value', async () => {
+    const secret = `rb-sensitive-${randomBytes(10).toString('hex')}`;
+    const tf = mkdtempSync(join(tmpdir(), 'rb-tf-secret-'));
+    writeFileSync(join(tf, 'main.tf'), secretTf);
+    await execa(binary, ['init', '-input=false'], { cwd: tf });
+    const kind = basename(binary) === 'tofu' ? 'tofu' : 'terraform';
+    const t = rebuildToolSchema.parse({ tool: kind, binary, workingDir: tf, vars: { cluster_name: 'c1' } });
+    expect(redact(`leaked ${secret}`)).toBe(`leaked ${secret}`);
+    process.env.TF_VAR_db_password = secret;
+    try {
+      await planGuard(t, log, tf);
+    } finally {
+      delete process.env.TF_VAR_db_password;
+    }
+    expect(redact(`leaked ${secret} here`)).toBe('leaked *** here');
   }, 120_000);
 });

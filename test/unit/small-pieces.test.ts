@@ -29,6 +29,23 @@ describe('redact', () => {
     expect(redact('curl -H x?token=abcdef123&y=1')).toBe('curl -H x?token=***&y=1');
     expect(redact('influx.token: not allowed')).toBe('influx.token: not allowed');
   });
+
+  it('masks JSON-quoted credential keys, PEM blocks and kubeconfig *-data fields, and keeps JSON valid', () => {
+    const json = '{"password": "pa55-w0rd-xyz", "db_token":"a\\"b-secret", "tokenEnv": "INFLUX_TOKEN", "name": "n"}';
+    const masked = redact(json);
+    expect(JSON.parse(masked)).toEqual({ password: '***', db_token: '***', tokenEnv: 'INFLUX_TOKEN', name: 'n' });
+    expect(redact('k -----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIB\nAoGCCqGSM49\n-----END EC PRIVATE KEY----- k')).toBe(
+      'k -----BEGIN EC PRIVATE KEY----- *** -----END EC PRIVATE KEY----- k',
+    );
+    expect(redact('    client-key-data: LS0tLS1CRUdJTiBFQyBQUklWQVRFIEtFWS0tLS0t')).toBe('    client-key-data: ***');
+    expect(redact('{"client-certificate-data":"LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0t"}')).toBe(
+      '{"client-certificate-data":"***"}',
+    );
+    expect(redact('curl -H "Authorization: Bearer eyJhbGciOiJSUzI1NiJ9.e30.sig"')).toBe(
+      'curl -H "Authorization: Bearer ***"',
+    );
+    expect(redact('metadata: {name: x}, sensitive = true')).toBe('metadata: {name: x}, sensitive = true');
+  });
 });
 
 describe('abortable waits', () => {
