@@ -1,4 +1,4 @@
-import { execaCommand } from 'execa';
+import { execa } from 'execa';
 import { resolve } from 'node:path';
 import type { Fault, FaultEnv, FaultType } from './types.ts';
 
@@ -31,7 +31,7 @@ async function runShell(
   extraEnv: Record<string, string>,
 ) {
   env.log.info(`${what}: ${cmd}`);
-  const r = await execaCommand(cmd, {
+  const r = await execa(cmd, {
     shell: true,
     cwd,
     timeout: timeoutMs,

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type * as k8s from '@kubernetes/client-node';
-import { execaCommand } from 'execa';
+import { execa } from 'execa';
 import { parseAllDocuments } from 'yaml';
 import { z } from 'zod';
 import { kubeRequest, KubeHttpError } from '../cluster/http.ts';
@@ -45,7 +45,7 @@ export async function runHook(env: HookEnv, h: Hook): Promise<void> {
   if (h.applySecrets) for (const f of h.applySecrets) await applySecretFile(env, resolve(env.cwd, f));
   if (h.restartDeployment) await restartDeployment(env.kube, h.restartDeployment, env.log);
   if (h.run) {
-    const r = await execaCommand(h.run, {
+    const r = await execa(h.run, {
       shell: true,
       reject: false,
       all: true,

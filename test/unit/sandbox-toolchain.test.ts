@@ -128,9 +128,9 @@ describe('wrapper module', () => {
 
 describe('checksum database probing', () => {
   it('asks each proxy for the sumdb first, then the database itself', () => {
-    expect(sumdbProbeUrls('https://proxy.golang.org,direct', 'sum.golang.org')).toEqual([
-      'https://proxy.golang.org/sumdb/sum.golang.org/supported',
-      'https://sum.golang.org/latest',
+    expect(sumdbProbeUrls('https://goproxy.example.invalid,direct', 'sum.example.invalid')).toEqual([
+      'https://goproxy.example.invalid/sumdb/sum.example.invalid/supported',
+      'https://sum.example.invalid/latest',
     ]);
     expect(sumdbProbeUrls('off', 'sum.example.com+abc123 https://sumdb.example.com/')).toEqual([
       'https://sumdb.example.com/latest',
@@ -138,7 +138,7 @@ describe('checksum database probing', () => {
   });
 
   it('does not probe when GOSUMDB is off', () => {
-    expect(sumdbProbeUrls('https://proxy.golang.org', 'off')).toEqual([]);
+    expect(sumdbProbeUrls('https://goproxy.example.invalid', 'off')).toEqual([]);
   });
 
   it('lists proxies without direct/off', () => {
