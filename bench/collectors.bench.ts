@@ -51,7 +51,7 @@ function startCollectors(tw: TwinSandbox): { collectors: Collector[]; start(): P
 /** The shell approach: list Applications every 5 s and note when each is first seen Healthy. */
 function startPolling(tw: TwinSandbox, everyMs = 5000): { healthy: Map<string, number>; stop(): void } {
   const healthy = new Map<string, number>();
-  const timer = setInterval(async () => {
+  const poll = async () => {
     const t = Date.now();
     const res = await kubeRequest<{ items: any[] }>(
       tw.kc,
@@ -60,7 +60,8 @@ function startPolling(tw: TwinSandbox, everyMs = 5000): { healthy: Map<string, n
     ).catch(() => undefined);
     for (const a of res?.body.items ?? [])
       if (a.status?.health?.status === 'Healthy' && !healthy.has(a.metadata.name)) healthy.set(a.metadata.name, t);
-  }, everyMs);
+  };
+  const timer = setInterval(() => void poll(), everyMs);
   return { healthy, stop: () => clearInterval(timer) };
 }
 

@@ -65,7 +65,7 @@ export function globalOptions(y: Argv): Argv<GlobalArgs> {
       default: true,
       describe: 'Live view of steps and waves on a terminal (--no-live: timestamped lines, as when not a terminal)',
       global: true,
-    }) as unknown as Argv<GlobalArgs>;
+    });
 }
 
 /** The live terminal view for a run command, or undefined for plain timestamped lines. */

@@ -50,7 +50,7 @@ export async function kubeRequest<T = unknown>(
   refuseWritesInDryRun(kc, method, url);
   const payload = o.body === undefined ? undefined : typeof o.body === 'string' ? o.body : JSON.stringify(o.body);
   opts.headers = {
-    ...opts.headers,
+    ...(opts.headers as Record<string, string> | undefined),
     Accept: o.accept ?? 'application/json',
     ...(payload ? { 'Content-Type': o.contentType ?? 'application/json' } : {}),
   };
@@ -108,7 +108,7 @@ export async function kubeStream(
   onBytes: () => void,
 ): Promise<StreamHandle> {
   const { url, opts } = await optionsFor(kc, 'GET', path);
-  opts.headers = { ...opts.headers, Accept: 'application/json' };
+  opts.headers = { ...(opts.headers as Record<string, string> | undefined), Accept: 'application/json' };
   const controller = new AbortController();
   opts.signal = controller.signal;
   const send = url.protocol === 'https:' ? httpsRequest : httpRequest;

@@ -17,7 +17,7 @@ export interface KubeTarget {
  */
 export class ReadOnlyKubeConfig extends k8s.KubeConfig {
   override async applySecurityAuthentication(context: k8s.RequestContext): Promise<void> {
-    const method = String(context.getHttpMethod()).toUpperCase();
+    const method = context.getHttpMethod().toUpperCase();
     if (!['GET', 'HEAD', 'OPTIONS'].includes(method)) {
       throw new Error(`dry-run: refused ${method} ${new URL(context.getUrl()).pathname} (no writes in --dry-run)`);
     }

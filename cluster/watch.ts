@@ -123,7 +123,7 @@ export class ResilientWatch<T extends KubeObject> {
       q.set('timeoutSeconds', String(this.o.watchTimeoutSeconds ?? 60));
       q.set('resourceVersion', this.rv);
     }
-    return `${this.o.path}?${q}`;
+    return `${this.o.path}?${q.toString()}`;
   }
 
   private emit(e: WatchEvent<T>): void {

@@ -317,7 +317,7 @@ export class AdmissionCollector implements Collector<AdmissionSummary> {
         if (this.ctx?.activeFault(Date.now()) !== undefined) this.skippedInFault++;
       } else
         this.inFlight = this.probe()
-          .catch((err) => this.log.warn(`probe failed: ${errorMessage(err)}`))
+          .catch((err: unknown) => this.log.warn(`probe failed: ${errorMessage(err)}`))
           .finally(() => (this.inFlight = undefined));
     }
   }

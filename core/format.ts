@@ -49,3 +49,10 @@ export function fmtMinutes(ms: number, o: { words?: boolean } = {}): string {
 export function fmtMiB(kib: number | undefined): string {
   return kib === undefined ? '-' : `${Math.round(kib / 1024)} MiB`;
 }
+
+/** Any value as one line of text: strings as they are, objects and arrays as JSON, the rest as String() gives them. */
+export function plainText(v: unknown): string {
+  if (typeof v === 'string') return v;
+  if (typeof v === 'object' && v !== null) return JSON.stringify(v);
+  return String(v);
+}

@@ -1,6 +1,7 @@
 import { isMap, isPair, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
 import { BadInputError } from './errors.ts';
+import { plainText } from './format.ts';
 
 /** Validates a part of a parsed file against a schema, with file:line errors (e.g. suite options). */
 export type ValidateAt = <S extends z.ZodType>(path: Array<string | number>, schema: S, value: unknown) => z.infer<S>;
@@ -85,7 +86,7 @@ function describeValue(v: unknown): string {
   if (typeof v === 'string') return `string "${v.length > 40 ? `${v.slice(0, 40)}…` : v}"`;
   if (Array.isArray(v)) return 'a list';
   if (typeof v === 'object') return 'a mapping';
-  return `${typeof v} ${String(v)}`;
+  return `${typeof v} ${plainText(v)}`;
 }
 
 /** line:col of the deepest node on `path` that exists (or of the key `key` under it). */

@@ -20,7 +20,7 @@ export const targetSchema = z
     maxMinutes: positiveMinutes.default(45),
   })
   .refine((t) => t.minMinutes <= t.maxMinutes, {
-    message: 'minMinutes must not exceed maxMinutes',
+    error: 'minMinutes must not exceed maxMinutes',
     path: ['maxMinutes'],
   });
 

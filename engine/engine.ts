@@ -281,7 +281,7 @@ export async function executeRun(req: RunRequest): Promise<RunResult> {
       rollbackFailed: rollback.failed.map((f) => `${f.faultId} ${f.title}: ${f.error}`),
     });
     persist();
-    for (const s of sinks) await s.close().catch((err) => log.warn(`sink ${s.name}: ${errorMessage(err)}`));
+    for (const s of sinks) await s.close().catch((err: unknown) => log.warn(`sink ${s.name}: ${errorMessage(err)}`));
     const finished = sinks.flatMap((s) => s.finish?.() ?? []);
     for (const f of finished) {
       record.summary[f.key] = f.value;

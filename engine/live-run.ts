@@ -48,7 +48,6 @@ export class LiveRun {
   onCollect: ((names: readonly CollectorName[]) => Promise<() => Record<string, unknown>>) | undefined;
 
   constructor(private readonly init: LiveRunInit) {
-    const self = this;
     this.ctx = {
       runId: init.record.id,
       options: init.options,
@@ -63,23 +62,23 @@ export class LiveRun {
       reloadKube: () => init.reloadKube(),
       collect: async (names) => {
         if (init.dryRun) {
-          self.planLine(`collect: ${names.join(', ')}`);
+          this.planLine(`collect: ${names.join(', ')}`);
           return () => ({});
         }
-        if (!self.onCollect) throw new Error('collectors are not available in this run');
-        return self.onCollect(names);
+        if (!this.onCollect) throw new Error('collectors are not available in this run');
+        return this.onCollect(names);
       },
-      step: (name, fn) => self.step(name, fn),
-      fault: (f) => self.fault(f),
-      waitFor: (what, probe, opts) => self.waitFor(what, probe, opts),
-      sleep: (ms) => self.sleep(ms),
-      point: (p) => self.point(p),
-      check: (name, ok, detail) => self.check('target', name, ok, detail),
+      step: (name, fn) => this.step(name, fn),
+      fault: (f) => this.fault(f),
+      waitFor: (what, probe, opts) => this.waitFor(what, probe, opts),
+      sleep: (ms) => this.sleep(ms),
+      point: (p) => this.point(p),
+      check: (name, ok, detail) => this.check('target', name, ok, detail),
       summary: (key, value) => {
         init.record.summary[key] = value;
         init.persist();
       },
-      progress: (text, clock) => self.progress(text, clock),
+      progress: (text, clock) => this.progress(text, clock),
     };
   }
 
@@ -297,7 +296,10 @@ export class LiveRun {
   }
 
   async sleep(ms: number): Promise<void> {
-    if (this.init.dryRun) return void this.planLine(`sleep: ${fmtDurationFine(ms)}`);
+    if (this.init.dryRun) {
+      this.planLine(`sleep: ${fmtDurationFine(ms)}`);
+      return;
+    }
     await sleep(ms, this.init.signal);
   }
 

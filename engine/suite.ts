@@ -107,7 +107,7 @@ export function defineSuite<S extends z.ZodType = z.ZodType<Record<string, unkno
     options: (def.options ?? noOptions) as unknown as z.ZodType<z.infer<S>>,
     hypothesis: (o) => (typeof hyp === 'function' ? hyp(o) : (hyp ?? [])),
     collectors: def.collectors ?? [],
-    run: def.run,
+    run: (ctx) => def.run(ctx),
   };
 }
 

@@ -38,7 +38,7 @@ export interface CnpgAnnotationRollback {
   previous: string | null;
 }
 
-async function getCluster(kc: k8s.KubeConfig, ns: string, name: string): Promise<any | null> {
+async function getCluster(kc: k8s.KubeConfig, ns: string, name: string): Promise<any> {
   try {
     return (await kubeRequest<any>(kc, 'GET', cnpgClusterPath(ns, name))).body;
   } catch (err) {

@@ -397,5 +397,5 @@ export const clusterDestroyFault: FaultType<
 };
 
 export function clusterDestroy(tool: RebuildTool, onDestroyed?: (o: DestroyOutcome) => void): Fault {
-  return { type: clusterDestroyFault, params: { tool, ...(onDestroyed ? { onDestroyed } : {}) } } as Fault;
+  return { type: clusterDestroyFault, params: { tool, ...(onDestroyed ? { onDestroyed } : {}) } };
 }

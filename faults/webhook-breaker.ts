@@ -47,8 +47,9 @@ const SERVER_MANAGED = [
 
 /** A configuration as the user wrote it: the object minus server-managed metadata. */
 export function stripServerManaged(o: Record<string, any>): Record<string, any> {
-  const metadata = { ...(o.metadata ?? {}) };
-  for (const k of SERVER_MANAGED) delete metadata[k];
+  const metadata = Object.fromEntries(
+    Object.entries(o.metadata ?? {}).filter(([k]) => !(SERVER_MANAGED as readonly string[]).includes(k)),
+  );
   return { ...o, metadata };
 }
 

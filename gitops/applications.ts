@@ -131,7 +131,7 @@ function toApp(m: Record<string, any>, file: string, waveAnnotation: string): Ap
     if (typeof src?.repoURL !== 'string') fail(`${field}.repoURL`, 'expected a string');
     const out: AppSource = { repoURL: src.repoURL as string };
     for (const k of ['path', 'chart', 'targetRevision', 'ref'] as const)
-      if (typeof src[k] === 'string') out[k] = src[k] as string;
+      if (typeof src[k] === 'string') out[k] = src[k];
     return out;
   });
   const dest = spec.destination;

@@ -19,7 +19,7 @@ export function worstHealth(statuses: HealthStatus[]): HealthStatus {
 }
 
 /** Argo CD's built-in health for apps/Deployment. */
-export function deploymentHealth(d: any | undefined): HealthStatus {
+export function deploymentHealth(d: any): HealthStatus {
   if (!d) return 'Missing';
   const spec = d.spec ?? {};
   const st = d.status ?? {};
@@ -59,7 +59,7 @@ export const CNPG_PHASE_HEALTH: Record<string, HealthStatus> = {
   'Cluster is unrecoverable and needs manual intervention': 'Suspended',
 };
 
-export function cnpgClusterHealth(c: any | undefined): HealthStatus {
+export function cnpgClusterHealth(c: any): HealthStatus {
   if (!c) return 'Missing';
   if (!c.status?.conditions) return 'Progressing';
   const hibernation = (c.status.conditions as any[]).find((x) => x.type === HIBERNATION_CONDITION);

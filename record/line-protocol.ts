@@ -69,7 +69,7 @@ function splitUnescaped(s: string, sep: string, limit = Infinity): string[] {
   for (let i = 0; i < s.length; i++) {
     const c = s[i]!;
     if (c === '\\' && i + 1 < s.length) {
-      cur += c + s[++i];
+      cur += c + (s[++i] ?? '');
       continue;
     }
     if (c === '"') quoted = !quoted;

@@ -77,8 +77,8 @@ export const runRecordSchema = z.object({
 
 // The schema and the RunRecord interface describe the same thing: tsc fails when they drift apart.
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
-const schemaMatchesRunRecord: Same<z.infer<typeof runRecordSchema>, RunRecord> = true;
-void schemaMatchesRunRecord;
+type Assert<T extends true> = T;
+export type SchemaMatchesRunRecord = Assert<Same<z.infer<typeof runRecordSchema>, RunRecord>>;
 
 /**
  * Parses and validates the text of a run.json. An unreadable, old or hand-edited record fails

@@ -173,3 +173,11 @@ export interface EventsSummary {
   applicationEvents: number;
   byReason: Record<string, number>;
 }
+
+/** `summary.collectors` in run.json: each built-in collector's summary under its name (absent when it did not run). */
+export interface CollectorSummaries {
+  waves?: WavesSummary;
+  restarts?: RestartsSummary;
+  admission?: AdmissionSummary;
+  events?: EventsSummary;
+}

@@ -267,5 +267,5 @@ function headline(t: MetricComparison): string {
     inconclusive: 'Inconclusive',
     'no-change': 'No change',
   }[t.verdict];
-  return `${word}: median total ${fmtDuration(t.baselineMedian!, { hours: false })} → ${fmtDuration(t.candidateMedian!, { hours: false })}, ${change}; ${n}`;
+  return `${word}: median total ${fmtDuration(t.baselineMedian, { hours: false })} → ${fmtDuration(t.candidateMedian, { hours: false })}, ${change}; ${n}`;
 }

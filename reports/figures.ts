@@ -1,4 +1,4 @@
-import { fmtDuration } from '../core/format.ts';
+import { fmtDuration, plainText } from '../core/format.ts';
 
 /** A suite's own figures (ctx.summary), flattened for a report: values, and tables for lists of records. */
 export interface ReportFigures {
@@ -18,7 +18,7 @@ function fmt(key: string, v: unknown): string {
     return String(Math.round(v * 1000) / 1000);
   }
   if (typeof v === 'object') return JSON.stringify(v);
-  return String(v);
+  return plainText(v);
 }
 
 function flatten(prefix: string, v: unknown, out: ReportFigures, depth: number): void {

@@ -1,6 +1,12 @@
 import { fmtDuration, fmtMinutes } from '../core/format.ts';
 import { buildFigures, type ReportFigures } from './figures.ts';
-import type { AdmissionSummary, LatencyStats, RestartsSummary, WavesSummary } from '../record/summaries.ts';
+import type {
+  AdmissionSummary,
+  CollectorSummaries,
+  LatencyStats,
+  RestartsSummary,
+  WavesSummary,
+} from '../record/summaries.ts';
 import { APP_HEALTH_KEY, WAVES_DO_NOT_GATE } from '../gitops/argocd.ts';
 import type { RunRecord } from '../record/run-record.ts';
 import type { Point } from '../record/point.ts';
@@ -255,11 +261,11 @@ function rebuildOf(record: RunRecord): RebuildSummary | undefined {
   return r as unknown as RebuildSummary;
 }
 
-function collector<T>(record: RunRecord, name: string): T | undefined {
+function collector<K extends keyof CollectorSummaries>(record: RunRecord, name: K): CollectorSummaries[K] {
   const c = record.summary?.collectors;
   if (!isObject(c)) return undefined;
-  const v = c[name];
-  return isObject(v) ? (v as T) : undefined;
+  const v = (c as CollectorSummaries)[name];
+  return isObject(v) ? v : undefined;
 }
 
 function buildTarget(r: RebuildSummary): ReportTarget {
@@ -604,9 +610,9 @@ export function buildReport(record: RunRecord, points: Point[] = []): ReportMode
     return t === null ? null : t - t0;
   };
   const target = rebuild ? buildTarget(rebuild) : undefined;
-  const wavesSummary = collector<WavesSummary>(record, 'waves');
-  const restartsSummary = collector<RestartsSummary>(record, 'restarts');
-  const admissionSummary = collector<AdmissionSummary>(record, 'admission');
+  const wavesSummary = collector(record, 'waves');
+  const restartsSummary = collector(record, 'restarts');
+  const admissionSummary = collector(record, 'admission');
   const times = appTimes(wavesSummary, points);
   const restarts = restartsSummary ? buildRestarts(restartsSummary) : undefined;
 

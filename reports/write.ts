@@ -29,7 +29,7 @@ const RENDERERS: Record<ReportFormat, (m: ReportModel) => string> = {
 /** Parses `md,html` (also repeated flags, `markdown`, `xml`); unknown names are bad input. */
 export function parseFormats(values: string | string[] | undefined): ReportFormat[] {
   const raw = (Array.isArray(values) ? values : values === undefined ? [] : [values])
-    .flatMap((v) => String(v).split(','))
+    .flatMap((v) => v.split(','))
     .map((v) => v.trim().toLowerCase())
     .filter(Boolean);
   if (raw.length === 0) return [...REPORT_FORMATS];

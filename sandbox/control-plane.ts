@@ -409,7 +409,7 @@ async function resolveOrInstall(opts: SandboxOptions, log: Logger): Promise<Tool
     return {
       cacheDir,
       binDir: cacheBinDir(cacheDir),
-      bins: r.found as Toolchain['bins'],
+      bins: r.found,
       kwokStages: kwokStagesPath(cacheDir),
       argocdCrds: argocdCrdsPath(cacheDir),
     };

@@ -120,7 +120,7 @@ export class InfluxWriter {
     } catch (err) {
       const status = err instanceof HttpError ? err.statusCode : undefined;
       const detail = errorMessage(err);
-      const msg = redact(`${status ? `HTTP ${status}: ` : ''}${String(detail).trim().slice(0, 300)}`);
+      const msg = redact(`${status ? `HTTP ${status}: ` : ''}${detail.trim().slice(0, 300)}`);
       throw new InfluxWriteError(msg, status, isPermanentStatus(status));
     }
   }

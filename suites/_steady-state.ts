@@ -173,7 +173,7 @@ export function startProbing(
   const inFlight = new Set<Promise<void>>();
   const timer = setInterval(() => {
     if (inFlight.size >= maxInFlight) return;
-    const p: Promise<void> = admissionProbe(kc, runId, namespace).then((r) => void tally.add(r));
+    const p: Promise<void> = admissionProbe(kc, runId, namespace).then((r) => tally.add(r));
     inFlight.add(p);
     void p.finally(() => inFlight.delete(p));
   }, everyMs);
@@ -211,7 +211,7 @@ export async function podsOf(
   const dep = (await kubeRequest<any>(kc, 'GET', `/apis/apps/v1/namespaces/${namespace}/deployments/${deployment}`))
     .body;
   const selector = Object.entries(dep.spec?.selector?.matchLabels ?? {})
-    .map(([k, v]) => `${k}=${v}`)
+    .map(([k, v]) => `${k}=${String(v)}`)
     .join(',');
   const pods = (
     await kubeRequest<{ items: any[] }>(

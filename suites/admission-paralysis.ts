@@ -134,7 +134,10 @@ export default defineSuite({
         }
       });
       await ctx.step('hold', async () => {
-        if (ctx.dryRun) return void (await ctx.sleep(o.holdSeconds * 1000));
+        if (ctx.dryRun) {
+          await ctx.sleep(o.holdSeconds * 1000);
+          return;
+        }
         while (Date.now() - incidentStart < o.holdSeconds * 1000) {
           for (const c of o.critical) {
             const key = `${c.namespace}/${c.deployment}`;
@@ -258,7 +261,7 @@ function startK6(ctx: SuiteContext<Options>): { done: Promise<(K6Result & { erro
     secrets: [token],
   }).then(
     (r) => r,
-    (err) => {
+    (err: unknown) => {
       ctx.log.warn(`k6 failed: ${(err as Error).message}`);
       return undefined;
     },

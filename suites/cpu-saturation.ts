@@ -58,7 +58,10 @@ export default defineSuite({
     const during = new ProbeTally();
     let startupSaturatedMs: number | null = null;
     await ctx.step('hold', async () => {
-      if (ctx.dryRun) return void (await ctx.sleep(o.durationSeconds * 1000));
+      if (ctx.dryRun) {
+        await ctx.sleep(o.durationSeconds * 1000);
+        return;
+      }
       const probing = startProbing(ctx.kube, ctx.runId, o.probeNamespace, during);
       const started = Date.now();
       try {

@@ -57,7 +57,10 @@ export default defineSuite({
     const outage = new ProbeTally();
     let breaker: { appliedAfterMs: number; mode: string; revert(): Promise<void> } | undefined;
     await ctx.step('outage', async () => {
-      if (ctx.dryRun) return void (await ctx.sleep(o.durationSeconds * 1000));
+      if (ctx.dryRun) {
+        await ctx.sleep(o.durationSeconds * 1000);
+        return;
+      }
       const probing = startProbing(ctx.kube, ctx.runId, o.probeNamespace, outage);
       const started = Date.now();
       try {

@@ -39,7 +39,10 @@ export default defineSuite({
     const affected = new Map<string, { firstUnhealthyMs: number; worst: string }>();
     const faultStart = Date.now();
     await ctx.step('hold', async () => {
-      if (ctx.dryRun) return void (await ctx.sleep(o.durationSeconds * 1000));
+      if (ctx.dryRun) {
+        await ctx.sleep(o.durationSeconds * 1000);
+        return;
+      }
       while (Date.now() - faultStart < o.durationSeconds * 1000) {
         for (const a of (await applications(ctx.kube, argocd)) ?? []) {
           if (isHealthy(a) || a.name === name) continue;
@@ -56,7 +59,7 @@ export default defineSuite({
 
     const back = await ctx.step('recover', async () => {
       await delay.revert();
-      if (ctx.dryRun) return { postgresReadyMs: 0, healthyAfterPostgres: {} as Record<string, number | null> };
+      if (ctx.dryRun) return { postgresReadyMs: 0, healthyAfterPostgres: {} };
       const postgresReadyMs = await ctx.waitFor(
         `Postgres ${namespace}/${name} Ready`,
         async () => {

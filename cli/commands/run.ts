@@ -103,7 +103,7 @@ export function runCommand(y: Argv<GlobalArgs>, done: (r: CommandResult) => void
         context: a.context,
         dryRun: a['dry-run'],
         yes: a.yes || a['non-interactive'],
-        interactive: !a['non-interactive'] && Boolean(process.stdin.isTTY && process.stderr.isTTY),
+        interactive: !a['non-interactive'] && process.stdin.isTTY && process.stderr.isTTY,
         logLevel: logLevelOf(a),
         cwd: process.cwd(),
         handleSignals: true,

@@ -137,7 +137,7 @@ export function sandboxCommand(y: Argv<GlobalArgs>, done: (r: CommandResult) => 
             process.stdout.write(
               `${table(
                 ['BINARY', 'VERSION', 'SOURCE', 'PATH'],
-                Object.values(r.toolchain.bins).map((b) => [b!.name, b!.version, b!.source, b!.path]),
+                Object.values(r.toolchain.bins).map((b) => [b.name, b.version, b.source, b.path]),
               )}\n`,
             );
           }

@@ -1,4 +1,4 @@
-import { fmtDuration } from '../../core/format.ts';
+import { fmtDuration, plainText } from '../../core/format.ts';
 import * as echarts from 'echarts';
 import { fmtOffset, phaseTable, reportTone, type ReportModel, argocdText } from '../model.ts';
 
@@ -19,7 +19,7 @@ export const COLORS = {
 };
 
 export function htmlEscape(s: unknown): string {
-  return String(s ?? '')
+  return plainText(s ?? '')
     .replace(/&/g, '&amp;')
     .replace(/</g, '&lt;')
     .replace(/>/g, '&gt;')

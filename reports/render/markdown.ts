@@ -1,9 +1,9 @@
-import { fmtDuration } from '../../core/format.ts';
+import { fmtDuration, plainText } from '../../core/format.ts';
 import { fmtOffset, phaseTable, reportTone, type ReportModel, argocdText } from '../model.ts';
 
 /** A table cell: one line, pipes escaped (GitHub-flavoured Markdown). */
 export function mdCell(v: unknown): string {
-  const s = v === null || v === undefined || v === '' ? '-' : String(v);
+  const s = v === null || v === undefined || v === '' ? '-' : plainText(v);
   return s
     .replace(/\\/g, '\\\\')
     .replace(/\|/g, '\\|')
@@ -308,7 +308,7 @@ export function renderMarkdown(m: ReportModel): string {
   const opts = Object.entries(m.meta.options);
   if (opts.length)
     o.push(
-      `<sub>Options: ${opts.map(([k, v]) => `\`${k}=${String(JSON.stringify(v)).replace(/[`|]/g, "'")}\``).join(' ')}</sub>`,
+      `<sub>Options: ${opts.map(([k, v]) => `\`${k}=${JSON.stringify(v ?? null).replace(/[`|]/g, "'")}\``).join(' ')}</sub>`,
       '',
     );
   o.push(

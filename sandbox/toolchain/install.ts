@@ -347,7 +347,7 @@ async function step(
     const detail =
       result.exitCode !== undefined
         ? `exit ${result.exitCode} after ${fmtDuration(elapsed, { hours: false })}`
-        : `${result.shortMessage ?? 'failed'}`;
+        : (result.shortMessage ?? 'failed');
     ctx.logStream.write(`### failed: ${detail}\n`);
     throw new BuildStepError(title, tail.slice(-15), ctx.logFile, detail);
   }
@@ -482,7 +482,7 @@ function complete(cacheDir: string, r: Resolution): Toolchain {
   return {
     cacheDir,
     binDir: cacheBinDir(cacheDir),
-    bins: r.found as Record<BinaryName, ResolvedBinary>,
+    bins: r.found,
     kwokStages: kwokStagesPath(cacheDir),
     argocdCrds: argocdCrdsPath(cacheDir),
   };

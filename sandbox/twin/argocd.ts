@@ -71,7 +71,7 @@ export class ArgoTwin {
       if (name === this.o.rootName) {
         if (!this.rootStarted && e.object.status?.operationState?.phase !== 'Succeeded') {
           this.rootStarted = true;
-          void this.rootSync(e.object).catch((err) => log.error(`root sync: ${errorMessage(err)}`));
+          void this.rootSync(e.object).catch((err: unknown) => log.error(`root sync: ${errorMessage(err)}`));
         }
         return;
       }
@@ -84,12 +84,12 @@ export class ArgoTwin {
         e.object.status?.sync?.status !== 'Synced'
       ) {
         this.syncing.add(name);
-        void this.childSync(app, 1).catch((err) => log.error(`sync ${name}: ${errorMessage(err)}`));
+        void this.childSync(app, 1).catch((err: unknown) => log.error(`sync ${name}: ${errorMessage(err)}`));
       }
     });
     const onWorkload = (e: { object: KubeObject }) => {
       const app = e.object.metadata?.labels?.[TWIN_APP_LABEL];
-      if (app && this.synced.has(app)) this.serial(app, () => this.refreshHealth(app));
+      if (app && this.synced.has(app)) void this.serial(app, () => this.refreshHealth(app));
     };
     this.caches.deployments.on(onWorkload);
     this.caches.clusters.on(onWorkload);
@@ -105,7 +105,7 @@ export class ArgoTwin {
   private serial(name: string, fn: () => Promise<unknown>): Promise<unknown> {
     const next = (this.chains.get(name) ?? Promise.resolve())
       .then(fn)
-      .catch((err) => this.o.log.warn(`${name}: ${errorMessage(err)}`));
+      .catch((err: unknown) => this.o.log.warn(`${name}: ${errorMessage(err)}`));
     this.chains.set(name, next);
     return next;
   }

@@ -68,7 +68,7 @@ export class CnpgTwin {
       key,
       setTimeout(() => {
         this.pending.delete(key);
-        void this.reconcile(ns, name).catch((err) => this.log.warn(`cnpg ${key}: ${errorMessage(err)}`));
+        void this.reconcile(ns, name).catch((err: unknown) => this.log.warn(`cnpg ${key}: ${errorMessage(err)}`));
       }, 50),
     );
   }

@@ -101,7 +101,7 @@ export class CpuModel {
       .mergePatch(`/api/v1/nodes/${node}`, {
         metadata: { annotations: { [CPU_UTILISATION_ANNOTATION]: u.toFixed(3) } },
       })
-      .catch((err) => {
+      .catch((err: unknown) => {
         this.published.delete(node);
         log.warn(`cpu: annotating node ${node}: ${errorMessage(err)}`);
       })

@@ -195,7 +195,7 @@ export class KubeletTwin {
     if (t.gone) return;
     const slow = this.cpu.slowdownOf(t.node);
     t.timer = setTimeout(
-      () => void fn().catch((err) => this.log.warn(`pod ${t.namespace}/${t.name}: ${errorMessage(err)}`)),
+      () => void fn().catch((err: unknown) => this.log.warn(`pod ${t.namespace}/${t.name}: ${errorMessage(err)}`)),
       ms * slow * this.timeScale,
     );
   }

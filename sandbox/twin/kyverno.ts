@@ -145,7 +145,7 @@ export class KyvernoTwin {
     if (ready !== this.up)
       this.transition = this.transition
         .then(() => this.setUp(ready))
-        .catch((err) => this.log.warn(`kyverno: ${errorMessage(err)}`));
+        .catch((err: unknown) => this.log.warn(`kyverno: ${errorMessage(err)}`));
   }
 
   private kyvernoNode(): string | undefined {

@@ -76,7 +76,7 @@ describe('admission collector against the homelab twin (Kyverno up, down with Fa
       });
       return wasMutated(sent, res.body) ? 'mutated' : 'admitted';
     } catch (err) {
-      return String((err as Error).message);
+      return (err as Error).message;
     }
   };
 

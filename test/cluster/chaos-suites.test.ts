@@ -128,7 +128,7 @@ describe('chaos suites against the homelab twin', () => {
       (e) => e.kind === 'cnpg-phase' && /healthy/i.test((e as { phase: string }).phase),
     );
     expect(healthy).toBeDefined();
-    expect(healthy!.t - at(recover.startedAt)).toBeLessThanOrEqual(pd.postgresReadyAfterRestoreMs + 1000);
+    expect(healthy!.t - at(recover.startedAt)).toBeLessThanOrEqual(Number(pd.postgresReadyAfterRestoreMs) + 1000);
   });
 
   it("cpu-saturation on Kyverno's node: the twin model saturates, admission slows, and recovers after the burners stop", async () => {
@@ -171,7 +171,7 @@ describe('chaos suites against the homelab twin', () => {
     const p = fail.rec.summary.paralysis;
     expect(p.node).toBe(await kyvernoNode());
     expect(p.breaker).toMatchObject({ mode: 'ignore' });
-    for (const c of Object.values(p.critical) as any[]) {
+    for (const c of Object.values<any>(p.critical)) {
       expect(c.beforeBreaker).toBe(false);
       expect(c.readyAfterMs).toBeGreaterThan(p.breaker.appliedAfterMs);
     }
@@ -189,12 +189,12 @@ describe('chaos suites against the homelab twin', () => {
     expect(ignore.r.exitCode, ignore.r.all).toBe(0);
     const q = ignore.rec.summary.paralysis;
     expect(q.breaker).toBeNull();
-    for (const c of Object.values(q.critical) as any[]) expect(c.beforeBreaker).toBe(true);
+    for (const c of Object.values<any>(q.critical)) expect(c.beforeBreaker).toBe(true);
     expect(q.admission.admitted).toBeGreaterThan(0);
     expect(q.admission.rejected).toBe(0);
     expect(q.admission.mutated).toBe(0);
-    const slowestFail = Math.max(...(Object.values(p.critical) as any[]).map((c) => c.readyAfterMs));
-    const slowestIgnore = Math.max(...(Object.values(q.critical) as any[]).map((c) => c.readyAfterMs));
+    const slowestFail = Math.max(...Object.values<any>(p.critical).map((c) => c.readyAfterMs));
+    const slowestIgnore = Math.max(...Object.values<any>(q.critical).map((c) => c.readyAfterMs));
     expect(slowestIgnore).toBeLessThan(slowestFail);
   }, 600_000);
 });

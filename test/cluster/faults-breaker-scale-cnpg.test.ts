@@ -26,7 +26,9 @@ describe('scale, webhook-breaker and CNPG faults against the homelab fixture syn
     level: 'warn',
     sinks: [
       terminalSink('warn'),
-      (level, line) => void ((level === 'warn' || level === 'error') && warnings.push(line)),
+      (level, line) => {
+        if (level === 'warn' || level === 'error') warnings.push(line);
+      },
     ],
   });
   const env = (): FaultEnv => ({
@@ -77,7 +79,10 @@ describe('scale, webhook-breaker and CNPG faults against the homelab fixture syn
   const getCfg = async (kind: 'validating' | 'mutating', name: string) =>
     (await kubeRequest<any>(tw.kc, 'GET', webhookConfigPath(kind, name))).body;
   const cfgOrNull = (kind: 'validating' | 'mutating', name: string) =>
-    getCfg(kind, name).catch((e) => (e instanceof KubeHttpError && e.status === 404 ? null : Promise.reject(e)));
+    getCfg(kind, name).catch((e: unknown) => {
+      if (e instanceof KubeHttpError && e.status === 404) return null;
+      throw e;
+    });
   const workload = async () =>
     (await kubeRequest<any>(tw.kc, 'GET', workloadPath(KYVERNO.kind, KYVERNO.namespace, KYVERNO.name))).body;
   let pg: { namespace: string; name: string };

@@ -52,7 +52,7 @@ async function influx(
   params: Record<string, string>,
   body?: string,
 ): Promise<{ status: number; text: string }> {
-  const r = await fetch(`${influxUrl}${path}?${new URLSearchParams(params)}`, {
+  const r = await fetch(`${influxUrl}${path}?${new URLSearchParams(params).toString()}`, {
     method: body === undefined && path === '/query' ? 'GET' : 'POST',
     body,
   });

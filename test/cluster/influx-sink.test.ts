@@ -45,7 +45,7 @@ function cfg(url: string, extra: Partial<InfluxConfig> = {}): InfluxConfig {
 
 async function influxQuery(url: string, q: string): Promise<any> {
   const params = new URLSearchParams({ q, db: DB, epoch: 'ms' });
-  const r = await fetch(`${url}/query?${params}`, { method: q.startsWith('SELECT') ? 'GET' : 'POST' });
+  const r = await fetch(`${url}/query?${params.toString()}`, { method: q.startsWith('SELECT') ? 'GET' : 'POST' });
   const body = await r.text();
   expect(r.status, body).toBe(200);
   return JSON.parse(body);

@@ -156,7 +156,7 @@ describe('suites/k6/admission-load.ts through runK6 (real kube-apiserver, k6 v1.
     expect(r.exitCode, lines.slice(-10).join('\n')).toBe(0);
     expect(lines.some((l) => l.includes('InfluxDBv1'))).toBe(true);
     const q = `SELECT count("value") FROM "admission_latency" WHERE "run" = '${runId}' GROUP BY "outcome"`;
-    const res = await fetch(`${influxUrl}/query?${new URLSearchParams({ db, q })}`);
+    const res = await fetch(`${influxUrl}/query?${new URLSearchParams({ db, q }).toString()}`);
     const body = (await res.json()) as {
       results: Array<{ series?: Array<{ tags: Record<string, string>; values: Array<[string, number]> }> }>;
     };

@@ -15,7 +15,7 @@ interface QueryResult {
 
 async function influxQuery(q: string, db?: string): Promise<QueryResult> {
   const params = new URLSearchParams({ q, ...(db ? { db } : {}), epoch: 'ms' });
-  const r = await fetch(`${influxUrl}/query?${params}`, {
+  const r = await fetch(`${influxUrl}/query?${params.toString()}`, {
     method: q.startsWith('SELECT') || q.startsWith('SHOW') ? 'GET' : 'POST',
   });
   expect(r.status, await r.clone().text()).toBe(200);

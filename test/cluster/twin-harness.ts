@@ -65,7 +65,9 @@ export async function twinSandbox(
     launch: async () => {
       tw.apps = (await launchTwin(dir, input, log, { timeScale })).apps;
     },
-    stop: async () => void (await stopSandbox(dir, { wipe: true })),
+    stop: async () => {
+      await stopSandbox(dir, { wipe: true });
+    },
   };
   if (real) tw.apps = loadTwinInput(input).apps.length;
   else if (o.launch !== false) await tw.launch();

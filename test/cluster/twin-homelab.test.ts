@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { plainText } from '../../core/format.ts';
 import * as k8s from '@kubernetes/client-node';
 import { execa } from 'execa';
 import { join } from 'node:path';
@@ -62,7 +63,7 @@ describe('homelab twin without the Application health check (Argo CD default)', 
         () =>
           probe('p-down').then(
             () => 'admitted',
-            (e) => String(e.body ?? e.message),
+            (e: unknown) => plainText((e as { body?: unknown }).body ?? (e as Error).message),
           ),
         { timeout: 30_000, interval: 500 },
       )

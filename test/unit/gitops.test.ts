@@ -50,7 +50,7 @@ describe('reading a GitOps directory', () => {
   it('reads only what kustomization.yaml lists, and multi-source apps with retry', () => {
     const multi = app('m')
       .replace(
-        /  source:\n    repoURL: \S+\n    path: \S+\n/,
+        / {2}source:\n {4}repoURL: \S+\n {4}path: \S+\n/,
         '  sources:\n    - repoURL: https://charts.example\n      chart: m\n      targetRevision: 1.2.3\n    - repoURL: https://git.example/repo.git\n      ref: values\n',
       )
       .replace(
@@ -72,7 +72,7 @@ describe('reading a GitOps directory', () => {
     expect(() => readAppsDir(bad)).toThrow(
       /x\.yaml: Application x: metadata\.annotations\["argocd\.argoproj\.io\/sync-wave"\]: expected an integer, got "soon"/,
     );
-    const noSource = repo({ 'y.yaml': app('y').replace(/  source:\n(    .*\n){2}/, '') });
+    const noSource = repo({ 'y.yaml': app('y').replace(/ {2}source:\n( {4}.*\n){2}/, '') });
     expect(() => readAppsDir(noSource)).toThrow(
       /y\.yaml: Application y: spec\.source: expected spec\.source or spec\.sources/,
     );

@@ -23,13 +23,13 @@ interface App {
 }
 
 /** Parses a file that must hold exactly one YAML document, failing on any YAML error. */
-function readOne<T>(file: string): T {
+function readOne(file: string): unknown {
   const docs = parseAllDocuments(readFileSync(file, 'utf8'));
   if (!Array.isArray(docs)) throw new Error(`${file}: not a YAML stream`);
   expect(docs, file).toHaveLength(1);
   const doc = docs[0]!;
   expect(doc.errors, file).toEqual([]);
-  return doc.toJS() as T;
+  return doc.toJS();
 }
 
 const waveOf = (a: App) => Number(a.metadata.annotations?.[waveKey] ?? '0');
@@ -39,7 +39,7 @@ const kustomization = parse(readFileSync(join(appsDir, 'kustomization.yaml'), 'u
   resources: string[];
 };
 const listed = kustomization.resources;
-const apps = listed.map((f) => readOne<App>(join(appsDir, f)));
+const apps = listed.map((f) => readOne(join(appsDir, f)) as App);
 const byName = new Map(apps.map((a) => [a.metadata.name, a]));
 
 describe('homelab fixture: child Applications', () => {
@@ -120,7 +120,7 @@ describe('homelab fixture: child Applications', () => {
   });
 
   it('legacy-wiki is itself a valid Application', () => {
-    const a = readOne<App>(join(appsDir, 'legacy-wiki.yaml'));
+    const a = readOne(join(appsDir, 'legacy-wiki.yaml')) as App;
     expect(a.kind).toBe('Application');
     expect(byName.has(a.metadata.name)).toBe(false);
   });
@@ -128,7 +128,7 @@ describe('homelab fixture: child Applications', () => {
 
 describe('homelab fixture: root app and argocd-cm', () => {
   it('root is an unwaved app-of-apps over apps/ of the fixture repository (examples/homelab is its root)', () => {
-    const root = readOne<App>(join(dir, 'root-app.yaml'));
+    const root = readOne(join(dir, 'root-app.yaml')) as App;
     expect(root.kind).toBe('Application');
     expect(root.metadata).toMatchObject({ name: 'root', namespace: 'argocd' });
     expect(root.metadata.annotations?.[waveKey]).toBeUndefined();
@@ -138,8 +138,8 @@ describe('homelab fixture: root app and argocd-cm', () => {
   it('argocd-cm-health has the Application health check, argocd-cm does not', () => {
     const key = 'resource.customizations.health.argoproj.io_Application';
     type Cm = { kind: string; metadata: { name: string; namespace: string }; data: Record<string, string> };
-    const plain = readOne<Cm>(join(dir, 'argocd-cm.yaml'));
-    const health = readOne<Cm>(join(dir, 'argocd-cm-health.yaml'));
+    const plain = readOne(join(dir, 'argocd-cm.yaml')) as Cm;
+    const health = readOne(join(dir, 'argocd-cm-health.yaml')) as Cm;
     for (const cm of [plain, health]) {
       expect(cm.kind).toBe('ConfigMap');
       expect(cm.metadata).toMatchObject({ name: 'argocd-cm', namespace: 'argocd' });

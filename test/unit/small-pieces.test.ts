@@ -65,7 +65,7 @@ describe('abortable waits', () => {
     const err = await waitFor('never', async () => ({ ok: false, detail: 'still no' }), {
       intervalMs: 5,
       timeoutMs: 30,
-    }).catch((e) => e);
+    }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(WaitTimeoutError);
     expect((err as Error).message).toContain('(last: still no)');
   });
