@@ -1,6 +1,13 @@
-import { request as httpsRequest, type RequestOptions } from 'node:https';
-import { request as httpRequest } from 'node:http';
+import { createHash } from 'node:crypto';
+import { Agent as HttpAgent, request as httpRequest, type Agent } from 'node:http';
+import {
+  Agent as HttpsAgent,
+  request as httpsRequest,
+  type AgentOptions as HttpsAgentOptions,
+  type RequestOptions,
+} from 'node:https';
 import type * as k8s from '@kubernetes/client-node';
+import { credentialsOf } from './credentials.ts';
 import { ReadOnlyKubeConfig } from './kube.ts';
 
 export interface KubeResponse<T = unknown> {
@@ -19,6 +26,67 @@ export class KubeHttpError extends Error {
   }
 }
 
+/**
+ * One keep-alive agent per KubeConfig (a run has one) and TLS identity: every raw request and
+ * watch of a run reuses its connections, so an admission probe measures admission, not a TCP and
+ * TLS handshake that pods created by controllers (on their long-lived connections) never pay.
+ * A new identity (an exec plugin's renewed client certificate) gets a new agent.
+ */
+const agents = new WeakMap<k8s.KubeConfig, Map<string, Agent>>();
+/** KubeConfigs whose requests each open a connection of their own (the old behaviour, for `npm run bench`). */
+const freshConnections = new WeakSet<k8s.KubeConfig>();
+
+export function useFreshConnections(kc: k8s.KubeConfig): void {
+  freshConnections.add(kc);
+}
+
+/** A short digest of PEM material (a string, a Buffer, or a list of them). */
+function digest(v: string | Buffer | Array<string | Buffer> | undefined): string {
+  if (v === undefined) return '';
+  const h = createHash('sha256');
+  for (const part of Array.isArray(v) ? v : [v]) h.update(part);
+  return h.digest('hex').slice(0, 16);
+}
+
+function agentFor(kc: k8s.KubeConfig, url: URL, opts: RequestOptions): Agent {
+  const https = url.protocol === 'https:';
+  const tls: HttpsAgentOptions = {
+    ...(opts.ca !== undefined ? { ca: opts.ca } : {}),
+    ...(opts.cert !== undefined ? { cert: opts.cert } : {}),
+    ...(opts.key !== undefined ? { key: opts.key } : {}),
+    ...(opts.rejectUnauthorized !== undefined ? { rejectUnauthorized: opts.rejectUnauthorized } : {}),
+    ...(opts.servername !== undefined ? { servername: opts.servername } : {}),
+  };
+  if (freshConnections.has(kc)) return https ? new HttpsAgent({ ...tls, keepAlive: false }) : new HttpAgent();
+  const key = [
+    url.origin,
+    digest(tls.ca),
+    digest(tls.cert),
+    digest(tls.key as string | Buffer | undefined),
+    tls.rejectUnauthorized,
+    tls.servername,
+  ].join('|');
+  let byKey = agents.get(kc);
+  if (!byKey) {
+    byKey = new Map<string, Agent>();
+    agents.set(kc, byKey);
+  }
+  let agent = byKey.get(key);
+  if (!agent) {
+    // An identity replaced (renewed plugin certificate): its idle connections go.
+    for (const [k, a] of byKey) {
+      if (!k.startsWith(`${url.origin}|`)) continue;
+      a.destroy();
+      byKey.delete(k);
+    }
+    agent = https
+      ? new HttpsAgent({ ...tls, keepAlive: true, keepAliveMsecs: 30_000, maxFreeSockets: 8 })
+      : new HttpAgent({ keepAlive: true, keepAliveMsecs: 30_000, maxFreeSockets: 8 });
+    byKey.set(key, agent);
+  }
+  return agent;
+}
+
 async function optionsFor(
   kc: k8s.KubeConfig,
   method: string,
@@ -29,7 +97,14 @@ async function optionsFor(
   const url = new URL(path, server.endsWith('/') ? server : `${server}/`);
   const opts: RequestOptions = { method, headers: {} };
   await kc.applyToHTTPSOptions(opts);
+  opts.agent = agentFor(kc, url, opts);
   return { url, opts };
+}
+
+/** The API server refused the credential: drop a cached plugin/tokenFile credential; true when a retry may help. */
+function refreshCredential(kc: k8s.KubeConfig): boolean {
+  const user = kc.getCurrentUser();
+  return user ? (credentialsOf(kc)?.invalidate(user.name) ?? false) : false;
 }
 
 /** --dry-run hands suites a ReadOnlyKubeConfig: raw requests obey it too (server-side dry runs store nothing). */
@@ -46,6 +121,26 @@ export async function kubeRequest<T = unknown>(
   path: string,
   o: { body?: unknown; timeoutMs?: number; signal?: AbortSignal; contentType?: string; accept?: string } = {},
 ): Promise<KubeResponse<T>> {
+  try {
+    return await sendOnce<T>(kc, method, path, o);
+  } catch (err) {
+    // 401 with a plugin or tokenFile credential: it may have been revoked or rotated; fetch it again once.
+    if (err instanceof KubeHttpError && err.status === 401 && refreshCredential(kc))
+      return sendOnce<T>(kc, method, path, o);
+    // A kept-alive connection the server closed while idle: nothing was answered on it, send again once.
+    if (err instanceof StaleSocketError) return sendOnce<T>(kc, method, path, o);
+    throw err;
+  }
+}
+
+class StaleSocketError extends Error {}
+
+async function sendOnce<T>(
+  kc: k8s.KubeConfig,
+  method: string,
+  path: string,
+  o: { body?: unknown; timeoutMs?: number; signal?: AbortSignal; contentType?: string; accept?: string },
+): Promise<KubeResponse<T>> {
   const { url, opts } = await optionsFor(kc, method, path);
   refuseWritesInDryRun(kc, method, url);
   const payload = o.body === undefined ? undefined : typeof o.body === 'string' ? o.body : JSON.stringify(o.body);
@@ -58,7 +153,9 @@ export async function kubeRequest<T = unknown>(
   if (o.signal) opts.signal = o.signal;
   const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise((resolve, reject) => {
+    let answered = false;
     const req = send(url, opts, (res) => {
+      answered = true;
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('error', reject);
@@ -88,7 +185,11 @@ export async function kubeRequest<T = unknown>(
       });
     });
     req.on('timeout', () => req.destroy(new Error(`${method} ${url.pathname}: timed out after ${opts.timeout} ms`)));
-    req.on('error', reject);
+    req.on('error', (err: NodeJS.ErrnoException) => {
+      if (!answered && req.reusedSocket && (err.code === 'ECONNRESET' || err.code === 'EPIPE'))
+        reject(new StaleSocketError(err.message));
+      else reject(err);
+    });
     if (payload) req.write(payload);
     req.end();
   });
@@ -115,6 +216,8 @@ export async function kubeStream(
   const done = new Promise<void>((resolve, reject) => {
     const req = send(url, opts, (res) => {
       if ((res.statusCode ?? 0) >= 400) {
+        // The watch loop reconnects: with a fresh plugin/tokenFile credential after a 401.
+        if (res.statusCode === 401) refreshCredential(kc);
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => {

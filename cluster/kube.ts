@@ -1,8 +1,10 @@
-import { existsSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, resolve } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { BadInputError } from '../core/errors.ts';
+import { attachCredentials, KubeCredentials, type ClusterInfo, type ExecConfig } from './credentials.ts';
+import { kubeconfigFiles, mergeKubeconfigs } from './kubeconfig.ts';
 
 export interface KubeTarget {
   /** Path(s) of the kubeconfig that was loaded. */
@@ -31,30 +33,46 @@ export function defaultKubeconfigPath(env = process.env): string {
 }
 
 export interface LoadKubeOptions {
-  kubeconfig?: string | undefined;
+  /** A file, a `a:b` list or an array of them; default $KUBECONFIG, else ~/.kube/config. */
+  kubeconfig?: string | readonly string[] | undefined;
   context?: string | undefined;
   readOnly?: boolean;
 }
 
-/** Loads the kubeconfig and selects the context; errors name the file and the contexts it has. */
+/**
+ * Loads the kubeconfig like kubectl (cluster/kubeconfig.ts: every file of the list, first one wins
+ * per name and for current-context, paths relative to their file) and selects the context; errors
+ * name the files and the contexts they have. Exec plugins and tokenFile users get their
+ * credentials at request time (cluster/credentials.ts), for the typed clients, raw requests and k6.
+ */
 export function loadKube(opts: LoadKubeOptions): { kc: k8s.KubeConfig; target: KubeTarget } {
-  const path = opts.kubeconfig ? resolve(opts.kubeconfig) : defaultKubeconfigPath();
-  const files = path.split(delimiter).filter(Boolean);
-  const missing = files.filter((f) => !existsSync(f));
-  if (missing.length === files.length) {
+  const files = kubeconfigFiles(opts.kubeconfig);
+  const path = files.join(delimiter);
+  const merged = mergeKubeconfigs(files);
+  if (merged.loaded.length === 0) {
     throw new BadInputError(
       `kubeconfig not found: ${path}. Pass --kubeconfig, set KUBECONFIG, or start the sandbox: eval "$(rebuild-bench sandbox env)"`,
     );
   }
   const kc = opts.readOnly ? new ReadOnlyKubeConfig() : new k8s.KubeConfig();
+  const sources = new Map<string, { exec?: ExecConfig; tokenFile?: string; cluster?: ClusterInfo }>();
+  const raw = structuredClone(merged.config);
+  for (const u of raw.users) {
+    const exec = u.user.exec as ExecConfig | undefined;
+    const tokenFile = typeof u.user.tokenFile === 'string' ? u.user.tokenFile : undefined;
+    // Handled by KubeCredentials, not by client-node (which runs a plugin for every request when its
+    // credential has no expiry, and does not read `tokenFile`).
+    if (exec?.command) sources.set(u.name, { exec });
+    else if (tokenFile && !u.user.token) sources.set(u.name, { tokenFile });
+    delete u.user.exec;
+  }
   try {
-    if (files.length === 1) kc.loadFromFile(files[0]!);
-    else kc.loadFromDefault({}, false);
+    kc.loadFromString(JSON.stringify(raw));
   } catch (err) {
     throw new BadInputError(`kubeconfig ${path} cannot be read: ${(err as Error).message}`);
   }
   const contexts = kc.getContexts().map((c) => c.name);
-  const context = opts.context ?? kc.getCurrentContext();
+  const context = opts.context || kc.getCurrentContext();
   if (!context)
     throw new BadInputError(
       `kubeconfig ${path} has no current-context: pass --context (one of: ${contexts.join(', ') || 'none'})`,
@@ -65,7 +83,21 @@ export function loadKube(opts: LoadKubeOptions): { kc: k8s.KubeConfig; target: K
     );
   }
   kc.setCurrentContext(context);
-  const server = kc.getCurrentCluster()?.server ?? '';
+  const cluster = kc.getCurrentCluster();
+  for (const [name, src] of sources) {
+    if (!src.exec?.provideClusterInfo) continue;
+    const ctxCluster = kc.getCluster(kc.getContextObject(context)?.cluster ?? '');
+    if (kc.getContextObject(context)?.user === name && ctxCluster)
+      src.cluster = {
+        server: ctxCluster.server,
+        caData:
+          ctxCluster.caData ?? (ctxCluster.caFile ? readFileSync(ctxCluster.caFile).toString('base64') : undefined),
+        insecure: ctxCluster.skipTLSVerify,
+        tlsServerName: ctxCluster.tlsServerName,
+      };
+  }
+  if (sources.size) attachCredentials(kc, new KubeCredentials(sources));
+  const server = cluster?.server ?? '';
   return { kc, target: { kubeconfigPath: path, context, server } };
 }
 

@@ -1,7 +1,9 @@
 import { existsSync } from 'node:fs';
+import { delimiter } from 'node:path';
 import type { Config } from './config-schema.ts';
 import type { RunCluster } from './suite.ts';
 import { defaultKubeconfigPath, loadKube } from '../cluster/kube.ts';
+import { kubeconfigFiles } from '../cluster/kubeconfig.ts';
 
 export type ClusterChoice = RunCluster;
 
@@ -26,8 +28,9 @@ export function chooseCluster(
     context = config.clusters[name]!.context;
   }
   const entry = name ? config.clusters[name] : undefined;
-  const kubeconfig = flags.kubeconfig ?? entry?.kubeconfig ?? defaultKubeconfigPath();
-  const usable = kubeconfig.split(':').some((f) => f && existsSync(f));
+  const configured = Array.isArray(entry?.kubeconfig) ? entry.kubeconfig.join(delimiter) : entry?.kubeconfig;
+  const kubeconfig = flags.kubeconfig ?? configured ?? defaultKubeconfigPath();
+  const usable = kubeconfigFiles(kubeconfig).some((f) => existsSync(f));
   if (!context && usable) {
     try {
       context = loadKube({ kubeconfig }).target.context;

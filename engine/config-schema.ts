@@ -6,8 +6,11 @@ const positiveMinutes = z.number().positive();
 export const clusterSchema = z.strictObject({
   /** kube context name in the kubeconfig. */
   context: z.string().min(1),
-  /** Path to the kubeconfig holding that context (default: --kubeconfig, $KUBECONFIG, ~/.kube/config). */
-  kubeconfig: z.string().min(1).optional(),
+  /**
+   * The kubeconfig holding that context: a path, an `a:b` list or a list of paths, merged like
+   * kubectl merges $KUBECONFIG (default: --kubeconfig, $KUBECONFIG, ~/.kube/config).
+   */
+  kubeconfig: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional(),
   /** Destructive suites (rebuild) refuse clusters without this. */
   allowDestructive: z.boolean().default(false),
   /** Where the collectors find Argo CD (collectors/settings.ts). */
