@@ -1,24 +1,38 @@
 /**
- * Runs a k6 script (suites/k6/*.ts) as a child process and reads its end-of-test summary.
+ * Runs a k6 script (suites/k6/*.ts) as a child process, streams its samples, and reads its
+ * end-of-test summary.
  *
  * Flags: `run --no-usage-report --no-color --address '' --summary-mode compact
  *   --summary-trend-stats avg,min,med,max,p(90),p(95),p(99) --summary-export <workDir>/k6-summary.json
- *   [--tag k=v …] [-o influxdb=http://host:port/db] <script>`
+ *   --out json=<workDir>/k6-samples.json [--tag k=v …] <script>`
  * - --address '': no REST API listener (the default localhost:6565 collides when two runs overlap).
  * - --summary-export writes the legacy JSON summary, the one that k6 1.8 fills completely: every trend
  *   stat named by --summary-trend-stats (p(99) included), counter rates, and each threshold's result
  *   (`true` = crossed). The opt-in --new-machine-readable-summary of k6 1.8 ignores
  *   --summary-trend-stats (no p99), has no thresholds nor rates, and embeds the whole script source.
+ * - Samples: k6's JSON output is tailed while k6 runs and each sample of `sampleMetrics` is handed to
+ *   `onSample`; the suites turn them into rb_k6 points, so they go where every other point goes (the
+ *   run store and the project's InfluxDB sink: 1.8 with or without authentication, 2.x, 3.x). k6's
+ *   own `-o influxdb` speaks only the 1.x API without credentials, and an output extension would
+ *   mean building a second k6 with xk6 and handing it the InfluxDB credentials; this way k6 never
+ *   sees them.
+ * - Credentials: `api` (cluster/credentials.ts apiAccess: token, client certificate, exec plugin)
+ *   reaches the script through its environment only (K8S_TOKEN, K8S_CLIENT_CERT/K8S_CLIENT_KEY in
+ *   PEM), never the command line; TLS is verified against the kubeconfig's CA (written to
+ *   <workDir>/cluster-ca.pem and given to k6 as SSL_CERT_FILE), skipped only when the kubeconfig
+ *   itself says insecure-skip-tls-verify.
  * - The process environment is not inherited (only PATH, HOME, locale, proxy and CA variables), so a
  *   stray K6_* variable of the caller cannot change a benchmark; `env` is the script's __ENV.
+ * - The k6 binary's version must be in K6_SUPPORTED (checked once per binary); another is refused.
  *
  * Exit code 99 (thresholds crossed) is a result, not an error. Any other non-zero exit, or a missing
  * summary, throws K6Error. On abort, k6 gets SIGINT (it stops the scenarios, runs teardown and writes
  * the summary), then SIGKILL after 10 s; runK6 then throws AbortedError.
  */
-import { mkdirSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { execa } from 'execa';
+import type { ApiAccess } from './credentials.ts';
 import { abortReason } from '../core/abortable.ts';
 import { AbortedError } from '../core/errors.ts';
 import { redact } from '../core/redact.ts';
@@ -62,12 +76,16 @@ export interface RunK6Options {
   script: string;
   /** Default: k6Binary(). */
   bin?: string;
-  /** The script's __ENV (K8S_API, K8S_TOKEN, STAGES, …). */
+  /** The script's __ENV (STAGES, NAMESPACE, …; K8S_* come from `api`). */
   env: Record<string, string>;
+  /** The API server and the credentials to use (cluster/credentials.ts apiAccess). */
+  api?: ApiAccess;
   /** Tags on every sample (--tag k=v), e.g. { run: runId }. */
   tags: Record<string, string>;
-  /** Also stream k6's metrics to InfluxDB 1.x (k6's built-in output: -o influxdb=<url>/<db>). */
-  influx?: { url: string; db: string };
+  /** Each sample of `sampleMetrics`, as k6 records it (from its JSON output, while it runs). */
+  onSample?: (s: K6Sample) => void;
+  /** Metrics handed to onSample (default K6_SAMPLE_METRICS). */
+  sampleMetrics?: readonly string[];
   /** Where k6 runs and writes k6-summary.json (created when missing). */
   workDir: string;
   signal?: AbortSignal;
@@ -76,6 +94,44 @@ export interface RunK6Options {
   /** Values never to appear in a line passed to onLine or in an error message. */
   secrets?: string[];
 }
+
+/** One k6 sample: a metric's value at a time, with its tags. */
+export interface K6Sample {
+  metric: string;
+  /** ms since the epoch. */
+  time: number;
+  value: number;
+  tags: Record<string, string>;
+}
+
+/** The metrics worth a point each: requests, their latency and failure, the admission figures, load. */
+export const K6_SAMPLE_METRICS = [
+  'http_reqs',
+  'http_req_duration',
+  'http_req_failed',
+  'admission_latency',
+  'admission_rejected',
+  'iterations',
+  'vus',
+] as const;
+
+/** Sample tags kept on points (url is left out: one value per pod name). */
+const KEPT_TAGS = ['name', 'method', 'status', 'expected_response', 'outcome', 'scenario', 'error_code'] as const;
+
+/** The rb_k6 point of a sample (record/point-schema.ts). */
+export function k6Point(s: K6Sample): {
+  measurement: 'rb_k6';
+  tags: Record<string, string>;
+  fields: { value: number };
+  time: number;
+} {
+  const tags: Record<string, string> = { metric: s.metric };
+  for (const k of KEPT_TAGS) if (s.tags[k] !== undefined && s.tags[k] !== '') tags[k] = s.tags[k];
+  return { measurement: 'rb_k6', tags, fields: { value: s.value }, time: s.time };
+}
+
+/** Versions of k6 this module drives: 1.x (native TypeScript, --summary-mode; tested with v1.8.1). */
+export const K6_SUPPORTED = { min: [1, 0, 0], below: [2, 0, 0], text: '>= 1.0.0 and < 2.0.0' } as const;
 
 /** k6 exited with a code other than 0 or 99 (script error, bad options, …), or wrote no summary. */
 export class K6Error extends Error {
@@ -92,6 +148,7 @@ export class K6Error extends Error {
 
 export const K6_THRESHOLDS_CROSSED = 99;
 const SUMMARY_FILE = 'k6-summary.json';
+const SAMPLES_FILE = 'k6-samples.json';
 const TREND_STATS = 'avg,min,med,max,p(90),p(95),p(99)';
 const KILL_AFTER_MS = 10_000;
 const passedEnv = [
@@ -118,8 +175,59 @@ export function k6Binary(env: NodeJS.ProcessEnv = process.env): string {
   return isExecutable(cached) ? cached : 'k6';
 }
 
-/** The command line of a run (without the binary). Exported for tests. */
-export function k6Args(o: Pick<RunK6Options, 'script' | 'tags' | 'influx'>, summaryFile: string): string[] {
+const versions = new Map<string, Promise<string>>();
+
+/** `k6 version` of a binary, checked against K6_SUPPORTED (once per binary); throws K6Error outside it. */
+export async function checkK6Version(bin: string, env: Record<string, string>): Promise<string> {
+  let p = versions.get(bin);
+  if (!p) {
+    p = (async () => {
+      const r = await execa(bin, ['version'], { env, extendEnv: false, reject: false, stdin: 'ignore' });
+      const m = /\bk6 v(\d+)\.(\d+)\.(\d+)/.exec(r.stdout ?? '');
+      const where = bin.includes('/') ? bin : `${bin} (from PATH)`;
+      if (r.exitCode === undefined || !m)
+        throw new K6Error(
+          `k6 not usable: ${where} ${r.exitCode === undefined ? `did not run (${r.shortMessage})` : `printed no version`}; run \`rebuild-bench sandbox install\` to build the supported k6 into the cache`,
+          r.exitCode,
+          [],
+        );
+      const v = [Number(m[1]), Number(m[2]), Number(m[3])];
+      const cmp = (a: readonly number[], b: readonly number[]) => a[0]! - b[0]! || a[1]! - b[1]! || a[2]! - b[2]!;
+      const version = `v${v.join('.')}`;
+      if (cmp(v, K6_SUPPORTED.min) < 0 || cmp(v, K6_SUPPORTED.below) >= 0)
+        throw new K6Error(
+          `k6 ${version} at ${where} is outside the supported range (${K6_SUPPORTED.text}): run \`rebuild-bench sandbox install\` to build the supported k6 into the cache, or put a supported k6 first on PATH`,
+          undefined,
+          [],
+        );
+      return version;
+    })();
+    versions.set(bin, p);
+    p.catch(() => versions.delete(bin));
+  }
+  return p;
+}
+
+/** The script's K8S_* environment for an API server and its credentials; writes the CA for SSL_CERT_FILE. */
+export function k6ApiEnv(api: ApiAccess, workDir: string): Record<string, string> {
+  const env: Record<string, string> = { K8S_API: api.server.replace(/\/+$/, '') };
+  if (api.token) env.K8S_TOKEN = api.token;
+  if (api.cert && api.key) {
+    env.K8S_CLIENT_CERT = api.cert;
+    env.K8S_CLIENT_KEY = api.key;
+  }
+  if (api.insecure) env.K8S_INSECURE_SKIP_TLS_VERIFY = '1';
+  if (api.ca) {
+    // Go (k6) reads SSL_CERT_FILE instead of the system roots: the cluster CA alone verifies the API server.
+    const caFile = join(workDir, 'cluster-ca.pem');
+    writeFileSync(caFile, api.ca, { mode: 0o600 });
+    env.SSL_CERT_FILE = caFile;
+  }
+  return env;
+}
+
+/** The command line of a run (without the binary): no credential is ever on it. Exported for tests. */
+export function k6Args(o: Pick<RunK6Options, 'script' | 'tags'>, summaryFile: string, samplesFile?: string): string[] {
   const args = [
     'run',
     '--no-usage-report',
@@ -137,7 +245,7 @@ export function k6Args(o: Pick<RunK6Options, 'script' | 'tags' | 'influx'>, summ
     if (!k || k.includes('=')) throw new Error(`k6 tag name ${JSON.stringify(k)} is empty or contains "="`);
     args.push('--tag', `${k}=${v}`);
   }
-  if (o.influx) args.push('--out', `influxdb=${o.influx.url.replace(/\/+$/, '')}/${encodeURIComponent(o.influx.db)}`);
+  if (samplesFile) args.push('--out', `json=${samplesFile}`);
   args.push(resolve(o.script));
   return args;
 }
@@ -155,23 +263,17 @@ function masker(secrets: string[]): (line: string) => string {
 export async function runK6(o: RunK6Options): Promise<K6Result> {
   mkdirSync(o.workDir, { recursive: true });
   const summaryFile = resolve(o.workDir, SUMMARY_FILE);
+  const samplesFile = o.onSample ? resolve(o.workDir, SAMPLES_FILE) : undefined;
   const bin = o.bin ?? k6Binary();
-  const args = k6Args(o, summaryFile);
+  const args = k6Args(o, summaryFile, samplesFile);
+  const scriptEnv = { ...(o.api ? k6ApiEnv(o.api, o.workDir) : {}), ...o.env };
 
   const secrets = [
     ...(o.secrets ?? []),
-    ...Object.entries(o.env)
+    ...Object.entries(scriptEnv)
       .filter(([k]) => secretEnvKey.test(k))
       .map(([, v]) => v),
   ];
-  if (o.influx) {
-    try {
-      const u = new URL(o.influx.url);
-      if (u.password) secrets.push(decodeURIComponent(u.password), u.password);
-    } catch {
-      /* k6 reports a bad URL itself */
-    }
-  }
   const mask = masker(secrets);
   const tail: string[] = [];
   const emit = (raw: string) => {
@@ -184,8 +286,12 @@ export async function runK6(o: RunK6Options): Promise<K6Result> {
   if (o.signal?.aborted) throw new AbortedError(abortReason(o.signal));
   const env: Record<string, string> = {};
   for (const k of passedEnv) if (process.env[k] !== undefined) env[k] = process.env[k]!;
-  Object.assign(env, o.env);
+  await checkK6Version(bin, env);
+  Object.assign(env, scriptEnv);
 
+  const sampler = samplesFile
+    ? new SampleTail(samplesFile, new Set(o.sampleMetrics ?? K6_SAMPLE_METRICS), o.onSample!)
+    : undefined;
   const started = Date.now();
   const child = execa(bin, args, {
     cwd: o.workDir,
@@ -219,12 +325,15 @@ export async function runK6(o: RunK6Options): Promise<K6Result> {
     }, KILL_AFTER_MS);
   };
   o.signal?.addEventListener('abort', onAbort, { once: true });
+  const tailTimer = sampler ? setInterval(() => sampler.read(), 500) : undefined;
   let r;
   try {
     r = await child;
   } finally {
     o.signal?.removeEventListener('abort', onAbort);
     clearTimeout(killTimer);
+    clearInterval(tailTimer);
+    sampler?.read(true);
   }
   const wallMs = Date.now() - started;
 
@@ -261,6 +370,61 @@ export async function runK6(o: RunK6Options): Promise<K6Result> {
     );
   }
   return parseK6Summary(json, { exitCode, summaryFile, wallMs });
+}
+
+/** An RFC 3339 time with up to nanoseconds, as ms since the epoch keeping the microseconds. */
+export function sampleTime(t: string): number {
+  const m = /^(.*T\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)$/.exec(t);
+  if (!m) return Date.parse(t);
+  const whole = Date.parse(`${m[1]}${m[3]}`);
+  const frac = (m[2] ?? '').padEnd(6, '0').slice(0, 6);
+  return whole + Number(frac) / 1000;
+}
+
+/** Follows k6's JSON output (one object per line) as k6 appends to it. */
+class SampleTail {
+  private fd = -1;
+  private partial = '';
+  private readonly buf = Buffer.alloc(1 << 16);
+  constructor(
+    private readonly file: string,
+    private readonly metrics: ReadonlySet<string>,
+    private readonly onSample: (s: K6Sample) => void,
+  ) {}
+
+  read(final = false): void {
+    if (this.fd < 0) {
+      if (!existsSync(this.file)) return;
+      this.fd = openSync(this.file, 'r');
+    }
+    for (;;) {
+      const n = readSync(this.fd, this.buf, 0, this.buf.length, null);
+      if (n <= 0) break;
+      const lines = (this.partial + this.buf.toString('utf8', 0, n)).split('\n');
+      this.partial = lines.pop() ?? '';
+      for (const l of lines) this.line(l);
+    }
+    if (final) {
+      if (this.partial) this.line(this.partial);
+      this.partial = '';
+      closeSync(this.fd);
+      this.fd = -1;
+    }
+  }
+
+  private line(l: string): void {
+    if (!l.startsWith('{"') || !l.includes('"type":"Point"')) return;
+    let p: { metric?: string; data?: { time?: string; value?: number; tags?: Record<string, string> | null } };
+    try {
+      p = JSON.parse(l) as typeof p;
+    } catch {
+      return;
+    }
+    if (!p.metric || !this.metrics.has(p.metric) || typeof p.data?.value !== 'number') return;
+    const time = sampleTime(p.data.time ?? '');
+    if (!Number.isFinite(time)) return;
+    this.onSample({ metric: p.metric, time, value: p.data.value, tags: p.data.tags ?? {} });
+  }
 }
 
 type MetricValues = Record<string, unknown>;

@@ -13,7 +13,7 @@ function fieldValue(v: number | string | boolean): string {
   return `"${escString(v)}"`;
 }
 
-/** InfluxDB line protocol, nanosecond timestamps, tags sorted (the order InfluxDB prefers). */
+/** InfluxDB line protocol, nanosecond timestamps (microsecond precision), tags sorted (the order InfluxDB prefers). */
 export function toLine(p: Point): string {
   const tags = Object.keys(p.tags)
     .filter((k) => p.tags[k] !== '' && p.tags[k] !== undefined)
@@ -23,7 +23,8 @@ export function toLine(p: Point): string {
   const fieldKeys = Object.keys(p.fields).filter((k) => p.fields[k] !== undefined);
   if (fieldKeys.length === 0) throw new Error(`line protocol: point ${p.measurement} has no fields`);
   const fields = fieldKeys.map((k) => `${escKey(k)}=${fieldValue(p.fields[k]!)}`).join(',');
-  return `${escMeasurement(p.measurement)}${tags} ${fields} ${BigInt(Math.round(p.time)) * 1_000_000n}`;
+  // Microseconds kept (k6 samples of one series may share a millisecond), written as nanoseconds.
+  return `${escMeasurement(p.measurement)}${tags} ${fields} ${BigInt(Math.round(p.time * 1000)) * 1000n}`;
 }
 
 /** Parses lines written by toLine (and ordinary line protocol). Integer fields (`12i`) become numbers. */
@@ -42,7 +43,7 @@ export function parseLine(line: string): Point {
     const [k, v] = splitUnescaped(f, '=', 2);
     fields[unescape(k!)] = parseFieldValue(v ?? '');
   }
-  const time = ts ? Number(BigInt(ts.trim()) / 1_000_000n) : 0;
+  const time = ts ? Number(BigInt(ts.trim()) / 1000n) / 1000 : 0;
   return { measurement: unescape(measurement!), tags, fields, time };
 }
 

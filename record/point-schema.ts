@@ -47,6 +47,11 @@ export const schema = {
     fields: ['total_s', 'target_min_s', 'target_max_s', 'restarts', 'crash_loops'],
     what: 'one per rebuild run, at its end: outcome ahead | on-target | missed | did-not-finish (total_s absent when it did not finish)',
   },
+  rb_k6: {
+    tags: ['metric', 'name', 'method', 'status', 'expected_response', 'outcome', 'scenario', 'error_code'],
+    fields: ['value'],
+    what: "a k6 sample (admission load), from k6's JSON output",
+  },
   rb_event: {
     tags: ['namespace', 'kind', 'name', 'reason', 'type'],
     fields: ['message', 'count'],

@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { kubeRequest } from '../cluster/http.ts';
-import { runK6, type K6Result } from '../cluster/k6.ts';
+import { apiAccess } from '../cluster/credentials.ts';
+import { k6Point, runK6, type K6Result } from '../cluster/k6.ts';
+import { registerSecret } from '../core/redact.ts';
 import { packageRoot } from '../core/package-root.ts';
 import { defineSuite, type SuiteContext } from '../engine/suite.ts';
 import { cpuHog } from '../faults/cpu-hog.ts';
@@ -55,7 +57,7 @@ const options = steadyStateOptions.extend({
   k6: z
     .strictObject({
       enabled: z.boolean().default(true),
-      /** Env var holding a bearer token for k6 (else the kubeconfig user's token). */
+      /** Env var holding a bearer token for k6 (else the kubeconfig user's credentials). */
       tokenEnv: z.string().default('K8S_TOKEN'),
       stages: z.array(z.strictObject({ duration: z.string(), target: z.number().int().min(0) })).default([
         { duration: '5s', target: 4 },
@@ -233,33 +235,44 @@ async function kyvernoNode(ctx: SuiteContext<Options>): Promise<string> {
   return pod.spec.nodeName as string;
 }
 
-/** k6 churning dry-run pod creations in the background, with the run's credentials. */
+/**
+ * k6 churning dry-run pod creations in the background, with the run's credentials (a token from
+ * `k6.tokenEnv`, else the kubeconfig's: token, client certificate or exec plugin) passed in k6's
+ * environment, TLS verified against the cluster CA. Its samples become rb_k6 points of the run.
+ */
 function startK6(ctx: SuiteContext<Options>): { done: Promise<(K6Result & { error?: string }) | undefined> } {
-  const kc = ctx.kube;
-  const token = process.env[ctx.options.k6.tokenEnv] ?? kc.getCurrentUser()?.token;
-  if (!token) {
-    ctx.log.warn(`k6 load skipped: no bearer token (set ${ctx.options.k6.tokenEnv} or use a kubeconfig with a token)`);
-    return { done: Promise.resolve(undefined) };
-  }
-  const influx = ctx.config.influx;
-  const done = runK6({
-    script: join(packageRoot, 'suites', 'k6', 'admission-load.ts'),
-    env: {
-      K8S_API: kc.getCurrentCluster()!.server,
-      K8S_TOKEN: token,
-      NAMESPACE: ctx.options.probeNamespace,
-      RUN_ID: ctx.runId,
-      STAGES: JSON.stringify(ctx.options.k6.stages),
-      MAX_FAILURE_RATE: '1',
-      P99_MS: '60000',
-    },
-    tags: { run: ctx.runId, suite: 'admission-paralysis' },
-    ...(influx ? { influx: { url: influx.url, db: influx.bucket.split('/')[0]! } } : {}),
-    workDir: mkdtempSync(join(tmpdir(), `rebuild-bench-k6-${ctx.runId}-`)),
-    signal: ctx.signal,
-    onLine: (line) => ctx.log.debug(`k6: ${line}`),
-    secrets: [token],
-  }).then(
+  const done = (async () => {
+    const api = await apiAccess(ctx.kube);
+    const override = process.env[ctx.options.k6.tokenEnv];
+    if (override) {
+      registerSecret(override);
+      api.token = override;
+      delete api.cert;
+      delete api.key;
+    }
+    if (!api.token && !(api.cert && api.key)) {
+      ctx.log.warn(
+        `k6 load skipped: the kubeconfig user has no token, client certificate or exec plugin (or set ${ctx.options.k6.tokenEnv})`,
+      );
+      return undefined;
+    }
+    return runK6({
+      script: join(packageRoot, 'suites', 'k6', 'admission-load.ts'),
+      api,
+      env: {
+        NAMESPACE: ctx.options.probeNamespace,
+        RUN_ID: ctx.runId,
+        STAGES: JSON.stringify(ctx.options.k6.stages),
+        MAX_FAILURE_RATE: '1',
+        P99_MS: '60000',
+      },
+      tags: { run: ctx.runId, suite: 'admission-paralysis' },
+      workDir: mkdtempSync(join(tmpdir(), `rebuild-bench-k6-${ctx.runId}-`)),
+      signal: ctx.signal,
+      onLine: (line) => ctx.log.debug(`k6: ${line}`),
+      onSample: (sample) => ctx.point(k6Point(sample)),
+    });
+  })().then(
     (r) => r,
     (err: unknown) => {
       ctx.log.warn(`k6 failed: ${(err as Error).message}`);

@@ -1,7 +1,7 @@
 /**
  * Load on the API server's admission path: every iteration creates a Pod.
  *
- *   K8S_API=https://127.0.0.1:6443 K8S_TOKEN=… k6 run --address '' suites/k6/admission-load.ts
+ *   K8S_API=https://127.0.0.1:6443 K8S_TOKEN=… SSL_CERT_FILE=ca.pem k6 run --address '' suites/k6/admission-load.ts
  *
  * MODE=dryrun (default): POST /api/v1/namespaces/$NAMESPACE/pods?dryRun=All. A server-side dry run goes
  *   through authentication, authorization, mutating and validating admission (webhooks included: Kyverno
@@ -10,8 +10,12 @@
  *   each one right away (gracePeriodSeconds=0). teardown() deletes whatever an interrupted iteration left.
  *
  * Environment:
- *   K8S_API           API server URL (required). TLS verification is skipped: the cluster CA is private.
- *   K8S_TOKEN         bearer token (required: anonymous requests cannot create pods).
+ *   K8S_API           API server URL (required). TLS is verified: give k6 the cluster CA with SSL_CERT_FILE
+ *                     (Go reads it instead of the system roots); K8S_INSECURE_SKIP_TLS_VERIFY=1 skips the
+ *                     check, for kubeconfigs that say insecure-skip-tls-verify themselves.
+ *   K8S_TOKEN         bearer token, or
+ *   K8S_CLIENT_CERT, K8S_CLIENT_KEY  a client certificate and its key, PEM (k6 tlsAuth; Talos kubeconfigs).
+ *                     One of the two is required: anonymous requests cannot create pods.
  *   NAMESPACE         default "default".
  *   RUN_ID            value of the rebuild-bench/run label, default "manual".
  *   STAGES            JSON array of {"duration": "10s", "target": 5}: VU ramp of the default scenario
@@ -46,6 +50,8 @@ type Outcome = 'admitted' | 'rejected' | 'error';
 
 const api: string = (__ENV.K8S_API ?? '').replace(/\/+$/, '');
 const token: string = __ENV.K8S_TOKEN ?? '';
+const clientCert: string = __ENV.K8S_CLIENT_CERT ?? '';
+const clientKey: string = __ENV.K8S_CLIENT_KEY ?? '';
 const namespace: string = __ENV.NAMESPACE || 'default';
 const runId: string = __ENV.RUN_ID || 'manual';
 const mode = parseMode(__ENV.MODE);
@@ -114,7 +120,8 @@ function scenario(): NonNullable<Options['scenarios']>[string] {
 }
 
 export const options: Options = {
-  insecureSkipTLSVerify: true,
+  insecureSkipTLSVerify: __ENV.K8S_INSECURE_SKIP_TLS_VERIFY === '1',
+  ...(clientCert && clientKey ? { tlsAuth: [{ cert: clientCert, key: clientKey }] } : {}),
   scenarios: { admission: scenario() },
   thresholds: {
     http_req_failed: [{ threshold: `rate<${maxFailureRate}`, abortOnFail: false }],
@@ -126,7 +133,11 @@ const admissionLatency = new Trend('admission_latency', true);
 const admissionRejected = new Rate('admission_rejected');
 
 const podsUrl = `${api}/api/v1/namespaces/${encodeURIComponent(namespace)}/pods`;
-const headers = { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json', Accept: 'application/json' };
+const headers: Record<string, string> = {
+  ...(token ? { Authorization: `Bearer ${token}` } : {}),
+  'Content-Type': 'application/json',
+  Accept: 'application/json',
+};
 const labels: Record<string, string> = { 'rebuild-bench/run': runId, 'rebuild-bench/k6': mode };
 const podBody = JSON.stringify({
   apiVersion: 'v1',
@@ -152,7 +163,8 @@ function bodyText(res: RefinedResponse<ResponseType | undefined>): string | null
 
 export function setup(): void {
   if (!api) throw new Error('set K8S_API to the API server URL, e.g. https://127.0.0.1:6443');
-  if (!token) throw new Error('set K8S_TOKEN to a bearer token that may create pods');
+  if (!token && !(clientCert && clientKey))
+    throw new Error('set K8S_TOKEN, or K8S_CLIENT_CERT and K8S_CLIENT_KEY, to a credential that may create pods');
 }
 
 export default function (): void {

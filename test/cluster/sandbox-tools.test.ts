@@ -83,6 +83,8 @@ describe('k6', () => {
           HOME: work,
           K8S_API: inject('sandboxApiserverUrl'),
           K8S_TOKEN: token,
+          // TLS is verified: k6 (Go) takes the sandbox CA from SSL_CERT_FILE.
+          SSL_CERT_FILE: join(inject('sandboxDir'), 'pki', 'ca.crt'),
           EXPECT_VERSION: inject('sandboxKubernetesVersion'),
           ITERATIONS: String(iterations),
         },

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { k6Args, parseK6Summary } from '../../cluster/k6.ts';
+import { k6Args, k6Point, parseK6Summary, sampleTime } from '../../cluster/k6.ts';
+import { parseLine, toLine } from '../../record/line-protocol.ts';
 
 /**
  * The fixtures are real `--summary-export` files of k6 v1.8.1 (written by runK6) against a sandbox
@@ -107,26 +108,57 @@ describe('parseK6Summary', () => {
 });
 
 describe('k6Args', () => {
-  it('disables the REST API and usage report, exports p(99), adds tags and the InfluxDB v1 output', () => {
+  it('disables the REST API and usage report, exports p(99), adds tags and the JSON sample output', () => {
     const args = k6Args(
-      {
-        script: 'suites/k6/admission-load.ts',
-        tags: { run: 'r1', suite: 'admission' },
-        influx: { url: 'http://127.0.0.1:8086/', db: 'rebuild_bench' },
-      },
+      { script: 'suites/k6/admission-load.ts', tags: { run: 'r1', suite: 'admission' } },
       '/w/k6-summary.json',
+      '/w/k6-samples.json',
     );
     expect(args.slice(0, 5)).toEqual(['run', '--no-usage-report', '--no-color', '--address', '']);
     expect(args).toContain('--summary-export');
     expect(args[args.indexOf('--summary-export') + 1]).toBe('/w/k6-summary.json');
     expect(args[args.indexOf('--summary-trend-stats') + 1]).toContain('p(99)');
     expect(args.join(' ')).toContain('--tag run=r1 --tag suite=admission');
-    expect(args[args.indexOf('--out') + 1]).toBe('influxdb=http://127.0.0.1:8086/rebuild_bench');
+    expect(args[args.indexOf('--out') + 1]).toBe('json=/w/k6-samples.json');
     expect(args.at(-1)).toBe(resolve('suites/k6/admission-load.ts'));
   });
 
-  it('has no output flag without influx, and refuses a tag name with "="', () => {
+  it('has no output flag without a samples file, and refuses a tag name with "="', () => {
     expect(k6Args({ script: 's.ts', tags: {} }, 'x.json')).not.toContain('--out');
     expect(() => k6Args({ script: 's.ts', tags: { 'a=b': 'c' } }, 'x.json')).toThrow(/tag name/);
+  });
+});
+
+describe('k6 samples as points', () => {
+  it('keeps the metric and the low-cardinality tags (no url), the value and the time', () => {
+    expect(
+      k6Point({
+        metric: 'admission_latency',
+        time: 1_800_000_000_123,
+        value: 12.5,
+        tags: {
+          outcome: 'admitted',
+          url: 'https://x/api/v1/namespaces/default/pods',
+          scenario: 'admission',
+          proto: 'HTTP/1.1',
+        },
+      }),
+    ).toEqual({
+      measurement: 'rb_k6',
+      tags: { metric: 'admission_latency', outcome: 'admitted', scenario: 'admission' },
+      fields: { value: 12.5 },
+      time: 1_800_000_000_123,
+    });
+  });
+});
+
+describe('k6 sample times', () => {
+  it('keep the microseconds of k6 RFC 3339 times, through line protocol and back', () => {
+    const t = sampleTime('2026-12-01T06:51:56.123456789Z');
+    expect(t).toBeCloseTo(Date.parse('2026-12-01T06:51:56.123Z') + 0.456, 6);
+    expect(sampleTime('2026-12-01T07:51:56.5+01:00')).toBe(Date.parse('2026-12-01T06:51:56.500Z'));
+    const line = toLine({ measurement: 'rb_k6', tags: { metric: 'vus' }, fields: { value: 1 }, time: t });
+    expect(line.endsWith(' 1796107916123456000')).toBe(true);
+    expect(parseLine(line).time).toBeCloseTo(t, 6);
   });
 });
