@@ -147,7 +147,11 @@ async function sendOnce<T>(
   opts.headers = {
     ...(opts.headers as Record<string, string> | undefined),
     Accept: o.accept ?? 'application/json',
-    ...(payload ? { 'Content-Type': o.contentType ?? 'application/json' } : {}),
+    // Node sends DELETE (and GET) bodies neither chunked nor with a length unless told: the body would be
+    // read as the next request on a kept-alive connection (the API server answers it 400 Bad Request).
+    ...(payload
+      ? { 'Content-Type': o.contentType ?? 'application/json', 'Content-Length': String(Buffer.byteLength(payload)) }
+      : {}),
   };
   opts.timeout = o.timeoutMs ?? 30_000;
   if (o.signal) opts.signal = o.signal;
