@@ -8,6 +8,7 @@ import { listCommand } from './commands/list.ts';
 import { runCommand } from './commands/run.ts';
 import { sandboxCommand } from './commands/sandbox.ts';
 import { demoCommand } from './commands/demo.ts';
+import { rehearseCommand } from './commands/rehearse.ts';
 import { showCommand } from './commands/show.ts';
 import { pushCommand } from './commands/push.ts';
 import { reportCommand } from './commands/report.ts';
@@ -23,6 +24,7 @@ export const commands: Register[] = [
   cleanupCommand,
   sandboxCommand,
   demoCommand,
+  rehearseCommand,
   pushCommand,
   reportCommand,
   compareCommand,

@@ -95,3 +95,6 @@ export function retryDelayMs(
 ): number {
   return Math.min(r.maxDurationMs, r.durationMs * r.factor ** Math.max(0, attempt - 1));
 }
+
+/** Set by `rehearse` on an Application it replaced by a placeholder workload: the reason (a chart not available offline). */
+export const EMULATED_ANNOTATION = 'rebuild-bench.io/emulated';

@@ -66,10 +66,13 @@ async function serveRepository(sandboxDir: string, input: TwinInput, helm: strin
   if (!rootSource) throw new UserError(`root Application ${input.rootName}: no git source to serve`, 2);
   const repoURL: string = rootSource.repoURL;
   const target = join(layout.dir, 'gitops', 'repo.git');
-  const rewrites: UrlRewrite[] = [{ from: repoURL, to: `file://${target}` }];
+  const rewrites: UrlRewrite[] = [...new Set([repoURL, ...input.repoUrls])].map((from) => ({
+    from,
+    to: `file://${target}`,
+  }));
   const sources = sourcesOf(input.apps, input.root);
   let charts: ChartRef[] = [];
-  const chartsDir = join(input.dir, 'charts');
+  const chartsDir = input.chartsDir;
   const chartRepos = [...new Set(sources.filter((s) => s.chart).map((s) => s.repoURL))];
   if (chartRepos.length > 0 && existsSync(chartsDir)) {
     const [port] = await pickFreePorts(1);
@@ -109,10 +112,11 @@ async function serveRepository(sandboxDir: string, input: TwinInput, helm: strin
       `${chartRepos.length} chart repositories are named but ${chartsDir} does not exist: those apps cannot render offline`,
     );
   }
-  const branches = sources.filter((s) => s.repoURL === repoURL).map((s) => s.targetRevision ?? 'HEAD');
-  const mirror = await createMirror({ source: input.dir, target, rewrites, branches });
+  const ours = new Set(rewrites.map((r) => r.from));
+  const branches = sources.filter((s) => ours.has(s.repoURL)).map((s) => s.targetRevision ?? 'HEAD');
+  const mirror = await createMirror({ source: input.repoDir, target, rewrites, branches, extraDirs: input.extraDirs });
   log.info(
-    `repository: ${input.dir} served as ${mirror.url} (${mirror.files} files, ${mirror.rewrittenFiles} with rewritten URLs, commit ${mirror.commit.slice(0, 8)})`,
+    `repository: ${input.repoDir} served as ${mirror.url} (${mirror.files} files, ${mirror.rewrittenFiles} with rewritten URLs, commit ${mirror.commit.slice(0, 8)})`,
   );
   return { ...mirror, charts, rewrites };
 }

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { kubeRequest } from '../cluster/http.ts';
@@ -33,6 +34,8 @@ export default defineSuite({
     targetNote: z.string().optional(),
     /** Skip the plan guard (tool: commands never plans). */
     skipPlan: z.boolean().default(false),
+    /** The dependency graph `rehearse` inferred (its dependencies.json): shown in the report beside the waves. */
+    dependencies: z.string().optional(),
   }),
   async run(ctx) {
     const o = ctx.options;
@@ -44,6 +47,7 @@ export default defineSuite({
       ...(o.targetNote ? { note: o.targetNote } : {}),
     };
     const argocd = ctx.cluster.entry?.argocd ?? defaultArgocdSettings;
+    if (o.dependencies) ctx.summary('dependencies', dependencyFigures(o.dependencies));
     if (!o.skipPlan)
       await ctx.step('plan', async () =>
         ctx.summary('plan', await planGuard(o, ctx.log, resolve(process.cwd(), o.workingDir))),
@@ -199,3 +203,31 @@ export default defineSuite({
     }
   },
 });
+
+const graphFile = z.object({
+  edges: z.array(
+    z.object({
+      from: z.string(),
+      to: z.string(),
+      service: z.string(),
+      namespace: z.string(),
+      weak: z.boolean(),
+      evidence: z.object({ file: z.string(), field: z.string(), text: z.string() }),
+    }),
+  ),
+  emulated: z.record(z.string(), z.string()),
+});
+
+/** The inferred graph as report tables: one row per edge with its evidence, one per emulated app. */
+function dependencyFigures(file: string) {
+  const g = graphFile.parse(JSON.parse(readFileSync(file, 'utf8')));
+  return {
+    edges: g.edges.map((e) => ({
+      app: e.from,
+      needs: e.to,
+      service: `${e.namespace}/${e.service}`,
+      evidence: `${e.evidence.file}: ${e.evidence.field} (${e.evidence.text})${e.weak ? ' [weak: release name]' : ''}`,
+    })),
+    emulated: Object.entries(g.emulated).map(([app, reason]) => ({ app, reason })),
+  };
+}

@@ -17,6 +17,8 @@ export interface MirrorOptions {
   rewrites: UrlRewrite[];
   /** Branch names to point at the mirror's commit (the targetRevisions the Applications name). */
   branches: string[];
+  /** Directories added to the mirror under a path of their own (what `rehearse` rendered). */
+  extraDirs?: Array<{ from: string; to: string }>;
 }
 
 export interface Mirror {
@@ -91,17 +93,26 @@ export async function createMirror(o: MirrorOptions): Promise<Mirror> {
   rmSync(work, { recursive: true, force: true });
   rmSync(o.target, { recursive: true, force: true });
   mkdirSync(work, { recursive: true });
-  const files = await workingTreeFiles(source);
+  // rebuild-bench's own files (a run store under the repository, a rehearsal's rendering) are not the repository's.
+  const own = (f: string) => f === '.rebuild-bench' || f.startsWith('.rebuild-bench/');
+  const files: Array<{ from: string; to: string }> = (await workingTreeFiles(source))
+    .filter((f) => !own(f))
+    .map((f) => ({
+      from: join(source, f),
+      to: f,
+    }));
+  for (const extra of o.extraDirs ?? [])
+    files.push(...listFiles(extra.from).map((f) => ({ from: join(extra.from, f), to: join(extra.to, f) })));
   let rewrittenFiles = 0;
   for (const f of files) {
-    const dest = join(work, f);
+    const dest = join(work, f.to);
     mkdirSync(join(dest, '..'), { recursive: true });
-    const name = f.split('/').pop()!;
+    const name = f.to.split('/').pop() ?? f.to;
     if (TEXT.test(name)) {
-      const r = rewriteText(readFileSync(join(source, f), 'utf8'), o.rewrites);
+      const r = rewriteText(readFileSync(f.from, 'utf8'), o.rewrites);
       writeFileSync(dest, r.text);
       if (r.changed) rewrittenFiles++;
-    } else cpSync(join(source, f), dest);
+    } else cpSync(f.from, dest);
   }
   const git = (args: string[], cwd = work) => execa('git', args, { cwd, env: gitEnv, extendEnv: true });
   await git(['init', '-q', '-b', 'main']);

@@ -26,6 +26,9 @@ export class TwinCaches {
   readonly services: ResilientWatch<KubeObject>;
   /** Argo CD's Applications: a dependency on an app with no workload waits for its health. */
   readonly applications: ResilientWatch<KubeObject>;
+  /** What containers load and mount: a missing one holds them in CreateContainerConfigError, their data names Services. */
+  readonly configMaps: ResilientWatch<KubeObject>;
+  readonly secrets: ResilientWatch<KubeObject>;
 
   constructor(kc: k8s.KubeConfig, log: Logger) {
     const w = (path: string, mayBeAbsent = false) => new ResilientWatch<KubeObject>(kc, { path, log, mayBeAbsent });
@@ -40,6 +43,8 @@ export class TwinCaches {
     this.nodes = w('/api/v1/nodes');
     this.services = w('/api/v1/services');
     this.applications = w(`/apis/${APPLICATION_API_VERSION}/applications`, true);
+    this.configMaps = w('/api/v1/configmaps');
+    this.secrets = w('/api/v1/secrets');
   }
 
   private get all(): Array<ResilientWatch<KubeObject>> {
@@ -53,6 +58,8 @@ export class TwinCaches {
       this.nodes,
       this.services,
       this.applications,
+      this.configMaps,
+      this.secrets,
     ];
   }
 
@@ -100,6 +107,26 @@ export class TwinCaches {
   }
 
   /**
+   * Whether a Service has a ready endpoint: a Ready pod its selector matches (a Service without a
+   * selector has endpoints someone else manages: counted as ready).
+   */
+  serviceReady(namespace: string, name: string): boolean {
+    const svc = this.services.get(namespace, name);
+    if (!svc) return false;
+    const selector: Record<string, string> | undefined = svc.spec?.selector;
+    if (!selector || Object.keys(selector).length === 0) return true;
+    return this.pods.items.some(
+      (p) =>
+        p.metadata?.namespace === namespace &&
+        !p.metadata?.deletionTimestamp &&
+        selects(selector, p) &&
+        (p.status?.conditions ?? []).some(
+          (c: { type: string; status: string }) => c.type === 'Ready' && c.status === 'True',
+        ),
+    );
+  }
+
+  /**
    * Whether an app's workload is serving: a Ready replica of each workload, or a ready, unfenced
    * CNPG instance; an app without workloads (CRDs, policies) once its objects are applied (its
    * Application Synced: Argo CD's health of freshly created CRDs lags, the CRDs themselves do not).
@@ -129,4 +156,10 @@ export class TwinCaches {
 /** Pods inherit labels from their templates, not Argo CD's tracking: a pod's app comes from its owners. */
 function managingAppUnlessPod(o: KubeObject): string | undefined {
   return o.kind === 'Pod' ? undefined : managingApp(o);
+}
+
+/** Whether a label selector (a Service's) matches an object's labels. */
+export function selects(selector: Record<string, string>, o: KubeObject): boolean {
+  const labels: Record<string, string> = o.metadata?.labels ?? {};
+  return Object.entries(selector).every(([k, v]) => labels[k] === v);
 }

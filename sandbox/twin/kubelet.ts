@@ -7,6 +7,8 @@ import { INSTANCE_LABEL } from '../../gitops/argocd.ts';
 import { CNPG_CLUSTER_LABEL, isFenced } from '../../gitops/cnpg.ts';
 import type { CpuModel } from './cpu.ts';
 import { crashBackoffMs } from './model.ts';
+import { missingConfigRef, podServiceRefs, secretValues } from '../../gitops/dependencies.ts';
+import { selects } from './caches.ts';
 import type { TruthLog } from './truth.ts';
 import { A, TWIN_POD_LABEL } from './workloads.ts';
 
@@ -48,6 +50,8 @@ interface Tracked {
   /** A Job's pod: it runs to completion (exit 0) instead of serving. */
   completes: boolean;
   images: string[];
+  /** The pod as created (its containers' env, args and the ConfigMaps/Secrets they load). */
+  pod: KubeObject;
   cnpgCluster: string | undefined;
   restartCount: number;
   podIP: string;
@@ -57,7 +61,7 @@ interface Tracked {
   lastTerminated: object | undefined;
   ready: boolean;
   /** up: started and past its start-up checks; ready or not depends on dependencies and fencing. */
-  stage: 'creating' | 'starting' | 'up' | 'backoff' | 'done';
+  stage: 'creating' | 'config' | 'starting' | 'up' | 'backoff' | 'done';
   timer: NodeJS.Timeout | undefined;
   gone: boolean;
 }
@@ -85,6 +89,10 @@ export class KubeletTwin {
     private readonly timeScale = 1,
     /** The behaviour of an app's pods (from the twin profile); unmanaged pods start at once. */
     private readonly behaviourOf: (app: string) => PodBehaviour = () => UNMANAGED_POD,
+    /** `namespace/name` of Services the repository will make (a rehearsal's): a container naming one waits for it. */
+    private readonly knownServices: ReadonlySet<string> = new Set(),
+    /** Apps whose Services an app does not wait for (the profile's ignoreDependencies). */
+    private readonly ignoredDeps: (app: string) => string[] = () => [],
   ) {}
 
   start(): void {
@@ -168,6 +176,7 @@ export class KubeletTwin {
       app: b.app,
       containers: (p.spec.containers ?? []).map((c: { name: string }) => c.name),
       images: (p.spec.containers ?? []).map((c: { image?: string }) => c.image ?? ''),
+      pod: p,
       startupMs: b.startupSeconds * 1000,
       pullMs: b.imagePullSeconds * 1000,
       deps: b.dependsOn,
@@ -187,8 +196,59 @@ export class KubeletTwin {
     };
     this.pods.set(t.uid, t);
     void this.write(t, 'Pending', { waiting: { reason: 'ContainerCreating' } }).then(() =>
-      this.after(t, t.pullMs, () => this.startContainer(t)),
+      this.after(t, t.pullMs, () => this.createContainer(t)),
     );
+  }
+
+  /** Kubelet resolves env and envFrom before it creates the container: a missing Secret or ConfigMap holds it. */
+  private async createContainer(t: Tracked): Promise<void> {
+    const missing = missingConfigRef(t.pod, (kind, ns, name) =>
+      Boolean((kind === 'Secret' ? this.caches.secrets : this.caches.configMaps).get(ns, name)),
+    );
+    if (!missing) return this.startContainer(t);
+    if (t.stage === 'config') return;
+    t.stage = 'config';
+    await this.write(t, 'Pending', { waiting: { reason: 'CreateContainerConfigError', message: missing } });
+    this.truth.write({ kind: 'pod-config-error', pod: t.name, namespace: t.namespace, app: t.app, t: Date.now() });
+    await this.api.event(
+      { apiVersion: 'v1', kind: 'Pod', namespace: t.namespace, name: t.name, uid: t.uid },
+      'Warning',
+      'Failed',
+      `Error: ${missing}`,
+      'kubelet',
+    );
+  }
+
+  /**
+   * The Services a container names (env, args, the ConfigMaps and Secrets it loads) that have no
+   * ready endpoint: it cannot connect, and exits. Its own Services and those of ignored apps do not count.
+   */
+  private unreachableServices(t: Tracked): string[] {
+    const known = new Set([
+      ...this.knownServices,
+      ...this.caches.services.items.map((s) => `${s.metadata?.namespace}/${s.metadata?.name}`),
+    ]);
+    const ignored = new Set(this.ignoredDeps(t.app));
+    const refs = podServiceRefs(
+      t.pod,
+      {
+        configMap: (ns, name) => this.caches.configMaps.get(ns, name)?.data,
+        secret: (ns, name) => {
+          const s = this.caches.secrets.get(ns, name);
+          return s ? secretValues(s) : undefined;
+        },
+      },
+      known,
+    );
+    return refs
+      .filter((r) => {
+        const svc = this.caches.services.get(r.namespace, r.service);
+        const maker = svc ? this.caches.appOf(svc) : undefined;
+        if (svc?.spec?.selector && selects(svc.spec.selector, t.pod)) return false;
+        if (maker !== undefined && (maker === t.app || ignored.has(maker))) return false;
+        return !this.caches.serviceReady(r.namespace, r.service);
+      })
+      .map((r) => `${r.namespace}/${r.service} (${r.evidence})`);
   }
 
   private after(t: Tracked, ms: number, fn: () => Promise<void>): void {
@@ -200,8 +260,9 @@ export class KubeletTwin {
     );
   }
 
+  /** What the container waits for and does not have: apps the profile names, Services it connects to. */
   private depsReady(t: Tracked): string[] {
-    return t.deps.filter((d) => !this.caches.appReady(d));
+    return [...t.deps.filter((d) => !this.caches.appReady(d)), ...this.unreachableServices(t)];
   }
 
   private fenced(t: Tracked): boolean {
@@ -222,7 +283,7 @@ export class KubeletTwin {
     if (t.failure === 'crash' || t.failure === 'oom')
       return this.crash(t, t.failure === 'oom' ? 'OOMKilled' : 'Error', false);
     const missing = this.depsReady(t);
-    if (missing.length) return this.crash(t, 'Error', true);
+    if (missing.length) return this.crash(t, 'Error', true, missing);
     if (t.completes) return this.complete(t);
     t.stage = 'up';
     await this.setReady(t, !this.fenced(t));
@@ -255,19 +316,32 @@ export class KubeletTwin {
   /** Ready pods whose dependency went away crash (their app loses its database); fencing toggles readiness. */
   private recheckReady(): void {
     for (const t of this.pods.values()) {
+      if (t.stage === 'config') void this.createContainer(t).catch(() => undefined);
       if (t.stage !== 'up') continue;
-      if (this.depsReady(t).length) void this.crash(t, 'Error', true).catch(() => undefined);
+      const missing = this.depsReady(t);
+      if (missing.length) void this.crash(t, 'Error', true, missing).catch(() => undefined);
       else if (t.cnpgCluster) void this.setReady(t, !this.fenced(t)).catch(() => undefined);
     }
   }
 
-  private async crash(t: Tracked, reason: 'Error' | 'OOMKilled', dependencyWait: boolean): Promise<void> {
+  private async crash(
+    t: Tracked,
+    reason: 'Error' | 'OOMKilled',
+    dependencyWait: boolean,
+    waitingFor: string[] = [],
+  ): Promise<void> {
     if (t.gone) return;
     t.restartCount++;
     t.ready = false;
     t.stage = 'backoff';
     t.lastTerminated = {
-      terminated: { exitCode: reason === 'OOMKilled' ? 137 : 1, reason, startedAt: t.runningSince, finishedAt: iso() },
+      terminated: {
+        exitCode: reason === 'OOMKilled' ? 137 : 1,
+        reason,
+        startedAt: t.runningSince,
+        finishedAt: iso(),
+        ...(waitingFor.length ? { message: `cannot reach ${waitingFor.join(', ')}` } : {}),
+      },
     };
     const backoff = crashBackoffMs(t.restartCount);
     const container = t.containers[0] ?? 'app';
@@ -285,6 +359,7 @@ export class KubeletTwin {
       restartCount: t.restartCount,
       reason,
       dependencyWait,
+      ...(waitingFor.length ? { waitingFor } : {}),
       t: Date.now(),
     });
     await this.api.event(

@@ -21,6 +21,8 @@ const appBehaviour = z.strictObject({
   cpuMillis: z.number().int().min(0).optional(),
   /** Apps (by Application name) that must be Ready before this one can start: until then it crash-loops. */
   dependsOn: z.array(z.string()).optional(),
+  /** Apps whose Services this app does not wait for, though its manifests name them (an inferred edge removed). */
+  ignoreDependencies: z.array(z.string()).optional(),
   /** none: healthy; crash: exits with Error forever; oom: OOMKilled (exit 137) forever. */
   failureMode: z.enum(['none', 'crash', 'oom']).optional(),
   /** Pin the pods to a node (e.g. to put Kyverno on the node a fault saturates). */
@@ -45,6 +47,7 @@ export interface AppBehaviour {
   replicas: number;
   cpuMillis: number;
   dependsOn: string[];
+  ignoreDependencies: string[];
   failureMode: 'none' | 'crash' | 'oom';
   node: string | undefined;
   failurePolicy: 'Fail' | 'Ignore';
@@ -59,6 +62,7 @@ export const builtinDefaults: AppBehaviour = {
   replicas: 1,
   cpuMillis: 100,
   dependsOn: [],
+  ignoreDependencies: [],
   failureMode: 'none',
   node: undefined,
   failurePolicy: 'Fail',

@@ -8,7 +8,13 @@ export type TruthEvent =
       wave: number;
       t: number;
     }
-  | { kind: 'pod-ready' | 'pod-not-ready' | 'pod-completed'; pod: string; namespace: string; app: string; t: number }
+  | {
+      kind: 'pod-ready' | 'pod-not-ready' | 'pod-completed' | 'pod-config-error';
+      pod: string;
+      namespace: string;
+      app: string;
+      t: number;
+    }
   | {
       kind: 'pod-crash';
       pod: string;
@@ -17,6 +23,8 @@ export type TruthEvent =
       restartCount: number;
       reason: 'Error' | 'OOMKilled';
       dependencyWait: boolean;
+      /** The apps and Services it could not reach. */
+      waitingFor?: string[];
       t: number;
     }
   | { kind: 'webhook-up' | 'webhook-down'; t: number }

@@ -12,6 +12,7 @@ import { CpuModel } from './cpu.ts';
 import { applicationCrd, cnpgClusterCrd } from './crds.ts';
 import { KubeletTwin } from './kubelet.ts';
 import { KyvernoTwin } from './kyverno.ts';
+import { PlatformTwin } from './platform.ts';
 import { TruthLog } from './truth.ts';
 import {
   applicationPath,
@@ -98,10 +99,19 @@ export async function startTwin(o: TwinOptions): Promise<RunningTwin> {
   const caches = new TwinCaches(o.kc, o.log.child('watch'));
   await caches.start();
   const cpu = new CpuModel(caches, truth, { api, log: o.log.child('cpu') });
-  const kubelet = new KubeletTwin(api, caches, cpu, truth, o.log.child('kubelet'), o.timeScale ?? 1, (app) =>
-    o.input.profile.behaviourOf(app),
+  const kubelet = new KubeletTwin(
+    api,
+    caches,
+    cpu,
+    truth,
+    o.log.child('kubelet'),
+    o.timeScale ?? 1,
+    (app) => o.input.profile.behaviourOf(app),
+    new Set(o.input.knownServices),
+    (app) => o.input.profile.behaviourOf(app).ignoreDependencies,
   );
   const cnpg = new CnpgTwin(api, caches, truth, o.log.child('cnpg'));
+  const platform = new PlatformTwin(o.kc, api, caches, o.log.child('secrets'));
   const kyvernoApp = o.input.apps.find((a) => o.input.profile.behaviourOf(a.name).kind === 'kyverno');
   const kb = kyvernoApp ? o.input.profile.behaviourOf(kyvernoApp.name) : undefined;
   const kyverno = new KyvernoTwin(api, caches, cpu, truth, o.log.child('kyverno'), {
@@ -121,6 +131,7 @@ export async function startTwin(o: TwinOptions): Promise<RunningTwin> {
     : undefined;
   kubelet.start();
   cnpg.start();
+  await platform.start();
   await kyverno.start();
   await argo?.start();
   const cpuTimer = setInterval(() => cpu.observe(), 1000);
@@ -145,6 +156,7 @@ export async function startTwin(o: TwinOptions): Promise<RunningTwin> {
       await kyverno.stop();
       kubelet.stop();
       cnpg.stop();
+      await platform.stop();
       await caches.stop();
       truth.close();
     },

@@ -1,0 +1,218 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
+import { stopSandbox } from '../../sandbox/control-plane.ts';
+import { defaultSandboxDir } from '../../sandbox/paths.ts';
+import { ensureToolchain } from '../../sandbox/toolchain/install.ts';
+import { createLogger } from '../../core/logger.ts';
+import { createPlatformRepo, mailerChart, PLATFORM_REPO_URL, writeTree } from '../fixtures/platform-repo.ts';
+import { repoRoot } from './twin-harness.ts';
+
+const bin = join(repoRoot, 'bin', 'rebuild-bench.js');
+const timing = join(repoRoot, 'test', 'fixtures', 'team-timing.sh');
+const overlay = 'argocd/overlays/dev';
+const vars = ['--set', 'cluster_name=lab', '--set', `repo_url=${PLATFORM_REPO_URL}`, '--set', 'revision=main'];
+
+let repo: string;
+let charts: string;
+let profile: string;
+let kustomize: string;
+let kubectl: string;
+const homes: string[] = [];
+
+beforeAll(async () => {
+  const base = mkdtempSync(join(tmpdir(), 'rb-rehearse-'));
+  repo = join(base, 'gitops');
+  charts = join(base, 'charts');
+  profile = join(base, 'profile.yaml');
+  await createPlatformRepo(repo);
+  writeTree(charts, mailerChart);
+  // Postgres takes a while to start: its consumers in the next wave connect before it is up.
+  writeFileSync(profile, 'apps:\n  database: { startupSeconds: 24 }\n');
+  const tc = await ensureToolchain({ log: createLogger({ level: 'warn' }), binaries: ['kustomize', 'kubectl'] });
+  kustomize = tc.toolchain.bins.kustomize!.path;
+  kubectl = tc.toolchain.bins.kubectl!.path;
+});
+
+afterAll(async () => {
+  for (const h of homes) await stopSandbox(defaultSandboxDir(h), { wipe: true });
+});
+
+function home(): string {
+  const h = mkdtempSync(join(tmpdir(), 'rb-rehearse-home-'));
+  homes.push(h);
+  return h;
+}
+
+function rehearse(h: string, extra: string[], env: Record<string, string> = {}) {
+  return execa(
+    'node',
+    [bin, 'rehearse', repo, '--overlay', overlay, '--charts', charts, '--profile', profile, '--home', h, ...extra],
+    {
+      reject: false,
+      all: true,
+      env: { KUBECONFIG: join(h, 'none'), REBUILD_BENCH_CONFIG: '', ...env },
+      stdin: 'ignore',
+    },
+  );
+}
+
+function kubectlJson(h: string, args: string[]) {
+  return execa(kubectl, ['--kubeconfig', join(defaultSandboxDir(h), 'kubeconfig'), ...args, '-o', 'json']).then(
+    (r) => JSON.parse(r.stdout) as { items: Array<Record<string, any>> },
+  );
+}
+
+describe('rehearse: a GitOps repository unlike the homelab, on the real Argo CD', () => {
+  it("--explain: the overlay's Applications, the root's own name, the inferred graph with evidence and the emulated chart, without a cluster", async () => {
+    const h = home();
+    const r = await rehearse(h, ['--explain', ...vars]);
+    expect(r.exitCode, r.all).toBe(0);
+    const built = (await execa(kustomize, ['build', join(repo, overlay)])).stdout;
+    const names = parseAllDocuments(built).map((d) => (d.toJSON() as { metadata: { name: string } }).metadata.name);
+    expect(names).toHaveLength(9);
+    expect(names).not.toContain('legacy');
+    const rows = r.stdout.split('\n').filter((l) => /^-?\d+\s+\S+\s+\S+\s+/.test(l));
+    expect(rows.map((l) => l.split(/\s+/)[1]).sort()).toEqual([...names].sort());
+    // The repository's own templated root points at the overlay: its name, filled from --set.
+    expect(r.stdout).toContain('root Application "lab-app-of-apps" (clusters/dev/root.yaml.tftpl)');
+    // The overlay's patch is applied: billing renders from its dev overlay.
+    expect(r.stdout).toMatch(/billing\s+payments\s+kustomize build services\/billing\/overlays\/dev/);
+    expect(r.stdout).toMatch(/mailer\s+comms\s+helm template mailer 1\.2\.0/);
+    expect(r.stdout).toMatch(
+      /cnpg-operator\s+cnpg-system\s+EMULATED: chart cloudnative-pg 0\.22\.1 is not in --charts \(repository https:\/\/cloudnative-pg\.github\.io\/charts\)/,
+    );
+    expect(r.stdout).toContain('billing → database  via data/pg-main-rw');
+    expect(r.stdout).toContain(
+      'Deployment/billing spec.template.spec.containers[api].env[DATABASE_URL]: pg-main-rw.data.svc:5432',
+    );
+    expect(r.stdout).toMatch(
+      /ledger → database {2}via data\/pg-main-rw\n\s+services\/ledger\/configmap.yaml: ConfigMap\/ledger-config data\.config\.yaml: pg-main-rw\.data\.svc\.cluster\.local/,
+    );
+    expect(r.stdout).toMatch(/ledger → billing {2}via payments\/billing/);
+    // Values of a chart that cannot render still count: the emulated metrics app needs the database.
+    expect(r.stdout).toMatch(
+      /metrics → database {2}via data\/pg-main-rw\n\s+Application metrics: spec\.source\.helm\.valuesObject: pg-main-rw\.data\.svc:5432/,
+    );
+    // mailer's values name its own Service (smtp-relay): no self-dependency.
+    expect(r.stdout).not.toMatch(/mailer → mailer/);
+    expect(r.stdout).toContain('  ledger (wave 1) needs billing (wave 1)');
+    expect(r.stdout).not.toContain('billing (wave 1) needs database');
+    expect(existsSync(defaultSandboxDir(h))).toBe(false);
+  });
+
+  it('without the health check: consumers crash-loop on the database, the Secret-less app is held, the chart-less app is emulated; the team script agrees', async () => {
+    const h = home();
+    const kubeconfig = join(defaultSandboxDir(h), 'kubeconfig');
+    const script = execa('bash', [timing, 'lab-app-of-apps', '75'], {
+      reject: false,
+      all: true,
+      env: { KUBECONFIG: kubeconfig, PATH: `${join(kubectl, '..')}:${process.env.PATH}` },
+    });
+    const started = Date.now();
+    const r = await rehearse(h, [...vars, '--time-scale', '0.25', '--settle-seconds', '15', '--timeout', '400']);
+    expect(r.exitCode, r.all).toBe(1);
+    const s = await script;
+    expect(s.all).toMatch(/root_found=\d+/);
+    expect(Number(/root_found=(\d+)/.exec(s.all ?? '')?.[1]) * 1000 - started).toBeLessThan(300_000);
+    expect(r.stdout).toMatch(/pods that crash-looped: [1-9]/);
+    expect(r.stdout).toMatch(/billing: payments\/billing-\S+ \d+ restart\(s\) — cannot reach data\/pg-main-rw/);
+    expect(r.stdout).toMatch(
+      /ledger: payments\/ledger-\S+ \d+ restart\(s\) — cannot reach (data\/pg-main-rw|payments\/billing)/,
+    );
+    expect(r.stdout).toMatch(
+      /notifier: comms\/notifier-\S+ CreateContainerConfigError: secret "notifier-smtp" not found/,
+    );
+    expect(r.stdout).toContain('cnpg-operator: chart cloudnative-pg 0.22.1 is not in --charts');
+    // The InfisicalSecret made mailer's Secret once the operator's app was Healthy: mailer runs.
+    const apps = await kubectlJson(h, ['get', 'applications', '-n', 'argocd']);
+    const health = Object.fromEntries(apps.items.map((a) => [a.metadata.name, a.status?.health?.status]));
+    expect(Object.keys(health).sort()).toEqual([
+      'billing',
+      'cnpg-operator',
+      'database',
+      'lab-app-of-apps',
+      'ledger',
+      'mailer',
+      'metrics',
+      'namespaces',
+      'notifier',
+      'secrets-operator',
+    ]);
+    expect(health).toMatchObject({ mailer: 'Healthy', billing: 'Healthy', ledger: 'Healthy', database: 'Healthy' });
+    expect(health.notifier).not.toBe('Healthy');
+    const secrets = await kubectlJson(h, ['get', 'secrets', '-n', 'comms']);
+    expect(
+      secrets.items.find((x) => x.metadata.name === 'mailer-smtp')?.metadata.annotations['rebuild-bench.io/emulated'],
+    ).toMatch(/InfisicalSecret comms\/mailer-smtp/);
+    const emulated = apps.items.find((a) => a.metadata.name === 'cnpg-operator');
+    expect(emulated?.metadata.annotations['rebuild-bench.io/emulated']).toContain('cloudnative-pg');
+    // The team's own figures (polling every 2 s) agree with rebuild-bench's.
+    const ours = [...r.stdout.matchAll(/ (\d+) restart\(s\)/g)].reduce((n, m) => n + Number(m[1]), 0);
+    const theirs = Number(/restarts=(\d+)/.exec(s.all ?? '')?.[1]);
+    expect(ours).toBeGreaterThan(0);
+    expect(Math.abs(theirs - ours)).toBeLessThanOrEqual(1);
+    expect(Number(/backoff_events=(\d+)/.exec(s.all ?? '')?.[1])).toBeGreaterThanOrEqual(ours);
+  }, 600_000);
+
+  it('with the health check: nothing waits for Postgres any more; only the same-wave edge --explain warned about crash-loops', async () => {
+    const h = home();
+    const r = await rehearse(h, [
+      ...vars,
+      '--health-check',
+      '--time-scale',
+      '0.25',
+      '--settle-seconds',
+      '15',
+      '--timeout',
+      '400',
+    ]);
+    expect(r.exitCode, r.all).toBe(1);
+    expect(r.stdout).not.toMatch(/billing: payments\/billing-\S+ \d+ restart/);
+    expect(r.stdout).not.toMatch(/cannot reach data\/pg-main-rw/);
+    // ledger and billing share wave 1: ledger starts before billing serves, health check or not.
+    expect(r.stdout).toMatch(
+      /pods that crash-looped: 1\n\s+ledger: payments\/ledger-\S+ \d+ restart\(s\) — cannot reach payments\/billing \(/,
+    );
+    expect(r.stdout).toMatch(/notifier: comms\/notifier-\S+ CreateContainerConfigError/);
+  }, 600_000);
+
+  it('what-if: two revisions rebuilt and compared name the moved app', async () => {
+    const h = home();
+    // The team fixed notifier's Secret first (committed): every app can become Healthy, the rebuild ends.
+    writeFileSync(
+      join(repo, 'services/notifier/secret.yaml'),
+      'apiVersion: v1\nkind: Secret\nmetadata: { name: notifier-smtp, namespace: comms }\nstringData: { password: x }\n',
+    );
+    const git = (...args: string[]) =>
+      execa('git', args, {
+        cwd: repo,
+        env: { GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' },
+      });
+    await git('add', '-A');
+    await git('commit', '-qm', 'notifier: its SMTP secret');
+    const before = await rehearse(h, [...vars, '--revision', 'HEAD', '--rebuild', '--time-scale', '0.25']);
+    expect(before.stdout, before.all).toMatch(/^run \S+: /m);
+    // The plan change, not pushed: billing moves from wave 1 to wave 2 in the working tree.
+    const file = join(repo, 'argocd/overlays/dev/apps/billing.yaml');
+    writeFileSync(file, readFileSync(file, 'utf8').replace('sync-wave: "1"', 'sync-wave: "2"'));
+    const after = await rehearse(h, [...vars, '--rebuild', '--time-scale', '0.25']);
+    expect(after.stdout, after.all).toMatch(/^run \S+: /m);
+    const ids = JSON.parse((await execa('node', [bin, 'list', '--json', '--home', h])).stdout) as Array<{ id: string }>;
+    expect(ids).toHaveLength(2);
+    const out = join(h, 'cmp');
+    const c = await execa('node', [bin, 'compare', ids[0]!.id, '--vs', ids[1]!.id, '--home', h, '--out', out], {
+      reject: false,
+      all: true,
+    });
+    expect(c.exitCode, c.all).toBe(0);
+    const json = JSON.parse(readFileSync(join(out, 'compare.json'), 'utf8'));
+    expect(json.attribution.sentences.join('\n')).toMatch(/moving billing from wave 1 to 2/);
+    const report = readFileSync(join(h, 'runs', ids[1]!.id, 'report.md'), 'utf8');
+    expect(report).toContain('pg-main-rw');
+    rmSync(out, { recursive: true, force: true });
+  }, 900_000);
+});
