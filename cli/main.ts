@@ -9,6 +9,7 @@ import { runCommand } from './commands/run.ts';
 import { sandboxCommand } from './commands/sandbox.ts';
 import { demoCommand } from './commands/demo.ts';
 import { rehearseCommand } from './commands/rehearse.ts';
+import { lintCommand } from './commands/lint.ts';
 import { showCommand } from './commands/show.ts';
 import { pushCommand } from './commands/push.ts';
 import { reportCommand } from './commands/report.ts';
@@ -25,6 +26,7 @@ export const commands: Register[] = [
   sandboxCommand,
   demoCommand,
   rehearseCommand,
+  lintCommand,
   pushCommand,
   reportCommand,
   compareCommand,

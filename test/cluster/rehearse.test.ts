@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -47,10 +47,10 @@ function home(): string {
   return h;
 }
 
-function rehearse(h: string, extra: string[], env: Record<string, string> = {}) {
+function rehearse(h: string, extra: string[], env: Record<string, string> = {}, dir = repo) {
   return execa(
     'node',
-    [bin, 'rehearse', repo, '--overlay', overlay, '--charts', charts, '--profile', profile, '--home', h, ...extra],
+    [bin, 'rehearse', dir, '--overlay', overlay, '--charts', charts, '--profile', profile, '--home', h, ...extra],
     {
       reject: false,
       all: true,
@@ -158,29 +158,41 @@ describe('rehearse: a GitOps repository unlike the homelab, on the real Argo CD'
     expect(Number(/backoff_events=(\d+)/.exec(s.all ?? '')?.[1])).toBeGreaterThanOrEqual(ours);
   }, 600_000);
 
-  it('with the health check: nothing waits for Postgres any more; only the same-wave edge --explain warned about crash-loops', async () => {
-    const h = home();
-    const r = await rehearse(h, [
-      ...vars,
-      '--health-check',
-      '--time-scale',
-      '0.25',
-      '--settle-seconds',
-      '15',
-      '--timeout',
-      '400',
+  it('lint --fix removes the inversion; with the health check the fixed plan rehearses without a crash-loop', async () => {
+    const fixed = join(mkdtempSync(join(tmpdir(), 'rb-fixed-')), 'gitops');
+    cpSync(repo, fixed, { recursive: true });
+    const lint = (...extra: string[]) =>
+      execa('node', [bin, 'lint', fixed, '--overlay', overlay, '--charts', charts, ...extra], {
+        reject: false,
+        all: true,
+      });
+    const before = await lint('--format', 'json', '--fail-on', 'never');
+    const found = JSON.parse(before.stdout) as { findings: Array<{ rule: string; app: string }>; wavePlan: unknown[] };
+    expect(found.findings.filter((f) => f.rule === 'wave-inversion').map((f) => f.app)).toEqual(['ledger']);
+    expect(found.wavePlan).toEqual([
+      expect.objectContaining({ app: 'ledger', from: 1, to: 2, file: 'argocd/overlays/dev/apps/ledger.yaml' }),
     ]);
-    expect(r.exitCode, r.all).toBe(1);
-    expect(r.stdout).not.toMatch(/billing: payments\/billing-\S+ \d+ restart/);
-    expect(r.stdout).not.toMatch(/cannot reach data\/pg-main-rw/);
-    // ledger and billing share wave 1: ledger starts before billing serves, health check or not.
-    expect(r.stdout).toMatch(
-      /pods that crash-looped: 1\n\s+ledger: payments\/ledger-\S+ \d+ restart\(s\) — cannot reach payments\/billing \(/,
+    const fix = await lint('--fix', '--fail-on', 'never');
+    expect(fix.stderr).toContain('1 wave move(s) written to argocd/overlays/dev/apps/ledger.yaml; no inversion left');
+    expect(readFileSync(join(fixed, 'argocd/overlays/dev/apps/ledger.yaml'), 'utf8')).toContain(
+      'argocd.argoproj.io/sync-wave: "2"',
     );
+    const after = JSON.parse((await lint('--format', 'json', '--fail-on', 'never')).stdout) as typeof found;
+    expect(after.findings.filter((f) => f.rule === 'wave-inversion')).toEqual([]);
+    const h = home();
+    const r = await rehearse(
+      h,
+      [...vars, '--health-check', '--time-scale', '0.25', '--settle-seconds', '15', '--timeout', '400'],
+      {},
+      fixed,
+    );
+    expect(r.stdout, r.all).toContain('pods that crash-looped: 0 (zero CrashLoopBackOff)');
+    // What lint also said: notifier's Secret is never created, so it is held and the rehearsal exits 1.
     expect(r.stdout).toMatch(/notifier: comms\/notifier-\S+ CreateContainerConfigError/);
+    expect(r.exitCode, r.all).toBe(1);
   }, 600_000);
 
-  it('what-if: two revisions rebuilt and compared name the moved app', async () => {
+  it('what-if on a pull request (examples/ci): lint, base and head rehearsed and compared name the moved app', async () => {
     const h = home();
     // The team fixed notifier's Secret first (committed): every app can become Healthy, the rebuild ends.
     writeFileSync(
@@ -194,25 +206,43 @@ describe('rehearse: a GitOps repository unlike the homelab, on the real Argo CD'
       });
     await git('add', '-A');
     await git('commit', '-qm', 'notifier: its SMTP secret');
-    const before = await rehearse(h, [...vars, '--revision', 'HEAD', '--rebuild', '--time-scale', '0.25']);
-    expect(before.stdout, before.all).toMatch(/^run \S+: /m);
     // The plan change, not pushed: billing moves from wave 1 to wave 2 in the working tree.
     const file = join(repo, 'argocd/overlays/dev/apps/billing.yaml');
     writeFileSync(file, readFileSync(file, 'utf8').replace('sync-wave: "1"', 'sync-wave: "2"'));
-    const after = await rehearse(h, [...vars, '--rebuild', '--time-scale', '0.25']);
-    expect(after.stdout, after.all).toMatch(/^run \S+: /m);
+    // The pull-request workflow's steps, as examples/ci/gitops-pull-request.yml runs them.
+    const cwd = mkdtempSync(join(tmpdir(), 'rb-pr-'));
+    const summary = join(cwd, 'summary.md');
+    const pr = await execa(
+      'bash',
+      [join(repoRoot, 'examples/ci/gitops-pull-request.sh'), repo, overlay, 'HEAD', summary],
+      {
+        cwd,
+        reject: false,
+        all: true,
+        env: {
+          REBUILD_BENCH: `node ${bin}`,
+          REBUILD_BENCH_HOME: h,
+          REHEARSE_ARGS: ['--charts', charts, '--profile', profile, ...vars, '--time-scale', '0.25'].join(' '),
+          KUBECONFIG: join(h, 'none'),
+          REBUILD_BENCH_CONFIG: '',
+        },
+      },
+    );
+    // lint's exit code: ledger (wave 1) now connects to billing in a later wave.
+    expect(pr.exitCode, pr.all).toBe(1);
+    const text = readFileSync(summary, 'utf8');
+    expect(text).toMatch(/### rebuild-bench lint: [1-9]\d* error/);
+    expect(text).toMatch(/\| error \| wave-inversion \| ledger \|/);
+    expect(text).toContain('### Rehearsed rebuild: HEAD → this pull request');
+    expect(text).toMatch(/moving billing from wave 1 to 2/);
+    const sarif = JSON.parse(readFileSync(join(cwd, 'lint.sarif'), 'utf8'));
+    expect(sarif.version).toBe('2.1.0');
+    expect(sarif.runs[0].results.some((r: { ruleId: string }) => r.ruleId === 'wave-inversion')).toBe(true);
     const ids = JSON.parse((await execa('node', [bin, 'list', '--json', '--home', h])).stdout) as Array<{ id: string }>;
     expect(ids).toHaveLength(2);
-    const out = join(h, 'cmp');
-    const c = await execa('node', [bin, 'compare', ids[0]!.id, '--vs', ids[1]!.id, '--home', h, '--out', out], {
-      reject: false,
-      all: true,
-    });
-    expect(c.exitCode, c.all).toBe(0);
-    const json = JSON.parse(readFileSync(join(out, 'compare.json'), 'utf8'));
-    expect(json.attribution.sentences.join('\n')).toMatch(/moving billing from wave 1 to 2/);
     const report = readFileSync(join(h, 'runs', ids[1]!.id, 'report.md'), 'utf8');
     expect(report).toContain('pg-main-rw');
-    rmSync(out, { recursive: true, force: true });
+    // The script stopped the sandbox it rehearsed on.
+    expect(existsSync(join(defaultSandboxDir(h), 'state.json'))).toBe(false);
   }, 900_000);
 });
