@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { BadInputError } from '../../core/errors.ts';
-import { at, str, type Json } from '../../core/fields.ts';
+import { arr, at, obj, str, type Json } from '../../core/fields.ts';
 import type { Logger } from '../../core/logger.ts';
 import { inferDependencies, type DependencyEdge } from '../../gitops/dependencies.ts';
 import { chartCatalog } from './charts.ts';
@@ -75,6 +75,24 @@ async function pool<T, R>(items: T[], limit: number, fn: (t: T) => Promise<R>): 
   return out;
 }
 
+/**
+ * Without an origin remote, a root or --repo-url: the git repoURL the most Applications name, when
+ * every path they give under it exists in this directory (it is this repository, by its content).
+ */
+function urlOfThisRepository(children: Json[], dir: string): string | undefined {
+  const byUrl = new Map<string, string[]>();
+  for (const c of children) {
+    const spec = obj(c.spec);
+    for (const s of [spec.source, ...arr(spec.sources)].map(obj)) {
+      const url = str(s.repoURL);
+      if (url && !s.chart) byUrl.set(url, [...(byUrl.get(url) ?? []), str(s.path) ?? '']);
+    }
+  }
+  const [best] = [...byUrl].sort((a, b) => b[1].length - a[1].length);
+  if (!best) return undefined;
+  return best[1].every((p) => p === '' || existsSync(join(dir, p))) ? best[0] : undefined;
+}
+
 /** Renders a repository's overlay with the renderers Argo CD's repo-server uses and infers the dependency graph. */
 export async function renderRepository(o: RepositoryOptions): Promise<RenderedRepository> {
   const tools: RenderTools = { ...o.tools, kustomizeOptions: kustomizeOptions(o.argocdCm) };
@@ -91,7 +109,12 @@ export async function renderRepository(o: RepositoryOptions): Promise<RenderedRe
   const rootManifest = o.root ? readRootFile(resolve(o.root), vars) : foundRoot?.manifest;
   const rootUrl = str(at(rootManifest, 'spec', 'source', 'repoURL'));
   const urls = [...new Set([...source.urls, ...(rootUrl ? [rootUrl] : [])])];
-  if (urls.length === 0) urls.push(`https://rehearsal.invalid/${basename(source.root)}.git`);
+  if (urls.length === 0) {
+    const guessed = urlOfThisRepository(children, source.dir);
+    if (guessed)
+      o.log.info(`repository URL: ${guessed} (the git source whose paths all exist here; --repo-url sets it)`);
+    urls.push(guessed ?? `https://rehearsal.invalid/${basename(source.root)}.git`);
+  }
   const ctx = { tools, repoDir: source.dir, repoUrls: urls, charts: chartCatalog(o.charts) };
   const apps = await pool(children, 4, async (child) => {
     const plan = await renderApp(ctx, child);
