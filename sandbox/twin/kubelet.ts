@@ -93,6 +93,12 @@ export class KubeletTwin {
     private readonly knownServices: ReadonlySet<string> = new Set(),
     /** Apps whose Services an app does not wait for (the profile's ignoreDependencies). */
     private readonly ignoredDeps: (app: string) => string[] = () => [],
+    /**
+     * Check what a container needs from its manifests (Services it connects to, Secrets and
+     * ConfigMaps it loads): on for a rehearsal of a team's repository, whose dependencies are
+     * inferred; a bundle with a twin profile says them in the profile instead.
+     */
+    private readonly checkManifests = false,
   ) {}
 
   start(): void {
@@ -202,6 +208,7 @@ export class KubeletTwin {
 
   /** Kubelet resolves env and envFrom before it creates the container: a missing Secret or ConfigMap holds it. */
   private async createContainer(t: Tracked): Promise<void> {
+    if (!this.checkManifests) return this.startContainer(t);
     const missing = missingConfigRef(t.pod, (kind, ns, name) =>
       Boolean((kind === 'Secret' ? this.caches.secrets : this.caches.configMaps).get(ns, name)),
     );
@@ -224,6 +231,7 @@ export class KubeletTwin {
    * ready endpoint: it cannot connect, and exits. Its own Services and those of ignored apps do not count.
    */
   private unreachableServices(t: Tracked): string[] {
+    if (!this.checkManifests) return [];
     const known = new Set([
       ...this.knownServices,
       ...this.caches.services.items.map((s) => `${s.metadata?.namespace}/${s.metadata?.name}`),

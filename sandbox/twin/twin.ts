@@ -109,9 +109,10 @@ export async function startTwin(o: TwinOptions): Promise<RunningTwin> {
     (app) => o.input.profile.behaviourOf(app),
     new Set(o.input.knownServices),
     (app) => o.input.profile.behaviourOf(app).ignoreDependencies,
+    o.input.rehearsal !== undefined,
   );
   const cnpg = new CnpgTwin(api, caches, truth, o.log.child('cnpg'));
-  const platform = new PlatformTwin(o.kc, api, caches, o.log.child('secrets'));
+  const platform = o.input.rehearsal ? new PlatformTwin(o.kc, api, caches, o.log.child('secrets')) : undefined;
   const kyvernoApp = o.input.apps.find((a) => o.input.profile.behaviourOf(a.name).kind === 'kyverno');
   const kb = kyvernoApp ? o.input.profile.behaviourOf(kyvernoApp.name) : undefined;
   const kyverno = new KyvernoTwin(api, caches, cpu, truth, o.log.child('kyverno'), {
@@ -131,7 +132,7 @@ export async function startTwin(o: TwinOptions): Promise<RunningTwin> {
     : undefined;
   kubelet.start();
   cnpg.start();
-  await platform.start();
+  await platform?.start();
   await kyverno.start();
   await argo?.start();
   const cpuTimer = setInterval(() => cpu.observe(), 1000);
@@ -156,7 +157,7 @@ export async function startTwin(o: TwinOptions): Promise<RunningTwin> {
       await kyverno.stop();
       kubelet.stop();
       cnpg.stop();
-      await platform.stop();
+      await platform?.stop();
       await caches.stop();
       truth.close();
     },

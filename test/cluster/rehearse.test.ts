@@ -150,6 +150,17 @@ describe('rehearse: a GitOps repository unlike the homelab, on the real Argo CD'
     ).toMatch(/InfisicalSecret comms\/mailer-smtp/);
     const emulated = apps.items.find((a) => a.metadata.name === 'cnpg-operator');
     expect(emulated?.metadata.annotations['rebuild-bench.io/emulated']).toContain('cloudnative-pg');
+    // The seeds' jq one-liners against the rehearsal agree with what rehearse printed.
+    const oneliner = async (n: number) =>
+      (
+        await execa('bash', [join(repoRoot, 'test/fixtures/runbook-oneliners.sh'), `oneliner_${n}`], {
+          env: { KUBECONFIG: kubeconfig, PATH: `${join(kubectl, '..')}:${process.env.PATH}` },
+        })
+      ).stdout.trim();
+    const printed = /(\d+)\/(\d+) Applications Synced and Healthy/.exec(r.stdout);
+    expect(await oneliner(3)).toBe(printed?.[2]);
+    expect(Number(await oneliner(4))).toBeGreaterThanOrEqual(Number(printed?.[1]));
+    expect(Number(await oneliner(5))).toBe(Number(/pods that crash-looped: (\d+)/.exec(r.stdout)?.[1]));
     // The team's own figures (polling every 2 s) agree with rebuild-bench's.
     const ours = [...r.stdout.matchAll(/ (\d+) restart\(s\)/g)].reduce((n, m) => n + Number(m[1]), 0);
     const theirs = Number(/restarts=(\d+)/.exec(s.all ?? '')?.[1]);

@@ -17,6 +17,28 @@ export interface SizingRule {
   namespaces: string[];
   excludeNamespaces: string[];
   policyObject: K8sObject;
+  /** What the mutation sets (`limits.memory 128Mi`), when it writes literal resources. */
+  sets: string | undefined;
+}
+
+/** The literal resources a mutation writes, as `limits.memory 128Mi, requests.cpu 50m`. */
+function resourcesSet(mutate: unknown): string | undefined {
+  const found: string[] = [];
+  const walk = (v: unknown): void => {
+    if (Array.isArray(v)) return v.forEach(walk);
+    if (v === null || typeof v !== 'object') return;
+    for (const [k, x] of Object.entries(v)) {
+      if (k !== 'resources') walk(x);
+      else
+        for (const [kind, q] of Object.entries(obj(x)))
+          for (const [res, val] of Object.entries(obj(q))) {
+            const text = str(val);
+            if (text && !text.includes('{{')) found.push(`${kind}.${res} ${text}`);
+          }
+    }
+  };
+  walk(mutate);
+  return found.length ? [...new Set(found)].join(', ') : undefined;
 }
 
 /** Every string leaf of a value. */
@@ -70,6 +92,7 @@ export function sizingRules(objects: K8sObject[]): SizingRule[] {
           namespaces: match.flatMap((m) => strings(m.namespaces)),
           excludeNamespaces: resourceFilters(r.exclude).flatMap((m) => strings(m.namespaces)),
           policyObject: p,
+          sets: resourcesSet(mutate),
         });
     }
   }
@@ -115,7 +138,11 @@ export const sizingLabelMissing: Rule = {
       for (const r of rulesFound) {
         if (done.has(r.label) || r.label in t.labels || !applies(r, o, ns)) continue;
         done.add(r.label);
-        const profile = r.fallback === undefined ? '' : `, so it gets the default profile '${r.fallback}'`;
+        const profile = r.fallback
+          ? `, so it gets the default profile '${r.fallback}'${r.sets ? ` (${r.sets})` : ''}`
+          : r.sets
+            ? `, and without it sets ${r.sets}`
+            : '';
         findings.push(
           objectFinding(
             ID,
