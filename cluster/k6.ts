@@ -130,6 +130,23 @@ export function k6Point(s: K6Sample): {
   return { measurement: 'rb_k6', tags, fields: { value: s.value }, time: s.time };
 }
 
+/**
+ * k6Point for a whole run: InfluxDB keeps one point per series and timestamp, and k6 emits samples
+ * of the same series within the same microsecond under load; each such sample is moved 1 µs after
+ * the last one of its series so none is overwritten.
+ */
+export function k6Points(): (s: K6Sample) => ReturnType<typeof k6Point> {
+  const last = new Map<string, number>();
+  return (s) => {
+    const p = k6Point(s);
+    const key = JSON.stringify(Object.entries(p.tags).sort());
+    const prev = last.get(key);
+    if (prev !== undefined && p.time <= prev) p.time = Math.round((prev + 0.001) * 1000) / 1000;
+    last.set(key, p.time);
+    return p;
+  };
+}
+
 /** Versions of k6 this module drives: 1.x (native TypeScript, --summary-mode; tested with v1.8.1). */
 export const K6_SUPPORTED = { min: [1, 0, 0], below: [2, 0, 0], text: '>= 1.0.0 and < 2.0.0' } as const;
 

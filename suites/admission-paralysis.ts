@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { kubeRequest } from '../cluster/http.ts';
 import { apiAccess } from '../cluster/credentials.ts';
-import { k6Point, runK6, type K6Result } from '../cluster/k6.ts';
+import { k6Points, runK6, type K6Result } from '../cluster/k6.ts';
 import { registerSecret } from '../core/redact.ts';
 import { packageRoot } from '../core/package-root.ts';
 import { defineSuite, type SuiteContext } from '../engine/suite.ts';
@@ -256,6 +256,7 @@ function startK6(ctx: SuiteContext<Options>): { done: Promise<(K6Result & { erro
       );
       return undefined;
     }
+    const toPoint = k6Points();
     return runK6({
       script: join(packageRoot, 'suites', 'k6', 'admission-load.ts'),
       api,
@@ -270,7 +271,7 @@ function startK6(ctx: SuiteContext<Options>): { done: Promise<(K6Result & { erro
       workDir: mkdtempSync(join(tmpdir(), `rebuild-bench-k6-${ctx.runId}-`)),
       signal: ctx.signal,
       onLine: (line) => ctx.log.debug(`k6: ${line}`),
-      onSample: (sample) => ctx.point(k6Point(sample)),
+      onSample: (sample) => ctx.point(toPoint(sample)),
     });
   })().then(
     (r) => r,

@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { apiAccess, type ApiAccess } from '../../cluster/credentials.ts';
-import { K6Error, k6Point, runK6, type K6Sample } from '../../cluster/k6.ts';
+import { K6Error, k6Points, runK6, type K6Sample } from '../../cluster/k6.ts';
 import { loadKube } from '../../cluster/kube.ts';
 import { silentLogger } from '../../core/logger.ts';
 import { influxConfig, influxdArgs, LOOPBACK } from '../../sandbox/flags.ts';
@@ -206,6 +206,7 @@ describe('k6 samples in InfluxDB 1.8 with authentication, through the project si
       env,
     });
     const samples: K6Sample[] = [];
+    const k6Point = k6Points();
     const r = await runK6({
       script,
       bin: k6,

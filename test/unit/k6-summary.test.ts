@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { k6Args, k6Point, parseK6Summary, sampleTime } from '../../cluster/k6.ts';
+import { k6Args, k6Point, k6Points, parseK6Summary, sampleTime } from '../../cluster/k6.ts';
 import { parseLine, toLine } from '../../record/line-protocol.ts';
 
 /**
@@ -160,5 +160,16 @@ describe('k6 sample times', () => {
     const line = toLine({ measurement: 'rb_k6', tags: { metric: 'vus' }, fields: { value: 1 }, time: t });
     expect(line.endsWith(' 1796107916123456000')).toBe(true);
     expect(parseLine(line).time).toBeCloseTo(t, 6);
+  });
+});
+
+describe('k6Points', () => {
+  it('moves a sample of the same series and microsecond 1 µs on, so InfluxDB does not overwrite it', () => {
+    const toPoint = k6Points();
+    const s = { metric: 'admission_latency', time: 1_700_000_000_000.123, value: 5, tags: { outcome: 'admitted' } };
+    const times = [toPoint(s), toPoint(s), toPoint({ ...s, value: 6 })].map((p) => p.time);
+    expect(times).toEqual([1_700_000_000_000.123, 1_700_000_000_000.124, 1_700_000_000_000.125]);
+    // Another series at the same instant keeps its time.
+    expect(toPoint({ ...s, tags: { outcome: 'rejected' } }).time).toBe(1_700_000_000_000.123);
   });
 });
