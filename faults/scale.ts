@@ -64,6 +64,32 @@ async function setSkipReconcile(env: FaultEnv, app: { namespace: string; name: s
     contentType: 'application/merge-patch+json',
   });
 }
+/**
+ * skip-reconcile stops new refreshes and syncs, not a sync operation already started (a self-heal
+ * under way re-applies the replicas): wait, bounded, until the Application has none running.
+ */
+async function syncFinished(
+  env: FaultEnv,
+  app: { namespace: string; name: string },
+  timeoutMs = 60_000,
+): Promise<void> {
+  const started = Date.now();
+  for (;;) {
+    const a = await getOrNull<{ operation?: unknown; status?: { operationState?: { phase?: string } } }>(
+      env.kube(),
+      applicationPath(app.namespace, app.name),
+    );
+    if (!a || (a.operation === undefined && a.status?.operationState?.phase !== 'Running')) return;
+    if (Date.now() - started > timeoutMs) {
+      env.log.warn(
+        `Argo CD Application ${app.namespace}/${app.name} still has a sync running after ${timeoutMs / 1000} s: it may undo the fault`,
+      );
+      return;
+    }
+    await sleep(250);
+  }
+}
+
 export const SCALE_REVERT_MANAGER = 'rebuild-bench-revert';
 
 const plural = (kind: ScalableKind) => (kind === 'Deployment' ? 'deployments' : 'statefulsets');
@@ -188,6 +214,7 @@ export const scaleFault: FaultType<ScaleParams, ScaleRollback> = {
   async apply(env, p, rb) {
     if (rb.paused) {
       await setSkipReconcile(env, rb.paused, true);
+      await syncFinished(env, rb.paused);
       env.log.info(
         `Argo CD Application ${rb.paused.namespace}/${rb.paused.name} paused (${SKIP_RECONCILE_ANNOTATION}) so self-heal does not undo the fault`,
       );
