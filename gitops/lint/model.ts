@@ -24,20 +24,24 @@ export interface LintApp {
   /** Why its sources could not be rendered offline. */
   emulated: string | undefined;
   /** Helm sources: chart name/version/repoURL and the values given by the Application (inline values, valuesObject, value files, parameters merged in Argo CD's order). */
-  charts: Array<{
-    name: string;
-    version: string | undefined;
-    repoURL: string | undefined;
-    releaseName: string;
-    values: Record<string, unknown>;
-    /** First file that gave values, for findings. */
-    valuesFile: string | undefined;
-    rendered: boolean;
-    /** The chart's own values.yaml when the chart is available. */
-    chartValues?: Record<string, unknown>;
-  }>;
+  charts: ChartUse[];
   syncOptions: string[];
   automated: boolean;
+}
+
+/** A Helm chart an Application uses and the values it gives it. */
+export interface ChartUse {
+  name: string;
+  version: string | undefined;
+  repoURL: string | undefined;
+  releaseName: string;
+  /** Value files, inline values, valuesObject and parameters merged in the order Argo CD passes them. */
+  values: Record<string, unknown>;
+  /** First file that gave values, for findings. */
+  valuesFile: string | undefined;
+  rendered: boolean;
+  /** The chart's own values.yaml, when the chart is available. */
+  chartValues?: Record<string, unknown>;
 }
 
 export interface LintModel {

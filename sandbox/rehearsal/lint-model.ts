@@ -1,8 +1,9 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { relative } from 'node:path';
 import { arr, at, obj, str } from '../../core/fields.ts';
 import type { K8sObject } from '../../gitops/dependencies.ts';
 import type { LintApp, LintModel } from '../../gitops/lint/model.ts';
+import { repoFiles } from './files.ts';
 import { locateApplications, type AppLocation } from './locate.ts';
 import type { RenderedRepository } from './repository.ts';
 import { yamlObjects } from './tools.ts';
@@ -29,7 +30,9 @@ function findArgocdCm(r: RenderedRepository, argocdCmFile: string | undefined): 
   const rank = (f: string) => [/(^|\/)argocd-cm\.ya?ml$/.test(f) ? 0 : 1, f.split('/').length] as const;
   const files = argocdCmFile
     ? [argocdCmFile]
-    : yamlFiles(r.source.dir).sort((a, b) => rank(a)[0] - rank(b)[0] || rank(a)[1] - rank(b)[1] || a.localeCompare(b));
+    : repoFiles(r.source.dir, /\.ya?ml$/).sort(
+        (a, b) => rank(a)[0] - rank(b)[0] || rank(a)[1] - rank(b)[1] || a.localeCompare(b),
+      );
   for (const f of files) {
     const text = readFileSync(f, 'utf8');
     if (!text.includes('argocd-cm')) continue;
@@ -41,16 +44,6 @@ function findArgocdCm(r: RenderedRepository, argocdCmFile: string | undefined): 
     }
   }
   return undefined;
-}
-
-function yamlFiles(dir: string, out: string[] = []): string[] {
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    if (['.git', 'node_modules', '.rebuild-bench', '.terraform'].includes(e.name)) continue;
-    const p = join(dir, e.name);
-    if (e.isDirectory()) yamlFiles(p, out);
-    else if (/\.ya?ml$/.test(e.name)) out.push(p);
-  }
-  return out;
 }
 
 /** What the lint rules read: each child Application where it is written, its rendered manifests and charts, the graph. */

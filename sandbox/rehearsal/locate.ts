@@ -1,18 +1,7 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { relative } from 'node:path';
 import { isMap, LineCounter, parseAllDocuments } from 'yaml';
-
-const SKIP_DIRS = new Set(['.git', 'node_modules', '.terraform', '.rebuild-bench']);
-
-function yamlFiles(dir: string, out: string[] = []): string[] {
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    if (SKIP_DIRS.has(e.name)) continue;
-    const p = join(dir, e.name);
-    if (e.isDirectory()) yamlFiles(p, out);
-    else if (e.isFile() && /\.ya?ml$/.test(e.name)) out.push(p);
-  }
-  return out;
-}
+import { repoFiles } from './files.ts';
 
 /** Where an Application is written: repo-relative file and the 1-based line of its `metadata.name`. */
 export interface AppLocation {
@@ -28,7 +17,7 @@ export interface AppLocation {
  */
 export function locateApplications(repoDir: string, preferUnder: string): Map<string, AppLocation> {
   const out = new Map<string, AppLocation>();
-  const files = yamlFiles(repoDir).sort((a, b) => {
+  const files = repoFiles(repoDir, /\.ya?ml$/).sort((a, b) => {
     const pa = relative(repoDir, a).startsWith(preferUnder) ? 0 : 1;
     const pb = relative(repoDir, b).startsWith(preferUnder) ? 0 : 1;
     return pa - pb || a.localeCompare(b);

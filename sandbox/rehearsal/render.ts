@@ -4,6 +4,7 @@ import { join, relative } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { parse, stringify } from 'yaml';
 import type { AppRendering } from '../../gitops/dependencies.ts';
+import type { ChartUse } from '../../gitops/lint/model.ts';
 import { WAVE_ANNOTATION } from '../../gitops/argocd.ts';
 import { findChart, type ChartEntry } from './charts.ts';
 import { arr, at, obj, str, type Json } from '../../core/fields.ts';
@@ -27,19 +28,6 @@ export interface AppPlan {
   rendered: string[];
   /** Its Helm charts and the values it gives them (what lint checks against what the chart reads). */
   charts: ChartUse[];
-}
-
-export interface ChartUse {
-  name: string;
-  version: string | undefined;
-  repoURL: string | undefined;
-  releaseName: string;
-  /** Value files, inline values, valuesObject and parameters merged in the order Argo CD passes them. */
-  values: Record<string, unknown>;
-  valuesFile: string | undefined;
-  rendered: boolean;
-  /** The chart's own values.yaml, when the chart is available. */
-  chartValues?: Record<string, unknown>;
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {

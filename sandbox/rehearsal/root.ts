@@ -1,8 +1,9 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { join, normalize, relative } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { normalize, relative } from 'node:path';
 import { BadInputError } from '../../core/errors.ts';
 import { APPLICATION_API_VERSION, ARGOCD_NAMESPACE, ROOT_APP } from '../../gitops/argocd.ts';
 import { arr, at, obj, str, type Json } from '../../core/fields.ts';
+import { repoFiles } from './files.ts';
 import { yamlObjects } from './tools.ts';
 
 /** `--set key=value` pairs as a map; a pair without `=` is bad input. */
@@ -34,17 +35,6 @@ export function fillTemplate(text: string, vars: Record<string, string>, what: s
 }
 
 const MANIFEST = /\.(ya?ml|tftpl|tpl)$/;
-const SKIP_DIRS = new Set(['.git', 'node_modules', '.terraform', '.rebuild-bench']);
-
-function manifestFiles(dir: string, out: string[] = []): string[] {
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    if (SKIP_DIRS.has(e.name)) continue;
-    const p = join(dir, e.name);
-    if (e.isDirectory()) manifestFiles(p, out);
-    else if (e.isFile() && MANIFEST.test(e.name)) out.push(p);
-  }
-  return out;
-}
 
 function sourcePaths(app: Json): string[] {
   const spec = obj(app.spec);
@@ -65,7 +55,7 @@ export interface FoundRoot {
 /** The repository's own root manifest: an Application (template or not) whose source path is the overlay. */
 export function findRootFor(repoDir: string, overlay: string, vars: Record<string, string>): FoundRoot | undefined {
   const want = normalize(overlay).replace(/\/$/, '');
-  for (const file of manifestFiles(repoDir)) {
+  for (const file of repoFiles(repoDir, MANIFEST)) {
     const text = readFileSync(file, 'utf8');
     if (!/kind:\s*Application\b/.test(text)) continue;
     const filled = templateVars(text).every((v) => vars[v] !== undefined) ? fillTemplate(text, vars, file) : undefined;
