@@ -77,7 +77,7 @@ module.exports = {
   ],
   options: {
     includeOnly: `^(${[...folders, 'test', 'bench'].join('|')})/|^index\\.ts$`,
-    exclude: { path: '^(node_modules|\\.dev|\\.git|\\.rebuild-bench|coverage)/' },
+    exclude: { path: '^(node_modules|dist|\\.dev|\\.git|\\.rebuild-bench|coverage)/' },
     doNotFollow: { path: 'node_modules' },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },

@@ -9,6 +9,7 @@ export { scaleToZero } from './faults/scale.ts';
 export { webhookBreaker } from './faults/webhook-breaker.ts';
 export { cnpgFence, cnpgHibernate, cnpgReady } from './faults/cnpg.ts';
 export { runK6 } from './cluster/k6.ts';
+export { clusterDestroy, planGuard, rebuildToolSchema } from './faults/terraform.ts';
 export { registerFaultType } from './faults/registry.ts';
 export type { Fault, FaultEnv, FaultType } from './faults/types.ts';
 export type { Point } from './record/point.ts';

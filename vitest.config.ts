@@ -12,12 +12,20 @@ export default defineConfig({
     reporters: ['default', ['json', { outputFile: '.rebuild-bench/test-report.json' }]],
     projects: [
       { test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
-      { test: { name: 'engine', include: ['test/engine/**/*.test.ts'], testTimeout: 60_000, hookTimeout: 60_000 } },
+      {
+        test: {
+          name: 'engine',
+          include: ['test/engine/**/*.test.ts'],
+          globalSetup: ['test/setup/build.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+        },
+      },
       {
         test: {
           name: 'cluster',
           include: ['test/cluster/**/*.test.ts'],
-          globalSetup: ['test/setup/sandbox.ts'],
+          globalSetup: ['test/setup/build.ts', 'test/setup/sandbox.ts'],
           testTimeout: 180_000,
           hookTimeout: 300_000,
           fileParallelism: false,

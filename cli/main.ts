@@ -1,36 +1,11 @@
-import yargs, { type Argv } from 'yargs';
+import yargs from 'yargs';
 import { AbortedError, UserError, errorMessage } from '../core/errors.ts';
 import { ExitCode, exitCodeHelp } from '../core/exit-codes.ts';
 import { redact } from '../core/redact.ts';
 import { toolVersion } from '../engine/version.ts';
-import { cleanupCommand } from './commands/cleanup.ts';
-import { listCommand } from './commands/list.ts';
-import { runCommand } from './commands/run.ts';
-import { sandboxCommand } from './commands/sandbox.ts';
-import { demoCommand } from './commands/demo.ts';
-import { rehearseCommand } from './commands/rehearse.ts';
-import { lintCommand } from './commands/lint.ts';
-import { showCommand } from './commands/show.ts';
-import { pushCommand } from './commands/push.ts';
-import { reportCommand } from './commands/report.ts';
-import { compareCommand } from './commands/compare.ts';
-import { globalOptions, type CommandResult, type GlobalArgs } from './global-options.ts';
-
-type Register = (y: Argv<GlobalArgs>, done: (r: CommandResult) => void) => Argv<GlobalArgs>;
-
-export const commands: Register[] = [
-  runCommand,
-  listCommand,
-  showCommand,
-  cleanupCommand,
-  sandboxCommand,
-  demoCommand,
-  rehearseCommand,
-  lintCommand,
-  pushCommand,
-  reportCommand,
-  compareCommand,
-];
+import { commandModules, commandNameIn } from './command-list.ts';
+import { commandSpecs } from './command-specs.ts';
+import { globalOptions, type CommandResult } from './global-options.ts';
 
 /** Parses argv, runs one command, returns the process exit code (never calls process.exit). */
 class UsageError extends Error {}
@@ -54,8 +29,10 @@ export async function main(argv: string[]): Promise<number> {
       // Throwing stops yargs here: without it the command's handler would still run.
       throw new UsageError(msg);
     });
-  for (const register of commands) y = register(y, done);
   try {
+    const wanted = commandNameIn(argv);
+    if (wanted) y = (await commandModules[wanted]())(y, done);
+    else for (const c of Object.values(commandSpecs)) y = y.command(c.command, c.describe);
     await y.parseAsync();
   } catch (err) {
     if (err instanceof UsageError) {

@@ -2,6 +2,7 @@ import { faultType } from '../faults/registry.ts';
 import type { FaultEnv } from '../faults/types.ts';
 import { sleep } from '../core/abortable.ts';
 import { errorMessage } from '../core/errors.ts';
+import { importModule } from '../core/import-module.ts';
 import { pendingRollbacks, type Journal, type PendingRollback } from './journal.ts';
 
 export interface RollbackOutcome {
@@ -24,7 +25,7 @@ export async function replayRollbacks(
   const outcome: RollbackOutcome = { rolledBack: [], failed: [] };
   for (const p of pendingRollbacks(journal.read())) {
     if (only !== undefined && p.faultId !== only) continue;
-    if (!faultType(p.kind) && p.module) await import(p.module).catch(() => undefined);
+    if (!faultType(p.kind) && p.module) await importModule(p.module).catch(() => undefined);
     const type = faultType(p.kind);
     if (!type) {
       const error = `unknown fault kind "${p.kind}" (journal written by a newer version or a plugin?)`;

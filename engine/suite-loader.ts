@@ -1,16 +1,19 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { BadInputError, errorMessage } from '../core/errors.ts';
-import { packageRoot } from '../core/package-root.ts';
+import { importModule } from '../core/import-module.ts';
+import { compiled } from '../core/package-root.ts';
 import { isSuite, type Suite } from './suite.ts';
 
-const builtinDir = join(packageRoot, 'suites');
+/** The built-in suites of the tree this process runs: dist/suites/*.js, or suites/*.ts from sources. */
+const builtinDir = fileURLToPath(new URL('../suites/', import.meta.url));
+const builtinExt = compiled ? '.js' : '.ts';
 
 export function builtinSuiteNames(): string[] {
   return readdirSync(builtinDir)
-    .filter((f) => f.endsWith('.ts') && !f.startsWith('_') && !f.endsWith('.test.ts'))
-    .map((f) => f.slice(0, -3))
+    .filter((f) => f.endsWith(builtinExt) && !f.startsWith('_') && !f.endsWith(`.test${builtinExt}`))
+    .map((f) => f.slice(0, -builtinExt.length))
     .sort();
 }
 
@@ -25,7 +28,7 @@ export function resolveSuiteFile(ref: string, cwd = process.cwd()): string {
     if (!existsSync(file)) throw new BadInputError(`suite file not found: ${file}`);
     return file;
   }
-  const file = join(builtinDir, `${ref}.ts`);
+  const file = join(builtinDir, `${ref}${builtinExt}`);
   if (!existsSync(file)) {
     throw new BadInputError(
       `unknown suite "${ref}". Built-in suites: ${builtinSuiteNames().join(', ')}; or pass a path to your own .ts file`,
@@ -38,7 +41,7 @@ export async function loadSuite(ref: string, cwd = process.cwd()): Promise<{ sui
   const file = resolveSuiteFile(ref, cwd);
   let mod: Record<string, unknown>;
   try {
-    mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+    mod = (await importModule(pathToFileURL(file).href)) as Record<string, unknown>;
   } catch (err) {
     throw new BadInputError(`suite ${file} failed to load: ${errorMessage(err).split('\n')[0]}`);
   }

@@ -1,12 +1,11 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import * as k8s from '@kubernetes/client-node';
 import { waitFor } from '../core/abortable.ts';
 import { UserError } from '../core/errors.ts';
 import { writeFileAtomic } from '../core/fs-durable.ts';
 import type { Logger } from '../core/logger.ts';
-import { packageRoot } from '../core/package-root.ts';
+import { nodeArgsFor, packageRoot, siblingModule } from '../core/package-root.ts';
 import { applicationPath } from '../gitops/argocd.ts';
 import type { AppManifest } from '../gitops/applications.ts';
 import { launchArgocd, type ArgocdRuntime } from './argocd/launch.ts';
@@ -83,7 +82,7 @@ async function serveRepository(sandboxDir: string, input: TwinInput, helm: strin
       {
         name: 'charts',
         bin: process.execPath,
-        args: ['--import', 'tsx', fileURLToPath(new URL('./repo/serve.ts', import.meta.url)), served, String(port)],
+        args: [...nodeArgsFor(siblingModule(import.meta.url, './repo/serve')), served, String(port)],
         log: join(layout.logs, 'charts.log'),
         cwd: packageRoot,
       },

@@ -6,11 +6,12 @@ import { FileRunStore, resolveHome } from '../../sinks/run-store.ts';
 import { resolveRunId } from '../../record/store.ts';
 import { type CommandResult, type GlobalArgs, logLevelOf } from '../global-options.ts';
 import { printJson } from '../output.ts';
+import { commandSpecs } from '../command-specs.ts';
 
 export function cleanupCommand(y: Argv<GlobalArgs>, done: (r: CommandResult) => void) {
   return y.command(
-    'cleanup',
-    'Replay unfinished rollbacks of crashed runs, then list cluster objects labelled rebuild-bench/run=<id>',
+    commandSpecs.cleanup.command,
+    commandSpecs.cleanup.describe,
     (c) =>
       c
         .option('run', { type: 'string', describe: 'Only this run (id, prefix or "last")' })

@@ -12,6 +12,7 @@ import { resolveHome } from '../../sinks/run-store.ts';
 import { resolveRunId } from '../../record/store.ts';
 import type { CommandResult, GlobalArgs } from '../global-options.ts';
 import { printJson } from '../output.ts';
+import { commandSpecs } from '../command-specs.ts';
 
 export interface CompareFlags {
   'baseline-last'?: number | undefined;
@@ -49,8 +50,8 @@ export function compareOptions<T>(c: Argv<T>) {
 
 export function compareCommand(y: Argv<GlobalArgs>, done: (r: CommandResult) => void) {
   return y.command(
-    'compare [baseline..]',
-    'Compare runs before and after a change: total, phases, waves, restarts, admission latency, and what the change did',
+    commandSpecs.compare.command,
+    commandSpecs.compare.describe,
     (c) =>
       compareOptions(
         c

@@ -9,6 +9,7 @@ import { packageRoot } from '../../core/package-root.ts';
 import { resolveHome } from '../../sinks/run-store.ts';
 import { type CommandResult, type GlobalArgs, logLevelOf } from '../global-options.ts';
 import { runSandboxRebuild } from '../sandbox-rebuild.ts';
+import { commandSpecs } from '../command-specs.ts';
 
 type DemoArgs = GlobalArgs & {
   'health-check': boolean;
@@ -26,8 +27,8 @@ type DemoArgs = GlobalArgs & {
  */
 export function demoCommand(y: Argv<GlobalArgs>, done: (r: CommandResult) => void) {
   return y.command(
-    'demo',
-    'The main job on a local sandbox: rebuild the homelab fixture (64 Applications, waves -5…10) with the real Argo CD and time it wave by wave',
+    commandSpecs.demo.command,
+    commandSpecs.demo.describe,
     (c) =>
       c
         .option('health-check', {

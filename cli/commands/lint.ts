@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import type { Argv } from 'yargs';
 import { z } from 'zod';
 import { BadInputError } from '../../core/errors.ts';
+import { resolveCacheDir } from '../../core/cache-dir.ts';
 import { at, str } from '../../core/fields.ts';
 import { ExitCode, exitCodeHelp } from '../../core/exit-codes.ts';
 import { createLogger } from '../../core/logger.ts';
@@ -26,6 +27,7 @@ import { renderRepository } from '../../sandbox/rehearsal/repository.ts';
 import { applyWaveMoves } from '../../sandbox/rehearsal/wave-fix.ts';
 import { ensureToolchain } from '../../sandbox/toolchain/install.ts';
 import { type CommandResult, type GlobalArgs, logLevelOf } from '../global-options.ts';
+import { commandSpecs } from '../command-specs.ts';
 
 type LintArgs = GlobalArgs & {
   repo: string;
@@ -39,6 +41,7 @@ type LintArgs = GlobalArgs & {
   'fail-on': Severity | 'never';
   'rule-config'?: string;
   fix: boolean;
+  cache: boolean;
 };
 
 /** Per-app suppression: `rebuild-bench.io/lint-ignore: rule-id,rule-id` on the Application. */
@@ -82,8 +85,8 @@ export function lint(model: LintModel, config: z.infer<typeof ruleConfigSchema>,
 
 export function lintCommand(y: Argv<GlobalArgs>, done: (r: CommandResult) => void) {
   return y.command(
-    'lint <repo>',
-    'Find in seconds, without a cluster, what will make a rebuild slow or stuck: wave inversions, waves that do not gate, fail-closed webhooks, missing namespaces and Secrets',
+    commandSpecs.lint.command,
+    commandSpecs.lint.describe,
     (c) =>
       c
         .positional('repo', { type: 'string', demandOption: true, describe: 'Your GitOps repository (a working copy)' })
@@ -127,6 +130,12 @@ export function lintCommand(y: Argv<GlobalArgs>, done: (r: CommandResult) => voi
           default: false,
           describe: 'Write the proposed wave plan into the Application files (sync-wave annotations only)',
         })
+        .option('cache', {
+          type: 'boolean',
+          default: true,
+          describe:
+            'Reuse kustomize/helm output of an unchanged repository from the render cache (~/.cache/rebuild-bench/render; outputs holding Secrets are never stored)',
+        })
         .example('$0 lint ../gitops --overlay argocd/overlays/dev', 'Findings grouped by app, with file:line and a fix')
         .example(
           '$0 lint ../gitops --overlay argocd/overlays/dev --format sarif --out lint.sarif --fail-on never',
@@ -157,6 +166,7 @@ export function lintCommand(y: Argv<GlobalArgs>, done: (r: CommandResult) => voi
           argocdCm: a['argocd-cm'],
           exportDir,
           tools,
+          cacheDir: a.cache ? join(resolveCacheDir(), 'render') : undefined,
           log,
         });
       try {

@@ -5,11 +5,12 @@ import { resolveHome } from '../../sinks/run-store.ts';
 import { listRunIds, readRunRecord, runDir } from '../../record/store.ts';
 import type { CommandResult, GlobalArgs } from '../global-options.ts';
 import { printJson, table } from '../output.ts';
+import { commandSpecs } from '../command-specs.ts';
 
 export function listCommand(y: Argv<GlobalArgs>, done: (r: CommandResult) => void) {
   return y.command(
-    'list',
-    'List past runs, oldest first',
+    commandSpecs.list.command,
+    commandSpecs.list.describe,
     (c) =>
       c
         .option('suite', { type: 'string', describe: 'Only runs of this suite' })

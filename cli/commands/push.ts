@@ -6,6 +6,7 @@ import { resolveHome } from '../../sinks/run-store.ts';
 import { resolveRunId, runDir } from '../../record/store.ts';
 import type { CommandResult, GlobalArgs } from '../global-options.ts';
 import { printJson } from '../output.ts';
+import { commandSpecs } from '../command-specs.ts';
 
 const influxExample = [
   'influx:',
@@ -17,8 +18,8 @@ const influxExample = [
 
 export function pushCommand(y: Argv<GlobalArgs>, done: (r: CommandResult) => void) {
   return y.command(
-    'push <run>',
-    "Send a stored run's points to InfluxDB (idempotent: pushing twice stores each point once)",
+    commandSpecs.push.command,
+    commandSpecs.push.describe,
     (c) =>
       c
         .positional('run', { type: 'string', demandOption: true, describe: 'Run id, unique prefix, or "last"' })

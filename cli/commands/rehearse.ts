@@ -18,6 +18,7 @@ import { resolveHome } from '../../sinks/run-store.ts';
 import { type CommandResult, type GlobalArgs, logLevelOf } from '../global-options.ts';
 import { table } from '../output.ts';
 import { runSandboxRebuild } from '../sandbox-rebuild.ts';
+import { commandSpecs } from '../command-specs.ts';
 
 type RehearseArgs = GlobalArgs & {
   repo: string;
@@ -46,8 +47,8 @@ export function rehearsalDir(home: string): string {
 
 export function rehearseCommand(y: Argv<GlobalArgs>, done: (r: CommandResult) => void) {
   return y.command(
-    'rehearse <repo>',
-    'Rehearse your own GitOps repository on a local sandbox: the real Argo CD syncs your overlay, the sandbox runs every workload and says which apps crash-loop and why',
+    commandSpecs.rehearse.command,
+    commandSpecs.rehearse.describe,
     (c) =>
       c
         .positional('repo', { type: 'string', demandOption: true, describe: 'Your GitOps repository (a working copy)' })

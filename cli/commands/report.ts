@@ -5,14 +5,15 @@ import { resolveRunId, runDir } from '../../record/store.ts';
 import { parseFormats, REPORT_FORMATS, writeReports } from '../../reports/write.ts';
 import type { CommandResult, GlobalArgs } from '../global-options.ts';
 import { printJson } from '../output.ts';
+import { commandSpecs } from '../command-specs.ts';
 
 type ReportArgs = GlobalArgs & { run: string; format?: string | string[]; out?: string };
 
 /** Re-renders a stored run's reports from run.json and points.lp (never from the live cluster). */
 export function reportCommand(y: Argv<GlobalArgs>, done: (r: CommandResult) => void) {
   return y.command(
-    'report <run>',
-    "Render a run's reports (Markdown, HTML, JSON, JUnit) from the run store",
+    commandSpecs.report.command,
+    commandSpecs.report.describe,
     (c) =>
       c
         .positional('run', { type: 'string', demandOption: true, describe: 'Run id, unique prefix, or "last"' })

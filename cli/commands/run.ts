@@ -14,6 +14,7 @@ import { resolveHome } from '../../sinks/run-store.ts';
 import { type CommandResult, type GlobalArgs, logLevelOf, runViewOf } from '../global-options.ts';
 import { runOutputs } from '../run-outputs.ts';
 import { parseKeyValues, printJson } from '../output.ts';
+import { commandSpecs } from '../command-specs.ts';
 
 interface RunArgs extends GlobalArgs, CompareFlags {
   suite: string;
@@ -50,8 +51,8 @@ function regressed(a: RunArgs, id: string, dir: string): boolean {
 
 export function runCommand(y: Argv<GlobalArgs>, done: (r: CommandResult) => void) {
   return y.command(
-    'run <suite>',
-    'Run a suite (built-in name or path to your own .ts file) and record it in the run store',
+    commandSpecs.run.command,
+    commandSpecs.run.describe,
     (c) =>
       compareOptions(c)
         .positional('suite', {

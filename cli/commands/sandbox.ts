@@ -16,6 +16,7 @@ import { upGitopsSandbox } from '../../sandbox/gitops-sandbox.ts';
 import { waitForConvergence } from '../../sandbox/twin/progress.ts';
 import { type CommandResult, type GlobalArgs, logLevelOf } from '../global-options.ts';
 import { printJson, table } from '../output.ts';
+import { commandSpecs } from '../command-specs.ts';
 
 type SandboxArgs = GlobalArgs & {
   dir?: string;
@@ -42,8 +43,8 @@ const shellQuote = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replac
 export function sandboxCommand(y: Argv<GlobalArgs>, done: (r: CommandResult) => void) {
   const dirOption = { type: 'string', describe: 'Sandbox directory (default: <home>/sandbox)' } as const;
   return y.command(
-    'sandbox <action>',
-    'Local control plane on 127.0.0.1: real etcd, kube-apiserver, controller-manager, scheduler, kwok nodes (and influxd)',
+    commandSpecs.sandbox.command,
+    commandSpecs.sandbox.describe,
     (c) =>
       c
         .positional('action', { choices: ['install', 'up', 'down', 'status', 'env'] as const, describe: 'What to do' })

@@ -7,11 +7,12 @@ import { readPoints, readRunRecord, resolveRunId, runDir } from '../../record/st
 import type { CommandResult, GlobalArgs } from '../global-options.ts';
 import { printJson } from '../output.ts';
 import { collectorLines } from '../collector-lines.ts';
+import { commandSpecs } from '../command-specs.ts';
 
 export function showCommand(y: Argv<GlobalArgs>, done: (r: CommandResult) => void) {
   return y.command(
-    'show <run>',
-    "A run's summary: verdict, phases, faults, checks, validity",
+    commandSpecs.show.command,
+    commandSpecs.show.describe,
     (c) =>
       c
         .positional('run', { type: 'string', demandOption: true, describe: 'Run id, unique prefix, or "last"' })

@@ -8,6 +8,7 @@ import { chartCatalog } from './charts.ts';
 import { renderApp, type AppPlan } from './render.ts';
 import { findRootFor, parseSets, readRootFile, type FoundRoot } from './root.ts';
 import { repoPath, resolveSource, type RehearsalSource } from './source.ts';
+import { openRenderCache } from './render-cache.ts';
 import { kustomizeBuild, yamlObjects, type RenderTools } from './tools.ts';
 
 export interface RepositoryOptions {
@@ -22,6 +23,8 @@ export interface RepositoryOptions {
   /** Where a `--revision` is exported. */
   exportDir: string;
   tools: RenderTools;
+  /** Keep renderer outputs here between runs (see render-cache.ts); undefined renders everything. */
+  cacheDir?: string | undefined;
   log: Logger;
 }
 
@@ -95,13 +98,14 @@ function urlOfThisRepository(children: Json[], dir: string): string | undefined 
 
 /** Renders a repository's overlay with the renderers Argo CD's repo-server uses and infers the dependency graph. */
 export async function renderRepository(o: RepositoryOptions): Promise<RenderedRepository> {
-  const tools: RenderTools = { ...o.tools, kustomizeOptions: kustomizeOptions(o.argocdCm) };
   const source = await resolveSource({
     repoDir: o.repoDir,
     revision: o.revision,
     repoUrls: o.repoUrls,
     exportDir: o.exportDir,
   });
+  const cache = o.cacheDir ? openRenderCache(o.cacheDir, source.dir) : undefined;
+  const tools: RenderTools = { ...o.tools, kustomizeOptions: kustomizeOptions(o.argocdCm), cache };
   const overlay = repoPath(source, o.repoDir, o.overlay);
   const vars = parseSets(o.sets ?? []);
   const children = await overlayApplications(tools, join(source.dir, overlay));
@@ -123,6 +127,10 @@ export async function renderRepository(o: RepositoryOptions): Promise<RenderedRe
     );
     return plan;
   });
+  if (cache)
+    o.log.info(
+      `rendered ${apps.length} Applications: ${cache.hits} output(s) from the render cache, ${cache.misses} rendered${cache.uncacheable ? ` (${cache.uncacheable} not cached: they hold Secrets)` : ''}`,
+    );
   const edges = inferDependencies(apps.map((a) => a.rendering));
   return { source, overlay, urls, rootManifest, foundRoot, apps, edges };
 }

@@ -1,10 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { sleep } from '../../core/abortable.ts';
 import { UserError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
-import { packageRoot } from '../../core/package-root.ts';
+import { nodeArgsFor, packageRoot, siblingModule } from '../../core/package-root.ts';
 import { writeFileAtomic } from '../../core/fs-durable.ts';
 import { ensurePodRunner, readState } from '../control-plane.ts';
 import { sandboxLayout } from '../paths.ts';
@@ -61,13 +60,13 @@ export async function launchTwin(
     ...(opts.timeScale ? { timeScale: opts.timeScale } : {}),
     argocd: opts.argocd ?? 'twin',
   };
-  const main = fileURLToPath(new URL('./main.ts', import.meta.url));
+  const main = siblingModule(import.meta.url, './main');
   const logFile = join(layout.dir, 'twin.log');
   const spawned = spawnDetached(
     {
       name: 'twin',
       bin: process.execPath,
-      args: ['--import', 'tsx', main, JSON.stringify(spec)],
+      args: [...nodeArgsFor(main), JSON.stringify(spec)],
       log: logFile,
       cwd: packageRoot,
     },

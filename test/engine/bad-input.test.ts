@@ -1,3 +1,4 @@
+import { commandSpecs } from '../../cli/command-specs.ts';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -87,15 +88,19 @@ describe('bad input exits 2 with file and line, touching nothing', () => {
     expect((await cli(ws, ['list', '--frobnicate'])).exitCode).toBe(2);
   });
 
-  it('--help teaches with examples on every command', async () => {
+  it('--help teaches with examples on every command, and lists each command as its module declares it', async () => {
     const ws = workspace();
-    for (const cmd of ['run', 'list', 'show', 'cleanup']) {
-      const r = await cli(ws, [cmd, '--help']);
-      expect(r.exitCode).toBe(0);
-      expect(r.stdout).toContain('Examples:');
-    }
     const top = await cli(ws, ['--help']);
+    expect(top.exitCode).toBe(0);
     expect(top.stdout).toContain('Exit codes:');
+    for (const [name, spec] of Object.entries(commandSpecs)) {
+      expect(top.stdout).toContain(`rebuild-bench ${spec.command}`);
+      const r = await cli(ws, [name, '--help']);
+      expect(r.exitCode, name).toBe(0);
+      expect(r.stdout.split('\n')[0], name).toBe(`rebuild-bench ${spec.command}`);
+      expect(r.stdout, name).toContain(spec.describe.slice(0, 40));
+      expect(r.stdout, name).toContain('Examples:');
+    }
   });
 });
 
