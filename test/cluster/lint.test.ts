@@ -6,6 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { createPlatformRepo, mailerChart, writeTree } from '../fixtures/platform-repo.ts';
 import { repoRoot } from './twin-harness.ts';
+import { sarifSchemaErrors } from '../helpers/sarif-schema.ts';
 
 const bin = join(repoRoot, 'bin', 'rebuild-bench.js');
 const homelab = join(repoRoot, 'examples', 'homelab');
@@ -72,6 +73,7 @@ describe('lint (no cluster): what will make a rebuild slow or stuck', () => {
     expect(s.stdout).toBe('');
     const sarif = JSON.parse(readFileSync(sarifFile, 'utf8'));
     expect(sarif).toMatchObject({ version: '2.1.0', $schema: 'https://json.schemastore.org/sarif-2.1.0.json' });
+    expect(sarifSchemaErrors(sarif)).toEqual([]);
     const driverRules = sarif.runs[0].tool.driver.rules.map((x: { id: string }) => x.id);
     for (const res of sarif.runs[0].results) {
       expect(['error', 'warning', 'note']).toContain(res.level);
