@@ -5,6 +5,8 @@ export interface Leftover {
   kind: string;
   namespace: string | undefined;
   name: string;
+  /** The run whose label it carries. */
+  runId: string;
 }
 
 /** Kinds a suite may create; listed cluster-wide by the run label. */
@@ -35,7 +37,12 @@ export async function findLeftovers(kc: k8s.KubeConfig, runId?: string): Promise
   const out: Leftover[] = [];
   for (const [kind, list] of listers) {
     for (const o of await list(kc, selector)) {
-      out.push({ kind, namespace: o.metadata?.namespace, name: o.metadata?.name ?? '?' });
+      out.push({
+        kind,
+        namespace: o.metadata?.namespace,
+        name: o.metadata?.name ?? '?',
+        runId: o.metadata?.labels?.[RUN_LABEL] ?? runId ?? '?',
+      });
     }
   }
   return out;

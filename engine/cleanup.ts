@@ -19,6 +19,8 @@ export interface CleanupReport {
     failed: string[];
     leftovers: Leftover[];
     leftoverError?: string;
+    /** --dry-run: the rollbacks a cleanup would replay. */
+    wouldRollBack?: string[];
   }>;
 }
 
@@ -28,6 +30,8 @@ export interface CleanupOptions {
   /** Override the kubeconfig/context recorded in the run. */
   kubeconfig?: string | undefined;
   context?: string | undefined;
+  /** List what would be rolled back and what is left; replay nothing, write nothing. */
+  dryRun?: boolean;
   log: Logger;
 }
 
@@ -38,12 +42,21 @@ export interface CleanupOptions {
 export async function cleanup(o: CleanupOptions): Promise<CleanupReport> {
   const ids = o.runId ? [o.runId] : o.store.runIds();
   const report: CleanupReport = { runs: [] };
+  /** Clusters the stored runs touched, by kubeconfig and context: where a bare cleanup looks for leftovers. */
+  const clusters = new Map<string, { kubeconfig: string | undefined; context: string }>();
   for (const id of ids) {
     const dir = o.store.runDir(id);
     const record = o.store.readRecord(dir);
     const pending = pendingFor(dir);
     const status = effectiveStatus(record);
     const touchedCluster = record.faults.length > 0 || record.status === 'running';
+    if (record.cluster.context && touchedCluster) {
+      const where = {
+        kubeconfig: o.kubeconfig ?? record.cluster.kubeconfig ?? undefined,
+        context: o.context ?? record.cluster.context,
+      };
+      clusters.set(JSON.stringify(where), where);
+    }
     if (!o.runId && pending.length === 0 && record.status !== 'running') continue;
     const entry: CleanupReport['runs'][number] = { id, rolledBack: [], failed: [], leftovers: [] };
     report.runs.push(entry);
@@ -60,7 +73,9 @@ export async function cleanup(o: CleanupOptions): Promise<CleanupReport> {
       }).kc;
       return kc;
     };
-    if (pending.length > 0) {
+    if (o.dryRun) {
+      entry.wouldRollBack = pending.map((p) => `${p.faultId} ${p.title}`);
+    } else if (pending.length > 0) {
       o.log.info(`run ${id}: ${pending.length} unfinished rollback(s)`);
       const journal = new Journal(join(dir, JOURNAL_FILE));
       const env = { runId: id, log: o.log.child(id), signal: new AbortController().signal, kube, cwd: process.cwd() };
@@ -69,7 +84,9 @@ export async function cleanup(o: CleanupOptions): Promise<CleanupReport> {
       entry.failed = out.failed.map((r) => `${r.faultId} ${r.title}: ${r.error}`);
       applyJournal(record.faults, journal.read());
     }
-    if (status === 'interrupted' || record.status === 'rollback-incomplete') {
+    if (o.dryRun) {
+      // Nothing is replayed, so the record stays as it is.
+    } else if (status === 'interrupted' || record.status === 'rollback-incomplete') {
       if (entry.failed.length) record.status = 'rollback-incomplete';
       else if (record.status === 'running') record.status = 'interrupted';
       else
@@ -103,5 +120,32 @@ export async function cleanup(o: CleanupOptions): Promise<CleanupReport> {
       }
     }
   }
+  if (!o.runId) await leftoversOfOtherRuns(o, [...clusters.values()], report);
   return report;
+}
+
+/** A bare cleanup also lists objects labelled by runs it had nothing to roll back for, on every cluster runs touched. */
+async function leftoversOfOtherRuns(
+  o: CleanupOptions,
+  clusters: Array<{ kubeconfig: string | undefined; context: string }>,
+  report: CleanupReport,
+): Promise<void> {
+  for (const where of clusters) {
+    let found: Leftover[];
+    try {
+      found = await findLeftovers(loadKube(where).kc);
+    } catch (err) {
+      o.log.warn(`leftovers on context ${where.context} not listed: ${errorMessage(err)}`);
+      continue;
+    }
+    for (const l of found) {
+      let entry = report.runs.find((r) => r.id === l.runId);
+      if (!entry) {
+        entry = { id: l.runId, rolledBack: [], failed: [], leftovers: [] };
+        report.runs.push(entry);
+      }
+      if (!entry.leftovers.some((x) => x.kind === l.kind && x.namespace === l.namespace && x.name === l.name))
+        entry.leftovers.push(l);
+    }
+  }
 }

@@ -17,6 +17,7 @@ export function cleanupCommand(y: Argv<GlobalArgs>, done: (r: CommandResult) => 
         .option('run', { type: 'string', describe: 'Only this run (id, prefix or "last")' })
         .example('$0 cleanup', 'Every run with unfinished rollbacks')
         .example('$0 cleanup --run last', 'Only the newest run')
+        .example('$0 cleanup --dry-run', 'What would be rolled back, and what is left; nothing replayed')
         .epilogue('Rollbacks are idempotent: running cleanup twice is safe. Exit code 4 when a rollback still fails.'),
     async (argv) => {
       const a = argv as unknown as GlobalArgs & { run?: string };
@@ -28,26 +29,38 @@ export function cleanupCommand(y: Argv<GlobalArgs>, done: (r: CommandResult) => 
         runId,
         kubeconfig: a.kubeconfig,
         context: a.context,
+        dryRun: a['dry-run'],
         log,
       });
       const failed = report.runs.some((r) => r.failed.length > 0);
       if (a.json) printJson(report);
-      else if (report.runs.length === 0) process.stdout.write('nothing to clean up: no run has unfinished rollbacks\n');
+      else if (report.runs.length === 0)
+        process.stdout.write('nothing to clean up: no run has unfinished rollbacks or labelled objects left\n');
       else {
         for (const r of report.runs) {
           const parts = [`run ${r.id}:`];
           if (r.skipped) parts.push(`skipped, ${r.skipped}`);
           else {
-            parts.push(`${r.rolledBack.length} rolled back, ${r.failed.length} failed`);
+            parts.push(
+              r.wouldRollBack
+                ? `would roll back ${r.wouldRollBack.length},`
+                : `${r.rolledBack.length} rolled back, ${r.failed.length} failed,`,
+            );
             if (r.leftoverError) parts.push(`(leftovers not listed: ${r.leftoverError})`);
             else parts.push(`${r.leftovers.length} labelled object(s) left`);
           }
           process.stdout.write(`${parts.join(' ')}\n`);
+          for (const w of r.wouldRollBack ?? []) process.stdout.write(`  would roll back: ${w}\n`);
           for (const f of r.failed) process.stdout.write(`  failed: ${f}\n`);
           for (const l of r.leftovers)
             process.stdout.write(`  left: ${l.kind} ${l.namespace ? `${l.namespace}/` : ''}${l.name}\n`);
         }
       }
+      if (a['dry-run'] && !a.json) process.stdout.write('(dry-run: nothing was rolled back or changed)\n');
+      else if (!a.json && report.runs.some((r) => r.leftovers.length > 0))
+        process.stdout.write(
+          'Labelled objects are listed, not deleted: delete them with kubectl delete <kind> -n <namespace> <name> once you know what made them.\n',
+        );
       done({ exitCode: failed ? ExitCode.RollbackIncomplete : ExitCode.Passed });
     },
   );

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { Argv } from 'yargs';
-import { exitCodeHelp } from '../../core/exit-codes.ts';
+import { ExitCode, exitCodeHelp } from '../../core/exit-codes.ts';
 import { createLogger } from '../../core/logger.ts';
 import { stopSandbox } from '../../sandbox/control-plane.ts';
 import { ensureToolchain } from '../../sandbox/toolchain/install.ts';
@@ -10,6 +10,7 @@ import { resolveHome } from '../../sinks/run-store.ts';
 import { type CommandResult, type GlobalArgs, logLevelOf } from '../global-options.ts';
 import { runSandboxRebuild } from '../sandbox-rebuild.ts';
 import { commandSpecs } from '../command-specs.ts';
+import { downPlan, installPlan, printPlan } from '../sandbox-plan.ts';
 
 type DemoArgs = GlobalArgs & {
   'health-check': boolean;
@@ -68,12 +69,19 @@ export function demoCommand(y: Argv<GlobalArgs>, done: (r: CommandResult) => voi
       const home = resolveHome(a.home);
       const dir = join(home, 'demo-sandbox');
       const homelab = join(packageRoot, 'examples', 'homelab');
+      const binaries = [...controlPlaneBinaries, ...(a.argocd === 'real' ? argocdBinaries : [])];
+      if (a['dry-run']) {
+        printPlan('demo', [
+          ...(await installPlan(binaries)),
+          ...downPlan(dir, true),
+          `would start a fresh sandbox in ${dir} and rebuild the homelab fixture (${homelab}) ${a['health-check'] ? 'with' : 'without'} the Application health check, Argo CD: ${a.argocd}`,
+          `would record the run in ${join(home, 'runs')}`,
+        ]);
+        return done({ exitCode: ExitCode.Passed });
+      }
       log.info('demo 1/4: sandbox toolchain (built from Go modules into the cache on first use)');
       // Only what the demo runs (no influxd, no k6): the first run on a fresh machine builds less.
-      await ensureToolchain({
-        log,
-        binaries: [...controlPlaneBinaries, ...(a.argocd === 'real' ? argocdBinaries : [])],
-      });
+      await ensureToolchain({ log, binaries });
       log.info(`demo 2/4: fresh sandbox in ${dir}`);
       log.info(
         `demo 3/4: homelab fixture ${a['health-check'] ? 'with' : 'without'} the Application health check, Argo CD: ${a.argocd === 'real' ? 'the real controller and repo-server' : 'the twin'}`,

@@ -17,6 +17,7 @@ import { waitForConvergence } from '../../sandbox/twin/progress.ts';
 import { type CommandResult, type GlobalArgs, logLevelOf } from '../global-options.ts';
 import { printJson, table } from '../output.ts';
 import { commandSpecs } from '../command-specs.ts';
+import { downPlan, installPlan, printPlan, upPlan } from '../sandbox-plan.ts';
 
 type SandboxArgs = GlobalArgs & {
   dir?: string;
@@ -127,6 +128,10 @@ export function sandboxCommand(y: Argv<GlobalArgs>, done: (r: CommandResult) => 
       const dir = dirOf(a);
       switch (a.action) {
         case 'install': {
+          if (a['dry-run']) {
+            printPlan('sandbox install', await installPlan());
+            return done({ exitCode: ExitCode.Passed });
+          }
           const r = await ensureToolchain({ log, force: a.force });
           if (a.json) printJson(r);
           else {
@@ -164,6 +169,10 @@ export function sandboxCommand(y: Argv<GlobalArgs>, done: (r: CommandResult) => 
               throw new BadInputError(`--time-scale must be in (0, 10], got ${a['time-scale']}`);
           } else if (a.profile || a['argocd-cm'] || a['health-check'])
             throw new BadInputError('--profile, --argocd-cm and --health-check go with --twin <dir>');
+          if (a['dry-run']) {
+            printPlan('sandbox up', upPlan(dir, { nodes: a.nodes, influx: a.influx, twin: a.twin, argocd }));
+            return done({ exitCode: ExitCode.Passed });
+          }
           const common = { dir, nodes: a.nodes, influx: a.influx, log, timeoutMs: a.timeout * 1000 };
           const sb = twinInput
             ? (await upGitopsSandbox({ ...common, input: twinInput, argocd, timeScale: a['time-scale'] })).sandbox
@@ -204,6 +213,10 @@ export function sandboxCommand(y: Argv<GlobalArgs>, done: (r: CommandResult) => 
           return done({ exitCode: ExitCode.Passed });
         }
         case 'down': {
+          if (a['dry-run']) {
+            printPlan(`sandbox down${a.wipe ? ' --wipe' : ''}`, downPlan(dir, a.wipe));
+            return done({ exitCode: ExitCode.Passed });
+          }
           const r = await stopSandbox(dir, { wipe: a.wipe, log });
           if (a.json) printJson(r);
           else {

@@ -30,7 +30,14 @@ describe('cleanup lists cluster objects still labelled with a run id', () => {
     });
     const clean = await execa('node', [bin, 'cleanup', '--run', id, '--home', home], { env, reject: false });
     expect(clean.exitCode, clean.stderr).toBe(0);
-    expect(clean.stdout).toContain(`run ${id}: 0 rolled back, 0 failed 1 labelled object(s) left`);
+    expect(clean.stdout).toContain(`run ${id}: 0 rolled back, 0 failed, 1 labelled object(s) left`);
     expect(clean.stdout).toContain(`left: ConfigMap default/left-${id.slice(-4)}`);
+
+    // Without --run: the run has nothing to roll back, and its leftover is still listed.
+    const bare = await execa('node', [bin, 'cleanup', '--home', home], { env, reject: false });
+    expect(bare.exitCode, bare.stderr).toBe(0);
+    expect(bare.stdout).toContain(`run ${id}: 0 rolled back, 0 failed, 1 labelled object(s) left`);
+    expect(bare.stdout).toContain(`left: ConfigMap default/left-${id.slice(-4)}`);
+    expect(bare.stdout).not.toContain('nothing to clean up');
   });
 });

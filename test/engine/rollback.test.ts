@@ -107,6 +107,13 @@ describe('rollback with real processes', () => {
     expect(show.stdout).toContain('interrupted');
     expect(show.stdout).toContain('rollback(s) pending');
 
+    const dry = await cli(ws, ['cleanup', '--dry-run']);
+    expect(dry.exitCode, dry.all).toBe(0);
+    expect(dry.stdout).toMatch(/would roll back 1,[^\n]*\n {2}would roll back: \S+ /);
+    expect(dry.stdout).toContain('dry-run: nothing was rolled back or changed');
+    expect(read(ws.file)).toBe('FAULTED-1\n');
+    expect(recordOf(dir).status).toBe('running');
+
     const clean = await cli(ws, ['cleanup']);
     expect(clean.exitCode, clean.all).toBe(0);
     expect(clean.stdout).toContain('1 rolled back, 0 failed');
