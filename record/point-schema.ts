@@ -43,9 +43,9 @@ export const schema = {
   },
   rb_admission_fail_open: { tags: ['webhook'], fields: ['count'], what: 'Ignore fall-throughs (delta from /metrics)' },
   rb_rebuild: {
-    tags: ['outcome'],
+    tags: ['outcome', 'time'],
     fields: ['total_s', 'target_min_s', 'target_max_s', 'restarts', 'crash_loops'],
-    what: 'one per rebuild run, at its end: outcome ahead | on-target | missed | did-not-finish (total_s absent when it did not finish)',
+    what: 'one per rebuild run, at its end: outcome (follows the verdict) ahead | on-target | crash-looped (in time, but apps crash-looped) | missed | did-not-finish; time: the same judged on time alone (total_s absent when it did not finish)',
   },
   rb_k6: {
     tags: ['metric', 'name', 'method', 'status', 'expected_response', 'outcome', 'scenario', 'error_code'],

@@ -84,6 +84,12 @@ describe("rebuild-bench demo (the README's first command): the rebuild suite on 
     expect(readFileSync(join(dir, 'report.md'), 'utf8')).toContain('Argo CD v3.2.11');
     const junit = readFileSync(join(dir, 'junit.xml'), 'utf8');
     expect(junit).toMatch(/<testcase[^>]*zero CrashLoopBackOff[^>]*>\s*<failure/);
+    // Grafana's outcome tag follows the failed verdict, whatever the time alone says.
+    const point = readFileSync(join(dir, 'points.lp'), 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('rb_rebuild,'));
+    expect(point).toMatch(/,outcome=(crash-looped|missed|did-not-finish)[, ]/);
+    expect(point).toMatch(/,time=(ahead|on-target|missed|did-not-finish)[, ]/);
   }, 600_000);
 
   it('with the health check: rebuilds with zero CrashLoopBackOff and no finding; the verdict follows the target window', async () => {
