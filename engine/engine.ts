@@ -155,12 +155,23 @@ function kubeLoader(cluster: ClusterChoice, readOnly: boolean): (() => k8s.KubeC
   return Object.assign(get, { reload: () => void (kc = undefined) });
 }
 
+/** The suite's own checks of its options against the cluster: exit 2 before any run directory, lock or fault. */
+async function preflight(p: Prepared, kube: () => k8s.KubeConfig): Promise<void> {
+  if (!p.cluster.kubeconfig) return;
+  const problems = (await p.suite.preflight?.({ kube: kube(), options: p.options })) ?? [];
+  if (problems.length > 0)
+    throw new BadInputError(
+      `suite ${p.suite.name}: its options do not match cluster ${p.cluster.name} (nothing was applied):\n  - ${problems.join('\n  - ')}`,
+    );
+}
+
 /** Runs a suite: guards, lock, hypothesis, method, rollback (always), verdict, run.json. */
 export async function executeRun(req: RunRequest): Promise<RunResult> {
   const prepared = await prepare(req);
   const id = newRunId();
   const record = newRecord(id, prepared, req);
   const kube = kubeLoader(prepared.cluster, req.dryRun);
+  await preflight(prepared, kube);
   if (req.dryRun) return planOnly(req, prepared, record, kube);
 
   const lock = acquireLock(req.store.home, {

@@ -80,6 +80,11 @@ export interface SuiteDefinition<S extends z.ZodType = z.ZodType<Record<string, 
   hypothesis?: HypothesisCheck<z.infer<S>>[] | ((options: z.infer<S>) => HypothesisCheck<z.infer<S>>[]);
   /** Collectors that sample the cluster from before the method until after rollback. */
   collectors?: readonly CollectorName[];
+  /**
+   * Checks the options against the cluster (reads only) before anything happens, --dry-run included:
+   * each problem names its option. Any problem stops the run with exit 2, nothing applied.
+   */
+  preflight?: (p: { kube: k8s.KubeConfig; options: z.infer<S> }) => Promise<string[]>;
   run(ctx: SuiteContext<z.infer<S>>): Promise<void>;
 }
 
@@ -90,6 +95,8 @@ export interface Suite<O = Record<string, unknown>> {
   options: z.ZodType<O>;
   hypothesis(options: O): HypothesisCheck<O>[];
   collectors: readonly CollectorName[];
+  /** Absent on suites made by another version's defineSuite. */
+  preflight?(p: { kube: k8s.KubeConfig; options: O }): Promise<string[]>;
   run(ctx: SuiteContext<O>): Promise<void>;
 }
 
@@ -107,6 +114,7 @@ export function defineSuite<S extends z.ZodType = z.ZodType<Record<string, unkno
     options: (def.options ?? noOptions) as unknown as z.ZodType<z.infer<S>>,
     hypothesis: (o) => (typeof hyp === 'function' ? hyp(o) : (hyp ?? [])),
     collectors: def.collectors ?? [],
+    preflight: async (p) => (def.preflight ? def.preflight(p) : []),
     run: (ctx) => def.run(ctx),
   };
 }

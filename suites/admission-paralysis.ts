@@ -2,7 +2,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { kubeRequest } from '../cluster/http.ts';
+import type * as k8s from '@kubernetes/client-node';
+import { KubeHttpError, kubeRequest } from '../cluster/http.ts';
 import { apiAccess } from '../cluster/credentials.ts';
 import { k6Points, runK6, type K6Result } from '../cluster/k6.ts';
 import { registerSecret } from '../core/redact.ts';
@@ -46,8 +47,11 @@ const options = steadyStateOptions.extend({
     .prefault({}),
   /** as-is: the cluster's own failurePolicy (Kyverno's default Fail); Ignore: switch the webhooks to Ignore first, to compare. */
   failurePolicy: z.enum(['as-is', 'Ignore']).default('as-is'),
-  /** Deployments that must be able to start during the incident (Argo CD, a critical app). */
-  critical: z.array(deploymentRef).default([{ namespace: ARGOCD_NAMESPACE, deployment: 'argocd-server' }]),
+  /**
+   * Deployments that must be able to start during the incident (Argo CD, a critical app). Default:
+   * the Deployments in Argo CD's namespace on the cluster (up to three), since Argo CD heals the rest.
+   */
+  critical: z.array(deploymentRef).min(1).optional(),
   /** Apply the webhook breaker when the critical pods are still not back after this long; 0 never. */
   breakerAfterSeconds: z.number().min(0).default(30),
   breakerMode: z.enum(['ignore', 'remove']).default('ignore'),
@@ -87,8 +91,35 @@ export default defineSuite({
   options,
   hypothesis: (o) => steadyState(o),
   collectors: ['admission', 'restarts', 'events'],
+  preflight: async ({ kube, options: o }) => {
+    const problems: string[] = [];
+    if (!(await kyvernoPod(kube, o.kyverno.namespace, o.kyverno.deployment)))
+      problems.push(
+        `kyverno.namespace/kyverno.deployment: no Running pod of ${o.kyverno.namespace}/${o.kyverno.deployment} (is Kyverno installed there?)`,
+      );
+    for (const [kind, names] of [
+      ['validating', o.webhooks.validating],
+      ['mutating', o.webhooks.mutating],
+    ] as const)
+      for (const name of names)
+        if (!(await exists(kube, `/apis/admissionregistration.k8s.io/v1/${kind}webhookconfigurations/${name}`)))
+          problems.push(
+            `webhooks.${kind}: no ${kind === 'validating' ? 'Validating' : 'Mutating'}WebhookConfiguration ${name}`,
+          );
+    if (o.critical) {
+      for (const c of o.critical)
+        if (!(await exists(kube, `/apis/apps/v1/namespaces/${c.namespace}/deployments/${c.deployment}`)))
+          problems.push(
+            `critical: no Deployment ${c.namespace}/${c.deployment} (Deployments there: ${(await deploymentsIn(kube, c.namespace)).join(', ') || 'none'})`,
+          );
+    } else if ((await deploymentsIn(kube, ARGOCD_NAMESPACE)).length === 0)
+      problems.push(
+        `critical: not set, and namespace ${ARGOCD_NAMESPACE} has no Deployment to default to; name the Deployments that must start, e.g. --opt 'critical=[{"namespace":"apps","deployment":"web"}]'`,
+      );
+    return problems;
+  },
   async run(ctx) {
-    const o = ctx.options;
+    const o = { ...ctx.options, critical: ctx.options.critical ?? (await defaultCritical(ctx)) };
     const all = { validating: o.webhooks.validating, mutating: o.webhooks.mutating };
     if (o.failurePolicy === 'Ignore')
       await ctx.step('failurePolicy Ignore', () =>
@@ -218,16 +249,49 @@ export default defineSuite({
   },
 });
 
-async function kyvernoNode(ctx: SuiteContext<Options>): Promise<string> {
-  const { namespace, deployment } = ctx.options.kyverno;
-  const pods = (await kubeRequest<{ items: any[] }>(ctx.kube, 'GET', `/api/v1/namespaces/${namespace}/pods`)).body
-    .items;
-  const pod = pods.find(
+async function kyvernoPod(kc: k8s.KubeConfig, namespace: string, deployment: string): Promise<any> {
+  const pods = (await kubeRequest<{ items: any[] }>(kc, 'GET', `/api/v1/namespaces/${namespace}/pods`)).body.items;
+  return pods.find(
     (p) =>
       p.spec?.nodeName &&
       p.status?.phase === 'Running' &&
       (p.metadata?.labels?.['app.kubernetes.io/name'] === deployment || p.metadata?.name?.startsWith(`${deployment}-`)),
   );
+}
+
+async function exists(kc: k8s.KubeConfig, path: string): Promise<boolean> {
+  try {
+    await kubeRequest(kc, 'GET', path);
+    return true;
+  } catch (err) {
+    if (err instanceof KubeHttpError && err.status === 404) return false;
+    throw err;
+  }
+}
+
+async function deploymentsIn(kc: k8s.KubeConfig, namespace: string): Promise<string[]> {
+  const r = await kubeRequest<{ items?: Array<{ metadata: { name: string } }> }>(
+    kc,
+    'GET',
+    `/apis/apps/v1/namespaces/${namespace}/deployments`,
+  );
+  return (r.body.items ?? []).map((d) => d.metadata.name).sort();
+}
+
+/** Argo CD's own Deployments (the server and repo-server first): if they cannot start, nothing heals. */
+async function defaultCritical(ctx: SuiteContext<Options>): Promise<Array<{ namespace: string; deployment: string }>> {
+  const names = await deploymentsIn(ctx.kube, ARGOCD_NAMESPACE);
+  const first = ['argocd-server', 'argocd-repo-server'];
+  const chosen = [...first.filter((n) => names.includes(n)), ...names.filter((n) => !first.includes(n))].slice(0, 3);
+  ctx.log.info(
+    `critical (default): ${chosen.map((n) => `${ARGOCD_NAMESPACE}/${n}`).join(', ')}: Argo CD's Deployments, since Argo CD restores everything else; set --opt critical=[…] for your own`,
+  );
+  return chosen.map((deployment) => ({ namespace: ARGOCD_NAMESPACE, deployment }));
+}
+
+async function kyvernoNode(ctx: SuiteContext<Options>): Promise<string> {
+  const { namespace, deployment } = ctx.options.kyverno;
+  const pod = await kyvernoPod(ctx.kube, namespace, deployment);
   if (!pod)
     throw new Error(
       `no Running pod of ${namespace}/${deployment}: is Kyverno installed? (options kyverno.namespace / kyverno.deployment)`,

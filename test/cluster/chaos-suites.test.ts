@@ -64,11 +64,8 @@ describe('chaos suites against the homelab twin', () => {
       ],
     };
     for (const [suite, lines] of Object.entries(expected)) {
-      const extra =
-        suite === 'admission-paralysis'
-          ? ['--opt', 'critical=[{"namespace":"argocd","deployment":"argocd-image-updater"}]']
-          : [];
-      const r = await tw.cli(['run', suite, '--dry-run', ...extra]);
+      // admission-paralysis with its documented defaults: `critical` comes from what Argo CD's namespace has.
+      const r = await tw.cli(['run', suite, '--dry-run']);
       expect(r.exitCode, r.all).toBe(0);
       expect(r.stdout).toContain('dry-run: nothing was changed');
       let at = -1;
@@ -77,6 +74,29 @@ describe('chaos suites against the homelab twin', () => {
         expect(i, `${suite}: "${l}" after position ${at}\n${r.stdout}`).toBeGreaterThan(at);
         at = i;
       }
+    }
+    expect(await clusterState(tw.kc)).toEqual(before);
+    expect(existsSync(join(tw.home, 'runs'))).toBe(false);
+  });
+
+  it('admission-paralysis checks its options against the cluster first: exit 2 naming the option, nothing applied', async () => {
+    const before = await clusterState(tw.kc);
+    for (const dry of [[], ['--dry-run']]) {
+      const r = await tw.cli([
+        'run',
+        'admission-paralysis',
+        ...dry,
+        '--opt',
+        'critical=[{"namespace":"argocd","deployment":"argocd-server"}]',
+        '--opt',
+        'webhooks={"validating":["no-such-webhook"]}',
+      ]);
+      expect(r.exitCode, r.all).toBe(2);
+      expect(r.stderr).toContain('suite admission-paralysis: its options do not match cluster');
+      expect(r.stderr).toMatch(
+        /critical: no Deployment argocd\/argocd-server \(Deployments there: [^)]*argocd-image-updater/,
+      );
+      expect(r.stderr).toContain('webhooks.validating: no ValidatingWebhookConfiguration no-such-webhook');
     }
     expect(await clusterState(tw.kc)).toEqual(before);
     expect(existsSync(join(tw.home, 'runs'))).toBe(false);
