@@ -5,6 +5,12 @@ import { cpuHog, nodeUtilisation } from '../faults/cpu-hog.ts';
 import { deletePods } from '../faults/delete-pods.ts';
 import { steadyStateOptions } from './_options.ts';
 import {
+  KYVERNO_ADMISSION_DEPLOYMENT,
+  KYVERNO_MUTATING_WEBHOOK,
+  KYVERNO_NAMESPACE,
+  KYVERNO_VALIDATING_WEBHOOK,
+} from '../gitops/kyverno.ts';
+import {
   admissionProbe,
   podsOf,
   ProbeTally,
@@ -15,7 +21,10 @@ import {
 } from './_steady-state.ts';
 
 const options = steadyStateOptions.extend({
-  /** Nodes to saturate (default: the node running the most pods). */
+  /**
+   * Nodes to saturate. Default: the nodes running the admission webhooks' pods (the incident's case:
+   * a saturated webhook node slows or blocks every pod creation), else the node running the most pods.
+   */
   nodes: z.array(z.string()).default([]),
   durationSeconds: z.number().positive().default(120),
   /** CPU to burn per node (default: all of its allocatable CPU). */
@@ -43,7 +52,7 @@ export default defineSuite({
   collectors: ['admission', 'restarts', 'events'],
   async run(ctx) {
     const o = ctx.options;
-    const nodes = o.nodes.length ? o.nodes : [await busiestNode(ctx)];
+    const nodes = o.nodes.length ? o.nodes : await defaultNodes(ctx);
     const hog = await ctx.step('saturate', () =>
       ctx.fault(
         cpuHog({
@@ -127,6 +136,73 @@ export default defineSuite({
     );
   },
 });
+
+/**
+ * The pods answering the admission webhooks, by node: the pods behind each webhook's Service, and for
+ * Kyverno's webhook configurations (which a URL may point at) Kyverno's admission controller.
+ */
+async function webhookBackends(ctx: SuiteContext<Options>): Promise<Map<string, string[]>> {
+  const selectors = new Map<string, string>();
+  for (const kind of ['validating', 'mutating']) {
+    const configs = (
+      await kubeRequest<{ items: any[] }>(
+        ctx.kube,
+        'GET',
+        `/apis/admissionregistration.k8s.io/v1/${kind}webhookconfigurations`,
+      )
+    ).body.items;
+    for (const c of configs) {
+      if ([KYVERNO_VALIDATING_WEBHOOK, KYVERNO_MUTATING_WEBHOOK].includes(c.metadata?.name))
+        selectors.set(KYVERNO_NAMESPACE, `app.kubernetes.io/name=${KYVERNO_ADMISSION_DEPLOYMENT}`);
+      for (const w of c.webhooks ?? []) {
+        const ref = w.clientConfig?.service;
+        if (!ref) continue;
+        const svc = await kubeRequest<any>(ctx.kube, 'GET', `/api/v1/namespaces/${ref.namespace}/services/${ref.name}`)
+          .then((r) => r.body)
+          .catch(() => undefined);
+        const selector = Object.entries(svc?.spec?.selector ?? {})
+          .map(([k, v]) => `${k}=${String(v)}`)
+          .join(',');
+        if (selector) selectors.set(`${ref.namespace}\0${selector}`, selector);
+      }
+    }
+  }
+  const byNode = new Map<string, string[]>();
+  for (const [key, selector] of selectors) {
+    const namespace = key.split('\0')[0]!;
+    const pods = (
+      await kubeRequest<{ items: any[] }>(
+        ctx.kube,
+        'GET',
+        `/api/v1/namespaces/${namespace}/pods?labelSelector=${encodeURIComponent(selector)}`,
+      )
+    ).body.items;
+    for (const p of pods)
+      if (p.spec?.nodeName && p.status?.phase === 'Running') {
+        const names = byNode.get(p.spec.nodeName) ?? [];
+        const name = `${namespace}/${p.metadata.name}`;
+        if (!names.includes(name)) byNode.set(p.spec.nodeName, [...names, name]);
+      }
+  }
+  return byNode;
+}
+
+/** The webhook nodes, said why; the busiest node when no webhook has pods in the cluster. */
+async function defaultNodes(ctx: SuiteContext<Options>): Promise<string[]> {
+  const backends = await webhookBackends(ctx);
+  if (backends.size > 0) {
+    const nodes = [...backends.keys()].sort();
+    ctx.log.info(
+      `nodes (default): ${nodes.join(', ')}: ${nodes.length === 1 ? 'it runs' : 'they run'} the admission webhooks' pods (${[...backends.values()].flat().join(', ')}); saturating them is the incident's case (set --opt nodes=[…] for others)`,
+    );
+    return nodes;
+  }
+  const node = await busiestNode(ctx);
+  ctx.log.info(
+    `nodes (default): ${node}: no admission webhook has pods in the cluster, so the node running the most pods`,
+  );
+  return [node];
+}
 
 /** The node running the most pods: where a hog hurts the most workloads. */
 async function busiestNode(ctx: SuiteContext<Options>): Promise<string> {

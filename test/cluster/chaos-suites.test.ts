@@ -151,10 +151,12 @@ describe('chaos suites against the homelab twin', () => {
     expect(healthy!.t - at(recover.startedAt)).toBeLessThanOrEqual(Number(pd.postgresReadyAfterRestoreMs) + 1000);
   });
 
-  it("cpu-saturation on Kyverno's node: the twin model saturates, admission slows, and recovers after the burners stop", async () => {
+  it("cpu-saturation by default on Kyverno's node: the twin model saturates, admission slows, and recovers after the burners stop", async () => {
     const node = await kyvernoNode();
-    const { r, rec } = await runSuite('cpu-saturation', [`nodes=["${node}"]`, 'durationSeconds=12', 'saturation=0.9']);
+    const { r, rec } = await runSuite('cpu-saturation', ['durationSeconds=12', 'saturation=0.9']);
     expect(r.exitCode, r.all).toBe(0);
+    expect(rec.summary.cpuSaturation.nodes).toEqual([node]);
+    expect(r.all).toContain(`nodes (default): ${node}: it runs the admission webhooks' pods (kyverno/`);
     const hog = rec.faults.find((f: any) => f.kind === 'cpu-hog');
     expect(hog.verified).toMatch(new RegExp(`^${node} (9\\d|100)\\.\\d % \\(twin model\\)$`));
     const saturate = phase(rec, 'saturate');
