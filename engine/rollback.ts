@@ -23,9 +23,15 @@ export async function replayRollbacks(
   only?: string,
 ): Promise<RollbackOutcome> {
   const outcome: RollbackOutcome = { rolledBack: [], failed: [] };
-  for (const p of pendingRollbacks(journal.read())) {
-    if (only !== undefined && p.faultId !== only) continue;
+  const pending = pendingRollbacks(journal.read()).filter((p) => only === undefined || p.faultId === only);
+  for (const p of pending)
     if (!faultType(p.kind) && p.module) await importModule(p.module).catch(() => undefined);
+  // Newest first, except the faults whose revert needs the others reverted (re-arming a webhook).
+  const ordered = [
+    ...pending.filter((p) => !faultType(p.kind)?.revertLast),
+    ...pending.filter((p) => faultType(p.kind)?.revertLast),
+  ];
+  for (const p of ordered) {
     const type = faultType(p.kind);
     if (!type) {
       const error = `unknown fault kind "${p.kind}" (journal written by a newer version or a plugin?)`;

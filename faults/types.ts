@@ -30,6 +30,11 @@ export interface FaultType<P, R> {
   revert(env: FaultEnv, rollback: R): Promise<void>;
   /** Optional check that the fault really took effect; returns a detail line for the report. */
   verify?(env: FaultEnv, params: P): Promise<string>;
+  /**
+   * Revert after every other fault of the run, whatever the order they were applied in: its revert
+   * re-arms something (a fail-closed webhook) that needs what the other reverts bring back.
+   */
+  revertLast?: boolean;
 }
 
 /** A fault ready to be applied: a type and its parameters. Built by the factory functions. */

@@ -1,4 +1,6 @@
+import { connect } from 'node:net';
 import { isDeepStrictEqual } from 'node:util';
+import { sleep } from '../core/abortable.ts';
 import type * as k8s from '@kubernetes/client-node';
 import { KubeHttpError, kubeRequest } from '../cluster/http.ts';
 import type { Fault, FaultEnv, FaultType } from './types.ts';
@@ -126,8 +128,71 @@ async function restore(env: FaultEnv, saved: SavedWebhookConfig & { object: Reco
   }
 }
 
+/** How long a revert waits for a fail-closed webhook's backend before it gives up (per attempt). */
+const BACKEND_WAIT_MS = 60_000;
+
+function tcpAnswers(url: string): Promise<boolean> {
+  const u = new URL(url);
+  return new Promise((resolve) => {
+    const s = connect({ host: u.hostname, port: Number(u.port || 443), timeout: 1000 }, () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.on('error', () => resolve(false));
+    s.on('timeout', () => {
+      s.destroy();
+      resolve(false);
+    });
+  });
+}
+
+/** Whether a webhook's backend can answer: a ready endpoint behind its Service, or its URL accepting connections. */
+async function backendAnswers(kc: k8s.KubeConfig, webhook: any): Promise<boolean> {
+  const svc = webhook.clientConfig?.service;
+  if (svc) {
+    const slices = await kubeRequest<{ items?: any[] }>(
+      kc,
+      'GET',
+      `/apis/discovery.k8s.io/v1/namespaces/${svc.namespace}/endpointslices?labelSelector=${encodeURIComponent(`kubernetes.io/service-name=${svc.name}`)}`,
+    );
+    return (slices.body.items ?? []).some((sl) => (sl.endpoints ?? []).some((e: any) => e.conditions?.ready !== false));
+  }
+  return webhook.clientConfig?.url ? tcpAnswers(webhook.clientConfig.url) : true;
+}
+
+/**
+ * Before failurePolicy Fail comes back: wait until each such webhook's backend answers. Restoring Fail
+ * in front of a backend that is down blocks every pod creation it matches, which is no rollback.
+ */
+async function waitForBackends(env: FaultEnv, saved: SavedWebhookConfig & { object: Record<string, any> }) {
+  const failClosed = ((saved.object.webhooks ?? []) as any[]).filter((w) => (w.failurePolicy ?? 'Fail') === 'Fail');
+  const started = Date.now();
+  let said = false;
+  for (;;) {
+    const down: string[] = [];
+    for (const w of failClosed) if (!(await backendAnswers(env.kube(), w))) down.push(w.name as string);
+    if (down.length === 0) {
+      if (said)
+        env.log.info(`${saved.name}: webhook backend answers after ${Math.round((Date.now() - started) / 1000)} s`);
+      return;
+    }
+    if (Date.now() - started > BACKEND_WAIT_MS)
+      throw new Error(
+        `${saved.kind} webhook configuration ${saved.name}: the backend of ${down.join(', ')} does not answer after ${BACKEND_WAIT_MS / 1000} s, so failurePolicy Fail is not restored (it would reject every matching request); run \`rebuild-bench cleanup\` once it answers`,
+      );
+    if (!said) {
+      env.log.info(
+        `${saved.name}: waiting for the backend of ${down.join(', ')} to answer before restoring failurePolicy Fail (up to ${BACKEND_WAIT_MS / 1000} s)`,
+      );
+      said = true;
+    }
+    await sleep(1000);
+  }
+}
+
 export const webhookBreakerFault: FaultType<WebhookBreakerParams, WebhookBreakerRollback> = {
   kind: 'webhook-breaker',
+  revertLast: true,
   describe: (p) =>
     `${p.mode === 'ignore' ? 'failurePolicy Ignore on' : 'remove'} webhook configuration(s) ${targets(p)
       .map((t) => t.name)
@@ -188,6 +253,9 @@ export const webhookBreakerFault: FaultType<WebhookBreakerParams, WebhookBreaker
       // was registered by someone else since (Kyverno does on start) and may be live admission control:
       // deleting it would be a new fault, not a rollback. So leave it.
       if (!c.object) continue;
+      const cur = await getOrNull(env.kube(), webhookConfigPath(c.kind, c.name));
+      if (!cur || !isDeepStrictEqual(stripServerManaged(cur), c.object))
+        await waitForBackends(env, { ...c, object: c.object });
       await restore(env, { ...c, object: c.object });
     }
   },

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cnpgReady } from '../../faults/cnpg.ts';
 import { readyReplicas } from '../../faults/scale.ts';
 import { bin, journalOf, until } from '../engine/harness.ts';
+import { admissionProbe } from '../../suites/_steady-state.ts';
 import { chaosTwin, clusterState, record, tokenOf, type ChaosTwin } from './chaos-harness.ts';
 
 /**
@@ -101,6 +102,9 @@ describe('chaos suites interrupted at every step leave the twin as they found it
         }, 120_000);
         child.kill('SIGINT');
         const r = await child;
+        // Right after the exit, pods can be created: no fail-closed webhook re-armed in front of a dead backend.
+        const probe = await admissionProbe(tw.kc, 'after-sigint', 'default', 15_000);
+        expect(probe.outcome, JSON.stringify(probe)).toBe('admitted');
         expect(r.exitCode, r.all).toBe(3);
         const rec = record(dir);
         expect(rec.status).toBe('aborted');
