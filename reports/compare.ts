@@ -59,6 +59,9 @@ const stable = (v: unknown) => JSON.stringify(v);
 /** Refuses what cannot be compared like for like, with one message saying what to do. */
 function checkComparable(baseline: RunFeatures[], candidate: RunFeatures[], o: CompareOptions): void {
   if (!baseline.length || !candidate.length) throw new BadInputError('compare needs at least one run on each side');
+  const both = baseline.filter((b) => candidate.some((c) => c.id === b.id)).map((r) => r.id);
+  if (both.length)
+    throw new BadInputError(`run ${both.join(', ')} is on both sides: a run compared with itself shows nothing`);
   const all = [...baseline, ...candidate];
   const invalid = all.filter((r) => !r.valid);
   if (invalid.length && !o.includeInvalid) {
@@ -175,7 +178,8 @@ function compareMetric(
   const bm = base.baselineMedian!;
   const cm = base.candidateMedian!;
   base.deltaMs = cm - bm;
-  base.relativeDelta = bm ? (cm - bm) / bm : null;
+  // A share of almost nothing (0 s → 1 s read as +3607 %) says nothing: below 1 s or 1 count, no share.
+  base.relativeDelta = Math.abs(bm) >= (unit === 'ms' ? 1000 : 1) ? (cm - bm) / bm : null;
   if (b.length >= 2 && c.length >= 2) {
     const s = compareSamples(b, c, {
       alpha: o.alpha,

@@ -83,6 +83,22 @@ describe('compare: verdicts on a synthetic history', () => {
     expect(renderCompareJunit(c)).not.toContain('<failure');
   });
 
+  it('gives no share of a change from almost nothing (27 ms → 1 s is not +3600 %)', () => {
+    const c = compareRuns(
+      [features({ id: 'a', phases: { destroy: 27 } })],
+      [features({ id: 'b', phases: { destroy: 1000 } })],
+    );
+    const destroy = c.metrics.find((m) => m.key === 'phase:destroy')!;
+    expect(destroy.deltaMs).toBe(973);
+    expect(destroy.relativeDelta).toBeNull();
+    expect(renderCompareMarkdown(c)).not.toMatch(/3\d{3}\.\d %/);
+  });
+
+  it('refuses a run on both sides (exit 2), which would compare it with itself', () => {
+    const a = features({ id: 'a' });
+    expect(() => compareRuns([a, features({ id: 'b' })], [a])).toThrow(/run a is on both sides/);
+  });
+
   it('judges one nightly run against a week with a control limit', () => {
     const week = [
       ...side('a', 40),
