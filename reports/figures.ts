@@ -14,6 +14,8 @@ function fmt(key: string, v: unknown): string {
   if (v === null || v === undefined) return '-';
   if (typeof v === 'number') {
     if (/Ms$/.test(key)) return fmtDuration(v);
+    // k6's requestRate and iterationRate are per second; the other *Rate figures are shares.
+    if (/(request|iteration)s?Rate$/i.test(key)) return `${Math.round(v * 100) / 100} /s`;
     if (/Rate$/.test(key) && v <= 1) return `${(v * 100).toFixed(1)} %`;
     return String(Math.round(v * 1000) / 1000);
   }

@@ -232,7 +232,7 @@ export default defineSuite({
       breaker: breakerAfterMs === null ? null : { appliedAfterMs: breakerAfterMs, mode: o.breakerMode },
       ...recovery,
     });
-    if (load) ctx.summary('k6', load);
+    ctx.summary('k6', load ?? { skipped: 'k6.enabled is false' });
     const stuck = Object.entries(critical).filter(([, v]) => v.readyAfterMs === null);
     ctx.check(
       'critical Deployments Ready during the incident',
@@ -304,7 +304,7 @@ async function kyvernoNode(ctx: SuiteContext<Options>): Promise<string> {
  * `k6.tokenEnv`, else the kubeconfig's: token, client certificate or exec plugin) passed in k6's
  * environment, TLS verified against the cluster CA. Its samples become rb_k6 points of the run.
  */
-function startK6(ctx: SuiteContext<Options>): { done: Promise<(K6Result & { error?: string }) | undefined> } {
+function startK6(ctx: SuiteContext<Options>): { done: Promise<K6Result | { skipped: string }> } {
   const done = (async () => {
     const api = await apiAccess(ctx.kube);
     const override = process.env[ctx.options.k6.tokenEnv];
@@ -315,10 +315,9 @@ function startK6(ctx: SuiteContext<Options>): { done: Promise<(K6Result & { erro
       delete api.key;
     }
     if (!api.token && !(api.cert && api.key)) {
-      ctx.log.warn(
-        `k6 load skipped: the kubeconfig user has no token, client certificate or exec plugin (or set ${ctx.options.k6.tokenEnv})`,
-      );
-      return undefined;
+      const skipped = `the kubeconfig user has no token, client certificate or exec plugin (or set ${ctx.options.k6.tokenEnv})`;
+      ctx.log.warn(`k6 load skipped: ${skipped}`);
+      return { skipped };
     }
     const toPoint = k6Points();
     return runK6({
@@ -341,7 +340,7 @@ function startK6(ctx: SuiteContext<Options>): { done: Promise<(K6Result & { erro
     (r) => r,
     (err: unknown) => {
       ctx.log.warn(`k6 failed: ${(err as Error).message}`);
-      return undefined;
+      return { skipped: `k6 failed: ${(err as Error).message}` };
     },
   );
   return { done };

@@ -42,4 +42,15 @@ describe("a suite's own figures in reports", () => {
     ]);
     expect(f[2]!.values).toEqual([['nodes', 'obsy, onyx']]);
   });
+  it("k6's request and iteration rates are per second, not shares; a skipped k6 says why", () => {
+    const [k6] = buildFigures({
+      k6: { requestRate: 0.133, iterationRate: 4.25, rejectedRate: 0.385, skipped: 'no credentials' },
+    });
+    expect(Object.fromEntries(k6!.values)).toEqual({
+      requestRate: '0.13 /s',
+      iterationRate: '4.25 /s',
+      rejectedRate: '38.5 %',
+      skipped: 'no credentials',
+    });
+  });
 });
