@@ -1,4 +1,5 @@
 import * as k8s from '@kubernetes/client-node';
+import { kubeRequest } from './http.ts';
 import { RUN_LABEL } from './labels.ts';
 
 export interface Leftover {
@@ -46,4 +47,20 @@ export async function findLeftovers(kc: k8s.KubeConfig, runId?: string): Promise
     }
   }
   return out;
+}
+
+const paths: Record<string, (ns: string, name: string) => string> = {
+  Namespace: (_ns, name) => `/api/v1/namespaces/${name}`,
+  Pod: (ns, name) => `/api/v1/namespaces/${ns}/pods/${name}`,
+  ConfigMap: (ns, name) => `/api/v1/namespaces/${ns}/configmaps/${name}`,
+  Deployment: (ns, name) => `/apis/apps/v1/namespaces/${ns}/deployments/${name}`,
+  DaemonSet: (ns, name) => `/apis/apps/v1/namespaces/${ns}/daemonsets/${name}`,
+  Job: (ns, name) => `/apis/batch/v1/namespaces/${ns}/jobs/${name}`,
+};
+
+/** Deletes a leftover (its dependents too: background propagation). */
+export async function deleteLeftover(kc: k8s.KubeConfig, l: Leftover): Promise<void> {
+  const path = paths[l.kind];
+  if (!path) throw new Error(`cannot delete a ${l.kind}`);
+  await kubeRequest(kc, 'DELETE', `${path(l.namespace ?? '', l.name)}?propagationPolicy=Background`);
 }

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type * as k8s from '@kubernetes/client-node';
-import { findLeftovers, type Leftover } from '../cluster/leftovers.ts';
+import { deleteLeftover, findLeftovers, type Leftover } from '../cluster/leftovers.ts';
 import { loadKube } from '../cluster/kube.ts';
 import { JOURNAL_FILE } from '../record/store.ts';
 import { errorMessage } from '../core/errors.ts';
@@ -21,6 +21,8 @@ export interface CleanupReport {
     leftoverError?: string;
     /** --dry-run: the rollbacks a cleanup would replay. */
     wouldRollBack?: string[];
+    /** With deleteLeftovers: what was deleted, or why not. */
+    deleted?: string[];
   }>;
 }
 
@@ -32,6 +34,8 @@ export interface CleanupOptions {
   context?: string | undefined;
   /** List what would be rolled back and what is left; replay nothing, write nothing. */
   dryRun?: boolean;
+  /** Delete the labelled objects found (cleanup --yes). */
+  deleteLeftovers?: boolean;
   log: Logger;
 }
 
@@ -115,6 +119,7 @@ export async function cleanup(o: CleanupOptions): Promise<CleanupReport> {
     if (record.cluster.context && touchedCluster) {
       try {
         entry.leftovers = await findLeftovers(kube(), id);
+        await deleteFound(o, kube(), entry, entry.leftovers);
       } catch (err) {
         entry.leftoverError = errorMessage(err);
       }
@@ -132,8 +137,9 @@ async function leftoversOfOtherRuns(
 ): Promise<void> {
   for (const where of clusters) {
     let found: Leftover[];
+    const kc = loadKube(where).kc;
     try {
-      found = await findLeftovers(loadKube(where).kc);
+      found = await findLeftovers(kc);
     } catch (err) {
       o.log.warn(`leftovers on context ${where.context} not listed: ${errorMessage(err)}`);
       continue;
@@ -144,8 +150,31 @@ async function leftoversOfOtherRuns(
         entry = { id: l.runId, rolledBack: [], failed: [], leftovers: [] };
         report.runs.push(entry);
       }
-      if (!entry.leftovers.some((x) => x.kind === l.kind && x.namespace === l.namespace && x.name === l.name))
+      if (!entry.leftovers.some((x) => x.kind === l.kind && x.namespace === l.namespace && x.name === l.name)) {
         entry.leftovers.push(l);
+        await deleteFound(o, kc, entry, [l]);
+      }
     }
   }
+}
+
+/** With deleteLeftovers (and not a dry run): deletes an entry's leftovers, recording each outcome. */
+async function deleteFound(
+  o: CleanupOptions,
+  kc: k8s.KubeConfig,
+  entry: CleanupReport['runs'][number],
+  leftovers: Leftover[],
+): Promise<void> {
+  if (!o.deleteLeftovers || o.dryRun) return;
+  const done: string[] = [];
+  for (const l of leftovers) {
+    const what = `${l.kind} ${l.namespace ? `${l.namespace}/` : ''}${l.name}`;
+    try {
+      await deleteLeftover(kc, l);
+      done.push(`${what}: deleted`);
+    } catch (err) {
+      done.push(`${what}: not deleted (${errorMessage(err)})`);
+    }
+  }
+  entry.deleted = [...(entry.deleted ?? []), ...done];
 }

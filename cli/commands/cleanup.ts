@@ -18,6 +18,7 @@ export function cleanupCommand(y: Argv<GlobalArgs>, done: (r: CommandResult) => 
         .example('$0 cleanup', 'Every run with unfinished rollbacks')
         .example('$0 cleanup --run last', 'Only the newest run')
         .example('$0 cleanup --dry-run', 'What would be rolled back, and what is left; nothing replayed')
+        .example('$0 cleanup --yes', 'Also delete the objects still labelled rebuild-bench/run=<id>')
         .epilogue('Rollbacks are idempotent: running cleanup twice is safe. Exit code 4 when a rollback still fails.'),
     async (argv) => {
       const a = argv as unknown as GlobalArgs & { run?: string };
@@ -30,6 +31,7 @@ export function cleanupCommand(y: Argv<GlobalArgs>, done: (r: CommandResult) => 
         kubeconfig: a.kubeconfig,
         context: a.context,
         dryRun: a['dry-run'],
+        deleteLeftovers: a.yes,
         log,
       });
       const failed = report.runs.some((r) => r.failed.length > 0);
@@ -52,15 +54,15 @@ export function cleanupCommand(y: Argv<GlobalArgs>, done: (r: CommandResult) => 
           process.stdout.write(`${parts.join(' ')}\n`);
           for (const w of r.wouldRollBack ?? []) process.stdout.write(`  would roll back: ${w}\n`);
           for (const f of r.failed) process.stdout.write(`  failed: ${f}\n`);
-          for (const l of r.leftovers)
-            process.stdout.write(`  left: ${l.kind} ${l.namespace ? `${l.namespace}/` : ''}${l.name}\n`);
+          if (r.deleted) for (const d of r.deleted) process.stdout.write(`  ${d}\n`);
+          else
+            for (const l of r.leftovers)
+              process.stdout.write(`  left: ${l.kind} ${l.namespace ? `${l.namespace}/` : ''}${l.name}\n`);
         }
       }
       if (a['dry-run'] && !a.json) process.stdout.write('(dry-run: nothing was rolled back or changed)\n');
-      else if (!a.json && report.runs.some((r) => r.leftovers.length > 0))
-        process.stdout.write(
-          'Labelled objects are listed, not deleted: delete them with kubectl delete <kind> -n <namespace> <name> once you know what made them.\n',
-        );
+      else if (!a.json && !a.yes && report.runs.some((r) => r.leftovers.length > 0))
+        process.stdout.write('Labelled objects are listed, not deleted: `rebuild-bench cleanup --yes` deletes them.\n');
       done({ exitCode: failed ? ExitCode.RollbackIncomplete : ExitCode.Passed });
     },
   );

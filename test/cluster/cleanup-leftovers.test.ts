@@ -39,5 +39,20 @@ describe('cleanup lists cluster objects still labelled with a run id', () => {
     expect(bare.stdout).toContain(`run ${id}: 0 rolled back, 0 failed, 1 labelled object(s) left`);
     expect(bare.stdout).toContain(`left: ConfigMap default/left-${id.slice(-4)}`);
     expect(bare.stdout).not.toContain('nothing to clean up');
+    expect(bare.stdout).toContain('`rebuild-bench cleanup --yes` deletes them');
+
+    const yes = await execa('node', [bin, 'cleanup', '--yes', '--home', home], { env, reject: false });
+    expect(yes.exitCode, yes.stderr).toBe(0);
+    expect(yes.stdout).toContain(`ConfigMap default/left-${id.slice(-4)}: deleted`);
+    const gone = await kc
+      .makeApiClient(k8s.CoreV1Api)
+      .readNamespacedConfigMap({ namespace: 'default', name: `left-${id.slice(-4)}` })
+      .then(
+        () => false,
+        () => true,
+      );
+    expect(gone).toBe(true);
+    const after = await execa('node', [bin, 'cleanup', '--home', home], { env, reject: false });
+    expect(after.stdout).toContain('nothing to clean up');
   });
 });
