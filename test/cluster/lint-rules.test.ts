@@ -28,6 +28,8 @@ interface Expected {
   app: string | null;
   /** The file the finding points at, when checked. */
   file?: string;
+  /** A clean repository: no finding of any rule. */
+  clean?: boolean;
 }
 
 const ruleDirs = readdirSync(fixtures, { withFileTypes: true })
@@ -39,10 +41,22 @@ function expected(dir: string): Expected {
   const e = JSON.parse(readFileSync(join(dir, 'expect.json'), 'utf8')) as Partial<Expected>;
   if (typeof e.overlay !== 'string' || (e.app !== null && typeof e.app !== 'string'))
     throw new Error(`${dir}/expect.json: needs "overlay" (string) and "app" (string or null)`);
-  return { overlay: e.overlay, app: e.app, ...(e.file === undefined ? {} : { file: e.file }) };
+  return {
+    overlay: e.overlay,
+    app: e.app,
+    ...(e.file === undefined ? {} : { file: e.file }),
+    ...(e.clean ? { clean: true } : {}),
+  };
 }
 
 describe('lint rules on recorded repositories (no cluster)', () => {
+  it('at least two silent fixtures are clean repositories (no finding at all)', () => {
+    const clean = ruleDirs.filter(
+      (d) => existsSync(join(fixtures, d, 'silent')) && expected(join(fixtures, d, 'silent')).clean,
+    );
+    expect(clean.length).toBeGreaterThanOrEqual(2);
+  });
+
   it('every rule has a triggers and a silent fixture, and every fixture is a rule', () => {
     const ids = rules.map((r) => r.id).sort();
     const missing = ids.flatMap((id) =>
@@ -72,6 +86,7 @@ describe('lint rules on recorded repositories (no cluster)', () => {
       const report = `${rule}/${kase} findings:\n${out.findings.map((f) => `  ${f.rule} ${f.app ?? '-'}: ${f.message}`).join('\n')}`;
       if (kase === 'silent') {
         expect(mine, report).toEqual([]);
+        if (want.clean) expect(out.findings, report).toEqual([]);
         return;
       }
       expect(mine.length, report).toBeGreaterThan(0);
