@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 /**
  * unit: pure logic, no processes or servers.
- * engine: the CLI and engine as real child processes (temporary files, no cluster).
+ * cli: the CLI (and through it the engine) as real child processes (temporary files, no cluster).
  * cluster: integration tests against the sandbox (real kube-apiserver, etcd, influxd, k6),
  *          started once by the global setup and stopped afterwards.
  */
@@ -14,8 +14,8 @@ export default defineConfig({
       { test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
       {
         test: {
-          name: 'engine',
-          include: ['test/engine/**/*.test.ts'],
+          name: 'cli',
+          include: ['test/cli/**/*.test.ts'],
           globalSetup: ['test/setup/build.ts'],
           testTimeout: 60_000,
           hookTimeout: 60_000,

@@ -6,7 +6,7 @@ import { execa, type ResultPromise } from 'execa';
 import { kubeRequest } from '../../cluster/http.ts';
 import { stripServerManaged } from '../../faults/webhook-breaker.ts';
 import type { TruthEvent } from '../../sandbox/twin/truth.ts';
-import { bin } from '../engine/harness.ts';
+import { bin } from '../cli/harness.ts';
 import { homelab, twinSandbox, type TwinSandbox } from './twin-harness.ts';
 
 /** The homelab twin, converged, and a CLI bound to it (its allowlisted config, kubeconfig and token). */

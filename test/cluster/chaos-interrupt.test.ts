@@ -4,7 +4,7 @@ import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cnpgReady } from '../../faults/cnpg.ts';
 import { readyReplicas } from '../../faults/scale.ts';
-import { bin, journalOf, until } from '../engine/harness.ts';
+import { bin, journalOf, until } from '../cli/harness.ts';
 import { admissionProbe } from '../../suites/_steady-state.ts';
 import { chaosTwin, clusterState, record, tokenOf, type ChaosTwin } from './chaos-harness.ts';
 

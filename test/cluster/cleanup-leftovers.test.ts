@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { execa } from 'execa';
 import { describe, expect, inject, it } from 'vitest';
-import { bin, fixtureSuite } from '../engine/harness.ts';
+import { bin, fixtureSuite } from '../cli/harness.ts';
 
 describe('cleanup lists cluster objects still labelled with a run id', () => {
   it('names the leftover objects of a run', async () => {

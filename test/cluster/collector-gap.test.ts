@@ -10,7 +10,7 @@ import { spawnDetached } from '../../sandbox/processes.ts';
 import { applicationCrd } from '../../sandbox/twin/crds.ts';
 import { writeFileAtomic } from '../../core/fs-durable.ts';
 import { twinSandbox, type TwinSandbox } from './twin-harness.ts';
-import { fixtureSuite } from '../engine/harness.ts';
+import { fixtureSuite } from '../cli/harness.ts';
 import { collectorLines } from '../../cli/collector-lines.ts';
 import { runOutputs } from '../../cli/run-outputs.ts';
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, inject, it } from 'vitest';
 import { sandboxStatus } from '../../sandbox/control-plane.ts';
-import { bin } from '../engine/harness.ts';
+import { bin } from '../cli/harness.ts';
 
 const cli = (args: string[]) => execa('node', [bin, ...args], { reject: false, env: { REBUILD_BENCH_CONFIG: '' } });
 const alivePids = (dir: string) =>

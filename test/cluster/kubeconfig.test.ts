@@ -21,7 +21,7 @@ import { afterAll, describe, expect, inject, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { loadKube } from '../../cluster/kube.ts';
 import { mergeKubeconfigs, type RawKubeconfig } from '../../cluster/kubeconfig.ts';
-import { cli, fixtureSuite, recordOf, runDirs, workspace } from '../engine/harness.ts';
+import { cli, fixtureSuite, recordOf, runDirs, workspace } from '../cli/harness.ts';
 
 const kubectl = join(inject('sandboxBinDir'), 'kubectl');
 const temps: string[] = [];

@@ -6,7 +6,7 @@ import { execa } from 'execa';
 import { parse, stringify } from 'yaml';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { kubeRequest } from '../../cluster/http.ts';
-import { bin } from '../engine/harness.ts';
+import { bin } from '../cli/harness.ts';
 import { twinSandbox, type TwinSandbox } from './twin-harness.ts';
 
 const app = (name: string, wave: number) =>

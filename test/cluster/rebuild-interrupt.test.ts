@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { parse, stringify } from 'yaml';
 import { afterAll, describe, expect, it } from 'vitest';
-import { bin, journalOf, until } from '../engine/harness.ts';
+import { bin, journalOf, until } from '../cli/harness.ts';
 import { homelab, twinSandbox, type TwinSandbox } from './twin-harness.ts';
 
 describe('interrupting a rebuild during apply', () => {
