@@ -66,20 +66,30 @@ async function setSkipReconcile(env: FaultEnv, app: { namespace: string; name: s
 }
 /**
  * skip-reconcile stops new refreshes and syncs, not a sync operation already started (a self-heal
- * under way re-applies the replicas): wait, bounded, until the Application has none running.
+ * under way re-applies the replicas), and the controller acts on its cached copy of the Application,
+ * which may not show the annotation yet. So: wait, bounded, until the Application has shown no sync
+ * operation for `quietMs` in a row, which also gives the controller's cache time to catch up.
  */
 async function syncFinished(
   env: FaultEnv,
   app: { namespace: string; name: string },
   timeoutMs = 60_000,
+  quietMs = 3000,
 ): Promise<void> {
   const started = Date.now();
+  let quietSince: number | undefined;
   for (;;) {
     const a = await getOrNull<{ operation?: unknown; status?: { operationState?: { phase?: string } } }>(
       env.kube(),
       applicationPath(app.namespace, app.name),
     );
-    if (!a || (a.operation === undefined && a.status?.operationState?.phase !== 'Running')) return;
+    if (!a) return;
+    const busy = a.operation !== undefined || a.status?.operationState?.phase === 'Running';
+    if (busy) quietSince = undefined;
+    else {
+      quietSince ??= Date.now();
+      if (Date.now() - quietSince >= quietMs) return;
+    }
     if (Date.now() - started > timeoutMs) {
       env.log.warn(
         `Argo CD Application ${app.namespace}/${app.name} still has a sync running after ${timeoutMs / 1000} s: it may undo the fault`,
@@ -264,8 +274,39 @@ export const scaleFault: FaultType<ScaleParams, ScaleRollback> = {
         env.log.info(`Argo CD Application ${rb.paused.namespace}/${rb.paused.name} resumed`);
       }
     }
+    await untilReady(env, rb);
   },
 };
+
+/** How long a revert waits for the restored replicas to be Ready (per attempt). */
+const READY_WAIT_MS = 120_000;
+
+/**
+ * A rollback is done when the workload serves again, not when its spec says so: a webhook backend
+ * (Kyverno) scaled back but not yet Ready still rejects every pod creation behind failurePolicy Fail.
+ */
+async function untilReady(env: FaultEnv, rb: ScaleRollback): Promise<void> {
+  const what = `${rb.kind} ${rb.namespace}/${rb.name}`;
+  const started = Date.now();
+  let said = false;
+  for (;;) {
+    const w = await getOrNull<any>(env.kube(), workloadPath(rb.kind, rb.namespace, rb.name));
+    const ready: number = w?.status?.readyReplicas ?? 0;
+    if (!w || ready >= Math.min(rb.previousReplicas, w.spec?.replicas ?? rb.previousReplicas)) {
+      if (said) env.log.info(`${what}: ${ready} Ready after ${Math.round((Date.now() - started) / 1000)} s`);
+      return;
+    }
+    if (Date.now() - started > READY_WAIT_MS)
+      throw new Error(
+        `${what}: replicas restored to ${rb.previousReplicas} but ${ready} Ready after ${READY_WAIT_MS / 1000} s`,
+      );
+    if (!said) {
+      env.log.info(`${what}: waiting for ${rb.previousReplicas} Ready replica(s) (up to ${READY_WAIT_MS / 1000} s)`);
+      said = true;
+    }
+    await sleep(1000);
+  }
+}
 
 /** Scales a Deployment or StatefulSet down (to zero by default) through its scale subresource. */
 export function scaleToZero(p: {

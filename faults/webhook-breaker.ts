@@ -14,6 +14,8 @@ export interface WebhookBreakerParams {
   mutating?: string[];
   /** ignore: set every webhook's failurePolicy to Ignore; remove: delete the configurations. */
   mode: 'ignore' | 'remove';
+  /** How long a revert waits for a fail-closed webhook's backend to answer, per attempt (default 60). */
+  backendWaitSeconds?: number;
 }
 
 export interface SavedWebhookConfig {
@@ -26,6 +28,7 @@ export interface SavedWebhookConfig {
 export interface WebhookBreakerRollback {
   mode: 'ignore' | 'remove';
   configs: SavedWebhookConfig[];
+  backendWaitSeconds?: number;
 }
 
 const BASE = '/apis/admissionregistration.k8s.io/v1';
@@ -128,8 +131,7 @@ async function restore(env: FaultEnv, saved: SavedWebhookConfig & { object: Reco
   }
 }
 
-/** How long a revert waits for a fail-closed webhook's backend before it gives up (per attempt). */
-const BACKEND_WAIT_MS = 60_000;
+const BACKEND_WAIT_SECONDS = 60;
 
 function tcpAnswers(url: string): Promise<boolean> {
   const u = new URL(url);
@@ -164,7 +166,11 @@ async function backendAnswers(kc: k8s.KubeConfig, webhook: any): Promise<boolean
  * Before failurePolicy Fail comes back: wait until each such webhook's backend answers. Restoring Fail
  * in front of a backend that is down blocks every pod creation it matches, which is no rollback.
  */
-async function waitForBackends(env: FaultEnv, saved: SavedWebhookConfig & { object: Record<string, any> }) {
+async function waitForBackends(
+  env: FaultEnv,
+  saved: SavedWebhookConfig & { object: Record<string, any> },
+  waitSeconds: number,
+) {
   const failClosed = ((saved.object.webhooks ?? []) as any[]).filter((w) => (w.failurePolicy ?? 'Fail') === 'Fail');
   const started = Date.now();
   let said = false;
@@ -176,13 +182,13 @@ async function waitForBackends(env: FaultEnv, saved: SavedWebhookConfig & { obje
         env.log.info(`${saved.name}: webhook backend answers after ${Math.round((Date.now() - started) / 1000)} s`);
       return;
     }
-    if (Date.now() - started > BACKEND_WAIT_MS)
+    if (Date.now() - started > waitSeconds * 1000)
       throw new Error(
-        `${saved.kind} webhook configuration ${saved.name}: the backend of ${down.join(', ')} does not answer after ${BACKEND_WAIT_MS / 1000} s, so failurePolicy Fail is not restored (it would reject every matching request); run \`rebuild-bench cleanup\` once it answers`,
+        `${saved.kind} webhook configuration ${saved.name}: the backend of ${down.join(', ')} does not answer after ${waitSeconds} s, so failurePolicy Fail is not restored (it would reject every matching request); run \`rebuild-bench cleanup\` once it answers`,
       );
     if (!said) {
       env.log.info(
-        `${saved.name}: waiting for the backend of ${down.join(', ')} to answer before restoring failurePolicy Fail (up to ${BACKEND_WAIT_MS / 1000} s)`,
+        `${saved.name}: waiting for the backend of ${down.join(', ')} to answer before restoring failurePolicy Fail (up to ${waitSeconds} s)`,
       );
       said = true;
     }
@@ -208,7 +214,7 @@ export const webhookBreakerFault: FaultType<WebhookBreakerParams, WebhookBreaker
       if (!o) env.log.warn(`${t.kind} webhook configuration ${t.name} does not exist: the fault will leave it alone`);
       configs.push({ kind: t.kind, name: t.name, object: o ? stripServerManaged(o) : null });
     }
-    return { mode: p.mode, configs };
+    return { mode: p.mode, configs, backendWaitSeconds: p.backendWaitSeconds ?? BACKEND_WAIT_SECONDS };
   },
 
   async apply(env, p, rb) {
@@ -255,7 +261,7 @@ export const webhookBreakerFault: FaultType<WebhookBreakerParams, WebhookBreaker
       if (!c.object) continue;
       const cur = await getOrNull(env.kube(), webhookConfigPath(c.kind, c.name));
       if (!cur || !isDeepStrictEqual(stripServerManaged(cur), c.object))
-        await waitForBackends(env, { ...c, object: c.object });
+        await waitForBackends(env, { ...c, object: c.object }, rb.backendWaitSeconds ?? BACKEND_WAIT_SECONDS);
       await restore(env, { ...c, object: c.object });
     }
   },
@@ -269,6 +275,7 @@ export function webhookBreaker(p: {
   validating?: string[];
   mutating?: string[];
   mode: 'ignore' | 'remove';
+  backendWaitSeconds?: number;
   title?: string;
 }): Fault<WebhookBreakerParams, WebhookBreakerRollback> {
   const { title, ...params } = p;

@@ -214,7 +214,7 @@ describe('scale, webhook-breaker and CNPG faults against the homelab fixture syn
     await down.type.verify!(env(), down.params);
     await kyvernoRejects();
 
-    const f = webhookBreaker({ validating: [VAL], mutating: [MUT], mode: 'ignore' });
+    const f = webhookBreaker({ validating: [VAL], mutating: [MUT], mode: 'ignore', backendWaitSeconds: 3 });
     const rb: WebhookBreakerRollback = await f.type.prepare(env(), f.params);
     expect(rb.configs.map((c) => `${c.kind}/${c.name}`)).toEqual([`validating/${VAL}`, `mutating/${MUT}`]);
     for (const c of rb.configs) {
@@ -227,13 +227,21 @@ describe('scale, webhook-breaker and CNPG faults against the homelab fixture syn
     const ignored = await probe('p-ignore');
     expect(describeProbe(ignored)).toBe('admitted, sizing=none');
 
+    // Kyverno is still down: restoring Fail now would reject every pod create, so the revert refuses and keeps Ignore.
+    await expect(f.type.revert(freshEnv(), fromJournal(rb))).rejects.toThrow(
+      /the backend of .* does not answer after 3 s, so failurePolicy Fail is not restored/,
+    );
+    expect((await getCfg('mutating', MUT)).webhooks[0].failurePolicy).toBe('Ignore');
+    expect(describeProbe(await probe('p-still-ignore'))).toBe('admitted, sizing=none');
+
+    // Kyverno back (the scale revert waits until it is Ready); the breaker's revert then restores exactly.
+    await down.type.revert(env(), downRb);
     await f.type.revert(freshEnv(), fromJournal(rb));
     const restored = { mutating: await getCfg('mutating', MUT), validating: await getCfg('validating', VAL) };
     expect(restored.mutating.webhooks).toEqual(original.mutating.webhooks);
     expect(restored.validating.webhooks).toEqual(original.validating.webhooks);
     expect(restored.mutating.metadata.labels).toEqual(original.mutating.metadata.labels);
-    // failurePolicy Fail is back, and Kyverno is still down: creates are rejected again.
-    await kyvernoRejects();
+    await kyvernoUp();
     // Revert twice: no write at all.
     await f.type.revert(freshEnv(), fromJournal(rb));
     expect((await getCfg('mutating', MUT)).metadata.resourceVersion).toBe(restored.mutating.metadata.resourceVersion);
@@ -242,11 +250,14 @@ describe('scale, webhook-breaker and CNPG faults against the homelab fixture syn
     );
 
     // Again, but Kyverno comes back (and re-registers) before the rollback runs.
+    const downRb2 = await down.type.prepare(env(), down.params);
+    await down.type.apply(env(), down.params, downRb2);
+    await kyvernoRejects();
     const rb2 = await f.type.prepare(env(), f.params);
     await f.type.apply(env(), f.params, rb2);
     expect((await getCfg('mutating', MUT)).webhooks[0].failurePolicy).toBe('Ignore');
     const rvBeforeUp = (await getCfg('mutating', MUT)).metadata.resourceVersion;
-    await down.type.revert(env(), downRb);
+    await down.type.revert(env(), downRb2);
     // Kyverno registers its configurations when it becomes ready: failurePolicy Fail again.
     await expect
       .poll(async () => (await getCfg('mutating', MUT)).webhooks[0].failurePolicy, { timeout: 60_000, interval: 250 })
