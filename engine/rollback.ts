@@ -24,8 +24,7 @@ export async function replayRollbacks(
 ): Promise<RollbackOutcome> {
   const outcome: RollbackOutcome = { rolledBack: [], failed: [] };
   const pending = pendingRollbacks(journal.read()).filter((p) => only === undefined || p.faultId === only);
-  for (const p of pending)
-    if (!faultType(p.kind) && p.module) await importModule(p.module).catch(() => undefined);
+  for (const p of pending) if (!faultType(p.kind) && p.module) await importModule(p.module).catch(() => undefined);
   // Newest first, except the faults whose revert needs the others reverted (re-arming a webhook).
   const ordered = [
     ...pending.filter((p) => !faultType(p.kind)?.revertLast),
