@@ -15,7 +15,7 @@ export function cleanupCommand(y: Argv<GlobalArgs>, done: (r: CommandResult) => 
     (c) =>
       c
         .option('run', { type: 'string', describe: 'Only this run (id, prefix or "last")' })
-        .example('$0 cleanup', 'Every run with unfinished rollbacks')
+        .example('$0 cleanup', 'Replay every unfinished rollback; list objects labelled by any run')
         .example('$0 cleanup --run last', 'Only the newest run')
         .example('$0 cleanup --dry-run', 'What would be rolled back, and what is left; nothing replayed')
         .example('$0 cleanup --yes', 'Also delete the objects still labelled rebuild-bench/run=<id>')
