@@ -133,6 +133,16 @@ export async function kubeRequest<T = unknown>(
   }
 }
 
+/** GET an object; null when it does not exist (404), any other error thrown. */
+export async function kubeGetOrNull<T = unknown>(kc: k8s.KubeConfig, path: string): Promise<T | null> {
+  try {
+    return (await kubeRequest<T>(kc, 'GET', path)).body;
+  } catch (err) {
+    if (err instanceof KubeHttpError && err.status === 404) return null;
+    throw err;
+  }
+}
+
 class StaleSocketError extends Error {}
 
 async function sendOnce<T>(

@@ -1,5 +1,5 @@
 import type * as k8s from '@kubernetes/client-node';
-import { KubeHttpError, kubeRequest } from '../cluster/http.ts';
+import { kubeGetOrNull, kubeRequest } from '../cluster/http.ts';
 import { sleep } from '../core/abortable.ts';
 import type { Fault, FaultEnv, FaultType } from './types.ts';
 import {
@@ -39,12 +39,7 @@ export interface CnpgAnnotationRollback {
 }
 
 async function getCluster(kc: k8s.KubeConfig, ns: string, name: string): Promise<any> {
-  try {
-    return (await kubeRequest<any>(kc, 'GET', cnpgClusterPath(ns, name))).body;
-  } catch (err) {
-    if (err instanceof KubeHttpError && err.status === 404) return null;
-    throw err;
-  }
+  return kubeGetOrNull<any>(kc, cnpgClusterPath(ns, name));
 }
 
 function readyOf(c: any): { ready: boolean; phase: string } {

@@ -1,5 +1,5 @@
 import type * as k8s from '@kubernetes/client-node';
-import { KubeHttpError, kubeRequest } from '../cluster/http.ts';
+import { kubeGetOrNull, kubeRequest } from '../cluster/http.ts';
 import { sleep } from '../core/abortable.ts';
 import { errorMessage } from '../core/errors.ts';
 import type { Fault, FaultEnv, FaultType } from './types.ts';
@@ -79,7 +79,7 @@ async function syncFinished(
   const started = Date.now();
   let quietSince: number | undefined;
   for (;;) {
-    const a = await getOrNull<{ operation?: unknown; status?: { operationState?: { phase?: string } } }>(
+    const a = await kubeGetOrNull<{ operation?: unknown; status?: { operationState?: { phase?: string } } }>(
       env.kube(),
       applicationPath(app.namespace, app.name),
     );
@@ -105,15 +105,6 @@ export const SCALE_REVERT_MANAGER = 'rebuild-bench-revert';
 const plural = (kind: ScalableKind) => (kind === 'Deployment' ? 'deployments' : 'statefulsets');
 export const workloadPath = (kind: ScalableKind, ns: string, name: string) =>
   `/apis/apps/v1/namespaces/${ns}/${plural(kind)}/${name}`;
-
-async function getOrNull<T>(kc: k8s.KubeConfig, path: string): Promise<T | null> {
-  try {
-    return (await kubeRequest<T>(kc, 'GET', path)).body;
-  } catch (err) {
-    if (err instanceof KubeHttpError && err.status === 404) return null;
-    throw err;
-  }
-}
 
 /** status.readyReplicas of a Deployment or StatefulSet (absent counts as 0: the API omits zero). */
 export async function readyReplicas(kc: k8s.KubeConfig, kind: ScalableKind, ns: string, name: string): Promise<number> {
@@ -150,7 +141,7 @@ export async function findArgoManager(
     let app: any;
     try {
       // A 404 covers both "no such Application" and "no Application CRD on this cluster".
-      app = await getOrNull<any>(env.kube(), applicationPath(c.namespace, c.name));
+      app = await kubeGetOrNull<any>(env.kube(), applicationPath(c.namespace, c.name));
     } catch (err) {
       env.log.warn(
         `cannot read Argo CD Application ${c.namespace}/${c.name}: ${errorMessage(err)} (assuming it does not manage ${ns}/${name})`,
@@ -202,12 +193,12 @@ export const scaleFault: FaultType<ScaleParams, ScaleRollback> = {
   describe: (p) => `scale ${p.kind} ${p.namespace}/${p.name} to ${p.replicas ?? 0}`,
 
   async prepare(env, p) {
-    const w = await getOrNull<any>(env.kube(), workloadPath(p.kind, p.namespace, p.name));
+    const w = await kubeGetOrNull<any>(env.kube(), workloadPath(p.kind, p.namespace, p.name));
     if (!w) throw new Error(`${p.kind} ${p.namespace}/${p.name} not found`);
     const argocd = await findArgoManager(env, w, p.argocdNamespace ?? ARGOCD_NAMESPACE);
     const pause = argocd?.selfHeal === true && p.pauseSelfHeal !== false;
     if (argocd?.selfHeal && !pause) env.log.info(selfHealNote(argocd));
-    const app = pause ? await getOrNull<any>(env.kube(), applicationPath(argocd.namespace, argocd.name)) : null;
+    const app = pause ? await kubeGetOrNull<any>(env.kube(), applicationPath(argocd.namespace, argocd.name)) : null;
     const alreadyPaused = app?.metadata?.annotations?.[SKIP_RECONCILE_ANNOTATION] === 'true';
     return {
       kind: p.kind,
@@ -239,7 +230,7 @@ export const scaleFault: FaultType<ScaleParams, ScaleRollback> = {
     const what = `${p.kind} ${p.namespace}/${p.name}`;
     let last = '';
     for (;;) {
-      const w = await getOrNull<any>(env.kube(), workloadPath(p.kind, p.namespace, p.name));
+      const w = await kubeGetOrNull<any>(env.kube(), workloadPath(p.kind, p.namespace, p.name));
       if (!w) throw new Error(`${what} disappeared`);
       const spec = w.spec?.replicas ?? 1;
       if (spec !== target)
@@ -290,7 +281,7 @@ async function untilReady(env: FaultEnv, rb: ScaleRollback): Promise<void> {
   const started = Date.now();
   let said = false;
   for (;;) {
-    const w = await getOrNull<any>(env.kube(), workloadPath(rb.kind, rb.namespace, rb.name));
+    const w = await kubeGetOrNull<any>(env.kube(), workloadPath(rb.kind, rb.namespace, rb.name));
     const ready: number = w?.status?.readyReplicas ?? 0;
     if (!w || ready >= Math.min(rb.previousReplicas, w.spec?.replicas ?? rb.previousReplicas)) {
       if (said) env.log.info(`${what}: ${ready} Ready after ${Math.round((Date.now() - started) / 1000)} s`);
@@ -326,7 +317,7 @@ export function scaleToZero(p: {
 /** Puts spec.replicas back, or says who already did. */
 async function restoreReplicas(env: FaultEnv, rb: ScaleRollback): Promise<void> {
   const what = `${rb.kind} ${rb.namespace}/${rb.name}`;
-  const w = await getOrNull<any>(env.kube(), workloadPath(rb.kind, rb.namespace, rb.name));
+  const w = await kubeGetOrNull<any>(env.kube(), workloadPath(rb.kind, rb.namespace, rb.name));
   if (!w) {
     env.log.warn(`${what} no longer exists: nothing to restore`);
     return;

@@ -2,7 +2,7 @@ import { connect } from 'node:net';
 import { isDeepStrictEqual } from 'node:util';
 import { sleep } from '../core/abortable.ts';
 import type * as k8s from '@kubernetes/client-node';
-import { KubeHttpError, kubeRequest } from '../cluster/http.ts';
+import { KubeHttpError, kubeGetOrNull, kubeRequest } from '../cluster/http.ts';
 import type { Fault, FaultEnv, FaultType } from './types.ts';
 
 export type WebhookConfigKind = 'validating' | 'mutating';
@@ -58,15 +58,6 @@ export function stripServerManaged(o: Record<string, any>): Record<string, any> 
   return { ...o, metadata };
 }
 
-async function getOrNull(kc: k8s.KubeConfig, path: string): Promise<Record<string, any> | null> {
-  try {
-    return (await kubeRequest<Record<string, any>>(kc, 'GET', path)).body;
-  } catch (err) {
-    if (err instanceof KubeHttpError && err.status === 404) return null;
-    throw err;
-  }
-}
-
 const isConflict = (err: unknown) => err instanceof KubeHttpError && err.status === 409;
 
 function targets(p: WebhookBreakerParams): Array<{ kind: WebhookConfigKind; name: string }> {
@@ -79,7 +70,7 @@ function targets(p: WebhookBreakerParams): Array<{ kind: WebhookConfigKind; name
 /** Every webhook of `name` to failurePolicy Ignore (GET + PUT on the current resourceVersion, retried on conflict). */
 async function setIgnore(env: FaultEnv, kind: WebhookConfigKind, name: string): Promise<void> {
   for (let attempt = 1; ; attempt++) {
-    const cur = await getOrNull(env.kube(), webhookConfigPath(kind, name));
+    const cur = await kubeGetOrNull<Record<string, any>>(env.kube(), webhookConfigPath(kind, name));
     if (!cur) {
       env.log.info(`${kind} webhook configuration ${name} does not exist: nothing to set to Ignore`);
       return;
@@ -103,7 +94,7 @@ async function setIgnore(env: FaultEnv, kind: WebhookConfigKind, name: string): 
 async function restore(env: FaultEnv, saved: SavedWebhookConfig & { object: Record<string, any> }): Promise<void> {
   const path = webhookConfigPath(saved.kind, saved.name);
   for (let attempt = 1; ; attempt++) {
-    const cur = await getOrNull(env.kube(), path);
+    const cur = await kubeGetOrNull<Record<string, any>>(env.kube(), path);
     try {
       if (!cur) {
         await kubeRequest(env.kube(), 'POST', `${webhookConfigPath(saved.kind)}?fieldManager=${FIELD_MANAGER}`, {
@@ -210,7 +201,7 @@ export const webhookBreakerFault: FaultType<WebhookBreakerParams, WebhookBreaker
       throw new Error('webhook-breaker: name at least one validating or mutating webhook configuration');
     const configs: SavedWebhookConfig[] = [];
     for (const t of list) {
-      const o = await getOrNull(env.kube(), webhookConfigPath(t.kind, t.name));
+      const o = await kubeGetOrNull<Record<string, any>>(env.kube(), webhookConfigPath(t.kind, t.name));
       if (!o) env.log.warn(`${t.kind} webhook configuration ${t.name} does not exist: the fault will leave it alone`);
       configs.push({ kind: t.kind, name: t.name, object: o ? stripServerManaged(o) : null });
     }
@@ -235,7 +226,7 @@ export const webhookBreakerFault: FaultType<WebhookBreakerParams, WebhookBreaker
     const list = targets(p);
     let touched = 0;
     for (const t of list) {
-      const o = await getOrNull(env.kube(), webhookConfigPath(t.kind, t.name));
+      const o = await kubeGetOrNull<Record<string, any>>(env.kube(), webhookConfigPath(t.kind, t.name));
       if (p.mode === 'remove') {
         if (o) throw new Error(`${t.kind} webhook configuration ${t.name} exists again (re-registered by its owner?)`);
         touched++;
@@ -259,7 +250,7 @@ export const webhookBreakerFault: FaultType<WebhookBreakerParams, WebhookBreaker
       // was registered by someone else since (Kyverno does on start) and may be live admission control:
       // deleting it would be a new fault, not a rollback. So leave it.
       if (!c.object) continue;
-      const cur = await getOrNull(env.kube(), webhookConfigPath(c.kind, c.name));
+      const cur = await kubeGetOrNull<Record<string, any>>(env.kube(), webhookConfigPath(c.kind, c.name));
       if (!cur || !isDeepStrictEqual(stripServerManaged(cur), c.object))
         await waitForBackends(env, { ...c, object: c.object }, rb.backendWaitSeconds ?? BACKEND_WAIT_SECONDS);
       await restore(env, { ...c, object: c.object });

@@ -1,5 +1,6 @@
 import type * as k8s from '@kubernetes/client-node';
-import { KubeHttpError, kubeRequest } from '../cluster/http.ts';
+import { KubeHttpError, kubeGetOrNull, kubeRequest } from '../cluster/http.ts';
+import { labelSelector } from '../cluster/labels.ts';
 import { admissionProbe, type ProbeResult } from '../collectors/admission.ts';
 import { waitFor, WaitTimeoutError } from '../core/abortable.ts';
 import type { HypothesisCheck, SuiteContext } from '../engine/suite.ts';
@@ -123,13 +124,8 @@ export async function deploymentReady(
   namespace: string,
   name: string,
 ): Promise<{ ready: number; desired: number } | null> {
-  try {
-    const d = (await kubeRequest<any>(kc, 'GET', `/apis/apps/v1/namespaces/${namespace}/deployments/${name}`)).body;
-    return { ready: d.status?.readyReplicas ?? 0, desired: d.spec?.replicas ?? 1 };
-  } catch (err) {
-    if (err instanceof KubeHttpError && err.status === 404) return null;
-    throw err;
-  }
+  const d = await kubeGetOrNull<any>(kc, `/apis/apps/v1/namespaces/${namespace}/deployments/${name}`);
+  return d && { ready: d.status?.readyReplicas ?? 0, desired: d.spec?.replicas ?? 1 };
 }
 
 /** Counts probe outcomes, e.g. during a fault window. */
@@ -210,9 +206,7 @@ export async function podsOf(
 ): Promise<{ selector: string; names: Set<string>; desired: number }> {
   const dep = (await kubeRequest<any>(kc, 'GET', `/apis/apps/v1/namespaces/${namespace}/deployments/${deployment}`))
     .body;
-  const selector = Object.entries(dep.spec?.selector?.matchLabels ?? {})
-    .map(([k, v]) => `${k}=${String(v)}`)
-    .join(',');
+  const selector = labelSelector(dep.spec?.selector?.matchLabels);
   const pods = (
     await kubeRequest<{ items: any[] }>(
       kc,

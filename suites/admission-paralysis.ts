@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type * as k8s from '@kubernetes/client-node';
-import { KubeHttpError, kubeRequest } from '../cluster/http.ts';
+import { kubeGetOrNull, kubeRequest } from '../cluster/http.ts';
 import { apiAccess } from '../cluster/credentials.ts';
 import { k6Points, runK6, type K6Result } from '../cluster/k6.ts';
 import { registerSecret } from '../core/redact.ts';
@@ -260,13 +260,7 @@ async function kyvernoPod(kc: k8s.KubeConfig, namespace: string, deployment: str
 }
 
 async function exists(kc: k8s.KubeConfig, path: string): Promise<boolean> {
-  try {
-    await kubeRequest(kc, 'GET', path);
-    return true;
-  } catch (err) {
-    if (err instanceof KubeHttpError && err.status === 404) return false;
-    throw err;
-  }
+  return (await kubeGetOrNull(kc, path)) !== null;
 }
 
 async function deploymentsIn(kc: k8s.KubeConfig, namespace: string): Promise<string[]> {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { KubeHttpError, kubeRequest } from '../../cluster/http.ts';
+import { kubeGetOrNull, kubeRequest } from '../../cluster/http.ts';
 import { waitFor } from '../../core/abortable.ts';
 import { createLogger } from '../../core/logger.ts';
 import { newRunId } from '../../record/run-id.ts';
@@ -19,13 +19,7 @@ function envFor(kc: k8s.KubeConfig, runId = newRunId()): FaultEnv {
 }
 
 async function exists(kc: k8s.KubeConfig, path: string): Promise<boolean> {
-  try {
-    await kubeRequest(kc, 'GET', path);
-    return true;
-  } catch (err) {
-    if (err instanceof KubeHttpError && err.status === 404) return false;
-    throw err;
-  }
+  return (await kubeGetOrNull(kc, path)) !== null;
 }
 
 async function podsOf(kc: k8s.KubeConfig, ns: string, selector: string): Promise<any[]> {
