@@ -15,3 +15,10 @@ export const BURNER_LABEL = 'rebuild-bench/cpu-burner';
  * verify() reads where a cluster has no metrics.k8s.io (the twin publishes it).
  */
 export const CPU_UTILISATION_ANNOTATION = 'twin.rebuild-bench/cpu-utilisation';
+
+/** A label selector (`a=1,b=2`) matching exactly these labels (a matchLabels or a Service selector). */
+export function labelSelector(labels: Record<string, unknown> | undefined): string {
+  return Object.entries(labels ?? {})
+    .map(([k, v]) => `${k}=${String(v)}`)
+    .join(',');
+}

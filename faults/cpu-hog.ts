@@ -2,7 +2,7 @@ import type * as k8s from '@kubernetes/client-node';
 import { KubeHttpError, kubeRequest } from '../cluster/http.ts';
 import { sleep, waitFor, WaitTimeoutError } from '../core/abortable.ts';
 import { errorMessage } from '../core/errors.ts';
-import { BURNER_LABEL, CPU_UTILISATION_ANNOTATION, RUN_LABEL } from '../cluster/labels.ts';
+import { BURNER_LABEL, CPU_UTILISATION_ANNOTATION, labelSelector, RUN_LABEL } from '../cluster/labels.ts';
 import type { Fault, FaultEnv, FaultType } from './types.ts';
 
 export interface CpuHogParams {
@@ -73,10 +73,6 @@ export function cpuQuantityMillis(q: string | number | undefined): number {
 }
 
 const enc = encodeURIComponent;
-const selectorOf = (labels: Record<string, string>) =>
-  Object.entries(labels)
-    .map(([k, v]) => `${k}=${v}`)
-    .join(',');
 
 async function getOrUndefined<T>(kc: k8s.KubeConfig, path: string, signal?: AbortSignal): Promise<T | undefined> {
   try {
@@ -91,7 +87,7 @@ async function getOrUndefined<T>(kc: k8s.KubeConfig, path: string, signal?: Abor
 async function targetNodes(kc: k8s.KubeConfig, p: CpuHogParams): Promise<KNode[]> {
   if (!p.nodes?.length && !p.nodeSelector)
     throw new Error('cpu-hog: give nodes and/or nodeSelector (the fault never targets every node implicitly)');
-  const sel = p.nodeSelector && Object.keys(p.nodeSelector).length ? selectorOf(p.nodeSelector) : '';
+  const sel = p.nodeSelector && Object.keys(p.nodeSelector).length ? labelSelector(p.nodeSelector) : '';
   const listed = (
     await kubeRequest<{ items: KNode[] }>(kc, 'GET', `/api/v1/nodes${sel ? `?labelSelector=${enc(sel)}` : ''}`)
   ).body.items;
@@ -464,7 +460,7 @@ async function verify(env: FaultEnv, p: CpuHogParams): Promise<string> {
 export const cpuHogFault: FaultType<CpuHogParams, CpuHogRollback> = {
   kind: 'cpu-hog',
   describe: (p) => {
-    const where = p.nodes?.length ? p.nodes.join(', ') : `nodes ${selectorOf(p.nodeSelector ?? {})}`;
+    const where = p.nodes?.length ? p.nodes.join(', ') : `nodes ${labelSelector(p.nodeSelector ?? {})}`;
     return `cpu-hog: burn ${p.millicores !== undefined ? `${p.millicores}m` : 'all allocatable CPU'} on ${where} for ${p.durationSeconds}s`;
   },
   async prepare(env, p) {

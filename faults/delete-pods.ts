@@ -1,5 +1,6 @@
 import type * as k8s from '@kubernetes/client-node';
 import { KubeHttpError, kubeRequest } from '../cluster/http.ts';
+import { labelSelector } from '../cluster/labels.ts';
 import { sleep, waitFor } from '../core/abortable.ts';
 import { errorMessage } from '../core/errors.ts';
 import type { Fault, FaultEnv, FaultType } from './types.ts';
@@ -121,14 +122,7 @@ async function ownerReadiness(
     throw err;
   }
   const match = obj.spec?.selector?.matchLabels;
-  const sel =
-    match && Object.keys(match).length
-      ? `?labelSelector=${enc(
-          Object.entries(match)
-            .map(([k, v]) => `${k}=${v}`)
-            .join(','),
-        )}`
-      : '';
+  const sel = match && Object.keys(match).length ? `?labelSelector=${enc(labelSelector(match))}` : '';
   const pods = (await kubeRequest<{ items: KPod[] }>(kc, 'GET', `/api/v1/namespaces/${enc(ns)}/pods${sel}`)).body.items;
   const readyPods = pods.filter(
     (x) =>

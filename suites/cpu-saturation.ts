@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { kubeRequest } from '../cluster/http.ts';
+import { kubeGetOrNull, kubeRequest } from '../cluster/http.ts';
+import { labelSelector } from '../cluster/labels.ts';
 import { defineSuite, type SuiteContext } from '../engine/suite.ts';
 import { cpuHog, nodeUtilisation } from '../faults/cpu-hog.ts';
 import { deletePods } from '../faults/delete-pods.ts';
@@ -142,7 +143,8 @@ export default defineSuite({
  * Kyverno's webhook configurations (which a URL may point at) Kyverno's admission controller.
  */
 async function webhookBackends(ctx: SuiteContext<Options>): Promise<Map<string, string[]>> {
-  const selectors = new Map<string, string>();
+  /** `namespace\0selector` of the pods behind the webhooks. */
+  const selectors = new Set<string>();
   for (const kind of ['validating', 'mutating']) {
     const configs = (
       await kubeRequest<{ items: any[] }>(
@@ -153,23 +155,19 @@ async function webhookBackends(ctx: SuiteContext<Options>): Promise<Map<string, 
     ).body.items;
     for (const c of configs) {
       if ([KYVERNO_VALIDATING_WEBHOOK, KYVERNO_MUTATING_WEBHOOK].includes(c.metadata?.name))
-        selectors.set(KYVERNO_NAMESPACE, `app.kubernetes.io/name=${KYVERNO_ADMISSION_DEPLOYMENT}`);
+        selectors.add(`${KYVERNO_NAMESPACE}\0app.kubernetes.io/name=${KYVERNO_ADMISSION_DEPLOYMENT}`);
       for (const w of c.webhooks ?? []) {
         const ref = w.clientConfig?.service;
         if (!ref) continue;
-        const svc = await kubeRequest<any>(ctx.kube, 'GET', `/api/v1/namespaces/${ref.namespace}/services/${ref.name}`)
-          .then((r) => r.body)
-          .catch(() => undefined);
-        const selector = Object.entries(svc?.spec?.selector ?? {})
-          .map(([k, v]) => `${k}=${String(v)}`)
-          .join(',');
-        if (selector) selectors.set(`${ref.namespace}\0${selector}`, selector);
+        const svc = await kubeGetOrNull<any>(ctx.kube, `/api/v1/namespaces/${ref.namespace}/services/${ref.name}`);
+        const selector = labelSelector(svc?.spec?.selector);
+        if (selector) selectors.add(`${ref.namespace}\0${selector}`);
       }
     }
   }
   const byNode = new Map<string, string[]>();
-  for (const [key, selector] of selectors) {
-    const namespace = key.split('\0')[0]!;
+  for (const key of selectors) {
+    const [namespace, selector] = key.split('\0') as [string, string];
     const pods = (
       await kubeRequest<{ items: any[] }>(
         ctx.kube,
