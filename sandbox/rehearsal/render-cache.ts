@@ -21,6 +21,8 @@ export interface RenderCache {
   misses: number;
   /** Outputs rendered but not stored because they hold secrets. */
   uncacheable: number;
+  /** Key parts already computed this run (a renderer's build, a chart outside the repository). */
+  parts: Map<string, string>;
 }
 
 const MAX_AGE_MS = 14 * 86_400_000;
@@ -56,7 +58,7 @@ function prune(dir: string): void {
 export function openRenderCache(dir: string, repoDir: string): RenderCache {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   prune(dir);
-  return { dir, repoDir, treeDigest: treeDigest(repoDir), hits: 0, misses: 0, uncacheable: 0 };
+  return { dir, repoDir, treeDigest: treeDigest(repoDir), hits: 0, misses: 0, uncacheable: 0, parts: new Map() };
 }
 
 /** A path's content digest when it lies outside the repository (a chart from --charts), else its relative path. */
@@ -64,14 +66,25 @@ function argPart(c: RenderCache, arg: string): string {
   const rel = relative(c.repoDir, arg);
   if (!arg.startsWith('/')) return arg;
   if (!rel.startsWith('..')) return `<repo>/${rel}`;
-  const st = statSync(arg, { throwIfNoEntry: false });
-  if (!st) return arg;
-  return st.isDirectory() ? `${arg}#${treeDigest(arg)}` : `${arg}#${sha256([readFileSync(arg)])}`;
+  return memo(c, arg, () => {
+    const st = statSync(arg, { throwIfNoEntry: false });
+    if (!st) return arg;
+    return st.isDirectory() ? `${arg}#${treeDigest(arg)}` : `${arg}#${sha256([readFileSync(arg)])}`;
+  });
+}
+
+function memo(c: RenderCache, key: string, compute: () => string): string {
+  let v = c.parts.get(key);
+  if (v === undefined) c.parts.set(key, (v = compute()));
+  return v;
 }
 
 export function renderKey(c: RenderCache, bin: string, args: string[]): string {
-  const st = statSync(bin);
-  return sha256([bin, String(st.size), String(st.mtimeMs), c.treeDigest, ...args.map((a) => argPart(c, a))]);
+  const build = memo(c, `\0bin:${bin}`, () => {
+    const st = statSync(bin);
+    return `${bin}#${st.size}#${st.mtimeMs}`;
+  });
+  return sha256([build, c.treeDigest, ...args.map((a) => argPart(c, a))]);
 }
 
 function entry(c: RenderCache, key: string): string {
