@@ -2,12 +2,11 @@
  * Collector accuracy and cost against the twin's ground truth:
  *  1. homelab bootstrap: error of each app's Healthy time (collector vs truth), p50/p99, coverage,
  *     side by side with the team's shell approach (polling `kubectl get applications` every 5 s);
- *  2. API requests per minute on a steady cluster (apiserver_request_total deltas): collectors vs polling;
- *  3. the collectors' CPU and peak memory while 500 Applications / 5,000 pods bootstrap.
+ *  2. the collectors' CPU and peak memory while 500 Applications / 5,000 pods bootstrap.
+ * What watching costs the API server is bench/api-cost.bench.ts.
  */
 import { quantile } from 'simple-statistics';
 import { kubeRequest } from '../cluster/http.ts';
-import { parsePrometheusText } from '../cluster/metrics.ts';
 import { createCollectors } from '../collectors/registry.ts';
 import type { Collector, CollectorContext } from '../collectors/types.ts';
 import type { WavesSummary } from '../record/summaries.ts';
@@ -63,18 +62,6 @@ function startPolling(tw: TwinSandbox, everyMs = 5000): { healthy: Map<string, n
   };
   const timer = setInterval(() => void poll(), everyMs);
   return { healthy, stop: () => clearInterval(timer) };
-}
-
-async function requestTotal(tw: TwinSandbox, resources: string[]): Promise<number> {
-  const text = (await kubeRequest<string>(tw.kc, 'GET', '/metrics', { accept: 'text/plain' })).body;
-  return parsePrometheusText(text)
-    .filter(
-      (s) =>
-        s.name === 'apiserver_request_total' &&
-        resources.includes(s.labels.resource ?? '') &&
-        ['LIST', 'WATCH', 'GET'].includes(s.labels.verb ?? ''),
-    )
-    .reduce((sum, s) => sum + s.value, 0);
 }
 
 const pct = (xs: number[], q: number) => (xs.length ? Math.round(quantile(xs, q)) : NaN);
@@ -137,44 +124,6 @@ async function accuracy(): Promise<BenchResult[]> {
   }
 }
 
-async function requestRate(): Promise<BenchResult[]> {
-  const tw = await twinSandbox({ dir: homelab }, 0.25);
-  try {
-    await tw.converge(600_000);
-    const resources = ['applications', 'pods', 'events', 'configmaps'];
-    const windowMs = 120_000;
-    const base0 = await requestTotal(tw, resources);
-    await new Promise((r) => setTimeout(r, windowMs));
-    const idle = (await requestTotal(tw, resources)) - base0;
-    const c = startCollectors(tw);
-    const c0 = await requestTotal(tw, resources);
-    await c.start();
-    await new Promise((r) => setTimeout(r, windowMs));
-    await c.stop();
-    const withCollectors = (await requestTotal(tw, resources)) - c0 - idle;
-    const p0 = await requestTotal(tw, resources);
-    const poll = startPolling(tw);
-    await new Promise((r) => setTimeout(r, windowMs));
-    poll.stop();
-    const withPolling = (await requestTotal(tw, resources)) - p0 - idle;
-    const perMin = (n: number) => Math.round((n / (windowMs / 60_000)) * 10) / 10;
-    return [
-      {
-        name: 'API requests/min, collectors (waves+restarts+events, steady cluster)',
-        value: perMin(withCollectors),
-        unit: 'req/min',
-      },
-      {
-        name: 'API requests/min, polling kubectl get applications every 5 s',
-        value: perMin(withPolling),
-        unit: 'req/min',
-      },
-    ];
-  } finally {
-    await tw.stop();
-  }
-}
-
 async function scale(): Promise<BenchResult[]> {
   const apps = Number(process.env.TWIN_SCALE_APPS ?? 500);
   const replicas = 10;
@@ -220,10 +169,9 @@ async function scale(): Promise<BenchResult[]> {
 }
 
 export async function run(): Promise<BenchResult[]> {
-  const parts = (process.env.COLLECTORS_BENCH ?? 'accuracy,requests,scale').split(',');
+  const parts = (process.env.COLLECTORS_BENCH ?? 'accuracy,scale').split(',');
   const out: BenchResult[] = [];
   if (parts.includes('accuracy')) out.push(...(await accuracy()));
-  if (parts.includes('requests')) out.push(...(await requestRate()));
   if (parts.includes('scale')) out.push(...(await scale()));
   return out;
 }

@@ -4,97 +4,17 @@
  * command to all settled (goal ≤ 5 min on 2 cores; settled = all Healthy, or 60 s without a change), and the peak memory of everything the sandbox
  * runs (the sum over its processes and the command, sampled every 2 s).
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { stringify } from 'yaml';
 import { stopSandbox } from '../sandbox/control-plane.ts';
 import { defaultSandboxDir } from '../sandbox/paths.ts';
 import { memoryKiB } from '../sandbox/processes.ts';
-import { cnpgClusterCrd } from '../sandbox/twin/crds.ts';
+import { writeFleet } from './fleet-repo.ts';
 import type { BenchResult } from './run.ts';
 
 const APPS = Number(process.env.REHEARSE_APPS ?? 100);
-const URL = 'https://git.example.invalid/bench/fleet.git';
-
-function app(name: string, wave: number, ns: string): string {
-  return stringify({
-    apiVersion: 'argoproj.io/v1alpha1',
-    kind: 'Application',
-    metadata: { name, namespace: 'argocd', annotations: { 'argocd.argoproj.io/sync-wave': String(wave) } },
-    spec: {
-      project: 'default',
-      source: { repoURL: URL, targetRevision: 'main', path: `workloads/${name}` },
-      destination: { server: 'https://kubernetes.default.svc', namespace: ns },
-      syncPolicy: { automated: {}, syncOptions: ['CreateNamespace=true'] },
-    },
-  });
-}
-
-async function writeFleet(): Promise<string> {
-  const dir = mkdtempSync(join(tmpdir(), 'rb-fleet-'));
-  const put = (f: string, text: string) => {
-    mkdirSync(join(dir, f, '..'), { recursive: true });
-    writeFileSync(join(dir, f), text);
-  };
-  const names: string[] = ['cnpg-crd'];
-  put('overlays/bench/apps/cnpg-crd.yaml', app('cnpg-crd', -1, 'default'));
-  put('workloads/cnpg-crd/crd.yaml', stringify(cnpgClusterCrd));
-  for (let i = 0; i < APPS - 1; i++) {
-    const ns = `team-${i % 10}`;
-    const name = `svc-${String(i).padStart(3, '0')}`;
-    names.push(name);
-    put(`overlays/bench/apps/${name}.yaml`, app(name, Math.floor(i / 10), ns));
-    if (i < 10) {
-      put(
-        `workloads/${name}/cluster.yaml`,
-        stringify({
-          apiVersion: 'postgresql.cnpg.io/v1',
-          kind: 'Cluster',
-          metadata: { name: `pg-${i}`, namespace: ns },
-          spec: { instances: 1 },
-        }),
-      );
-      continue;
-    }
-    put(
-      `workloads/${name}/deployment.yaml`,
-      stringify({
-        apiVersion: 'apps/v1',
-        kind: 'Deployment',
-        metadata: { name, namespace: ns },
-        spec: {
-          replicas: 1,
-          selector: { matchLabels: { app: name } },
-          template: {
-            metadata: { labels: { app: name } },
-            spec: {
-              containers: [
-                {
-                  name: 'app',
-                  image: `registry.example.invalid/${name}:1`,
-                  env: [{ name: 'DB', value: `postgres://u@pg-${i % 10}-rw.${ns}.svc:5432/app` }],
-                },
-              ],
-            },
-          },
-        },
-      }),
-    );
-  }
-  put('overlays/bench/kustomization.yaml', stringify({ resources: names.map((n) => `apps/${n}.yaml`) }));
-  const env = { GIT_AUTHOR_NAME: 'b', GIT_AUTHOR_EMAIL: 'b@b', GIT_COMMITTER_NAME: 'b', GIT_COMMITTER_EMAIL: 'b@b' };
-  for (const args of [
-    ['init', '-q', '-b', 'main'],
-    ['remote', 'add', 'origin', URL],
-    ['add', '-A'],
-    ['commit', '-qm', 'fleet'],
-  ])
-    await execa('git', args, { cwd: dir, env });
-  return dir;
-}
-
 function sandboxPids(home: string): number[] {
   const state = join(defaultSandboxDir(home), 'state.json');
   if (!existsSync(state)) return [];
@@ -102,7 +22,7 @@ function sandboxPids(home: string): number[] {
 }
 
 export async function run(): Promise<BenchResult[]> {
-  const repo = await writeFleet();
+  const repo = await writeFleet(APPS);
   const home = mkdtempSync(join(tmpdir(), 'rb-fleet-home-'));
   const bin = join(import.meta.dirname, '..', 'bin', 'rebuild-bench.js');
   const started = Date.now();

@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import { StringDecoder } from 'node:string_decoder';
+import { gunzipSync } from 'node:zlib';
 import { Agent as HttpAgent, request as httpRequest, type Agent } from 'node:http';
 import {
   Agent as HttpsAgent,
@@ -38,6 +40,28 @@ const freshConnections = new WeakSet<k8s.KubeConfig>();
 
 export function useFreshConnections(kc: k8s.KubeConfig): void {
   freshConnections.add(kc);
+}
+
+/** What a KubeConfig's raw requests and watches cost the API server, for `npm run bench` and the run's own footprint. */
+export interface KubeTraffic {
+  /** Requests sent, a watch (or its renewal) counting as one. */
+  requests: number;
+  watches: number;
+  /** Response bytes as they came off the connection (compressed when the server compressed them). */
+  responseBytes: number;
+}
+
+const traffic = new WeakMap<k8s.KubeConfig, KubeTraffic>();
+
+function trafficOf(kc: k8s.KubeConfig): KubeTraffic {
+  let t = traffic.get(kc);
+  if (!t) traffic.set(kc, (t = { requests: 0, watches: 0, responseBytes: 0 }));
+  return t;
+}
+
+/** A copy of the counters of a KubeConfig's raw requests and watches so far. */
+export function kubeTraffic(kc: k8s.KubeConfig): KubeTraffic {
+  return { ...trafficOf(kc) };
 }
 
 /** A short digest of PEM material (a string, a Buffer, or a list of them). */
@@ -157,6 +181,8 @@ async function sendOnce<T>(
   opts.headers = {
     ...(opts.headers as Record<string, string> | undefined),
     Accept: o.accept ?? 'application/json',
+    // Like kubectl (Go's transport): the API server gzips large responses (lists) when asked.
+    'Accept-Encoding': 'gzip',
     // Node sends DELETE (and GET) bodies neither chunked nor with a length unless told: the body would be
     // read as the next request on a kept-alive connection (the API server answers it 400 Bad Request).
     ...(payload
@@ -166,15 +192,29 @@ async function sendOnce<T>(
   opts.timeout = o.timeoutMs ?? 30_000;
   if (o.signal) opts.signal = o.signal;
   const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+  const counters = trafficOf(kc);
+  counters.requests++;
   return new Promise((resolve, reject) => {
     let answered = false;
     const req = send(url, opts, (res) => {
       answered = true;
       const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('data', (c: Buffer) => {
+        counters.responseBytes += c.length;
+        chunks.push(c);
+      });
       res.on('error', reject);
       res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
+        let raw = Buffer.concat(chunks);
+        if (res.headers['content-encoding'] === 'gzip') {
+          try {
+            raw = gunzipSync(raw);
+          } catch (err) {
+            reject(err instanceof Error ? err : new Error(String(err)));
+            return;
+          }
+        }
+        const text = raw.toString('utf8');
         const status = res.statusCode ?? 0;
         let body: unknown = text;
         if ((res.headers['content-type'] ?? '').includes('json') && text) {
@@ -227,6 +267,9 @@ export async function kubeStream(
   const controller = new AbortController();
   opts.signal = controller.signal;
   const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+  const counters = trafficOf(kc);
+  counters.requests++;
+  counters.watches++;
   const done = new Promise<void>((resolve, reject) => {
     const req = send(url, opts, (res) => {
       if ((res.statusCode ?? 0) >= 400) {
@@ -253,10 +296,11 @@ export async function kubeStream(
         return;
       }
       let buf = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => {
+      const utf8 = new StringDecoder('utf8');
+      res.on('data', (chunk: Buffer) => {
         onBytes();
-        buf += chunk;
+        counters.responseBytes += chunk.length;
+        buf += utf8.write(chunk);
         let nl: number;
         while ((nl = buf.indexOf('\n')) >= 0) {
           const line = buf.slice(0, nl);

@@ -32,15 +32,21 @@ export interface Gap {
   reason: string;
 }
 
-export interface ResilientWatchOptions {
+export interface ResilientWatchOptions<T extends KubeObject = KubeObject> {
   /** Collection path, e.g. /api/v1/pods or /apis/argoproj.io/v1alpha1/namespaces/argocd/applications. */
   path: string;
   labelSelector?: string;
   fieldSelector?: string;
   log?: Logger;
-  /** Server-side watch timeout; the stream is renewed without a gap after it (default 60 s). */
+  /**
+   * Server-side watch timeout; the stream is renewed without a gap after it. Default: like client-go's
+   * reflector, a random 5–10 min per stream, so watches of many clients do not renew in step.
+   */
   watchTimeoutSeconds?: number;
-  /** Abort a stream that has been silent this long (default: watch timeout + 30 s). */
+  /**
+   * Abort a stream that has been silent this long. Default: 150 s once the server has sent a bookmark
+   * (it sends one about every minute to a watch that asks for them), else the watch timeout + 30 s.
+   */
   watchdogMs?: number;
   /** Reconnect back-off bounds (default 250 ms … 10 s). */
   minBackoffMs?: number;
@@ -52,7 +58,19 @@ export interface ResilientWatchOptions {
    * complete list, not as a gap, and the list is retried until the type appears.
    */
   mayBeAbsent?: boolean;
+  /**
+   * Keeps only what the caller reads of each object (applied as it arrives, before it is cached or
+   * handed to listeners): a watch of 5,000 pods then holds kilobytes per pod, not whole objects.
+   * The projection must keep metadata.name, namespace and resourceVersion.
+   */
+  project?: (obj: KubeObject) => T;
 }
+
+/** client-go's reflector: minWatchTimeout × (1 + rand), minWatchTimeout = 5 min. */
+export const randomWatchTimeoutSeconds = (random: () => number = Math.random) => Math.floor(300 * (1 + random()));
+
+/** The API server sends a bookmark about every minute; two missed ones and some slack mean the stream is dead. */
+export const BOOKMARK_WATCHDOG_MS = 150_000;
 
 const key = (o: KubeObject) => `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
 
@@ -76,11 +94,11 @@ export class ResilientWatch<T extends KubeObject> {
   private listeners: Array<(e: WatchEvent<T>) => void> = [];
   private readonly log: Logger;
   /** Events delivered, for coverage and request accounting. */
-  stats = { lists: 0, watches: 0, events: 0, relistEvents: 0, reconnects: 0 };
+  stats = { lists: 0, watches: 0, events: 0, relistEvents: 0, reconnects: 0, bookmarks: 0 };
 
   constructor(
     private readonly kc: k8s.KubeConfig,
-    private readonly o: ResilientWatchOptions,
+    private readonly o: ResilientWatchOptions<T>,
   ) {
     this.log = o.log ?? silentLogger;
     this.synced = new Promise((r) => (this.markSynced = r));
@@ -113,17 +131,21 @@ export class ResilientWatch<T extends KubeObject> {
     return this.cache.get(`${namespace ?? ''}/${name}`);
   }
 
-  private query(watch: boolean, extra: Record<string, string> = {}): string {
+  private query(watchTimeoutSeconds: number | undefined, extra: Record<string, string> = {}): string {
     const q = new URLSearchParams(extra);
     if (this.o.labelSelector) q.set('labelSelector', this.o.labelSelector);
     if (this.o.fieldSelector) q.set('fieldSelector', this.o.fieldSelector);
-    if (watch) {
+    if (watchTimeoutSeconds !== undefined) {
       q.set('watch', 'true');
       q.set('allowWatchBookmarks', 'true');
-      q.set('timeoutSeconds', String(this.o.watchTimeoutSeconds ?? 60));
+      q.set('timeoutSeconds', String(watchTimeoutSeconds));
       q.set('resourceVersion', this.rv);
     }
     return `${this.o.path}?${q.toString()}`;
+  }
+
+  private projected(obj: KubeObject): T {
+    return this.o.project ? this.o.project(obj) : (obj as T);
   }
 
   private emit(e: WatchEvent<T>): void {
@@ -151,7 +173,7 @@ export class ResilientWatch<T extends KubeObject> {
       }>(
         this.kc,
         'GET',
-        this.query(false, { limit: String(this.o.pageSize ?? 500), ...(cont ? { continue: cont } : {}) }),
+        this.query(undefined, { limit: String(this.o.pageSize ?? 500), ...(cont ? { continue: cont } : {}) }),
         { timeoutMs: 60_000 },
       );
       this.stats.lists++;
@@ -159,7 +181,7 @@ export class ResilientWatch<T extends KubeObject> {
       for (const item of page.body.items ?? []) {
         if (itemKind && !item.kind) item.kind = itemKind;
         if (page.body.apiVersion && !item.apiVersion) item.apiVersion = page.body.apiVersion;
-        fresh.set(key(item), item);
+        fresh.set(key(item), this.projected(item));
       }
       cont = page.body.metadata?.continue ?? '';
       rv = page.body.metadata?.resourceVersion ?? rv;
@@ -238,9 +260,10 @@ export class ResilientWatch<T extends KubeObject> {
   private async watchOnce(): Promise<void> {
     let lastBytes = (this.lastBytesAt = Date.now());
     let failure: Error | undefined;
+    const timeoutSeconds = this.o.watchTimeoutSeconds ?? randomWatchTimeoutSeconds();
     const stream = await kubeStream(
       this.kc,
-      this.query(true),
+      this.query(timeoutSeconds),
       (line) => {
         const ev = JSON.parse(line) as {
           type: string;
@@ -248,6 +271,7 @@ export class ResilientWatch<T extends KubeObject> {
         };
         const arrivedAt = Date.now();
         if (ev.type === 'BOOKMARK') {
+          this.stats.bookmarks++;
           this.rv = ev.object.metadata?.resourceVersion ?? this.rv;
           return;
         }
@@ -260,7 +284,7 @@ export class ResilientWatch<T extends KubeObject> {
           this.stream?.abort();
           return;
         }
-        const obj = ev.object;
+        const obj = this.projected(ev.object);
         this.rv = obj.metadata?.resourceVersion ?? this.rv;
         const k = key(obj);
         const old = this.cache.get(k);
@@ -273,15 +297,16 @@ export class ResilientWatch<T extends KubeObject> {
     );
     this.stream = stream;
     this.stats.watches++;
-    const watchdogMs = this.o.watchdogMs ?? ((this.o.watchTimeoutSeconds ?? 60) + 30) * 1000;
+    const watchdogMs = () =>
+      this.o.watchdogMs ?? (this.stats.bookmarks > 0 ? BOOKMARK_WATCHDOG_MS : (timeoutSeconds + 30) * 1000);
     const dog = setInterval(
       () => {
-        if (Date.now() - lastBytes > watchdogMs) {
-          failure = new Error(`watch silent for ${Math.round(watchdogMs / 1000)} s (watchdog)`);
+        if (Date.now() - lastBytes > watchdogMs()) {
+          failure = new Error(`watch silent for ${Math.round(watchdogMs() / 1000)} s (watchdog)`);
           stream.abort();
         }
       },
-      Math.min(5000, watchdogMs / 2),
+      Math.min(5000, watchdogMs() / 2),
     );
     try {
       await stream.done;

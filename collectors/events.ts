@@ -1,5 +1,6 @@
 import { ResilientWatch, type KubeObject, type WatchEvent } from '../cluster/watch.ts';
 import type { EventsSummary } from '../record/summaries.ts';
+import { eventProjection } from './projections.ts';
 import type { Collector, CollectorContext, CollectorCoverage } from './types.ts';
 
 /**
@@ -19,7 +20,7 @@ export class EventsCollector implements Collector<EventsSummary> {
   async start(ctx: CollectorContext): Promise<void> {
     this.ctx = ctx;
     this.startedAt = Date.now();
-    this.watch = new ResilientWatch(ctx.kc, { path: '/api/v1/events', log: ctx.log });
+    this.watch = new ResilientWatch(ctx.kc, { path: '/api/v1/events', log: ctx.log, project: eventProjection });
     this.watch.on((e) => this.onEvent(e));
     await this.watch.start();
   }

@@ -1,6 +1,7 @@
 import { kubeRequest } from '../cluster/http.ts';
 import { ResilientWatch, type KubeObject, type WatchEvent } from '../cluster/watch.ts';
 import type { RestartRecord, RestartsSummary } from '../record/summaries.ts';
+import { podProjection } from './projections.ts';
 import { stamp } from './timing.ts';
 import type { Collector, CollectorContext, CollectorCoverage } from './types.ts';
 import { INSTANCE_LABEL, TRACKING_ANNOTATION, trackedApp } from '../gitops/argocd.ts';
@@ -39,7 +40,7 @@ export class RestartsCollector implements Collector<RestartsSummary> {
 
   async start(ctx: CollectorContext): Promise<void> {
     this.ctx = ctx;
-    this.watch = new ResilientWatch(ctx.kc, { path: '/api/v1/pods', log: ctx.log });
+    this.watch = new ResilientWatch(ctx.kc, { path: '/api/v1/pods', log: ctx.log, project: podProjection });
     this.watch.on((e) => void this.onEvent(e));
     await this.watch.start();
     this.synced = true;

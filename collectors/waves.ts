@@ -10,6 +10,7 @@ import type {
   WavesSummary,
 } from '../record/summaries.ts';
 import { argocdVersion, type ArgocdVersion } from './argocd-version.ts';
+import { applicationProjection } from './projections.ts';
 import { parseTs, stamp } from './timing.ts';
 import type { Collector, CollectorContext, CollectorCoverage } from './types.ts';
 
@@ -72,7 +73,11 @@ export class WavesCollector implements Collector<WavesSummary> {
     this.startedAt = Date.now();
     this.healthCheck = await this.readHealthCheck();
     this.argocdVersion = await argocdVersion(ctx.kc, ctx.argocd.namespace).catch(() => undefined);
-    this.watch = new ResilientWatch(ctx.kc, { path: applicationPath(ctx.argocd.namespace), log: ctx.log });
+    this.watch = new ResilientWatch(ctx.kc, {
+      path: applicationPath(ctx.argocd.namespace),
+      log: ctx.log,
+      project: applicationProjection(ctx.argocd.waveAnnotation),
+    });
     this.watch.on((e) => this.onEvent(e));
     await this.watch.start();
   }
