@@ -7,8 +7,25 @@ import { WavesCollector } from './waves.ts';
 export const collectorNames = ['waves', 'restarts', 'events', 'admission'] as const;
 export type CollectorName = (typeof collectorNames)[number];
 
-/** Builds the named collectors, wiring the restarts classification to the waves timeline. */
-export function createCollectors(names: readonly CollectorName[]): Collector[] {
+/** What each collector needs running beside it: restarts reads each app's wave and health timeline from waves. */
+export const collectorNeeds: Readonly<Record<CollectorName, readonly CollectorName[]>> = {
+  waves: [],
+  restarts: ['waves'],
+  events: [],
+  admission: [],
+};
+
+/**
+ * The collectors started only because another needs them (a chaos suite asks for restarts, not
+ * waves): the run keeps their coverage but not their summary or points.
+ */
+export function supportingCollectors(names: readonly CollectorName[]): CollectorName[] {
+  return [...new Set(names.flatMap((n) => collectorNeeds[n]))].filter((n) => !names.includes(n));
+}
+
+/** Builds the named collectors and those they need, wiring the restarts classification to the waves timeline. */
+export function createCollectors(asked: readonly CollectorName[]): Collector[] {
+  const names = [...supportingCollectors(asked), ...asked];
   const waves = names.includes('waves') ? new WavesCollector() : undefined;
   const out: Collector[] = [];
   if (waves) out.push(waves);

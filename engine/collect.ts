@@ -1,5 +1,5 @@
 import type * as k8s from '@kubernetes/client-node';
-import { createCollectors, type CollectorName } from '../collectors/registry.ts';
+import { createCollectors, supportingCollectors, type CollectorName } from '../collectors/registry.ts';
 import type { Collector } from '../collectors/types.ts';
 import { errorMessage } from '../core/errors.ts';
 import type { LiveRun } from './live-run.ts';
@@ -10,6 +10,8 @@ import { defaultArgocdSettings } from '../collectors/settings.ts';
 /** Starts a run's collectors and, at the end, folds their summaries and coverage into run.json. */
 export class RunCollectors {
   private running: Collector[] = [];
+  /** Started only for another collector: coverage kept, summary and points not. */
+  private readonly supporting = new Set<string>();
 
   constructor(
     private readonly live: LiveRun,
@@ -24,13 +26,16 @@ export class RunCollectors {
   ): Promise<void> {
     const argocd = cluster.entry?.argocd ?? defaultArgocdSettings;
     const record = this.live.record;
+    const supporting = supportingCollectors(names).filter((n) => !this.running.some((c) => c.name === n));
+    for (const n of supporting) this.supporting.add(n);
     for (const c of createCollectors(names)) {
+      const keep = !supporting.includes(c.name as CollectorName);
       try {
         await c.start({
           kc,
           runId: record.id,
           log: this.log.child(c.name),
-          emit: (p) => this.live.point(p),
+          emit: (p) => (keep ? this.live.point(p) : undefined),
           argocd,
           signal,
           activeFault: (t) =>
@@ -52,7 +57,7 @@ export class RunCollectors {
 
   /** Live summaries of the running collectors (for a suite's own checks before the run ends). */
   summaries(): Record<string, unknown> {
-    return Object.fromEntries(this.running.map((c) => [c.name, c.summary()]));
+    return Object.fromEntries(this.published().map((c) => [c.name, c.summary()]));
   }
 
   async stop(): Promise<void> {
@@ -61,7 +66,7 @@ export class RunCollectors {
     for (const c of this.running) {
       try {
         await c.stop();
-        summaries[c.name] = c.summary();
+        if (!this.supporting.has(c.name)) summaries[c.name] = c.summary();
         const cov = c.coverage();
         if (!cov.complete)
           record.validity = {
@@ -77,6 +82,11 @@ export class RunCollectors {
       }
     }
     this.running = [];
+    this.supporting.clear();
     record.summary.collectors = summaries;
+  }
+
+  private published(): Collector[] {
+    return this.running.filter((c) => !this.supporting.has(c.name));
   }
 }

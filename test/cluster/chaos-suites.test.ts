@@ -143,6 +143,15 @@ describe('chaos suites against the homelab twin', () => {
     // Restart counts per consumer equal the twin's crash log (the collector's baseline is the counts at its start).
     for (const c of pd.consumers) expect(c.restarts, c.app).toBe(crashes.filter((e) => e.app === c.app).length);
     for (const c of pd.consumers) expect(c.healthyAfterPostgresMs, c.app).not.toBeNull();
+    // Each crash has its app's wave and is a dependency crash (Postgres, a lower wave, was not Healthy);
+    // the waves collector ran for that, and its own summary stays out of a chaos run.
+    const byApp = rec.summary.collectors.restarts.byApp as Array<{ app: string; wave?: number; dependency: number }>;
+    for (const app of crashedApps) {
+      const b = byApp.find((x) => x.app === app);
+      expect(b?.wave, app).toEqual(expect.any(Number));
+      expect(b?.dependency, app).toBe(crashes.filter((e) => e.app === app).length);
+    }
+    expect(rec.summary.collectors.waves).toBeUndefined();
     // Postgres Ready again: the twin's CNPG phase flips back to healthy within the measured time (+1 s).
     const healthy = truthBetween(tw, at(recover.startedAt), at(recover.endedAt)).find(
       (e) => e.kind === 'cnpg-phase' && /healthy/i.test((e as { phase: string }).phase),
