@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BadInputError } from '../core/errors.ts';
-import { parseLine } from './line-protocol.ts';
+import { lineParser } from './line-protocol.ts';
 import type { Point, PointSink } from './point.ts';
 import { parseRunRecord } from './run-json.ts';
 import { isRunId } from './run-id.ts';
@@ -83,6 +83,7 @@ export function readPoints(dir: string): Point[] {
   const file = join(dir, POINTS_FILE);
   if (!existsSync(file)) return [];
   const out: Point[] = [];
+  const parseLine = lineParser();
   for (const line of readFileSync(file, 'utf8').split('\n')) {
     if (!line || line.startsWith('#')) continue;
     try {

@@ -628,6 +628,25 @@ describe('HTML', () => {
     expect(html).toContain('WAVES_DO_NOT_GATE');
   });
 
+  it('draws an outcome of many probes as one path in the admission chart, every probe in it', () => {
+    const probe = (i: number, outcome: string): Point => ({
+      measurement: 'rb_admission_probe',
+      tags: { outcome, mutated: 'false' },
+      fields: { latency_ms: 20 + (i % 50) },
+      time: at(2 + i / 60),
+    });
+    const points = [...Array.from({ length: 900 }, (_, i) => probe(i, 'admitted'))];
+    points.push(...Array.from({ length: 40 }, (_, i) => probe(900 + i, 'rejected')));
+    const svg = /data-chart="admission">(.*?)<\/figure>/s.exec(renderHtml(buildReport(chaosRun(), points)))![1]!;
+    expect(svg).toContain('40 rejected of 940');
+    // Each circle is a move and two arcs: 900 in the admitted series' one path, 40 path elements for the rejected.
+    const paths = [...svg.matchAll(/<path d="([^"]*)"[^>]*fill="(#[0-9a-f]+)"/g)];
+    const admitted = paths.filter((p) => p[2] === '#2e9d6a' && p[1]!.length > 10_000);
+    expect(admitted).toHaveLength(1);
+    expect(admitted[0]![1]!.match(/M/g)).toHaveLength(900);
+    expect(paths.filter((p) => p[2] === '#d64545' && p[1]!.startsWith('M1 0A1 1'))).toHaveLength(40);
+  });
+
   it('a chaos run gets the timeline only', () => {
     const html = renderHtml(all().chaos);
     expect(html.match(/<svg/g)).toHaveLength(1);
