@@ -161,7 +161,11 @@ async function scale(): Promise<BenchResult[]> {
       },
       { name: 'scale: collectors CPU (bench process)', value: Math.round(cpuS), unit: 'cpu-s' },
       { name: 'scale: collectors CPU average', value: Math.round((cpuS / seconds) * 100), unit: '% of one core' },
-      { name: 'scale: bench process peak RSS', value: Math.round(peak / 1048576), unit: 'MiB' },
+      {
+        name: 'scale: bench process peak RSS (tsx, the harness and the collectors; the collectors alone: memory.bench)',
+        value: Math.round(peak / 1048576),
+        unit: 'MiB',
+      },
     ];
   } finally {
     await tw.stop();
