@@ -1,4 +1,5 @@
 import { fmtDuration, fmtMinutes } from '../core/format.ts';
+import { chaosFindings, type Finding } from './chaos-findings.ts';
 import { buildFigures, type ReportFigures } from './figures.ts';
 import type {
   AdmissionSummary,
@@ -26,6 +27,8 @@ export interface ReportModel {
   verdict: { outcome: 'passed' | 'failed' | 'aborted' | 'error' | null; reasons: string[] };
   clock: { start: number; from: 'rebuild-clock' | 'run-start' };
   target?: ReportTarget;
+  /** A chaos run's findings, drawn from its own figures, each with the change it calls for. */
+  findings?: Finding[];
   phases: ReportPhase[];
   waves?: ReportWaves;
   slowestApps?: ReportApp[];
@@ -561,6 +564,7 @@ function buildHeadline(
   record: RunRecord,
   target: ReportTarget | undefined,
   restarts: ReportRestarts | undefined,
+  findings: Finding[],
 ): string {
   const parts: string[] = [];
   if (target) {
@@ -580,6 +584,7 @@ function buildHeadline(
     parts.push(
       `${record.suite.name}: ${outcome}${record.verdict?.reasons.length ? ` — ${record.verdict.reasons[0]}` : ''}`,
     );
+    if (findings.length) parts.push(`${findings.length} finding(s) to act on: ${findings.map((f) => f.id).join(', ')}`);
     if (restarts) parts.push(`${restarts.restarts} restart(s), ${restarts.crashLoopBackOff} CrashLoopBackOff`);
   }
   if (!record.validity.valid) parts.push('INVALID run');
@@ -587,17 +592,21 @@ function buildHeadline(
 }
 
 /**
- * How the run reads at a glance: good = the target was met (or, without a target, the verdict
- * passed) with zero CrashLoopBackOff; warn = invalid run; info = no verdict yet; bad otherwise.
+ * How the run reads at a glance. A rebuild: good = the target met with zero CrashLoopBackOff. A
+ * chaos run (no target), where crash loops during the fault are what it measures: good = the
+ * verdict passed with nothing to act on, warn = passed with findings. warn = invalid run;
+ * info = no verdict yet; bad otherwise.
  */
 export function reportTone(m: ReportModel): 'good' | 'bad' | 'warn' | 'info' {
   if (!m.validity.valid) return 'warn';
   const v = m.verdict.outcome;
   if (v === 'aborted' || v === 'error') return 'bad';
-  if (m.restarts && m.restarts.crashLoopBackOff > 0) return 'bad';
-  if (m.target)
+  if (m.target) {
+    if (m.restarts && m.restarts.crashLoopBackOff > 0) return 'bad';
     return (m.target.outcome === 'ahead' || m.target.outcome === 'on-target') && v !== 'failed' ? 'good' : 'bad';
-  return v === 'passed' ? 'good' : v === null ? 'info' : 'bad';
+  }
+  if (v === 'passed') return m.findings?.length ? 'warn' : 'good';
+  return v === null ? 'info' : 'bad';
 }
 
 /** Builds the report model of a run from its record and stored points. */
@@ -610,6 +619,7 @@ export function buildReport(record: RunRecord, points: Point[] = []): ReportMode
     return t === null ? null : t - t0;
   };
   const target = rebuild ? buildTarget(rebuild) : undefined;
+  const findings = target ? [] : chaosFindings(record.summary ?? {});
   const wavesSummary = collector(record, 'waves');
   const restartsSummary = collector(record, 'restarts');
   const admissionSummary = collector(record, 'admission');
@@ -654,7 +664,7 @@ export function buildReport(record: RunRecord, points: Point[] = []): ReportMode
       options: sortKeys(record.options ?? {}),
       pointCount: points.length,
     },
-    headline: buildHeadline(record, target, restarts),
+    headline: buildHeadline(record, target, restarts, findings),
     verdict: { outcome: record.verdict?.outcome ?? null, reasons: [...(record.verdict?.reasons ?? [])] },
     clock: { start: t0, from: rebuild ? 'rebuild-clock' : 'run-start' },
     phases: buildPhases(record, rebuild, t0),
@@ -685,6 +695,7 @@ export function buildReport(record: RunRecord, points: Point[] = []): ReportMode
     }),
   };
   if (target) model.target = target;
+  if (findings.length) model.findings = findings;
   if (wavesSummary) model.waves = buildWaves(wavesSummary, t0);
   if (times.length) {
     model.slowestApps = buildSlowest(times, t0);

@@ -214,6 +214,10 @@ export function ganttSvg(m: ReportModel): string | null {
   );
 }
 
+function findingHtml(f: { id: string; text: string; fix: string | null }): string {
+  return `<div class="finding"><b>${htmlEscape(f.id)}</b>${htmlEscape(f.text)}${f.fix ? `<br><b>Fix:</b> ${htmlEscape(f.fix)}` : ''}</div>`;
+}
+
 /** Step line: how many Applications were Healthy at each offset. */
 const OUTCOME_COLORS: Record<string, string> = { admitted: COLORS.wave, rejected: COLORS.over, error: COLORS.open };
 /** Scatter series longer than this are drawn in echarts' large mode (one path per series). */
@@ -391,6 +395,11 @@ export function renderHtml(m: ReportModel): string {
   if (!m.validity.valid)
     o.push(`<div class="headline warn">This run is invalid: ${htmlEscape(m.validity.reasons.join('; '))}</div>`);
 
+  if (m.findings?.length) {
+    o.push('<h2>Findings</h2>');
+    for (const f of m.findings) o.push(findingHtml(f));
+  }
+
   if (m.target) {
     const t = m.target;
     o.push('<h2>Target</h2>');
@@ -432,10 +441,7 @@ export function renderHtml(m: ReportModel): string {
         w.healthCheck === null ? 'unknown' : w.healthCheck ? 'yes (waves gate)' : 'no (waves do not gate)'
       }</b> · ordering violations: <b>${w.violations.length}</b></p>`,
     );
-    for (const f of w.findings)
-      o.push(
-        `<div class="finding"><b>${htmlEscape(f.id)}</b>${htmlEscape(f.text)}${f.fix ? `<br><b>Fix:</b> ${htmlEscape(f.fix)}` : ''}</div>`,
-      );
+    for (const f of w.findings) o.push(findingHtml(f));
     if (w.rows.length) {
       o.push(
         table(

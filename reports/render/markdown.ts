@@ -22,6 +22,15 @@ function mdTable(headers: string[], rows: unknown[][], align?: Array<'l' | 'r'>)
   ];
 }
 
+function mdFinding(f: { id: string; text: string; fix: string | null }): string[] {
+  return [
+    '> [!IMPORTANT]',
+    `> **${mdCell(f.id)}**: ${mdCell(f.text)}`,
+    ...(f.fix ? ['>', `> **Fix:** ${mdCell(f.fix)}`] : []),
+    '',
+  ];
+}
+
 function icon(m: ReportModel): string {
   return { good: '✅', bad: '❌', warn: '⚠️', info: 'ℹ️' }[reportTone(m)];
 }
@@ -52,6 +61,11 @@ export function renderMarkdown(m: ReportModel): string {
     );
     for (const r of m.validity.reasons) o.push(`> - ${mdCell(r)}`);
     o.push('');
+  }
+
+  if (m.findings?.length) {
+    o.push('## Findings');
+    for (const f of m.findings) o.push(...mdFinding(f));
   }
 
   if (m.target) {
@@ -91,11 +105,7 @@ export function renderMarkdown(m: ReportModel): string {
         `health check in argocd-cm: **${w.healthCheck === null ? 'unknown' : w.healthCheck ? 'yes (waves gate)' : 'no (waves do not gate)'}** · ordering violations: **${w.violations.length}**`,
       '',
     );
-    for (const f of w.findings) {
-      o.push('> [!IMPORTANT]', `> **${mdCell(f.id)}**: ${mdCell(f.text)}`);
-      if (f.fix) o.push('>', `> **Fix:** ${mdCell(f.fix)}`);
-      o.push('');
-    }
+    for (const f of w.findings) o.push(...mdFinding(f));
     if (w.rows.length) {
       o.push(
         ...mdTable(

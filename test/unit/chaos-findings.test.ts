@@ -1,0 +1,89 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseRunRecord } from '../../record/run-json.ts';
+import { chaosFindings } from '../../reports/chaos-findings.ts';
+import { buildReport, reportTone } from '../../reports/model.ts';
+import { renderHtml } from '../../reports/render/html.ts';
+import { renderMarkdown } from '../../reports/render/markdown.ts';
+
+/** run.json of chaos runs recorded on the homelab twin by test/cluster/chaos-suites.test.ts. */
+const recorded = (suite: string) => {
+  const file = join(import.meta.dirname, '..', 'fixtures', 'runs', 'chaos', `${suite}.run.json`);
+  return parseRunRecord(readFileSync(file, 'utf8'), file);
+};
+
+describe('chaos reports: findings with a fix, and a headline that agrees with the verdict', () => {
+  it('kyverno-kill with Fail: rejected creates are a finding; the run passed, so the report is not red', () => {
+    const run = recorded('kyverno-kill');
+    expect(run.verdict?.outcome).toBe('passed');
+    const m = buildReport(run);
+    expect(m.findings?.map((f) => f.id)).toEqual(['admission-fail-closed']);
+    expect(m.findings?.[0]?.text).toMatch(
+      /^8 of 16 pod creates \(50\.0 %\) were rejected while Kyverno was down \(the breaker let pods in after 8s\)$/,
+    );
+    expect(m.findings?.[0]?.fix).toMatch(/replicas/);
+    expect(reportTone(m)).toBe('warn');
+    expect(m.headline).toMatch(/^kyverno-kill: passed.*1 finding\(s\) to act on: admission-fail-closed/);
+    const md = renderMarkdown(m);
+    expect(md.startsWith('⚠️ **kyverno-kill: passed')).toBe(true);
+    expect(md).toContain('## Findings');
+    expect(md).toContain('> **Fix:** Run Kyverno');
+    expect(renderHtml(m)).toContain('<h2>Findings</h2>');
+  });
+
+  it('postgres-delay: the consumers that restarted while Postgres was fenced, and how to make them wait', () => {
+    const m = buildReport(recorded('postgres-delay'));
+    const f = m.findings?.find((x) => x.id === 'crash-loop-on-postgres');
+    expect(f?.text).toMatch(
+      /^\d+ consumer\(s\) of databases\/postgresql-shared restarted while it was unavailable \(authentik ×9, booklore ×3/,
+    );
+    expect(f?.fix).toMatch(/pg_isready/);
+    // Crash loops are what this suite measures: they do not make a passed run red.
+    expect(m.restarts?.crashLoopBackOff).toBeGreaterThan(0);
+    expect(reportTone(m)).toBe('warn');
+  });
+
+  it('cpu-saturation: every probe rejected and admission slow on the webhook node', () => {
+    const m = buildReport(recorded('cpu-saturation'));
+    expect(m.findings?.map((f) => f.id)).toEqual(['admission-fail-closed', 'admission-slow-under-cpu']);
+    expect(m.findings?.[0]?.text).toBe('12 of 12 pod creates (100.0 %) were rejected while onyx was saturated');
+    expect(m.findings?.[1]?.text).toMatch(/^admission p99 was 10s while onyx was saturated$/);
+  });
+
+  it('admission-paralysis with Ignore: nothing rejected, critical pods before any breaker: no finding, green', () => {
+    const m = buildReport(recorded('admission-paralysis'));
+    expect(m.findings).toBeUndefined();
+    expect(reportTone(m)).toBe('good');
+    expect(m.headline).not.toContain('finding');
+  });
+
+  it('admission-paralysis rules: critical pods only after the breaker, never Ready, k6 skipped and why', () => {
+    const found = chaosFindings({
+      paralysis: {
+        node: 'onyx',
+        failurePolicy: 'Fail',
+        admission: { probes: 40, rejected: 10 },
+        critical: {
+          'argocd/argocd-server': { readyAfterMs: 95_000, beforeBreaker: false },
+          'tools/linkwarden': { readyAfterMs: null, beforeBreaker: false },
+          'tools/ok': { readyAfterMs: 4000, beforeBreaker: true },
+        },
+      },
+      k6: { skipped: 'no credential k6 can use' },
+    });
+    expect(found.map((f) => f.id)).toEqual([
+      'admission-fail-closed',
+      'critical-after-breaker',
+      'critical-never-ready',
+      'k6-skipped',
+    ]);
+    expect(found[0]?.text).toBe(
+      "10 of 40 pod creates (25.0 %) were rejected while Kyverno's node (onyx) was saturated (failurePolicy Fail)",
+    );
+    expect(found[1]?.text).toMatch(/^argocd\/argocd-server \(Ready after 1m35s\) started only after the breaker/);
+    expect(found[2]?.text).toBe('tools/linkwarden never became Ready during the incident');
+    expect(found[3]?.text).toBe('k6 load was skipped: no credential k6 can use');
+    expect(chaosFindings({ k6: { skipped: 'k6.enabled is false' } })).toEqual([]);
+  });
+});
