@@ -15,6 +15,10 @@ const num = (v: unknown): number | undefined => (typeof v === 'number' && Number
 const pct = (share: number) => `${(share * 100).toFixed(1)} %`;
 const str = (v: unknown, otherwise: string): string => (typeof v === 'string' && v ? v : otherwise);
 
+/** admission-paralysis' failurePolicy option: `as-is` leaves the webhooks' own. */
+const policy = (v: unknown) =>
+  v === 'as-is' || v === undefined ? "the webhooks' own failurePolicy" : `failurePolicy ${str(v, '?')}`;
+
 const KEEP_ADMISSION_ALIVE =
   "Run Kyverno's admission controller with at least 3 replicas spread over nodes (topologySpreadConstraints), a PodDisruptionBudget and CPU requests, and exclude the namespaces the cluster needs to heal itself (argocd, kube-system, kyverno) from its webhooks (namespaceSelector, or Kyverno's resourceFilters)";
 
@@ -32,7 +36,7 @@ function paralysis(p: Json): Finding[] {
   const out = rejections(
     'admission-fail-closed',
     obj(p.admission),
-    `while Kyverno's node${p.node ? ` (${str(p.node, '')})` : ''} was saturated (failurePolicy ${str(p.failurePolicy, 'Fail')})`,
+    `while Kyverno's node${p.node ? ` (${str(p.node, '')})` : ''} was saturated (${policy(p.failurePolicy)})`,
     KEEP_ADMISSION_ALIVE,
   );
   const critical = Object.entries(obj(p.critical) ?? {}).map(([name, v]): Json & { name: string } => ({

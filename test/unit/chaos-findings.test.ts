@@ -51,6 +51,18 @@ describe('chaos reports: findings with a fix, and a headline that agrees with th
     expect(m.findings?.[1]?.text).toMatch(/^admission p99 was 10s while onyx was saturated$/);
   });
 
+  it('admission-paralysis as the cluster is (Fail): the paralysis and the late critical pods are findings', () => {
+    const m = buildReport(recorded('admission-paralysis-fail'));
+    expect(m.findings?.map((f) => f.id)).toEqual(['admission-fail-closed', 'critical-after-breaker']);
+    expect(m.findings?.[0]?.text).toMatch(
+      /^45 of 75 pod creates \(60\.0 %\) were rejected while Kyverno's node \(onyx\) was saturated \(the webhooks' own failurePolicy\)$/,
+    );
+    expect(m.findings?.[1]?.text).toMatch(
+      /^argocd\/argocd-image-updater \(Ready after 1m13s\), tools\/linkwarden \(Ready after 1m16s\) started only after the breaker/,
+    );
+    expect(reportTone(m)).toBe('warn');
+  });
+
   it('admission-paralysis with Ignore: nothing rejected, critical pods before any breaker: no finding, green', () => {
     const m = buildReport(recorded('admission-paralysis'));
     expect(m.findings).toBeUndefined();
