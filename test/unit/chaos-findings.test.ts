@@ -7,9 +7,9 @@ import { buildReport, reportTone } from '../../reports/model.ts';
 import { renderHtml } from '../../reports/render/html.ts';
 import { renderMarkdown } from '../../reports/render/markdown.ts';
 
-/** run.json of chaos runs recorded on the homelab twin by test/cluster/chaos-suites.test.ts. */
+/** run.json of chaos runs recorded on the homelab twin by test/cluster/chaos-suites.test.ts (test/fixtures/runs/chaos-<suite>). */
 const recorded = (suite: string) => {
-  const file = join(import.meta.dirname, '..', 'fixtures', 'runs', 'chaos', `${suite}.run.json`);
+  const file = join(import.meta.dirname, '..', 'fixtures', 'runs', `chaos-${suite}`, 'run.json');
   return parseRunRecord(readFileSync(file, 'utf8'), file);
 };
 
