@@ -6,10 +6,12 @@ import { compareSamples, median } from './statistics.ts';
 
 export type CompareVerdict = 'faster' | 'slower' | 'inconclusive' | 'no-change';
 
+export type MetricUnit = 'ms' | 'count' | 'share';
+
 export interface MetricComparison {
   key: string;
   label: string;
-  unit: 'ms' | 'count';
+  unit: MetricUnit;
   baseline: number[];
   candidate: number[];
   baselineMedian: number | null;
@@ -17,11 +19,22 @@ export interface MetricComparison {
   deltaMs: number | null;
   relativeDelta: number | null;
   ci: { low: number; high: number } | null;
+  /**
+   * Below MIN_RUNS_FOR_CI runs on a side a 95 % interval of the median difference means nothing (two
+   * runs a side gave "+1m56s … +1m58s" beside p = 0.33): the range of the differences instead.
+   */
+  range: { low: number; high: number } | null;
   p: number | null;
   verdict: CompareVerdict;
   reason: string;
   /** How the verdict was reached: rank-sum + bootstrap, the one-run control limit, or deltas only. */
   method: 'statistics' | 'control-limit' | 'deltas-only';
+}
+
+export interface TargetComparison {
+  what: string;
+  baseline: { met: number; of: number };
+  candidate: { met: number; of: number };
 }
 
 export interface SetupDifference {
@@ -39,6 +52,8 @@ export interface CompareModel {
   /** The verdict on the total time, the figure the team's target is about. */
   verdict: CompareVerdict;
   headline: string;
+  /** Each target and the suite's verdict: how many runs of each side meet it. */
+  targets: TargetComparison[];
   metrics: MetricComparison[];
   setup: SetupDifference[];
   attribution: Attribution;
@@ -55,6 +70,16 @@ export interface CompareOptions {
 }
 
 const stable = (v: unknown) => JSON.stringify(v);
+
+/** Fewer runs than this on a side: no confidence interval, the range of the differences instead. */
+export const MIN_RUNS_FOR_CI = 5;
+
+/** A value of a metric with its unit, as reasons and tables write it. */
+export function formatMetric(unit: MetricUnit, v: number): string {
+  if (unit === 'ms') return fmtDuration(v, { hours: false });
+  if (unit === 'share') return `${(Math.round(v * 1000) / 10).toString()} %`;
+  return `${Math.round(v * 10) / 10}`;
+}
 
 /** Refuses what cannot be compared like for like, with one message saying what to do. */
 function checkComparable(baseline: RunFeatures[], candidate: RunFeatures[], o: CompareOptions): void {
@@ -153,7 +178,7 @@ function controlLimit(
 function compareMetric(
   key: string,
   label: string,
-  unit: MetricComparison['unit'],
+  unit: MetricUnit,
   b: number[],
   c: number[],
   o: Required<Pick<CompareOptions, 'alpha' | 'minRelativeChange'>>,
@@ -169,6 +194,7 @@ function compareMetric(
     deltaMs: null,
     relativeDelta: null,
     ci: null,
+    range: null,
     p: null,
     verdict: 'inconclusive',
     reason: '',
@@ -179,17 +205,20 @@ function compareMetric(
   const cm = base.candidateMedian!;
   base.deltaMs = cm - bm;
   // A share of almost nothing (0 s → 1 s read as +3607 %) says nothing: below 1 s or 1 count, no share.
-  base.relativeDelta = Math.abs(bm) >= (unit === 'ms' ? 1000 : 1) ? (cm - bm) / bm : null;
+  base.relativeDelta = Math.abs(bm) >= { ms: 1000, count: 1, share: 0.01 }[unit] ? (cm - bm) / bm : null;
+  if (b.length < MIN_RUNS_FOR_CI || c.length < MIN_RUNS_FOR_CI)
+    base.range = { low: Math.min(...c) - Math.max(...b), high: Math.max(...c) - Math.min(...b) };
   if (b.length >= 2 && c.length >= 2) {
     const s = compareSamples(b, c, {
       alpha: o.alpha,
       minRelativeChange: o.minRelativeChange,
       lowerIsBetter: true,
       seed: 1,
+      format: (x) => formatMetric(unit, x),
     });
     return {
       ...base,
-      ci: s.ci ? { low: s.ci.low, high: s.ci.high } : null,
+      ci: s.ci && !base.range ? { low: s.ci.low, high: s.ci.high } : null,
       p: s.pRankSum ?? null,
       verdict: s.verdict,
       reason: s.reason,
@@ -212,14 +241,14 @@ export function compareRuns(baseline: RunFeatures[], candidate: RunFeatures[], o
   const opts = { alpha: o.alpha ?? 0.05, minRelativeChange: o.minRelativeChange ?? 0.05 };
   const values = (runs: RunFeatures[], get: (r: RunFeatures) => number | null | undefined) =>
     runs.map(get).filter((v): v is number => typeof v === 'number');
-  const metric = (
-    key: string,
-    label: string,
-    unit: MetricComparison['unit'],
-    get: (r: RunFeatures) => number | null | undefined,
-  ) => compareMetric(key, label, unit, values(baseline, get), values(candidate, get), opts);
+  const metric = (key: string, label: string, unit: MetricUnit, get: (r: RunFeatures) => number | null | undefined) =>
+    compareMetric(key, label, unit, values(baseline, get), values(candidate, get), opts);
 
-  const metrics: MetricComparison[] = [metric('total', 'total (destroy → all Healthy)', 'ms', (r) => r.totalMs)];
+  const all = [...baseline, ...candidate];
+  const rebuild = all.some((r) => r.targetMet !== null);
+  const metrics: MetricComparison[] = [
+    metric('total', rebuild ? 'total (destroy → all Healthy)' : 'run duration', 'ms', (r) => r.totalMs),
+  ];
   const phaseNames = [...new Set([...baseline, ...candidate].flatMap((r) => Object.keys(r.phases)))];
   for (const p of phaseNames) metrics.push(metric(`phase:${p}`, `phase ${p}`, 'ms', (r) => r.phases[p]));
   const waveKeys = [...new Set([...baseline, ...candidate].flatMap((r) => Object.keys(r.waves)))].sort(
@@ -228,10 +257,16 @@ export function compareRuns(baseline: RunFeatures[], candidate: RunFeatures[], o
   for (const w of waveKeys) metrics.push(metric(`wave:${w}`, `wave ${w}`, 'ms', (r) => r.waves[w]));
   metrics.push(metric('crashLoops', 'CrashLoopBackOff entries', 'count', (r) => r.crashLoops));
   metrics.push(metric('restarts', 'restarts', 'count', (r) => r.restarts));
-  if ([...baseline, ...candidate].some((r) => r.admissionP99Ms !== null)) {
+  if (all.some((r) => r.admissionP99Ms !== null)) {
     metrics.push(metric('admission:p50', 'admission latency p50', 'ms', (r) => r.admissionP50Ms));
     metrics.push(metric('admission:p99', 'admission latency p99', 'ms', (r) => r.admissionP99Ms));
   }
+  // A chaos suite's own figures (its ctx.summary): the ones every run of both sides measured.
+  const figureKeys = [...new Set(all.flatMap((r) => Object.keys(r.figures)))].filter((k) =>
+    all.every((r) => r.figures[k] !== undefined),
+  );
+  for (const k of figureKeys.sort())
+    metrics.push(metric(`figure:${k}`, k, all[0]!.figures[k]!.unit, (r) => r.figures[k]?.value));
 
   const attribution = attribute(baseline, candidate);
   const total = metrics[0]!;
@@ -239,6 +274,10 @@ export function compareRuns(baseline: RunFeatures[], candidate: RunFeatures[], o
   if (baseline.length < 2 || candidate.length < 2)
     notes.push(
       `${baseline.length} baseline and ${candidate.length} candidate run(s): ${total.method === 'control-limit' ? 'the verdict uses a control limit, not a significance test' : 'deltas only, no statistical conclusion is possible'}`,
+    );
+  if (metrics.some((m) => m.range))
+    notes.push(
+      `fewer than ${MIN_RUNS_FOR_CI} runs on a side: no 95 % interval (with so few runs it would mean nothing); the range is the smallest to the largest difference between a candidate and a baseline run`,
     );
   const invalid = [...baseline, ...candidate].filter((r) => !r.valid);
   if (invalid.length)
@@ -254,11 +293,28 @@ export function compareRuns(baseline: RunFeatures[], candidate: RunFeatures[], o
     candidate: candidate.map(summary),
     verdict: total.verdict,
     headline: headline(total),
+    targets: targetComparisons(baseline, candidate),
     metrics,
     setup: setupDifferences(head, tail, attribution),
     attribution,
     notes,
   };
+}
+
+/** How many runs of each side meet the rebuild target, zero CrashLoopBackOff, and the suite's verdict. */
+function targetComparisons(baseline: RunFeatures[], candidate: RunFeatures[]): TargetComparison[] {
+  const count = (runs: RunFeatures[], ok: (r: RunFeatures) => boolean | null) => {
+    const judged = runs.map(ok).filter((v): v is boolean => v !== null);
+    return { met: judged.filter(Boolean).length, of: judged.length };
+  };
+  const rows: Array<[string, (r: RunFeatures) => boolean | null]> = [
+    ['rebuild within the target window', (r) => r.targetMet],
+    ['zero CrashLoopBackOff', (r) => (r.targetMet === null || r.crashLoops === null ? null : r.crashLoops === 0)],
+    ['verdict passed', (r) => (r.verdict === null ? null : r.verdict === 'passed')],
+  ];
+  return rows
+    .map(([what, ok]) => ({ what, baseline: count(baseline, ok), candidate: count(candidate, ok) }))
+    .filter((t) => t.baseline.of + t.candidate.of > 0);
 }
 
 function headline(t: MetricComparison): string {

@@ -29,6 +29,12 @@ export interface RunFeatures {
   admissionP99Ms: number | null;
   /** Whether argocd-cm makes waves gate on health (null: unknown). */
   healthCheck: boolean | null;
+  /** A rebuild: whether it met its target window (null: not a rebuild). */
+  targetMet: boolean | null;
+  /** The suite's verdict (passed, failed, aborted, error; null: none). */
+  verdict: string | null;
+  /** The suite's own numeric figures (ctx.summary, flattened: `paralysis.admission.rejectionRate`). */
+  figures: Record<string, { value: number; unit: 'ms' | 'count' | 'share' }>;
   /** App → its wave, time to Healthy from the clock start (null: never), and its CrashLoopBackOff entries. */
   apps: Record<string, { wave: number; healthyMs: number | null; crashLoops: number }>;
 }
@@ -69,6 +75,28 @@ export function runFeatures(record: RunRecord, points: Point[] = []): RunFeature
     admissionP50Ms: m.admission?.latencyMs?.p50 ?? null,
     admissionP99Ms: m.admission?.latencyMs?.p99 ?? null,
     healthCheck: m.waves?.healthCheck ?? null,
+    targetMet: m.target ? m.target.outcome === 'ahead' || m.target.outcome === 'on-target' : null,
+    verdict: record.verdict?.outcome ?? null,
+    figures: suiteFigures(record.summary),
     apps,
   };
+}
+
+/** Summary keys that are not a suite's own figures. */
+const NOT_FIGURES = new Set(['collectors', 'rebuild', 'influx']);
+
+/** Numeric leaves of the suite's summaries (not inside lists), with a unit from the key's name. */
+function suiteFigures(summary: Record<string, unknown>): RunFeatures['figures'] {
+  const out: RunFeatures['figures'] = {};
+  const walk = (prefix: string, v: unknown, depth: number) => {
+    if (typeof v === 'number' && Number.isFinite(v)) {
+      const last = prefix.split('.').pop() ?? '';
+      const unit =
+        /Ms$/.test(last) || prefix.includes('latencyMs.') ? 'ms' : /Rate$/.test(last) && v <= 1 ? 'share' : 'count';
+      out[prefix] = { value: v, unit };
+    } else if (v && typeof v === 'object' && !Array.isArray(v) && depth < 4)
+      for (const [k, x] of Object.entries(v)) walk(prefix ? `${prefix}.${k}` : k, x, depth + 1);
+  };
+  for (const [k, v] of Object.entries(summary)) if (!NOT_FIGURES.has(k) && !k.endsWith('Notes')) walk(k, v, 0);
+  return out;
 }

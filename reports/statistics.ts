@@ -343,6 +343,8 @@ export interface CompareOptions {
   /** Bootstrap / Monte Carlo iterations (default 10 000). */
   iterations?: number;
   seed?: number;
+  /** Writes a value of the metric with its unit in the reason (default: 4 significant digits, no unit). */
+  format?: (x: number) => string;
 }
 
 export interface Comparison {
@@ -366,7 +368,6 @@ export interface Comparison {
 
 const fmtP = (p: number): string => p.toPrecision(2);
 const fmtNum = (x: number): string => String(Number(x.toPrecision(4)));
-const fmtSigned = (x: number): string => (x > 0 ? '+' : '') + fmtNum(x);
 const fmtPct = (r: number): string => `${r > 0 ? '+' : ''}${(r * 100).toFixed(1)} %`;
 
 /**
@@ -390,8 +391,10 @@ export function compareSamples(
     lowerIsBetter = true,
     iterations = 10_000,
     seed = DEFAULT_SEED,
+    format = fmtNum,
   }: CompareOptions = {},
 ): Comparison {
+  const fmtSigned = (x: number): string => (x > 0 ? '+' : x < 0 ? '−' : '') + format(Math.abs(x));
   assertSample(baseline, 'baseline');
   assertSample(candidate, 'candidate');
   if (!(alpha > 0 && alpha < 1)) throw new RangeError('alpha must be in (0, 1)');
@@ -420,7 +423,7 @@ export function compareSamples(
   const pPermutation = permutationTest(baseline, candidate, { statistic: 'median', iterations, seed }).pValue;
   const stats = { ...head, ci, pRankSum: rs.pValue, pPermutation, minAchievableP: rs.minAchievableP };
 
-  const ciText = `${Math.round(confidence * 100)} % CI [${fmtNum(ci.low)}, ${fmtNum(ci.high)}]`;
+  const ciText = `${Math.round(confidence * 100)} % CI [${fmtSigned(ci.low)}, ${fmtSigned(ci.high)}]`;
   const ciExcludesZero = delta > 0 ? ci.low > 0 : delta < 0 ? ci.high < 0 : false;
   const failures: string[] = [];
   if (rs.minAchievableP !== undefined && rs.minAchievableP >= alpha) {

@@ -1,5 +1,5 @@
 import type { CompareModel } from '../compare.ts';
-import { fmtCi, fmtDelta, fmtValue } from './compare-markdown.ts';
+import { fmtCi, fmtDelta, fmtMet, fmtValue } from './compare-markdown.ts';
 import { COLORS, CSS, htmlEscape, renderChart, table } from './html.ts';
 
 const TONE = { faster: 'good', slower: 'bad', inconclusive: 'info', 'no-change': 'info' } as const;
@@ -68,6 +68,14 @@ export function renderCompareHtml(c: CompareModel): string {
       '<h2>What changed and what it did</h2>',
       `<ul>${c.attribution.sentences.map((s) => `<li>${htmlEscape(s)}</li>`).join('')}</ul>`,
     );
+  if (c.targets.length)
+    o.push(
+      '<h2>Targets and verdict</h2>',
+      table(
+        ['Target', 'Baseline', 'Candidate'],
+        c.targets.map((t) => [t.what, fmtMet(t.baseline), fmtMet(t.candidate)]),
+      ),
+    );
   if (c.setup.length)
     o.push(
       '<h2>Setup differences</h2>',
@@ -79,7 +87,7 @@ export function renderCompareHtml(c: CompareModel): string {
   o.push('<h2>Figures (medians)</h2>');
   o.push(
     table(
-      ['Figure', 'Baseline', 'Candidate', 'Δ', '95 % CI of Δ', 'p (rank-sum)', 'Verdict'],
+      ['Figure', 'Baseline', 'Candidate', 'Δ', '95 % CI of Δ (or range)', 'p (rank-sum)', 'Verdict'],
       c.metrics.map((m) => [
         m.label,
         fmtValue(m.unit, m.baselineMedian),

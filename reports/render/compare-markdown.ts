@@ -1,12 +1,17 @@
-import type { CompareModel, MetricComparison } from '../compare.ts';
+import { formatMetric, type CompareModel, type MetricComparison, type TargetComparison } from '../compare.ts';
 import { fmtDuration } from '../../core/format.ts';
 import { mdCell } from './markdown.ts';
 
 const ICON = { faster: '✅', slower: '❌', inconclusive: '➖', 'no-change': '➖' } as const;
 
 export function fmtValue(unit: MetricComparison['unit'], v: number | null): string {
-  if (v === null) return '-';
-  return unit === 'ms' ? fmtDuration(v, { hours: false }) : String(Math.round(v * 10) / 10);
+  return v === null ? '-' : formatMetric(unit, v);
+}
+
+/** `2/2 runs ✅`: how many runs of a side meet a target (✅ all, ❌ none, ➖ some). */
+export function fmtMet(t: TargetComparison['baseline']): string {
+  if (!t.of) return '-';
+  return `${t.met}/${t.of} run(s) ${t.met === t.of ? '✅' : t.met === 0 ? '❌' : '➖'}`;
 }
 
 export function fmtDelta(m: MetricComparison): string {
@@ -22,8 +27,11 @@ export function fmtDelta(m: MetricComparison): string {
 const signed = (unit: MetricComparison['unit'], v: number) =>
   `${v < 0 ? '−' : v > 0 ? '+' : '±'}${fmtValue(unit, Math.abs(v))}`;
 
+/** The 95 % CI of Δ, or below 5 runs a side the range of the differences (prefixed `range`). */
 export function fmtCi(m: MetricComparison): string {
-  return m.ci ? `${signed(m.unit, m.ci.low)} … ${signed(m.unit, m.ci.high)}` : '-';
+  if (m.ci) return `${signed(m.unit, m.ci.low)} … ${signed(m.unit, m.ci.high)}`;
+  if (m.range) return `range ${signed(m.unit, m.range.low)} … ${signed(m.unit, m.range.high)}`;
+  return '-';
 }
 
 /** GitHub-flavoured Markdown, for a pull request or a CI job summary. */
@@ -40,6 +48,11 @@ export function renderCompareMarkdown(c: CompareModel): string {
     for (const s of c.attribution.sentences) o.push(`- ${mdCell(s)}`);
     o.push('');
   }
+  if (c.targets.length) {
+    o.push('### Targets and verdict', '', '| Target | Baseline | Candidate |', '| --- | --- | --- |');
+    for (const t of c.targets) o.push(`| ${mdCell(t.what)} | ${fmtMet(t.baseline)} | ${fmtMet(t.candidate)} |`);
+    o.push('');
+  }
   if (c.setup.length) {
     o.push('### Setup differences', '', '| What | Baseline | Candidate |', '| --- | --- | --- |');
     for (const d of c.setup) o.push(`| ${mdCell(d.what)} | ${mdCell(d.baseline)} | ${mdCell(d.candidate)} |`);
@@ -48,7 +61,7 @@ export function renderCompareMarkdown(c: CompareModel): string {
   o.push(
     '### Figures (medians)',
     '',
-    '| Figure | Baseline | Candidate | Δ | 95 % CI of Δ | p (rank-sum) | Verdict |',
+    '| Figure | Baseline | Candidate | Δ | 95 % CI of Δ (or range) | p (rank-sum) | Verdict |',
     '| --- | ---: | ---: | ---: | ---: | ---: | --- |',
   );
   for (const m of c.metrics) {

@@ -32,6 +32,9 @@ function features(over: Partial<RunFeatures> & { id: string }): RunFeatures {
     admissionP50Ms: null,
     admissionP99Ms: null,
     healthCheck: true,
+    targetMet: true,
+    verdict: 'passed',
+    figures: {},
     apps: {},
     ...over,
   };
@@ -200,5 +203,61 @@ describe('change attribution', () => {
       baseline: 'false',
       candidate: 'true',
     });
+  });
+});
+
+describe('compare says which side meets each target, and compares chaos suites on their own figures', () => {
+  const recorded = (suite: string) =>
+    runFeatures(
+      JSON.parse(
+        readFileSync(join(import.meta.dirname, '..', 'fixtures', 'runs', 'chaos', `${suite}.run.json`), 'utf8'),
+      ) as RunRecord,
+    );
+
+  it('a rebuild that missed its target and crash-looped against one on target: per side, in runs', () => {
+    const missed = [0, 1].map((i) => features({ id: `b${i}`, totalMs: 52 * MIN, targetMet: false, crashLoops: 3 }));
+    const met = [0, 1].map((i) => features({ id: `c${i}`, totalMs: 38 * MIN + i * MIN }));
+    const c = compareRuns(missed, met);
+    expect(c.targets).toEqual([
+      { what: 'rebuild within the target window', baseline: { met: 0, of: 2 }, candidate: { met: 2, of: 2 } },
+      { what: 'zero CrashLoopBackOff', baseline: { met: 0, of: 2 }, candidate: { met: 2, of: 2 } },
+      { what: 'verdict passed', baseline: { met: 2, of: 2 }, candidate: { met: 2, of: 2 } },
+    ]);
+    const md = renderCompareMarkdown(c);
+    expect(md).toContain('| rebuild within the target window | 0/2 run(s) ❌ | 2/2 run(s) ✅ |');
+    expect(renderCompareHtml(c)).toContain('<h2>Targets and verdict</h2>');
+    // 2 + 2 runs: no interval, the range of the differences, said why; reasons carry units.
+    const total = c.metrics[0]!;
+    expect(total.ci).toBeNull();
+    expect(total.range).toEqual({ low: -14 * MIN, high: -13 * MIN });
+    expect(md).toContain('range −14m00s … −13m00s');
+    expect(c.notes.some((n) => n.startsWith('fewer than 5 runs on a side: no 95 % interval'))).toBe(true);
+    expect(total.reason).toMatch(/^Δ median −13m30s \(−?-?\d/);
+  });
+
+  it('five runs a side keep the 95 % interval', () => {
+    const c = compareRuns(side('b', 40), side('c', 48));
+    expect(c.metrics[0]!.ci).not.toBeNull();
+    expect(c.metrics[0]!.range).toBeNull();
+  });
+
+  it('admission-paralysis, Fail against Ignore (recorded): its own figures with units, no rebuild target', () => {
+    const c = compareRuns([recorded('admission-paralysis-fail')], [recorded('admission-paralysis')]);
+    expect(c.metrics[0]!.label).toBe('run duration');
+    const fig = (k: string) => c.metrics.find((m) => m.key === `figure:${k}`);
+    expect(fig('paralysis.admission.rejectionRate')).toMatchObject({
+      unit: 'share',
+      baselineMedian: 0.6,
+      candidateMedian: 0,
+    });
+    expect(fig('paralysis.fullRecoveryMs')?.unit).toBe('ms');
+    expect(fig('paralysis.admission.rejected')).toMatchObject({
+      unit: 'count',
+      baselineMedian: 45,
+      candidateMedian: 0,
+    });
+    expect(c.targets.map((t) => t.what)).toEqual(['verdict passed']);
+    const md = renderCompareMarkdown(c);
+    expect(md).toMatch(/\| paralysis\.admission\.rejectionRate \| 60 % \| 0 % \| −60 % /);
   });
 });
