@@ -19,6 +19,12 @@ import { targetOutcome, type RebuildSummary, type TargetOutcome, type TargetWind
  * All offsets are ms since `clock.start` (the rebuild's destroy when there is one, else the run start).
  * Sections a run does not have (no rebuild summary, no collectors) are absent, never empty shells.
  */
+export interface ReportRecovery {
+  /** From the last fault's revert to every after-check passing (null: the steady state did not come back). */
+  afterMs: number | null;
+  checks: Array<{ name: string; ok: boolean; afterMs: number; detail: string | null }>;
+}
+
 export interface ReportModel {
   schema: 'rebuild-bench/report@1';
   meta: ReportMeta;
@@ -29,6 +35,8 @@ export interface ReportModel {
   target?: ReportTarget;
   /** A chaos run's findings, drawn from its own figures, each with the change it calls for. */
   findings?: Finding[];
+  /** How long after the last fault was reverted each after-check (the steady state) held. */
+  recovery?: ReportRecovery;
   phases: ReportPhase[];
   waves?: ReportWaves;
   slowestApps?: ReportApp[];
@@ -560,11 +568,27 @@ function buildAdmission(a: AdmissionSummary): ReportAdmission {
   };
 }
 
+/** Time to full steady state: each after-check's pass, from the last fault's revert. */
+function buildRecovery(record: RunRecord): ReportRecovery | undefined {
+  const reverted = record.faults.map((f) => parseTime(f.rolledBackAt)).filter((t): t is number => t !== null);
+  const after = record.checks.filter((c) => c.kind === 'after');
+  if (!reverted.length || !after.length) return undefined;
+  const from = Math.max(...reverted);
+  const checks = after.map((c) => ({
+    name: c.name,
+    ok: c.ok,
+    afterMs: Math.max(0, (parseTime(c.at) ?? from) - from),
+    detail: c.detail ?? null,
+  }));
+  return { afterMs: checks.every((c) => c.ok) ? Math.max(...checks.map((c) => c.afterMs)) : null, checks };
+}
+
 function buildHeadline(
   record: RunRecord,
   target: ReportTarget | undefined,
   restarts: ReportRestarts | undefined,
   findings: Finding[],
+  recovery: ReportRecovery | undefined,
 ): string {
   const parts: string[] = [];
   if (target) {
@@ -584,6 +608,12 @@ function buildHeadline(
     parts.push(
       `${record.suite.name}: ${outcome}${record.verdict?.reasons.length ? ` — ${record.verdict.reasons[0]}` : ''}`,
     );
+    if (recovery)
+      parts.push(
+        recovery.afterMs === null
+          ? 'steady state not back after the revert'
+          : `steady state back ${fmtDuration(recovery.afterMs)} after the revert`,
+      );
     if (findings.length) parts.push(`${findings.length} finding(s) to act on: ${findings.map((f) => f.id).join(', ')}`);
     if (restarts) parts.push(`${restarts.restarts} restart(s), ${restarts.crashLoopBackOff} CrashLoopBackOff`);
   }
@@ -620,6 +650,7 @@ export function buildReport(record: RunRecord, points: Point[] = []): ReportMode
   };
   const target = rebuild ? buildTarget(rebuild) : undefined;
   const findings = target ? [] : chaosFindings(record.summary ?? {});
+  const recovery = target ? undefined : buildRecovery(record);
   const wavesSummary = collector(record, 'waves');
   const restartsSummary = collector(record, 'restarts');
   const admissionSummary = collector(record, 'admission');
@@ -664,7 +695,7 @@ export function buildReport(record: RunRecord, points: Point[] = []): ReportMode
       options: sortKeys(record.options ?? {}),
       pointCount: points.length,
     },
-    headline: buildHeadline(record, target, restarts, findings),
+    headline: buildHeadline(record, target, restarts, findings, recovery),
     verdict: { outcome: record.verdict?.outcome ?? null, reasons: [...(record.verdict?.reasons ?? [])] },
     clock: { start: t0, from: rebuild ? 'rebuild-clock' : 'run-start' },
     phases: buildPhases(record, rebuild, t0),
@@ -696,6 +727,7 @@ export function buildReport(record: RunRecord, points: Point[] = []): ReportMode
   };
   if (target) model.target = target;
   if (findings.length) model.findings = findings;
+  if (recovery) model.recovery = recovery;
   if (wavesSummary) model.waves = buildWaves(wavesSummary, t0);
   if (times.length) {
     model.slowestApps = buildSlowest(times, t0);

@@ -77,7 +77,10 @@ export function runFeatures(record: RunRecord, points: Point[] = []): RunFeature
     healthCheck: m.waves?.healthCheck ?? null,
     targetMet: m.target ? m.target.outcome === 'ahead' || m.target.outcome === 'on-target' : null,
     verdict: record.verdict?.outcome ?? null,
-    figures: suiteFigures(record.summary),
+    figures: {
+      ...suiteFigures(record.summary),
+      ...(m.recovery?.afterMs != null ? { steadyStateAfterRevertMs: { value: m.recovery.afterMs, unit: 'ms' } } : {}),
+    },
     apps,
   };
 }

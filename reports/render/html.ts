@@ -400,6 +400,21 @@ export function renderHtml(m: ReportModel): string {
     for (const f of m.findings) o.push(findingHtml(f));
   }
 
+  if (m.recovery) {
+    const r = m.recovery;
+    o.push(
+      '<h2>Recovery</h2>',
+      r.afterMs === null
+        ? '<p>The steady state did <b>not</b> come back after the last fault was reverted.</p>'
+        : `<p>Full steady state <b>${fmtDuration(r.afterMs)}</b> after the last fault was reverted.</p>`,
+      table(
+        ['After-check', 'Passed', 'After the revert', 'Detail'],
+        r.checks.map((c) => [c.name, c.ok ? 'yes' : 'no', fmtDuration(c.afterMs), c.detail ?? '-']),
+        [2],
+      ),
+    );
+  }
+
   if (m.target) {
     const t = m.target;
     o.push('<h2>Target</h2>');

@@ -68,6 +68,23 @@ export function renderMarkdown(m: ReportModel): string {
     for (const f of m.findings) o.push(...mdFinding(f));
   }
 
+  if (m.recovery) {
+    const r = m.recovery;
+    o.push(
+      '## Recovery',
+      r.afterMs === null
+        ? 'The steady state did **not** come back after the last fault was reverted.'
+        : `Full steady state **${fmtDuration(r.afterMs)}** after the last fault was reverted.`,
+      '',
+    );
+    o.push(
+      ...mdTable(
+        ['After-check', 'Passed', 'After the revert', 'Detail'],
+        r.checks.map((c) => [c.name, c.ok ? 'yes' : 'no', fmtDuration(c.afterMs), c.detail]),
+      ),
+    );
+  }
+
   if (m.target) {
     const t = m.target;
     o.push('## Target');

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { fmtDuration } from '../../core/format.ts';
 import { parseRunRecord } from '../../record/run-json.ts';
 import { chaosFindings } from '../../reports/chaos-findings.ts';
 import { buildReport, reportTone } from '../../reports/model.ts';
@@ -97,5 +98,34 @@ describe('chaos reports: findings with a fix, and a headline that agrees with th
     expect(found[2]?.text).toBe('tools/linkwarden never became Ready during the incident');
     expect(found[3]?.text).toBe('k6 load was skipped: no credential k6 can use');
     expect(chaosFindings({ k6: { skipped: 'k6.enabled is false' } })).toEqual([]);
+  });
+});
+
+describe('chaos reports: time to full steady state after the revert', () => {
+  it('kyverno-kill (recorded): each after-check timed from the last revert, the slowest in the headline', () => {
+    const run = recorded('kyverno-kill');
+    const m = buildReport(run);
+    const lastRevert = Math.max(...run.faults.map((f) => Date.parse(f.rolledBackAt!)));
+    const after = run.checks.filter((c) => c.kind === 'after');
+    expect(m.recovery?.checks.map((c) => c.name)).toEqual(after.map((c) => c.name));
+    for (const [i, c] of after.entries()) expect(m.recovery?.checks[i]?.afterMs).toBe(Date.parse(c.at) - lastRevert);
+    expect(m.recovery?.afterMs).toBe(Math.max(...after.map((c) => Date.parse(c.at) - lastRevert)));
+    expect(m.headline).toContain(`steady state back ${fmtDuration(m.recovery!.afterMs)} after the revert`);
+    const md = renderMarkdown(m);
+    expect(md).toContain('## Recovery');
+    expect(md).toContain('| no pod in CrashLoopBackOff | yes |');
+    expect(renderHtml(m)).toContain('<h2>Recovery</h2>');
+  });
+
+  it('an after-check that never passed: the steady state did not come back, and the headline says so', () => {
+    const run = recorded('kyverno-kill');
+    const broken = {
+      ...run,
+      checks: run.checks.map((c) => (c.kind === 'after' && c.name.startsWith('no pod') ? { ...c, ok: false } : c)),
+    };
+    const m = buildReport(broken);
+    expect(m.recovery?.afterMs).toBeNull();
+    expect(m.headline).toContain('steady state not back after the revert');
+    expect(renderMarkdown(m)).toContain('The steady state did **not** come back');
   });
 });

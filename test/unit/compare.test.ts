@@ -210,7 +210,7 @@ describe('compare says which side meets each target, and compares chaos suites o
   const recorded = (suite: string) =>
     runFeatures(
       JSON.parse(
-        readFileSync(join(import.meta.dirname, '..', 'fixtures', 'runs', 'chaos', `${suite}.run.json`), 'utf8'),
+        readFileSync(join(import.meta.dirname, '..', 'fixtures', 'runs', `chaos-${suite}`, 'run.json'), 'utf8'),
       ) as RunRecord,
     );
 

@@ -429,7 +429,9 @@ describe('report model: verdict against the target window', () => {
     expect(renderMarkdown(missed).split('\n')[0]).toBe(
       '❌ **Rebuild missed 45 min: took 52m00s (target 30–45 min); 4 CrashLoopBackOff**',
     );
-    expect(renderMarkdown(chaos).split('\n')[0]).toBe('✅ **kyverno-kill: passed**');
+    expect(renderMarkdown(chaos).split('\n')[0]).toBe(
+      '✅ **kyverno-kill: passed; steady state back 1m30s after the revert**',
+    );
   });
 });
 
