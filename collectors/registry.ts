@@ -23,12 +23,18 @@ export function supportingCollectors(names: readonly CollectorName[]): Collector
   return [...new Set(names.flatMap((n) => collectorNeeds[n]))].filter((n) => !names.includes(n));
 }
 
-/** Builds the named collectors and those they need, wiring the restarts classification to the waves timeline. */
-export function createCollectors(asked: readonly CollectorName[]): Collector[] {
-  const names = [...supportingCollectors(asked), ...asked];
-  const waves = names.includes('waves') ? new WavesCollector() : undefined;
+/**
+ * Builds the named collectors and those they need that are not running yet, wiring the restarts
+ * classification to the waves timeline (the running one when there is one). Returns only new ones.
+ */
+export function createCollectors(asked: readonly CollectorName[], running: readonly Collector[] = []): Collector[] {
+  const has = (n: string) => running.some((c) => c.name === n);
+  const names = [...supportingCollectors(asked), ...asked].filter((n, i, all) => all.indexOf(n) === i && !has(n));
+  const runningWaves = running.find((c): c is WavesCollector => c instanceof WavesCollector);
+  const newWaves = names.includes('waves') ? new WavesCollector() : undefined;
+  const waves = runningWaves ?? newWaves;
   const out: Collector[] = [];
-  if (waves) out.push(waves);
+  if (newWaves) out.push(newWaves);
   if (names.includes('restarts')) {
     out.push(
       new RestartsCollector(

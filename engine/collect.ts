@@ -1,11 +1,29 @@
 import type * as k8s from '@kubernetes/client-node';
 import { createCollectors, supportingCollectors, type CollectorName } from '../collectors/registry.ts';
-import type { Collector } from '../collectors/types.ts';
+import type { Collector, CollectorContext } from '../collectors/types.ts';
 import { errorMessage } from '../core/errors.ts';
 import type { LiveRun } from './live-run.ts';
 import type { Logger } from '../core/logger.ts';
 import type { RunCluster } from './suite.ts';
 import { defaultArgocdSettings } from '../collectors/settings.ts';
+
+/** How long a collector started only for another one may take to start. */
+const SUPPORTING_START_MS = 20_000;
+
+async function startWithin(c: Collector, ctx: CollectorContext, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`not started after ${ms / 1000} s`)), ms);
+  });
+  try {
+    await Promise.race([c.start(ctx), late]);
+  } catch (err) {
+    await c.stop().catch(() => undefined);
+    throw err;
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 /** Starts a run's collectors and, at the end, folds their summaries and coverage into run.json. */
 export class RunCollectors {
@@ -26,26 +44,39 @@ export class RunCollectors {
   ): Promise<void> {
     const argocd = cluster.entry?.argocd ?? defaultArgocdSettings;
     const record = this.live.record;
-    const supporting = supportingCollectors(names).filter((n) => !this.running.some((c) => c.name === n));
-    for (const n of supporting) this.supporting.add(n);
-    for (const c of createCollectors(names)) {
-      const keep = !supporting.includes(c.name as CollectorName);
+    // Asked for now: published from here on, even if it was started earlier for another collector.
+    for (const n of names) this.supporting.delete(n);
+    const supporting = supportingCollectors(names);
+    for (const c of createCollectors(names, this.running)) {
+      const helper = supporting.includes(c.name as CollectorName);
+      if (helper) this.supporting.add(c.name);
+      const ctx = {
+        kc,
+        runId: record.id,
+        log: this.log.child(c.name),
+        emit: (p: Parameters<CollectorContext['emit']>[0]) => {
+          if (!this.supporting.has(c.name)) this.live.point(p);
+        },
+        argocd,
+        signal,
+        activeFault: (t: number) =>
+          record.faults.find(
+            (f) =>
+              f.appliedAt && Date.parse(f.appliedAt) <= t && (!f.rolledBackAt || Date.parse(f.rolledBackAt) >= t),
+          )?.title,
+      };
       try {
-        await c.start({
-          kc,
-          runId: record.id,
-          log: this.log.child(c.name),
-          emit: (p) => (keep ? this.live.point(p) : undefined),
-          argocd,
-          signal,
-          activeFault: (t) =>
-            record.faults.find(
-              (f) =>
-                f.appliedAt && Date.parse(f.appliedAt) <= t && (!f.rolledBackAt || Date.parse(f.rolledBackAt) >= t),
-            )?.title,
-        });
+        // A collector started only for another one must not hold the run up (Applications not
+        // readable on this cluster): after SUPPORTING_START_MS it is dropped and the other runs without it.
+        if (helper) await startWithin(c, ctx, SUPPORTING_START_MS);
+        else await c.start(ctx);
         this.running.push(c);
       } catch (err) {
+        if (helper) {
+          this.supporting.delete(c.name);
+          this.log.warn(`collector ${c.name} (needed by ${names.join(', ')}) could not start: ${errorMessage(err)}`);
+          continue;
+        }
         record.validity = {
           valid: false,
           reasons: [...record.validity.reasons, `collector ${c.name} could not start: ${errorMessage(err)}`],
@@ -73,7 +104,7 @@ export class RunCollectors {
             valid: false,
             reasons: [...record.validity.reasons, ...cov.notes.map((n) => `${c.name}: ${n}`)],
           };
-        else if (cov.notes.length) record.summary[`${c.name}Notes`] = cov.notes;
+        else if (cov.notes.length && !this.supporting.has(c.name)) record.summary[`${c.name}Notes`] = cov.notes;
       } catch (err) {
         record.validity = {
           valid: false,

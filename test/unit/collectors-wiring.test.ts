@@ -21,6 +21,10 @@ describe('collector registry', () => {
       'events',
     ]);
     for (const n of collectorNames) expect(createCollectors([n]).filter((c) => c.name === n)).toHaveLength(1);
+    // Asked again, or asked after being started for another: never a second instance.
+    const running = createCollectors(['restarts']);
+    expect(createCollectors(['waves'], running)).toEqual([]);
+    expect(createCollectors(['restarts', 'events'], running).map((c) => c.name)).toEqual(['events']);
   });
 });
 
