@@ -22,14 +22,15 @@ const policy = (v: unknown) =>
 const KEEP_ADMISSION_ALIVE =
   "Run Kyverno's admission controller with at least 3 replicas spread over nodes (topologySpreadConstraints), a PodDisruptionBudget and CPU requests, and exclude the namespaces the cluster needs to heal itself (argocd, kube-system, kyverno) from its webhooks (namespaceSelector, or Kyverno's resourceFilters)";
 
-/** Probe tallies (rejected of probes) while a webhook's backend was down or starved. */
+/** Probe tallies while a webhook's backend was down or starved: refused, or no answer in time. */
 function rejections(id: string, tally: Json | undefined, context: string, fix: string): Finding[] {
   const probes = num(tally?.probes) ?? 0;
   const rejected = num(tally?.rejected) ?? 0;
-  if (!probes || !rejected) return [];
-  return [
-    { id, text: `${rejected} of ${probes} pod creates (${pct(rejected / probes)}) were rejected ${context}`, fix },
-  ];
+  const errors = num(tally?.errors) ?? 0;
+  if (!probes || !(rejected + errors)) return [];
+  const failed = rejected + errors;
+  const how = errors ? `rejected (${rejected}) or failed without an answer (${errors})` : 'rejected';
+  return [{ id, text: `${failed} of ${probes} pod creates (${pct(failed / probes)}) were ${how} ${context}`, fix }];
 }
 
 function paralysis(p: Json): Finding[] {
@@ -47,7 +48,7 @@ function paralysis(p: Json): Finding[] {
   if (late.length)
     out.push({
       id: 'critical-after-breaker',
-      text: `${late.map((c) => `${c.name} (Ready after ${fmtDuration(num(c.readyAfterMs) ?? 0)})`).join(', ')} started only after the breaker switched the webhooks to Ignore`,
+      text: `${late.map((c) => `${c.name} (Ready after ${fmtDuration(num(c.readyAfterMs) ?? 0)})`).join(', ')} started only after the breaker ${obj(p.breaker)?.mode === 'remove' ? 'removed the webhooks' : 'switched the webhooks to Ignore'}`,
       fix: `Keep the breaker in the incident runbook as the way out, and exclude these Deployments' namespaces from the webhooks so they start without it. ${KEEP_ADMISSION_ALIVE}`,
     });
   const never = critical.filter((c) => c.readyAfterMs === null);
@@ -74,13 +75,18 @@ function postgresDelay(p: Json): Finding[] {
   const consumers = (Array.isArray(p.consumers) ? p.consumers : []).map((c) => obj(c) ?? {});
   const looped = consumers.filter((c) => (num(c.crashLoops) ?? 0) > 0 || (num(c.restarts) ?? 0) > 0);
   if (!looped.length) return [];
-  const slowest = Math.max(...looped.map((c) => num(c.healthyAfterPostgresMs) ?? 0));
+  const back = looped.map((c) => num(c.healthyAfterPostgresMs));
+  const stuck = looped.filter((_, i) => back[i] === undefined).map((c) => str(c.app, '?'));
+  const slowest = Math.max(...back.map((ms) => ms ?? 0));
+  const after = stuck.length
+    ? `; not Healthy again: ${stuck.join(', ')}`
+    : `; the slowest was Healthy ${fmtDuration(slowest)} after Postgres was Ready`;
   return [
     {
       id: 'crash-loop-on-postgres',
       text: `${looped.length} consumer(s) of ${str(p.cluster, 'Postgres')} restarted while it was unavailable (${looped
         .map((c) => `${str(c.app, '?')} ×${num(c.restarts) ?? 0}`)
-        .join(', ')}); the slowest was Healthy ${fmtDuration(slowest)} after Postgres was Ready`,
+        .join(', ')})${after}`,
       fix: "Make consumers wait for the database instead of crashing: an init container running pg_isready against the cluster's -rw Service, or a startupProbe whose failureThreshold covers a failover; then CrashLoopBackOff's back-off (up to 5 min) no longer delays their recovery",
     },
   ];

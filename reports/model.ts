@@ -20,7 +20,11 @@ import { targetOutcome, type RebuildSummary, type TargetOutcome, type TargetWind
  * Sections a run does not have (no rebuild summary, no collectors) are absent, never empty shells.
  */
 export interface ReportRecovery {
-  /** From the last fault's revert to every after-check passing (null: the steady state did not come back). */
+  /**
+   * From the first fault's revert (the end of the fault the suite injects) to every after-check
+   * passing; null: the steady state did not come back. An upper bound: the after-checks start once
+   * the suite's own recovery step has ended.
+   */
   afterMs: number | null;
   checks: Array<{ name: string; ok: boolean; afterMs: number; detail: string | null }>;
 }
@@ -35,7 +39,7 @@ export interface ReportModel {
   target?: ReportTarget;
   /** A chaos run's findings, drawn from its own figures, each with the change it calls for. */
   findings?: Finding[];
-  /** How long after the last fault was reverted each after-check (the steady state) held. */
+  /** How long after the first fault's revert each after-check (the steady state) passed. */
   recovery?: ReportRecovery;
   phases: ReportPhase[];
   waves?: ReportWaves;
@@ -568,12 +572,12 @@ function buildAdmission(a: AdmissionSummary): ReportAdmission {
   };
 }
 
-/** Time to full steady state: each after-check's pass, from the last fault's revert. */
+/** Time to full steady state: each after-check's pass, from the first fault's revert. */
 function buildRecovery(record: RunRecord): ReportRecovery | undefined {
   const reverted = record.faults.map((f) => parseTime(f.rolledBackAt)).filter((t): t is number => t !== null);
   const after = record.checks.filter((c) => c.kind === 'after');
   if (!reverted.length || !after.length) return undefined;
-  const from = Math.max(...reverted);
+  const from = Math.min(...reverted);
   const checks = after.map((c) => ({
     name: c.name,
     ok: c.ok,
@@ -612,7 +616,7 @@ function buildHeadline(
       parts.push(
         recovery.afterMs === null
           ? 'steady state not back after the revert'
-          : `steady state back ${fmtDuration(recovery.afterMs)} after the revert`,
+          : `steady state back within ${fmtDuration(recovery.afterMs)} of the revert`,
       );
     if (findings.length) parts.push(`${findings.length} finding(s) to act on: ${findings.map((f) => f.id).join(', ')}`);
     if (restarts) parts.push(`${restarts.restarts} restart(s), ${restarts.crashLoopBackOff} CrashLoopBackOff`);

@@ -405,8 +405,8 @@ export function renderHtml(m: ReportModel): string {
     o.push(
       '<h2>Recovery</h2>',
       r.afterMs === null
-        ? '<p>The steady state did <b>not</b> come back after the last fault was reverted.</p>'
-        : `<p>Full steady state <b>${fmtDuration(r.afterMs)}</b> after the last fault was reverted.</p>`,
+        ? '<p>The steady state did <b>not</b> come back after the fault was reverted.</p>'
+        : `<p>Full steady state within <b>${fmtDuration(r.afterMs)}</b> of the fault's revert (an upper bound: the after-checks start once the suite's own recovery step has ended).</p>`,
       table(
         ['After-check', 'Passed', 'After the revert', 'Detail'],
         r.checks.map((c) => [c.name, c.ok ? 'yes' : 'no', fmtDuration(c.afterMs), c.detail ?? '-']),

@@ -73,8 +73,8 @@ export function renderMarkdown(m: ReportModel): string {
     o.push(
       '## Recovery',
       r.afterMs === null
-        ? 'The steady state did **not** come back after the last fault was reverted.'
-        : `Full steady state **${fmtDuration(r.afterMs)}** after the last fault was reverted.`,
+        ? 'The steady state did **not** come back after the fault was reverted.'
+        : `Full steady state within **${fmtDuration(r.afterMs)}** of the fault's revert (an upper bound: the after-checks start once the suite's own recovery step has ended).`,
       '',
     );
     o.push(

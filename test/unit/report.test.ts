@@ -430,7 +430,7 @@ describe('report model: verdict against the target window', () => {
       '❌ **Rebuild missed 45 min: took 52m00s (target 30–45 min); 4 CrashLoopBackOff**',
     );
     expect(renderMarkdown(chaos).split('\n')[0]).toBe(
-      '✅ **kyverno-kill: passed; steady state back 1m30s after the revert**',
+      '✅ **kyverno-kill: passed; steady state back within 1m30s of the revert**',
     );
   });
 });
