@@ -20,8 +20,9 @@ export interface MetricComparison {
   relativeDelta: number | null;
   ci: { low: number; high: number } | null;
   /**
-   * Below MIN_RUNS_FOR_CI runs on a side a 95 % interval of the median difference means nothing (two
-   * runs a side gave "+1m56s … +1m58s" beside p = 0.33): the range of the differences instead.
+   * When no test can reach significance with so few runs (the rank-sum's smallest possible p ≥ α,
+   * fewer than 4 a side), a 95 % interval of the median difference means nothing (two runs a side
+   * gave "+1m56s … +1m58s" beside p = 0.33): the range of the differences instead.
    */
   range: { low: number; high: number } | null;
   p: number | null;
@@ -71,8 +72,8 @@ export interface CompareOptions {
 
 const stable = (v: unknown) => JSON.stringify(v);
 
-/** Fewer runs than this on a side: no confidence interval, the range of the differences instead. */
-export const MIN_RUNS_FOR_CI = 5;
+/** Which way a figure is better: durations, rejections and restarts lower; admitted, requests higher; else not judged. */
+export type Better = 'lower' | 'higher' | null;
 
 /** A value of a metric with its unit, as reasons and tables write it. */
 export function formatMetric(unit: MetricUnit, v: number): string {
@@ -182,6 +183,7 @@ function compareMetric(
   b: number[],
   c: number[],
   o: Required<Pick<CompareOptions, 'alpha' | 'minRelativeChange'>>,
+  better: Better = 'lower',
 ): MetricComparison {
   const base: MetricComparison = {
     key,
@@ -206,27 +208,42 @@ function compareMetric(
   base.deltaMs = cm - bm;
   // A share of almost nothing (0 s → 1 s read as +3607 %) says nothing: below 1 s or 1 count, no share.
   base.relativeDelta = Math.abs(bm) >= { ms: 1000, count: 1, share: 0.01 }[unit] ? (cm - bm) / bm : null;
-  if (b.length < MIN_RUNS_FOR_CI || c.length < MIN_RUNS_FOR_CI)
-    base.range = { low: Math.min(...c) - Math.max(...b), high: Math.max(...c) - Math.min(...b) };
+  const range = { low: Math.min(...c) - Math.max(...b), high: Math.max(...c) - Math.min(...b) };
+  if (better === null)
+    return { ...base, range, reason: 'shown, not judged: neither a higher nor a lower value is better' };
   if (b.length >= 2 && c.length >= 2) {
     const s = compareSamples(b, c, {
       alpha: o.alpha,
       minRelativeChange: o.minRelativeChange,
-      lowerIsBetter: true,
+      lowerIsBetter: better === 'lower',
       seed: 1,
       format: (x) => formatMetric(unit, x),
     });
+    const meaningful = s.minAchievableP === undefined || s.minAchievableP < o.alpha;
     return {
       ...base,
-      ci: s.ci && !base.range ? { low: s.ci.low, high: s.ci.high } : null,
+      ci: s.ci && meaningful ? { low: s.ci.low, high: s.ci.high } : null,
+      range: meaningful ? null : range,
       p: s.pRankSum ?? null,
       verdict: s.verdict,
       reason: s.reason,
       method: 'statistics',
     };
   }
-  if (c.length === 1 && b.length >= 5)
-    return { ...base, ...controlLimit(b, c[0]!, o.minRelativeChange), method: 'control-limit' };
+  base.range = range;
+  if (c.length === 1 && b.length >= 5) {
+    // The control limit is written for lower-is-better: a higher-is-better figure is judged on its negation.
+    const flip = better === 'higher' ? -1 : 1;
+    return {
+      ...base,
+      ...controlLimit(
+        b.map((x) => x * flip),
+        c[0]! * flip,
+        o.minRelativeChange,
+      ),
+      method: 'control-limit',
+    };
+  }
   if (b.every((x) => x === 0) && c.every((x) => x === 0))
     return { ...base, verdict: 'no-change', reason: 'zero on both sides' };
   return {
@@ -241,8 +258,13 @@ export function compareRuns(baseline: RunFeatures[], candidate: RunFeatures[], o
   const opts = { alpha: o.alpha ?? 0.05, minRelativeChange: o.minRelativeChange ?? 0.05 };
   const values = (runs: RunFeatures[], get: (r: RunFeatures) => number | null | undefined) =>
     runs.map(get).filter((v): v is number => typeof v === 'number');
-  const metric = (key: string, label: string, unit: MetricUnit, get: (r: RunFeatures) => number | null | undefined) =>
-    compareMetric(key, label, unit, values(baseline, get), values(candidate, get), opts);
+  const metric = (
+    key: string,
+    label: string,
+    unit: MetricUnit,
+    get: (r: RunFeatures) => number | null | undefined,
+    better: Better = 'lower',
+  ) => compareMetric(key, label, unit, values(baseline, get), values(candidate, get), opts, better);
 
   const all = [...baseline, ...candidate];
   const rebuild = all.some((r) => r.targetMet !== null);
@@ -261,12 +283,20 @@ export function compareRuns(baseline: RunFeatures[], candidate: RunFeatures[], o
     metrics.push(metric('admission:p50', 'admission latency p50', 'ms', (r) => r.admissionP50Ms));
     metrics.push(metric('admission:p99', 'admission latency p99', 'ms', (r) => r.admissionP99Ms));
   }
-  // A chaos suite's own figures (its ctx.summary): the ones every run of both sides measured.
+  // A chaos suite's own figures (its ctx.summary) that every run of both sides recorded; a null
+  // duration (a Deployment never Ready, or nothing to time) is said in a note, not silently dropped.
   const figureKeys = [...new Set(all.flatMap((r) => Object.keys(r.figures)))].filter((k) =>
     all.every((r) => r.figures[k] !== undefined),
   );
-  for (const k of figureKeys.sort())
-    metrics.push(metric(`figure:${k}`, k, all[0]!.figures[k]!.unit, (r) => r.figures[k]?.value));
+  const figureNotes: string[] = [];
+  for (const k of figureKeys.sort()) {
+    metrics.push(metric(`figure:${k}`, k, all[0]!.figures[k]!.unit, (r) => r.figures[k]?.value, figureDirection(k)));
+    const never = all.filter((r) => r.figures[k]?.value === null).map((r) => r.id);
+    if (never.length)
+      figureNotes.push(
+        `${k}: no value in ${never.join(', ')} (never reached, or not measured): left out of its median`,
+      );
+  }
 
   const attribution = attribute(baseline, candidate);
   const total = metrics[0]!;
@@ -275,10 +305,11 @@ export function compareRuns(baseline: RunFeatures[], candidate: RunFeatures[], o
     notes.push(
       `${baseline.length} baseline and ${candidate.length} candidate run(s): ${total.method === 'control-limit' ? 'the verdict uses a control limit, not a significance test' : 'deltas only, no statistical conclusion is possible'}`,
     );
-  if (metrics.some((m) => m.range))
+  if (metrics.some((m) => m.range && m.method !== 'deltas-only'))
     notes.push(
-      `fewer than ${MIN_RUNS_FOR_CI} runs on a side: no 95 % interval (with so few runs it would mean nothing); the range is the smallest to the largest difference between a candidate and a baseline run`,
+      'with so few runs no test can reach significance: no 95 % interval (it would mean nothing); the range is the smallest to the largest difference between a candidate and a baseline run',
     );
+  notes.push(...figureNotes);
   const invalid = [...baseline, ...candidate].filter((r) => !r.valid);
   if (invalid.length)
     notes.push(`includes ${invalid.length} invalid run(s) (--include-invalid): ${invalid.map((r) => r.id).join(', ')}`);
@@ -292,7 +323,7 @@ export function compareRuns(baseline: RunFeatures[], candidate: RunFeatures[], o
     baseline: baseline.map(summary),
     candidate: candidate.map(summary),
     verdict: total.verdict,
-    headline: headline(total),
+    headline: headline(total, rebuild ? 'total' : 'run duration'),
     targets: targetComparisons(baseline, candidate),
     metrics,
     setup: setupDifferences(head, tail, attribution),
@@ -317,7 +348,16 @@ function targetComparisons(baseline: RunFeatures[], candidate: RunFeatures[]): T
     .filter((t) => t.baseline.of + t.candidate.of > 0);
 }
 
-function headline(t: MetricComparison): string {
+/** Which way a suite figure is better, from its name (its last path segment). */
+export function figureDirection(key: string): Better {
+  const last = key.split('.').pop() ?? '';
+  if (/(admitted|mutated|requests|iterations|(request|iteration)s?Rate)$/i.test(last)) return 'higher';
+  if (/Ms$|^p\d+$|^max$|(rejected|errors|restarts|crashLoops|(rejection|failed|rejected)Rate)$/i.test(last))
+    return 'lower';
+  return null;
+}
+
+function headline(t: MetricComparison, what: string): string {
   const n = `${t.baseline.length} vs ${t.candidate.length} run(s)`;
   if (t.deltaMs === null) return `Total time: no comparison possible (${t.reason}; ${n})`;
   const change = `${t.deltaMs < 0 ? '−' : '+'}${fmtDuration(Math.abs(t.deltaMs), { hours: false })}${t.relativeDelta !== null ? ` (${t.relativeDelta < 0 ? '' : '+'}${(t.relativeDelta * 100).toFixed(1)} %)` : ''}`;
@@ -327,5 +367,5 @@ function headline(t: MetricComparison): string {
     inconclusive: 'Inconclusive',
     'no-change': 'No change',
   }[t.verdict];
-  return `${word}: median total ${fmtDuration(t.baselineMedian, { hours: false })} → ${fmtDuration(t.candidateMedian, { hours: false })}, ${change}; ${n}`;
+  return `${word}: median ${what} ${fmtDuration(t.baselineMedian, { hours: false })} → ${fmtDuration(t.candidateMedian, { hours: false })}, ${change}; ${n}`;
 }

@@ -34,7 +34,7 @@ export interface RunFeatures {
   /** The suite's verdict (passed, failed, aborted, error; null: none). */
   verdict: string | null;
   /** The suite's own numeric figures (ctx.summary, flattened: `paralysis.admission.rejectionRate`). */
-  figures: Record<string, { value: number; unit: 'ms' | 'count' | 'share' }>;
+  figures: Record<string, { value: number | null; unit: 'ms' | 'count' | 'share' }>;
   /** App → its wave, time to Healthy from the clock start (null: never), and its CrashLoopBackOff entries. */
   apps: Record<string, { wave: number; healthyMs: number | null; crashLoops: number }>;
 }
@@ -79,7 +79,7 @@ export function runFeatures(record: RunRecord, points: Point[] = []): RunFeature
     verdict: record.verdict?.outcome ?? null,
     figures: {
       ...suiteFigures(record.summary),
-      ...(m.recovery?.afterMs != null ? { steadyStateAfterRevertMs: { value: m.recovery.afterMs, unit: 'ms' } } : {}),
+      ...(m.recovery ? { steadyStateAfterRevertMs: { value: m.recovery.afterMs, unit: 'ms' } } : {}),
     },
     apps,
   };
@@ -88,14 +88,22 @@ export function runFeatures(record: RunRecord, points: Point[] = []): RunFeature
 /** Summary keys that are not a suite's own figures. */
 const NOT_FIGURES = new Set(['collectors', 'rebuild', 'influx']);
 
-/** Numeric leaves of the suite's summaries (not inside lists), with a unit from the key's name. */
+/**
+ * Numeric leaves (and null durations: never, or not measured) of the suite's summaries, not inside lists, with a unit from the
+ * key's name; settings echoed into a summary (`durationSeconds`) are not figures.
+ */
 function suiteFigures(summary: Record<string, unknown>): RunFeatures['figures'] {
   const out: RunFeatures['figures'] = {};
   const walk = (prefix: string, v: unknown, depth: number) => {
-    if (typeof v === 'number' && Number.isFinite(v)) {
-      const last = prefix.split('.').pop() ?? '';
+    const last = prefix.split('.').pop() ?? '';
+    if (/Seconds$/.test(last)) return;
+    if ((v === null && /Ms$/.test(last)) || (typeof v === 'number' && Number.isFinite(v))) {
       const unit =
-        /Ms$/.test(last) || prefix.includes('latencyMs.') ? 'ms' : /Rate$/.test(last) && v <= 1 ? 'share' : 'count';
+        /Ms$/.test(last) || prefix.includes('latencyMs.')
+          ? 'ms'
+          : /Rate$/.test(last) && !/(request|iteration)s?Rate$/i.test(last)
+            ? 'share'
+            : 'count';
       out[prefix] = { value: v, unit };
     } else if (v && typeof v === 'object' && !Array.isArray(v) && depth < 4)
       for (const [k, x] of Object.entries(v)) walk(prefix ? `${prefix}.${k}` : k, x, depth + 1);

@@ -21,7 +21,12 @@ export function fmtDelta(m: MetricComparison): string {
     m.relativeDelta !== null && Number.isFinite(m.relativeDelta)
       ? ` (${sign}${Math.abs(m.relativeDelta * 100).toFixed(1)} %)`
       : '';
-  return `${signed(m.unit, m.deltaMs)}${rel}`;
+  // A change of a share is in percentage points; its relative change in %.
+  const abs =
+    m.unit === 'share'
+      ? `${sign}${(Math.round(Math.abs(m.deltaMs) * 1000) / 10).toString()} pp`
+      : signed(m.unit, m.deltaMs);
+  return `${abs}${rel}`;
 }
 
 const signed = (unit: MetricComparison['unit'], v: number) =>

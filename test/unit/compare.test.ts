@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { RunRecord } from '../../record/run-record.ts';
 import { attribute } from '../../reports/attribution.ts';
-import { compareRuns } from '../../reports/compare.ts';
+import { compareRuns, figureDirection } from '../../reports/compare.ts';
 import { renderCompareHtml } from '../../reports/render/compare-html.ts';
 import { renderCompareJunit } from '../../reports/render/compare-junit.ts';
 import { renderCompareMarkdown } from '../../reports/render/compare-markdown.ts';
@@ -231,7 +231,9 @@ describe('compare says which side meets each target, and compares chaos suites o
     expect(total.ci).toBeNull();
     expect(total.range).toEqual({ low: -14 * MIN, high: -13 * MIN });
     expect(md).toContain('range −14m00s … −13m00s');
-    expect(c.notes.some((n) => n.startsWith('fewer than 5 runs on a side: no 95 % interval'))).toBe(true);
+    expect(c.notes.some((n) => n.startsWith('with so few runs no test can reach significance: no 95 % interval'))).toBe(
+      true,
+    );
     expect(total.reason).toMatch(/^Δ median −13m30s \(−?-?\d/);
   });
 
@@ -258,6 +260,34 @@ describe('compare says which side meets each target, and compares chaos suites o
     });
     expect(c.targets.map((t) => t.what)).toEqual(['verdict passed']);
     const md = renderCompareMarkdown(c);
-    expect(md).toMatch(/\| paralysis\.admission\.rejectionRate \| 60 % \| 0 % \| −60 % /);
+    expect(md).toMatch(/\| paralysis\.admission\.rejectionRate \| 60 % \| 0 % \| −60 pp /);
+    // Directions: fewer rejections is better, more admitted creates is better, settings are not figures.
+    expect(fig('paralysis.admission.rejected')?.verdict).not.toBe('slower');
+    expect(fig('paralysis.admission.admitted')?.reason).not.toMatch(/not judged/);
+    expect(fig('paralysis.admission.probes')?.reason).toMatch(/^shown, not judged/);
+    expect(c.metrics.some((m) => /Seconds$/.test(m.key))).toBe(false);
+    expect(c.headline).toMatch(/median run duration/);
+  });
+});
+
+describe('suite figures: which way is better, and their units from their names', () => {
+  it('judges durations, rejections and restarts lower-is-better, admitted and request rates higher, counts of probes not at all', () => {
+    expect(figureDirection('paralysis.fullRecoveryMs')).toBe('lower');
+    expect(figureDirection('k6.latencyMs.p99')).toBe('lower');
+    expect(figureDirection('paralysis.admission.rejectionRate')).toBe('lower');
+    expect(figureDirection('k6.requestRate')).toBe('higher');
+    expect(figureDirection('outage.admitted')).toBe('higher');
+    expect(figureDirection('outage.probes')).toBeNull();
+    const f = runFeatures({
+      ...JSON.parse(
+        readFileSync(
+          join(import.meta.dirname, '..', 'fixtures', 'runs', 'chaos-admission-paralysis', 'run.json'),
+          'utf8',
+        ),
+      ),
+    } as RunRecord).figures;
+    expect(f['k6.requestRate']?.unit).toBe('count');
+    expect(f['paralysis.admission.rejectionRate']?.unit).toBe('share');
+    expect(Object.keys(f).some((k) => k.endsWith('Seconds'))).toBe(false);
   });
 });
