@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { StringDecoder } from 'node:string_decoder';
-import { gunzipSync } from 'node:zlib';
+import { gunzip } from 'node:zlib';
 import { Agent as HttpAgent, request as httpRequest, type Agent } from 'node:http';
 import {
   Agent as HttpsAgent,
@@ -205,15 +205,16 @@ async function sendOnce<T>(
       });
       res.on('error', reject);
       res.on('end', () => {
-        let raw = Buffer.concat(chunks);
-        if (res.headers['content-encoding'] === 'gzip') {
-          try {
-            raw = gunzipSync(raw);
-          } catch (err) {
-            reject(err instanceof Error ? err : new Error(String(err)));
-            return;
-          }
-        }
+        const status = res.statusCode ?? 0;
+        if (res.headers['content-encoding'] !== 'gzip') return answer(Buffer.concat(chunks));
+        // Decompressed off the event loop: a 5,000-pod relist must not delay admission probes timed beside it.
+        gunzip(Buffer.concat(chunks), (err, raw) => {
+          if (!err) return answer(raw);
+          const why = `${method} ${url.pathname}: ${status}, gzip body unreadable (${err.message})`;
+          reject(status >= 400 ? new KubeHttpError(status, '', why) : new Error(why));
+        });
+      });
+      const answer = (raw: Buffer) => {
         const text = raw.toString('utf8');
         const status = res.statusCode ?? 0;
         let body: unknown = text;
@@ -236,7 +237,7 @@ async function sendOnce<T>(
           return;
         }
         resolve({ status, body: body as T });
-      });
+      };
     });
     req.on('timeout', () => req.destroy(new Error(`${method} ${url.pathname}: timed out after ${opts.timeout} ms`)));
     req.on('error', (err: NodeJS.ErrnoException) => {

@@ -44,8 +44,10 @@ export interface ResilientWatchOptions<T extends KubeObject = KubeObject> {
    */
   watchTimeoutSeconds?: number;
   /**
-   * Abort a stream that has been silent this long. Default: 150 s once the server has sent a bookmark
-   * (it sends one about every minute to a watch that asks for them), else the watch timeout + 30 s.
+   * Abort a stream that has been silent this long. Default: 150 s once this stream has had a bookmark
+   * (a watch-cached resource gets one about every minute), else the watch timeout + 30 s (a resource
+   * without a watch cache, such as events, gets no bookmarks; a half-open stream then counts as a gap
+   * from its last bytes once the watchdog fires).
    */
   watchdogMs?: number;
   /** Reconnect back-off bounds (default 250 ms … 10 s). */
@@ -261,6 +263,7 @@ export class ResilientWatch<T extends KubeObject> {
     let lastBytes = (this.lastBytesAt = Date.now());
     let failure: Error | undefined;
     const timeoutSeconds = this.o.watchTimeoutSeconds ?? randomWatchTimeoutSeconds();
+    const bookmarksBefore = this.stats.bookmarks;
     const stream = await kubeStream(
       this.kc,
       this.query(timeoutSeconds),
@@ -298,7 +301,8 @@ export class ResilientWatch<T extends KubeObject> {
     this.stream = stream;
     this.stats.watches++;
     const watchdogMs = () =>
-      this.o.watchdogMs ?? (this.stats.bookmarks > 0 ? BOOKMARK_WATCHDOG_MS : (timeoutSeconds + 30) * 1000);
+      this.o.watchdogMs ??
+      (this.stats.bookmarks > bookmarksBefore ? BOOKMARK_WATCHDOG_MS : (timeoutSeconds + 30) * 1000);
     const dog = setInterval(
       () => {
         if (Date.now() - lastBytes > watchdogMs()) {
