@@ -1,7 +1,7 @@
 /**
- * The collectors' memory at scale: 500 Applications and 5,000 pods (copies of objects recorded from
- * the real Argo CD and the sandbox, test/fixtures/objects, with their specs, statuses and
- * managedFields as the API server stores them) in a bare sandbox, then, each in its own child
+ * The collectors' memory at scale: 500 Applications, 5,000 pods and 2,000 Warning events (copies of
+ * objects recorded from the real Argo CD and the sandbox, test/fixtures/objects: specs, and statuses
+ * written through the status subresource) in a bare sandbox, then, each in its own child
  * process, the collectors as a run starts them and the same watches keeping whole objects. Prints
  * each child's peak RSS (goal for the collectors: ≤ 250 MiB).
  */
@@ -18,6 +18,7 @@ import type { BenchResult } from './run.ts';
 
 const APPS = Number(process.env.MEMORY_BENCH_APPS ?? 500);
 const PODS = Number(process.env.MEMORY_BENCH_PODS ?? 5000);
+const EVENTS = Number(process.env.MEMORY_BENCH_EVENTS ?? 2000);
 const NAMESPACES = 20;
 const fixtures = join(import.meta.dirname, '..', 'test', 'fixtures', 'objects');
 const recorded = (f: string) => JSON.parse(readFileSync(join(fixtures, f), 'utf8')) as Record<string, any>;
@@ -32,6 +33,14 @@ async function inParallel(n: number, width: number, make: (i: number) => Promise
   );
 }
 
+/** Creates an object, then writes its recorded status through the status subresource (a create ignores status). */
+async function createWithStatus(kc: k8s.KubeConfig, collection: string, obj: Record<string, any>): Promise<void> {
+  const created = (await kubeRequest<Record<string, any>>(kc, 'POST', collection, { body: obj })).body;
+  await kubeRequest(kc, 'PUT', `${collection}/${created.metadata.name}/status`, {
+    body: { ...created, status: obj.status },
+  });
+}
+
 async function populate(kc: k8s.KubeConfig): Promise<void> {
   const post = (path: string, body: unknown) => kubeRequest(kc, 'POST', path, { body });
   await post('/api/v1/namespaces', { metadata: { name: 'argocd' } });
@@ -40,7 +49,7 @@ async function populate(kc: k8s.KubeConfig): Promise<void> {
   await new Promise((r) => setTimeout(r, 2000));
   const app = recorded('application.json');
   await inParallel(APPS, 16, (i) =>
-    post('/apis/argoproj.io/v1alpha1/namespaces/argocd/applications', {
+    createWithStatus(kc, '/apis/argoproj.io/v1alpha1/namespaces/argocd/applications', {
       ...app,
       metadata: {
         name: `svc-${i}`,
@@ -53,9 +62,18 @@ async function populate(kc: k8s.KubeConfig): Promise<void> {
   const pod = recorded('pod-restarted.json');
   const { nodeName: _node, ...spec } = pod.spec;
   await inParallel(PODS, 16, (i) =>
-    post(`/api/v1/namespaces/team-${i % NAMESPACES}/pods`, {
+    createWithStatus(kc, `/api/v1/namespaces/team-${i % NAMESPACES}/pods`, {
       metadata: { name: `svc-${i}`, labels: pod.metadata.labels },
       spec: { ...spec, schedulerName: 'not-scheduled' },
+      status: pod.status,
+    }),
+  );
+  const ev = recorded('event-warning.json');
+  await inParallel(EVENTS, 16, (i) =>
+    post(`/api/v1/namespaces/team-${i % NAMESPACES}/events`, {
+      ...ev,
+      metadata: { name: `svc-${i}.bench`, namespace: `team-${i % NAMESPACES}` },
+      involvedObject: { ...ev.involvedObject, namespace: `team-${i % NAMESPACES}`, name: `svc-${i}` },
     }),
   );
 }
@@ -85,7 +103,7 @@ export async function run(): Promise<BenchResult[]> {
     const whole = await child(sb.kubeconfigPath, 'whole');
     return [
       {
-        name: `memory: collectors watching ${APPS} Applications / ${PODS} pods, peak RSS of their process (compiled, as the CLI runs)`,
+        name: `memory: collectors watching ${APPS} Applications / ${PODS} pods / ${EVENTS} events, peak RSS of their process (compiled, as the CLI runs)`,
         value: mib(projected.peakRss),
         unit: 'MiB',
         goal: { op: '<=', value: 250 },
