@@ -61,8 +61,7 @@ export class RunCollectors {
         signal,
         activeFault: (t: number) =>
           record.faults.find(
-            (f) =>
-              f.appliedAt && Date.parse(f.appliedAt) <= t && (!f.rolledBackAt || Date.parse(f.rolledBackAt) >= t),
+            (f) => f.appliedAt && Date.parse(f.appliedAt) <= t && (!f.rolledBackAt || Date.parse(f.rolledBackAt) >= t),
           )?.title,
       };
       try {

@@ -120,7 +120,7 @@ describe('scheduled runs: run --non-interactive --baseline-last', () => {
     expect(first.stderr).toContain('comparison skipped: no earlier valid run of suite tempfile-fault');
     const second = await cli(ws, args);
     expect(second.exitCode, second.all).toBe(0);
-    expect(second.stdout).toMatch(/Inconclusive: median total .*; 1 vs 1 run\(s\)/);
+    expect(second.stdout).toMatch(/Inconclusive: median run duration .*; 1 vs 1 run\(s\)/);
     const [, newest] = runDirs(ws).sort();
     expect(existsSync(join(newest!, 'compare', 'compare.md'))).toBe(true);
     const text = read(summary);
