@@ -14,11 +14,9 @@ import * as k8s from '@kubernetes/client-node';
 import { execa } from 'execa';
 import { kubeRequest, kubeTraffic, type KubeTraffic } from '../cluster/http.ts';
 import { createCollectors } from '../collectors/registry.ts';
-import { defaultArgocdSettings } from '../collectors/settings.ts';
-import type { CollectorContext } from '../collectors/types.ts';
-import { silentLogger } from '../core/logger.ts';
 import { stopSandbox } from '../sandbox/control-plane.ts';
 import { defaultSandboxDir, sandboxLayout } from '../sandbox/paths.ts';
+import { benchCollectorContext } from './collector-context.ts';
 import { writeFleet } from './fleet-repo.ts';
 import type { BenchResult } from './run.ts';
 
@@ -66,15 +64,7 @@ export async function run(): Promise<BenchResult[]> {
     const watching = client(kubeconfig);
     const polling = client(kubeconfig);
     const collectors = createCollectors(['waves', 'restarts', 'events']);
-    const ctx: CollectorContext = {
-      kc: watching,
-      runId: 'bench',
-      log: silentLogger,
-      emit: () => {},
-      argocd: defaultArgocdSettings,
-      activeFault: () => undefined,
-      signal: new AbortController().signal,
-    };
+    const ctx = benchCollectorContext(watching);
     for (const c of collectors) await c.start(ctx);
     const startup = kubeTraffic(watching);
     const stopPolling = startPolling(polling);

@@ -8,14 +8,13 @@
 import { quantile } from 'simple-statistics';
 import { kubeRequest } from '../cluster/http.ts';
 import { createCollectors } from '../collectors/registry.ts';
-import type { Collector, CollectorContext } from '../collectors/types.ts';
+import type { Collector } from '../collectors/types.ts';
+import { benchCollectorContext } from './collector-context.ts';
 import type { WavesSummary } from '../record/summaries.ts';
-import { silentLogger } from '../core/logger.ts';
 import { applicationCrd } from '../sandbox/twin/crds.ts';
 import { twinSandbox, homelab, type TwinSandbox } from '../test/cluster/twin-harness.ts';
 import type { BenchResult } from './run.ts';
 import { nodesFor, writeScaleRepo } from './scale-repo.ts';
-import { defaultArgocdSettings } from '../collectors/settings.ts';
 
 const TIME_SCALE = Number(process.env.COLLECTORS_BENCH_TIME_SCALE ?? 0.5);
 
@@ -27,15 +26,7 @@ async function prepare(tw: TwinSandbox): Promise<void> {
 
 function startCollectors(tw: TwinSandbox): { collectors: Collector[]; start(): Promise<void>; stop(): Promise<void> } {
   const collectors = createCollectors(['waves', 'restarts', 'events']);
-  const ctx: CollectorContext = {
-    kc: tw.kc,
-    runId: 'bench',
-    log: silentLogger,
-    emit: () => {},
-    argocd: defaultArgocdSettings,
-    activeFault: () => undefined,
-    signal: new AbortController().signal,
-  };
+  const ctx = benchCollectorContext(tw.kc);
   return {
     collectors,
     start: async () => {

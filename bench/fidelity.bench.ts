@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { createCollectors } from '../collectors/registry.ts';
-import type { CollectorContext } from '../collectors/types.ts';
+import { benchCollectorContext } from './collector-context.ts';
 import { createLogger, silentLogger } from '../core/logger.ts';
 import type { RestartsSummary, WavesSummary } from '../record/summaries.ts';
 import { stopSandbox } from '../sandbox/control-plane.ts';
@@ -36,15 +36,7 @@ async function rehearse(mode: ArgocdMode, healthCheck: boolean): Promise<Rehears
   try {
     const kc = new k8s.KubeConfig();
     const collectors = createCollectors(['waves', 'restarts']);
-    const ctx = (c: k8s.KubeConfig): CollectorContext => ({
-      kc: c,
-      runId: 'fidelity',
-      log: silentLogger,
-      emit: () => {},
-      argocd: { namespace: 'argocd', waveAnnotation: 'argocd.argoproj.io/sync-wave' },
-      activeFault: () => undefined,
-      signal: new AbortController().signal,
-    });
+    const ctx = (c: k8s.KubeConfig) => benchCollectorContext(c, 'fidelity');
     let t0: number;
     const input = { dir: homelab, healthCheck };
     if (mode === 'real') {

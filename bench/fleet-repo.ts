@@ -12,14 +12,15 @@ import { cnpgClusterCrd } from '../sandbox/twin/crds.ts';
 
 const URL = 'https://git.example.invalid/bench/fleet.git';
 
-function app(name: string, wave: number, ns: string): string {
+/** An automated Application of `wave` syncing `workloads/<name>` of `repoURL` into `ns`, as YAML. */
+export function fleetApplication(name: string, wave: number, ns: string, repoURL = URL): string {
   return stringify({
     apiVersion: 'argoproj.io/v1alpha1',
     kind: 'Application',
     metadata: { name, namespace: 'argocd', annotations: { 'argocd.argoproj.io/sync-wave': String(wave) } },
     spec: {
       project: 'default',
-      source: { repoURL: URL, targetRevision: 'main', path: `workloads/${name}` },
+      source: { repoURL, targetRevision: 'main', path: `workloads/${name}` },
       destination: { server: 'https://kubernetes.default.svc', namespace: ns },
       syncPolicy: { automated: {}, syncOptions: ['CreateNamespace=true'] },
     },
@@ -34,13 +35,13 @@ export async function writeFleet(apps: number): Promise<string> {
     writeFileSync(join(dir, f), text);
   };
   const names: string[] = ['cnpg-crd'];
-  put('overlays/bench/apps/cnpg-crd.yaml', app('cnpg-crd', -1, 'default'));
+  put('overlays/bench/apps/cnpg-crd.yaml', fleetApplication('cnpg-crd', -1, 'default'));
   put('workloads/cnpg-crd/crd.yaml', stringify(cnpgClusterCrd));
   for (let i = 0; i < apps - 1; i++) {
     const ns = `team-${i % 10}`;
     const name = `svc-${String(i).padStart(3, '0')}`;
     names.push(name);
-    put(`overlays/bench/apps/${name}.yaml`, app(name, Math.floor(i / 10), ns));
+    put(`overlays/bench/apps/${name}.yaml`, fleetApplication(name, Math.floor(i / 10), ns));
     if (i < 10) {
       put(
         `workloads/${name}/cluster.yaml`,

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { stringify } from 'yaml';
+import { fleetApplication } from './fleet-repo.ts';
 import type { BenchResult } from './run.ts';
 
 const APPS = Number(process.env.LINT_APPS ?? 100);
@@ -42,20 +43,7 @@ function writeRepo(): string {
     names.push(name);
     // Every 7th consumer sits in its database's wave: an inversion lint must find.
     const wave = i < 10 ? 0 : i % 7 === 0 ? 0 : 1 + Math.floor(i / 10);
-    put(
-      `overlays/dev/apps/${name}.yaml`,
-      stringify({
-        apiVersion: 'argoproj.io/v1alpha1',
-        kind: 'Application',
-        metadata: { name, namespace: 'argocd', annotations: { 'argocd.argoproj.io/sync-wave': String(wave) } },
-        spec: {
-          project: 'default',
-          source: { repoURL: URL, targetRevision: 'main', path: `workloads/${name}` },
-          destination: { server: 'https://kubernetes.default.svc', namespace: ns },
-          syncPolicy: { automated: {}, syncOptions: ['CreateNamespace=true'] },
-        },
-      }),
-    );
+    put(`overlays/dev/apps/${name}.yaml`, fleetApplication(name, wave, ns, URL));
     if (i < 10) {
       put(`workloads/${name}/kustomization.yaml`, stringify({ resources: ['cluster.yaml'] }));
       put(

@@ -46,15 +46,15 @@ import type {
   AppTimeline,
   EventsSummary,
   LatencyStats,
-  OrderingViolation,
   ProbeOutcome,
   RestartRecord,
   RestartsSummary,
-  WaveSummary,
   WavesSummary,
 } from '../record/summaries.ts';
 import { targetOutcome, type RebuildSummary, type TargetWindow } from '../record/target.ts';
 import { createRunDir, PointFile, writeRunRecord } from '../sinks/run-store.ts';
+import { restartPoint } from '../collectors/restarts.ts';
+import { violationPoint, wavePoint, waveRows } from '../collectors/waves.ts';
 
 export interface SyntheticRunOptions {
   /** k6 iterations per second (constant arrival rate), default 8: what brings the run past 100,000 points. */
@@ -270,38 +270,8 @@ export async function writeSyntheticRun(home: string, opts: SyntheticRunOptions 
   // Then the suite keeps the load on until the 45 minutes are up (the admission check covers the whole run).
   const hold = { name: 'hold load', start: wavesEnd + 50, end: ended - 3 * S };
 
-  // Per-wave rows and ordering violations, computed as the waves collector does.
-  const byWave = new Map<number, AppTimeline[]>();
-  for (const a of allApps) byWave.set(a.wave, [...(byWave.get(a.wave) ?? []), a]);
-  const waves: WaveSummary[] = [...byWave.entries()]
-    .sort((x, y) => x[0] - y[0])
-    .map(([wave, members]) => {
-      const start = Math.min(...members.map((m) => m.sync_started!.t));
-      const end = Math.max(...members.map((m) => Math.max(m.synced!.t, m.healthy!.t)));
-      let slowestApp: string | null = null;
-      let slowestMs: number | null = null;
-      for (const m of members) {
-        const d = m.healthy!.t - m.sync_started!.t;
-        if (slowestMs === null || d > slowestMs) [slowestApp, slowestMs] = [m.name, d];
-      }
-      return { wave, apps: members.length, start, end, durationMs: end - start, slowestApp, slowestMs };
-    });
-  const violations: OrderingViolation[] = [];
-  for (let i = 1; i < waves.length; i++) {
-    const prev = waves[i - 1]!;
-    for (const a of byWave.get(waves[i]!.wave) ?? []) {
-      const started = a.sync_started!.t;
-      if (started < prev.end!)
-        violations.push({
-          app: a.name,
-          wave: a.wave,
-          blockingWave: prev.wave,
-          startedAt: started,
-          blockingHealthyAt: prev.end,
-          earlyMs: prev.end! - started,
-        });
-    }
-  }
+  // Per-wave rows and ordering violations, by the waves collector's own function.
+  const { waves, violations } = waveRows(allApps);
   const sources: Record<string, number> = {};
   for (const a of allApps)
     for (const ev of ['first_seen', 'sync_started', 'synced', 'healthy'] as const)
@@ -879,44 +849,11 @@ export async function writeSyntheticRun(home: string, opts: SyntheticRunOptions 
   // The collectors' end-of-run points (after the live ones, as the run store has them).
   live.sort((a, b) => a.time - b.time);
   const final: Point[] = [];
-  const finalPoint = (measurement: string, tags: Record<string, string>, fields: Point['fields'], t: number) =>
-    final.push({ measurement, tags: { ...tags, ...common }, fields, time: t });
-  for (const w of waves)
-    finalPoint(
-      'rb_wave',
-      { wave: String(w.wave) },
-      {
-        apps: w.apps,
-        start_s: offset(w.start!),
-        end_s: offset(w.end!),
-        duration_s: w.durationMs! / 1000,
-        slowest_app: w.slowestApp!,
-      },
-      w.end!,
-    );
-  for (const v of violations)
-    finalPoint(
-      'rb_ordering_violation',
-      { app: v.app, wave: String(v.wave), blocking_wave: String(v.blockingWave) },
-      { early_s: (v.earlyMs ?? 0) / 1000 },
-      v.startedAt,
-    );
-  for (const r of restartsSummary.records)
-    finalPoint(
-      'rb_restart',
-      {
-        namespace: r.namespace,
-        pod: r.pod,
-        container: r.container,
-        app: r.app ?? '',
-        wave: r.wave === undefined ? '' : String(r.wave),
-        reason: r.reason,
-        classification: r.classification ?? 'other',
-        fault: r.fault ?? '',
-      },
-      { restart_count: r.restartCount, crash_loop: r.backoff },
-      r.at.t,
-    );
+  const finalPoint = (p: Omit<Point, 'tags'> & { tags: Record<string, string> }) =>
+    final.push({ ...p, tags: { ...p.tags, ...common } });
+  for (const w of waves) finalPoint(wavePoint(w, collectorsAt));
+  for (const v of violations) finalPoint(violationPoint(v));
+  for (const r of restartsSummary.records) finalPoint(restartPoint(r));
 
   const dir = createRunDir(home, RUN_ID);
   const file = new PointFile(join(dir, POINTS_FILE), { maxBuffered: 20_000 });

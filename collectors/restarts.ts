@@ -1,5 +1,6 @@
 import { kubeRequest } from '../cluster/http.ts';
 import { ResilientWatch, type KubeObject, type WatchEvent } from '../cluster/watch.ts';
+import type { Point } from '../record/point.ts';
 import type { RestartRecord, RestartsSummary } from '../record/summaries.ts';
 import { podProjection } from './projections.ts';
 import { stamp } from './timing.ts';
@@ -14,6 +15,25 @@ export interface RestartsOptions {
    * (null: never). Called once per summary, not once per restart.
    */
   lowerWavesHealthyAt?: () => (wave: number) => number | null;
+}
+
+/** The rb_restart point of a classified restart. */
+export function restartPoint(r: RestartRecord): Omit<Point, 'tags'> & { tags: Record<string, string> } {
+  return {
+    measurement: 'rb_restart',
+    tags: {
+      namespace: r.namespace,
+      pod: r.pod,
+      container: r.container,
+      app: r.app ?? '',
+      wave: r.wave === undefined ? '' : String(r.wave),
+      reason: r.reason,
+      classification: r.classification ?? 'other',
+      fault: r.fault ?? '',
+    },
+    fields: { restart_count: r.restartCount, crash_loop: r.backoff },
+    time: r.at.t,
+  };
 }
 
 /**
@@ -49,23 +69,7 @@ export class RestartsCollector implements Collector<RestartsSummary> {
   /** Restart points are emitted at the end, once each restart can be classified. */
   async stop(): Promise<void> {
     await this.watch?.stop();
-    for (const r of this.summary().records) {
-      this.ctx.emit({
-        measurement: 'rb_restart',
-        tags: {
-          namespace: r.namespace,
-          pod: r.pod,
-          container: r.container,
-          app: r.app ?? '',
-          wave: r.wave === undefined ? '' : String(r.wave),
-          reason: r.reason,
-          classification: r.classification ?? 'other',
-          fault: r.fault ?? '',
-        },
-        fields: { restart_count: r.restartCount, crash_loop: r.backoff },
-        time: r.at.t,
-      });
-    }
+    for (const r of this.summary().records) this.ctx.emit(restartPoint(r));
   }
 
   private async appOf(p: KubeObject): Promise<string | undefined> {

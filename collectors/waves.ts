@@ -12,6 +12,7 @@ import type {
 import { argocdVersion, type ArgocdVersion } from './argocd-version.ts';
 import { applicationProjection } from './projections.ts';
 import { parseTs, stamp } from './timing.ts';
+import type { Point } from '../record/point.ts';
 import type { Collector, CollectorContext, CollectorCoverage } from './types.ts';
 
 const lossRank: Record<string, number> = { Suspended: 1, Progressing: 2, Missing: 3, Degraded: 4, Unknown: 5 };
@@ -55,6 +56,86 @@ export function findRoots(apps: AppTimeline[], configured: string | undefined): 
     .sort();
 }
 
+type WavePoint = Omit<Point, 'tags'> & { tags: Record<string, string> };
+
+/** Per-wave rows (start, end, slowest app) and ordering violations of a set of app timelines. */
+export function waveRows(apps: readonly AppTimeline[]): { waves: WaveSummary[]; violations: OrderingViolation[] } {
+  const byWave = new Map<number, AppTimeline[]>();
+  for (const a of apps) byWave.set(a.wave, [...(byWave.get(a.wave) ?? []), a]);
+  const waves: WaveSummary[] = [...byWave.entries()]
+    .sort((x, y) => x[0] - y[0])
+    .map(([wave, members]) => {
+      const starts = members
+        .map((m) => m.sync_started?.t ?? m.first_seen?.t)
+        .filter((t): t is number => t !== undefined);
+      const done = members.every((m) => m.synced && m.healthy);
+      const end = done ? Math.max(...members.map((m) => Math.max(m.synced!.t, m.healthy!.t))) : null;
+      const start = starts.length ? Math.min(...starts) : null;
+      let slowestApp: string | null = null;
+      let slowestMs: number | null = null;
+      for (const m of members) {
+        const from = m.sync_started?.t ?? m.first_seen?.t;
+        if (from === undefined || !m.healthy) continue;
+        const d = m.healthy.t - from;
+        if (slowestMs === null || d > slowestMs) [slowestApp, slowestMs] = [m.name, d];
+      }
+      return {
+        wave,
+        apps: members.length,
+        start,
+        end,
+        durationMs: start !== null && end !== null ? end - start : null,
+        slowestApp,
+        slowestMs,
+      };
+    });
+  const violations: OrderingViolation[] = [];
+  for (let i = 1; i < waves.length; i++) {
+    const prev = waves[i - 1]!;
+    for (const a of byWave.get(waves[i]!.wave) ?? []) {
+      const started = a.sync_started?.t;
+      if (started === undefined) continue;
+      if (prev.end === null || started < prev.end) {
+        violations.push({
+          app: a.name,
+          wave: a.wave,
+          blockingWave: prev.wave,
+          startedAt: started,
+          blockingHealthyAt: prev.end,
+          earlyMs: prev.end === null ? null : prev.end - started,
+        });
+      }
+    }
+  }
+  return { waves, violations };
+}
+
+/** The rb_wave point of a wave row; offsets from the collector's start. */
+export function wavePoint(w: WaveSummary, startedAt: number): WavePoint {
+  return {
+    measurement: 'rb_wave',
+    tags: { wave: String(w.wave) },
+    fields: {
+      apps: w.apps,
+      ...(w.start !== null ? { start_s: (w.start - startedAt) / 1000 } : {}),
+      ...(w.end !== null ? { end_s: (w.end - startedAt) / 1000 } : {}),
+      ...(w.durationMs !== null ? { duration_s: w.durationMs / 1000 } : {}),
+      ...(w.slowestApp ? { slowest_app: w.slowestApp } : {}),
+    },
+    time: w.end ?? w.start ?? Date.now(),
+  };
+}
+
+/** The rb_ordering_violation point of a violation. */
+export function violationPoint(v: OrderingViolation): WavePoint {
+  return {
+    measurement: 'rb_ordering_violation',
+    tags: { app: v.app, wave: String(v.wave), blocking_wave: String(v.blockingWave) },
+    fields: { early_s: (v.earlyMs ?? 0) / 1000 },
+    time: v.startedAt,
+  };
+}
+
 /**
  * Per-app and per-wave time-to-healthy from a live watch of Applications, ordering violations,
  * and whether the cluster's argocd-cm makes waves gate at all.
@@ -88,28 +169,8 @@ export class WavesCollector implements Collector<WavesSummary> {
     if (!this.argocdVersion?.version)
       this.argocdVersion = await argocdVersion(this.ctx.kc, this.ctx.argocd.namespace).catch(() => this.argocdVersion);
     const s = this.summary();
-    for (const w of s.waves) {
-      this.ctx.emit({
-        measurement: 'rb_wave',
-        tags: { wave: String(w.wave) },
-        fields: {
-          apps: w.apps,
-          ...(w.start !== null ? { start_s: (w.start - this.startedAt) / 1000 } : {}),
-          ...(w.end !== null ? { end_s: (w.end - this.startedAt) / 1000 } : {}),
-          ...(w.durationMs !== null ? { duration_s: w.durationMs / 1000 } : {}),
-          ...(w.slowestApp ? { slowest_app: w.slowestApp } : {}),
-        },
-        time: w.end ?? w.start ?? Date.now(),
-      });
-    }
-    for (const v of s.violations) {
-      this.ctx.emit({
-        measurement: 'rb_ordering_violation',
-        tags: { app: v.app, wave: String(v.wave), blocking_wave: String(v.blockingWave) },
-        fields: { early_s: (v.earlyMs ?? 0) / 1000 },
-        time: v.startedAt,
-      });
-    }
+    for (const w of s.waves) this.ctx.emit(wavePoint(w, this.startedAt));
+    for (const v of s.violations) this.ctx.emit(violationPoint(v));
   }
 
   /** Wave of an Application (for other collectors), undefined when unknown. */
@@ -181,53 +242,7 @@ export class WavesCollector implements Collector<WavesSummary> {
     const apps = all
       .filter((a) => !roots.includes(a.name))
       .sort((x, y) => x.wave - y.wave || x.name.localeCompare(y.name));
-    const byWave = new Map<number, AppTimeline[]>();
-    for (const a of apps) byWave.set(a.wave, [...(byWave.get(a.wave) ?? []), a]);
-    const waves: WaveSummary[] = [...byWave.entries()]
-      .sort((x, y) => x[0] - y[0])
-      .map(([wave, members]) => {
-        const starts = members
-          .map((m) => m.sync_started?.t ?? m.first_seen?.t)
-          .filter((t): t is number => t !== undefined);
-        const done = members.every((m) => m.synced && m.healthy);
-        const end = done ? Math.max(...members.map((m) => Math.max(m.synced!.t, m.healthy!.t))) : null;
-        const start = starts.length ? Math.min(...starts) : null;
-        let slowestApp: string | null = null;
-        let slowestMs: number | null = null;
-        for (const m of members) {
-          const from = m.sync_started?.t ?? m.first_seen?.t;
-          if (from === undefined || !m.healthy) continue;
-          const d = m.healthy.t - from;
-          if (slowestMs === null || d > slowestMs) [slowestApp, slowestMs] = [m.name, d];
-        }
-        return {
-          wave,
-          apps: members.length,
-          start,
-          end,
-          durationMs: start !== null && end !== null ? end - start : null,
-          slowestApp,
-          slowestMs,
-        };
-      });
-    const violations: OrderingViolation[] = [];
-    for (let i = 1; i < waves.length; i++) {
-      const prev = waves[i - 1]!;
-      for (const a of byWave.get(waves[i]!.wave) ?? []) {
-        const started = a.sync_started?.t;
-        if (started === undefined) continue;
-        if (prev.end === null || started < prev.end) {
-          violations.push({
-            app: a.name,
-            wave: a.wave,
-            blockingWave: prev.wave,
-            startedAt: started,
-            blockingHealthyAt: prev.end,
-            earlyMs: prev.end === null ? null : prev.end - started,
-          });
-        }
-      }
-    }
+    const { waves, violations } = waveRows(apps);
     const findings = this.healthCheck === false ? [WAVES_DO_NOT_GATE] : [];
     const allDone = apps.length > 0 && apps.every((a) => a.healthy && a.synced);
     const sources: Record<string, number> = {};
