@@ -7,6 +7,7 @@ import { argocdVersion } from '../collectors/argocd-version.ts';
 import { defaultArgocdSettings } from '../collectors/settings.ts';
 import { JOURNAL_FILE, LOG_FILE } from '../record/store.ts';
 import { waitFor } from '../core/abortable.ts';
+import { fmtDurationFine } from '../core/format.ts';
 import { chooseCluster, type ClusterChoice } from './cluster-target.ts';
 import type { LoadedConfig } from './config.ts';
 import { AbortedError, BadInputError, errorMessage } from '../core/errors.ts';
@@ -220,7 +221,8 @@ export async function executeRun(req: RunRequest): Promise<RunResult> {
     const sinks: RunSink[] = [req.store.openPoints(dir), ...(req.sinks?.({ record, dir, log }) ?? [])];
     const journal = new Journal(join(dir, JOURNAL_FILE));
     const controller = new AbortController();
-    const uninstall = req.handleSignals ? installAbortOnSignals(controller, log) : () => {};
+    const skipAfterChecks = new AbortController();
+    const uninstall = req.handleSignals ? installAbortOnSignals(controller, log, skipAfterChecks) : () => {};
     const live = new LiveRun({
       record,
       config: req.loaded.config,
@@ -276,19 +278,27 @@ export async function executeRun(req: RunRequest): Promise<RunResult> {
 
     await live.settleInflight();
     const rollback = await live.rollback('engine');
-    const aborted = controller.signal.aborted;
-    if (!aborted && !hypothesisBroken && rollback.failed.length === 0) {
+    let steady: SteadyStateAfter = 'not-checked';
+    if (!hypothesisBroken && rollback.failed.length === 0) {
+      // After an abort too: exit 3 promises a working cluster, so it is checked (a second Ctrl-C skips it).
+      const abortedFirst = controller.signal.aborted;
+      if (abortedFirst && prepared.suite.hypothesis(prepared.options).length)
+        log.info('checking that the steady state is back after the rollback (Ctrl-C again to skip)');
       try {
-        await checkHypothesis(live, prepared, 'after', controller.signal);
+        const ok = await checkHypothesis(live, prepared, 'after', abortedFirst ? skipAfterChecks.signal : controller.signal);
+        steady = ok ? 'back' : 'not-back';
       } catch (err) {
-        methodError ??= err;
+        if (err instanceof AbortedError) steady = 'skipped';
+        else methodError ??= err;
       }
     }
+    const aborted = controller.signal.aborted;
 
     await collectors.stop();
     const exitCode = finish(record, {
       methodError,
       aborted,
+      steady,
       rollbackFailed: rollback.failed.map((f) => `${f.faultId} ${f.title}: ${f.error}`),
     });
     persist();
@@ -310,8 +320,12 @@ export async function executeRun(req: RunRequest): Promise<RunResult> {
     }
     uninstall();
     lock.release();
-    if (exitCode === ExitCode.RollbackIncomplete)
+    if (record.status === 'rollback-incomplete')
       log.error(`rollback incomplete: run \`rebuild-bench cleanup --run ${id}\` once the cause is fixed`);
+    else if (exitCode === ExitCode.RollbackIncomplete)
+      log.error(
+        `aborted and rolled back, but the steady state is not confirmed: ${record.verdict?.reasons.slice(1).join('; ')} (see the report; \`rebuild-bench cleanup\` lists anything left)`,
+      );
     return { exitCode, record, dir, plan: [] };
   }
 }
@@ -334,7 +348,17 @@ async function checkHypothesis(
     };
     try {
       if (when === 'after' && h.recoverWithinMs) {
-        await waitFor(h.name, probe, { timeoutMs: h.recoverWithinMs, intervalMs: 2000, signal });
+        const started = Date.now();
+        await waitFor(h.name, probe, {
+          timeoutMs: h.recoverWithinMs,
+          intervalMs: 2000,
+          signal,
+          onPoll: (d) =>
+            live.ctx.progress(
+              `after-check (up to ${fmtDurationFine(h.recoverWithinMs!)}): waiting for ${h.name}${d ? `: ${d}` : ''}`,
+              { startedAt: started, label: 'since the rollback' },
+            ),
+        });
         ok = true;
       } else {
         ok = (await probe()).ok;
@@ -359,9 +383,12 @@ function raceAbort<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
   });
 }
 
+/** Whether the after-checks found the steady state back: an aborted run exits 3 only when it is. */
+type SteadyStateAfter = 'back' | 'not-back' | 'skipped' | 'not-checked';
+
 function finish(
   record: RunRecord,
-  o: { methodError: unknown; aborted: boolean; rollbackFailed: string[] },
+  o: { methodError: unknown; aborted: boolean; steady: SteadyStateAfter; rollbackFailed: string[] },
 ): ExitCodeValue {
   const ended = Date.now();
   record.endedAt = new Date(ended).toISOString();
@@ -374,9 +401,18 @@ function finish(
   let exitCode: ExitCodeValue;
   if (o.aborted) {
     record.status = 'aborted';
-    record.verdict = { outcome: 'aborted', reasons: [errorMessage(o.methodError ?? 'aborted')] };
+    const reasons = [errorMessage(o.methodError ?? 'aborted')];
+    if (o.steady === 'not-back')
+      reasons.push(
+        `steady state not back after the rollback: ${record.checks
+          .filter((c) => c.kind === 'after' && !c.ok)
+          .map((c) => `${c.name}${c.detail ? ` (${c.detail})` : ''}`)
+          .join('; ')}`,
+      );
+    if (o.steady === 'skipped') reasons.push('steady state not checked after the rollback: skipped by a second signal');
+    record.verdict = { outcome: 'aborted', reasons };
     record.validity = { valid: false, reasons: [...record.validity.reasons, 'the run was aborted before it finished'] };
-    exitCode = ExitCode.Aborted;
+    exitCode = o.steady === 'not-back' || o.steady === 'skipped' ? ExitCode.RollbackIncomplete : ExitCode.Aborted;
   } else if (o.methodError) {
     record.status = 'failed';
     record.error = errorMessage(o.methodError);

@@ -1,10 +1,15 @@
 import type { Logger } from '../core/logger.ts';
 
 /**
- * Turns SIGINT/SIGTERM into an abort of the run. The first signal aborts; later ones only
- * warn, because the rollback must finish (leaving faults in place is worse than waiting).
+ * Turns SIGINT/SIGTERM into an abort of the run. The first signal aborts; a later one never cuts
+ * the rollback short (leaving faults in place is worse than waiting) but aborts `skip`: the
+ * steady-state checks that follow the rollback.
  */
-export function installAbortOnSignals(controller: AbortController, log: Logger): () => void {
+export function installAbortOnSignals(
+  controller: AbortController,
+  log: Logger,
+  skip: AbortController = new AbortController(),
+): () => void {
   let count = 0;
   const handler = (sig: NodeJS.Signals) => {
     count++;
@@ -13,8 +18,9 @@ export function installAbortOnSignals(controller: AbortController, log: Logger):
       controller.abort(`${sig} received`);
     } else {
       log.warn(
-        `${sig} again: rollback is still running and will finish first; use \`rebuild-bench cleanup\` if you kill -9 this process`,
+        `${sig} again: any rollback still running finishes first; the steady-state checks after it are skipped (use \`rebuild-bench cleanup\` if you kill -9 this process)`,
       );
+      skip.abort(`${sig} received twice`);
     }
   };
   process.on('SIGINT', handler);

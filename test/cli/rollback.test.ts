@@ -92,6 +92,62 @@ describe('rollback with real processes', () => {
     expect(read(ws.file)).toBe('original\n');
   });
 
+  describe('after an abort, the steady state is checked before exit 3', () => {
+    function steadyWorkspace(opts: string) {
+      const ws = workspace();
+      const steady = join(ws.dir, 'steady.txt');
+      writeFileSync(steady, 'ok\n');
+      writeFileSync(
+        ws.config,
+        `suites:\n  tempfile-fault:\n    file: ${ws.file}\n    steadyFile: ${steady}\n    holdMs: 60000\n${opts}`,
+      );
+      return { ws, steady };
+    }
+
+    it('exits 3 once the after-check finds the steady state back, and records it', async () => {
+      const { ws } = steadyWorkspace('');
+      const child = cli(ws, ['run', suite]);
+      const dir = await untilApplied(ws);
+      child.kill('SIGINT');
+      const r = await child;
+      expect(r.exitCode, r.all).toBe(3);
+      expect(r.all).toContain('checking that the steady state is back');
+      const rec = recordOf(dir);
+      expect(rec.checks.filter((c: { kind: string }) => c.kind === 'after')).toMatchObject([
+        { name: 'steady file reads ok', ok: true },
+      ]);
+    });
+
+    it('exits 4 and says what is still wrong when the rollback does not bring it back', async () => {
+      const { ws } = steadyWorkspace('    breakSteady: true\n    steadyRecoverMs: 1500\n');
+      const child = cli(ws, ['run', suite]);
+      const dir = await untilApplied(ws);
+      child.kill('SIGINT');
+      const r = await child;
+      expect(r.exitCode, r.all).toBe(4);
+      expect(read(ws.file)).toBe('original\n');
+      const rec = recordOf(dir);
+      expect(rec.status).toBe('aborted');
+      expect(rec.verdict.reasons.join('\n')).toContain(
+        'steady state not back after the rollback: steady file reads ok (broken)',
+      );
+      expect(r.all).toContain('the steady state is not confirmed');
+    });
+
+    it('a second Ctrl-C skips a long after-check: exit 4, the skip recorded', async () => {
+      const { ws, steady } = steadyWorkspace('    breakSteady: true\n    steadyRecoverMs: 600000\n');
+      const child = cli(ws, ['run', suite]);
+      const dir = await untilApplied(ws);
+      child.kill('SIGINT');
+      await until(() => read(steady).trim() === 'broken' && /after-check/.test(read(join(dir, 'run.log'))), 30_000);
+      child.kill('SIGINT');
+      const r = await child;
+      expect(r.exitCode, r.all).toBe(4);
+      expect(recordOf(dir).verdict.reasons.join('\n')).toContain('skipped by a second signal');
+      expect(read(ws.file)).toBe('original\n');
+    });
+  });
+
   it('leaves a readable interrupted run after SIGKILL, and cleanup restores the resource', async () => {
     const ws = workspace();
     const child = cli(ws, ['run', suite, '--opt', 'holdMs=60000']);
