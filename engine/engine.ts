@@ -285,7 +285,12 @@ export async function executeRun(req: RunRequest): Promise<RunResult> {
       if (abortedFirst && prepared.suite.hypothesis(prepared.options).length)
         log.info('checking that the steady state is back after the rollback (Ctrl-C again to skip)');
       try {
-        const ok = await checkHypothesis(live, prepared, 'after', abortedFirst ? skipAfterChecks.signal : controller.signal);
+        const ok = await checkHypothesis(
+          live,
+          prepared,
+          'after',
+          abortedFirst ? skipAfterChecks.signal : controller.signal,
+        );
         steady = ok ? 'back' : 'not-back';
       } catch (err) {
         if (err instanceof AbortedError) steady = 'skipped';

@@ -13,6 +13,7 @@ import type { Config } from './config-schema.ts';
 import { faultType, registerFaultType } from '../faults/registry.ts';
 import { faultTitle, type Fault, type FaultEnv } from '../faults/types.ts';
 import type { Point, PointSink } from '../record/point.ts';
+import { figurePoints } from '../record/figure-points.ts';
 import type { CollectorName } from '../collectors/registry.ts';
 
 export interface LiveRunInit {
@@ -77,6 +78,9 @@ export class LiveRun {
       summary: (key, value) => {
         init.record.summary[key] = value;
         init.persist();
+        // The suite's own figures also go out as rb_figure points (none for lists of strings, settings, …).
+        const time = Date.now();
+        for (const p of figurePoints(key, value)) this.point({ ...p, time });
       },
       progress: (text, clock) => this.progress(text, clock),
     };

@@ -9,6 +9,7 @@ import {
   type DashboardBuilder,
 } from '@grafana/grafana-foundation-sdk/dashboard';
 import { admissionDashboard } from './admission.ts';
+import { chaosDashboard } from './chaos.ts';
 import type { InfluxQLQuery } from './influxql.ts';
 import { dashboardsYaml, datasourceYaml } from './provisioning.ts';
 import { rebuildDashboard } from './rebuild.ts';
@@ -41,6 +42,7 @@ export function buildDashboards(): Record<string, Dashboard> {
   return {
     'rebuild.json': finish(rebuildDashboard()),
     'admission.json': finish(admissionDashboard()),
+    'chaos.json': finish(chaosDashboard()),
   };
 }
 

@@ -3,6 +3,8 @@
  * (points.lp), InfluxDB, reports and Grafana. docs/metrics.md documents each; a test holds the
  * two together. Every point also carries the tags run, suite and cluster.
  */
+import type { Point } from './point.ts';
+
 export const schema = {
   rb_phase: { tags: ['phase', 'parent', 'status'], fields: ['duration_s'], what: 'a suite step ended' },
   rb_fault: { tags: ['fault', 'fault_id', 'event'], fields: ['title'], what: 'a fault was applied or rolled back' },
@@ -57,6 +59,34 @@ export const schema = {
     fields: ['message', 'count'],
     what: 'a Warning event or an Argo CD Application event (deduplicated)',
   },
+  rb_figure: {
+    tags: ['figure', 'unit'],
+    fields: ['value'],
+    what: "a suite's own figure (ctx.summary), one per numeric leaf: figure its dotted path (paralysis.admission.rejectionRate), unit ms | count | share | per_s",
+  },
 } as const;
 
 export type Measurement = keyof typeof schema;
+
+/** The tags the engine adds to every point. */
+export const COMMON_TAGS = ['run', 'suite', 'cluster'] as const;
+
+/**
+ * What a point has that the schema does not allow (empty when it conforms): an unknown
+ * measurement, a tag or field the measurement does not have, no field at all, a number that is
+ * not finite (line protocol cannot write it).
+ */
+export function schemaProblems(p: Pick<Point, 'measurement' | 'tags' | 'fields'>): string[] {
+  if (!(p.measurement in schema)) return [`unknown measurement ${p.measurement}`];
+  const m = schema[p.measurement as Measurement];
+  const tags: readonly string[] = [...m.tags, ...COMMON_TAGS];
+  const fields: readonly string[] = m.fields;
+  const out: string[] = [];
+  for (const t of Object.keys(p.tags)) if (!tags.includes(t)) out.push(`${t} is not a tag of ${p.measurement}`);
+  for (const [f, v] of Object.entries(p.fields)) {
+    if (!fields.includes(f)) out.push(`${f} is not a field of ${p.measurement}`);
+    else if (typeof v === 'number' && !Number.isFinite(v)) out.push(`${p.measurement}.${f} is ${v}`);
+  }
+  if (Object.keys(p.fields).length === 0) out.push(`${p.measurement} has no field`);
+  return out;
+}

@@ -2,11 +2,13 @@ import { fmtDuration } from '../core/format.ts';
 import { BadInputError } from '../core/errors.ts';
 import { attribute, type Attribution } from './attribution.ts';
 import type { RunFeatures } from './run-features.ts';
+import type { MetricUnit } from '../record/figure-points.ts';
 import { compareSamples, median } from './statistics.ts';
 
 export type CompareVerdict = 'faster' | 'slower' | 'inconclusive' | 'no-change';
 
-export type MetricUnit = 'ms' | 'count' | 'share';
+/** A figure's unit as compare judges and formats it (record/figure-points.ts). */
+export type { MetricUnit };
 
 export interface MetricComparison {
   key: string;

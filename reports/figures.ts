@@ -1,4 +1,5 @@
 import { fmtDuration, plainText } from '../core/format.ts';
+import { figureUnit } from '../record/figure-points.ts';
 
 /** A suite's own figures (ctx.summary), flattened for a report: values, and tables for lists of records. */
 export interface ReportFigures {
@@ -13,10 +14,11 @@ const RENDERED = new Set(['rebuild', 'collectors', 'influx']);
 function fmt(key: string, v: unknown): string {
   if (v === null || v === undefined) return '-';
   if (typeof v === 'number') {
-    if (/Ms$/.test(key)) return fmtDuration(v);
-    // k6's requestRate and iterationRate are per second; the other *Rate figures are shares.
-    if (/(request|iteration)s?Rate$/i.test(key)) return `${Math.round(v * 100) / 100} /s`;
-    if (/Rate$/.test(key) && v <= 1) return `${(v * 100).toFixed(1)} %`;
+    // The unit from the key's own name (record/figure-points.ts); a "share" above 1 is not one.
+    const unit = figureUnit(key.slice(key.lastIndexOf('.') + 1));
+    if (unit === 'ms') return fmtDuration(v);
+    if (unit === 'per_s') return `${Math.round(v * 100) / 100} /s`;
+    if (unit === 'share' && v <= 1) return `${(v * 100).toFixed(1)} %`;
     return String(Math.round(v * 1000) / 1000);
   }
   if (typeof v === 'object') return JSON.stringify(v);

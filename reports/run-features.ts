@@ -1,6 +1,7 @@
 import type { RestartsSummary, WavesSummary } from '../record/summaries.ts';
 import type { RunRecord } from '../record/run-record.ts';
 import type { Point } from '../record/point.ts';
+import { isSuiteFigureKey, summaryFigures, type MetricUnit } from '../record/figure-points.ts';
 import { argocdText, buildReport } from './model.ts';
 
 /** What a comparison needs from one stored run: its setup and its figures (ms and counts). */
@@ -34,7 +35,7 @@ export interface RunFeatures {
   /** The suite's verdict (passed, failed, aborted, error; null: none). */
   verdict: string | null;
   /** The suite's own numeric figures (ctx.summary, flattened: `paralysis.admission.rejectionRate`). */
-  figures: Record<string, { value: number | null; unit: 'ms' | 'count' | 'share' }>;
+  figures: Record<string, { value: number | null; unit: MetricUnit }>;
   /** App → its wave, time to Healthy from the clock start (null: never), and its CrashLoopBackOff entries. */
   apps: Record<string, { wave: number; healthyMs: number | null; crashLoops: number }>;
 }
@@ -85,29 +86,16 @@ export function runFeatures(record: RunRecord, points: Point[] = []): RunFeature
   };
 }
 
-/** Summary keys that are not a suite's own figures. */
-const NOT_FIGURES = new Set(['collectors', 'rebuild', 'influx']);
-
 /**
- * Numeric leaves (and null durations: never, or not measured) of the suite's summaries, not inside lists, with a unit from the
- * key's name; settings echoed into a summary (`durationSeconds`) are not figures.
+ * Numeric leaves (and null durations: never, or not measured) of the suite's summaries, not inside
+ * lists, with a unit from the key's name; settings echoed into a summary (`durationSeconds`) are not
+ * figures (record/figure-points.ts). A rate per second is compared as a plain number.
  */
 function suiteFigures(summary: Record<string, unknown>): RunFeatures['figures'] {
   const out: RunFeatures['figures'] = {};
-  const walk = (prefix: string, v: unknown, depth: number) => {
-    const last = prefix.split('.').pop() ?? '';
-    if (/Seconds$/.test(last)) return;
-    if ((v === null && /Ms$/.test(last)) || (typeof v === 'number' && Number.isFinite(v))) {
-      const unit =
-        /Ms$/.test(last) || prefix.includes('latencyMs.')
-          ? 'ms'
-          : /Rate$/.test(last) && !/(request|iteration)s?Rate$/i.test(last)
-            ? 'share'
-            : 'count';
-      out[prefix] = { value: v, unit };
-    } else if (v && typeof v === 'object' && !Array.isArray(v) && depth < 4)
-      for (const [k, x] of Object.entries(v)) walk(prefix ? `${prefix}.${k}` : k, x, depth + 1);
-  };
-  for (const [k, v] of Object.entries(summary)) if (!NOT_FIGURES.has(k) && !k.endsWith('Notes')) walk(k, v, 0);
+  for (const [k, v] of Object.entries(summary)) {
+    if (!isSuiteFigureKey(k)) continue;
+    for (const f of summaryFigures(k, v)) out[f.path] = { value: f.value, unit: f.unit === 'per_s' ? 'count' : f.unit };
+  }
   return out;
 }

@@ -157,7 +157,7 @@ describe('grafana/: generated dashboards', () => {
   it('is deterministic, with fixed unique uids and the provisioned data source everywhere', () => {
     expect(generatedFiles()).toEqual(generatedFiles());
     const uids = Object.values(dashboards).map((d) => d.uid);
-    expect(uids).toEqual(['rebuild-bench-rebuild', 'rebuild-bench-admission']);
+    expect(uids).toEqual(['rebuild-bench-rebuild', 'rebuild-bench-admission', 'rebuild-bench-chaos']);
     const provisioned = readFileSync(join(repo, 'grafana', 'provisioning', 'datasources', 'influxdb.yaml'), 'utf8');
     expect(provisioned).toContain(`uid: ${INFLUX_DATASOURCE.uid}`);
     expect(provisioned).toContain('dbName: rebuild_bench');
@@ -179,6 +179,15 @@ describe('grafana/: generated dashboards', () => {
       ]);
       expect(uses.filter((u) => u.where.startsWith(file) && u.kind === 'panel').length, file).toBeGreaterThanOrEqual(5);
     }
+  });
+
+  it("the chaos dashboard shows the suite's figures, its faults and steps, admission probes and restarts", () => {
+    const chaos = uses.filter((u) => u.where.startsWith('chaos.json') && u.kind === 'panel');
+    const measurements = new Set(chaos.flatMap((u) => references(u.query).measurements));
+    expect([...measurements].sort()).toEqual(['rb_admission_probe', 'rb_fault', 'rb_figure', 'rb_phase', 'rb_restart']);
+    expect(chaos.find((u) => u.where === 'chaos.json panel "Figures of the run"')?.query).toMatch(
+      /^SELECT last\("value"\) AS "value" FROM "rb_figure" .* GROUP BY "run", "figure", "unit"$/,
+    );
   });
 });
 
@@ -210,9 +219,12 @@ describe('grafana/: every query against record/point-schema.ts', () => {
   });
 
   it('every measurement queried is written by a producer (collectors/, engine/, suites/)', () => {
+    // rb_figure points are built by record/figure-points.ts and written by the engine (ctx.summary).
+    expect(readFileSync(join(repo, 'engine', 'live-run.ts'), 'utf8')).toMatch(/figurePoints\(key, value\)/);
     const sources = ['collectors', 'engine', 'suites']
       .flatMap((dir) => readdirSync(join(repo, dir), { recursive: true, encoding: 'utf8' }).map((f) => join(dir, f)))
       .filter((f) => f.endsWith('.ts'))
+      .concat(['record/figure-points.ts'])
       .map((f) => readFileSync(join(repo, f), 'utf8'))
       .join('\n');
     const queried = [...new Set(uses.flatMap((u) => references(u.query).measurements))].sort();
@@ -223,6 +235,7 @@ describe('grafana/: every query against record/point-schema.ts', () => {
         'rb_admission_rejection',
         'rb_admission_webhook',
         'rb_fault',
+        'rb_figure',
         'rb_phase',
         'rb_rebuild',
         'rb_restart',
