@@ -4,6 +4,7 @@ import { clusterDestroyFault } from './terraform.ts';
 import { cnpgFenceFault, cnpgHibernateFault } from './cnpg.ts';
 import { cpuHogFault } from './cpu-hog.ts';
 import { deletePodsFault } from './delete-pods.ts';
+import { probePodFault } from './probe-pod.ts';
 import { scaleFault } from './scale.ts';
 import { webhookBreakerFault } from './webhook-breaker.ts';
 
@@ -23,6 +24,7 @@ for (const t of [
   clusterDestroyFault,
   cpuHogFault,
   deletePodsFault,
+  probePodFault,
   scaleFault,
   webhookBreakerFault,
   cnpgFenceFault,

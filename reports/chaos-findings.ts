@@ -108,6 +108,16 @@ function cpuSaturation(c: Json): Finding[] {
       text: `admission p99 was ${fmtDuration(p99)} while ${nodes || 'the node'} was saturated`,
       fix: "Give Kyverno's admission controller CPU requests (its share under contention), reserve CPU for the kubelet and system daemons (system-reserved/kube-reserved; on Talos machine.kubelet.extraConfig), and spread its replicas so one busy node cannot slow every admission",
     });
+  const startup = obj(c.startupSaturated);
+  const refused = num(startup?.refused) ?? 0;
+  if (startup && (startup.admittedMs === null || startup.readyMs === null || refused > 0))
+    out.push({
+      id: 'pod-start-blocked',
+      text: `a new pod could not start normally while ${nodes || 'the node'} was saturated: ${str(startup.detail, 'no detail recorded')}`,
+      fix: startup.byWebhook
+        ? KEEP_ADMISSION_ALIVE
+        : "Find what held the pod (scheduling, image pull, the kubelet on a busy node) in the run's events, and reserve capacity for it",
+    });
   return out;
 }
 

@@ -201,9 +201,15 @@ export default defineSuite({
         }
       });
     } finally {
-      await probing.stop();
+      if (ctx.signal.aborted) await probing.stop();
     }
-    const load = await k6?.done;
+    // Probes in flight wait for their webhook timeout, and k6 runs its stages to the end (the hog stays
+    // on meanwhile): a step of its own, so the time between hold and recover is accounted for.
+    const load = await ctx.step('end of load', async () => {
+      if (k6) ctx.progress('waiting for the admission probes in flight and for k6 to finish its load stages');
+      await probing.stop();
+      return k6?.done;
+    });
 
     const recovery = await ctx.step('recover', async () => {
       const stoppedAt = Date.now();

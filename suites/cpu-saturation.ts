@@ -3,7 +3,7 @@ import { kubeGetOrNull, kubeRequest } from '../cluster/http.ts';
 import { labelSelector } from '../cluster/labels.ts';
 import { defineSuite, type SuiteContext } from '../engine/suite.ts';
 import { cpuHog, nodeUtilisation } from '../faults/cpu-hog.ts';
-import { deletePods } from '../faults/delete-pods.ts';
+import { timePodStartup, type PodStartup } from './_pod-startup.ts';
 import { steadyStateOptions } from './_options.ts';
 import {
   KYVERNO_ADMISSION_DEPLOYMENT,
@@ -11,15 +11,7 @@ import {
   KYVERNO_NAMESPACE,
   KYVERNO_VALIDATING_WEBHOOK,
 } from '../gitops/kyverno.ts';
-import {
-  admissionProbe,
-  podsOf,
-  ProbeTally,
-  readyReplacements,
-  startProbing,
-  steadyState,
-  timeUntil,
-} from './_steady-state.ts';
+import { admissionProbe, ProbeTally, startProbing, steadyState, timeUntil } from './_steady-state.ts';
 
 const options = steadyStateOptions.extend({
   /**
@@ -32,8 +24,11 @@ const options = steadyStateOptions.extend({
   millicores: z.number().positive().optional(),
   /** Utilisation the hog must reach (checked before any effect is reported). */
   saturation: z.number().min(0).max(1).default(0.9),
-  /** A Deployment whose pod is deleted under saturation and again after it, to time pod start-up. */
-  startupProbe: z.strictObject({ namespace: z.string(), deployment: z.string() }).optional(),
+  /**
+   * Time pod start-up with a pause pod the suite creates in probeNamespace (admission, scheduling,
+   * Ready), under saturation and again after it; its creation is retried while admission refuses it.
+   */
+  startupPod: z.boolean().default(true),
   recoveryTimeoutSeconds: z.number().positive().default(300),
 });
 type Options = z.infer<typeof options>;
@@ -66,17 +61,22 @@ export default defineSuite({
     );
 
     const during = new ProbeTally();
-    let startupSaturatedMs: number | null = null;
+    let startupSaturated: PodStartup | null = null;
+    let probesDone: Promise<void> = Promise.resolve();
     await ctx.step('hold', async () => {
       if (ctx.dryRun) {
         await ctx.sleep(o.durationSeconds * 1000);
         return;
       }
+      // The hold keeps its own clock: blocked pod creations and slow probes never stretch it.
+      const deadline = Date.now() + o.durationSeconds * 1000;
       const probing = startProbing(ctx.kube, ctx.runId, o.probeNamespace, during);
-      const started = Date.now();
+      const startup = o.startupPod
+        ? timePodStartup(ctx, { namespace: o.probeNamespace, deadline, when: 'under saturation', seq: 1 })
+        : null;
+      startup?.catch(() => {}); // awaited below; after an abort its rejection is expected
       try {
-        if (o.startupProbe) startupSaturatedMs = await timePodStart(ctx, o.startupProbe, 'under saturation');
-        while (Date.now() - started < o.durationSeconds * 1000) {
+        while (Date.now() < deadline) {
           const u = await Promise.all(
             nodes.map(
               async (n) => `${n} ${Math.round(((await nodeUtilisation(ctx.kube, n))?.utilisation ?? 0) * 100)} %`,
@@ -84,19 +84,23 @@ export default defineSuite({
           );
           const s = during.summary();
           ctx.progress(
-            `${Math.round((Date.now() - started) / 1000)} s of ${o.durationSeconds} s · CPU ${u.join(', ')} · admission p50 ${s.latencyMs.p50 ?? '-'} ms, max ${s.latencyMs.max ?? '-'} ms, ${s.rejected} rejected`,
+            `${Math.round((o.durationSeconds * 1000 - (deadline - Date.now())) / 1000)} s of ${o.durationSeconds} s · CPU ${u.join(', ')} · admission p50 ${s.latencyMs.p50 ?? '-'} ms, max ${s.latencyMs.max ?? '-'} ms, ${s.rejected} rejected`,
           );
-          await ctx.sleep(2000);
+          await ctx.sleep(Math.min(2000, Math.max(0, deadline - Date.now())));
         }
+        startupSaturated = await startup;
       } finally {
-        await probing.stop();
+        // The timer stops now; probes still waiting for a webhook's timeout finish during the revert.
+        probesDone = probing.stop();
+        if (ctx.signal.aborted) await probesDone;
       }
     });
 
     const recovery = await ctx.step('recover', async () => {
       const stoppedAt = Date.now();
       await hog.revert();
-      if (ctx.dryRun) return { cpuBelowSaturationMs: null, admissionFastMs: 0, startupAfterMs: null };
+      await probesDone;
+      if (ctx.dryRun) return { cpuBelowSaturationMs: null, admissionFastMs: 0, startupAfter: null };
       const cpuMs = await timeUntil(
         async () =>
           (await Promise.all(nodes.map((n) => nodeUtilisation(ctx.kube, n)))).every(
@@ -117,15 +121,22 @@ export default defineSuite({
         { timeoutMs: o.recoveryTimeoutSeconds * 1000, everyMs: 1000, signal: ctx.signal },
       );
       const admissionFastMs = fastMs === null ? null : Date.now() - stoppedAt;
-      const startupAfterMs = o.startupProbe ? await timePodStart(ctx, o.startupProbe, 'after recovery') : null;
-      return { cpuBelowSaturationMs: cpuMs, admissionFastMs, startupAfterMs };
+      const startupAfter = o.startupPod
+        ? await timePodStartup(ctx, {
+            namespace: o.probeNamespace,
+            deadline: Date.now() + o.recoveryTimeoutSeconds * 1000,
+            when: 'after recovery',
+            seq: 2,
+          })
+        : null;
+      return { cpuBelowSaturationMs: cpuMs, admissionFastMs, startupAfter };
     });
 
     ctx.summary('cpuSaturation', {
       nodes,
       durationSeconds: o.durationSeconds,
       admissionDuring: during.summary(),
-      startupSaturatedMs,
+      startupSaturated,
       ...recovery,
     });
     ctx.check(
@@ -211,29 +222,4 @@ async function busiestNode(ctx: SuiteContext<Options>): Promise<string> {
   const best = [...count.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))[0];
   if (!best) throw new Error('no node runs any pod: name the nodes to saturate (--opt nodes=[...])');
   return best[0];
-}
-
-/** Deletes one pod of the Deployment and times until its replacement is Ready. */
-async function timePodStart(
-  ctx: SuiteContext<Options>,
-  d: { namespace: string; deployment: string },
-  when: string,
-): Promise<number | null> {
-  const before = await podsOf(ctx.kube, d.namespace, d.deployment);
-  const h = await ctx.fault(
-    deletePods({
-      namespace: d.namespace,
-      selector: before.selector,
-      max: 1,
-      title: `delete one ${d.namespace}/${d.deployment} pod (start-up ${when})`,
-    }),
-  );
-  const ms = await timeUntil(async () => (await readyReplacements(ctx.kube, d.namespace, before)) >= 1, {
-    timeoutMs: 300_000,
-    everyMs: 250,
-    signal: ctx.signal,
-  });
-  await h.revert();
-  ctx.log.info(`pod start-up ${when}: ${ms === null ? 'not Ready within 5 min' : `${Math.round(ms / 1000)} s`}`);
-  return ms;
 }

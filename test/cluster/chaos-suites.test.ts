@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kubeRequest } from '../../cluster/http.ts';
@@ -52,7 +52,13 @@ describe('chaos suites against the homelab twin', () => {
         'step: hold',
         'step: recover',
       ],
-      'cpu-saturation': ['step: saturate', 'fault: cpu-hog: burn', 'step: hold', 'step: recover'],
+      'cpu-saturation': [
+        'step: saturate',
+        'fault: cpu-hog: burn',
+        'step: hold',
+        'fault: start-up probe pod',
+        'step: recover',
+      ],
       'admission-paralysis': [
         'step: find Kyverno',
         'step: saturate',
@@ -60,6 +66,7 @@ describe('chaos suites against the homelab twin', () => {
         'step: restart critical',
         'fault: restart argocd/argocd-image-updater',
         'step: hold',
+        'step: end of load',
         'step: recover',
       ],
     };
@@ -162,7 +169,7 @@ describe('chaos suites against the homelab twin', () => {
 
   it("cpu-saturation by default on Kyverno's node: the twin model saturates, admission slows, and recovers after the burners stop", async () => {
     const node = await kyvernoNode();
-    const { r, rec } = await runSuite('cpu-saturation', ['durationSeconds=12', 'saturation=0.9']);
+    const { r, rec, dir } = await runSuite('cpu-saturation', ['durationSeconds=12', 'saturation=0.9']);
     expect(r.exitCode, r.all).toBe(0);
     expect(rec.summary.cpuSaturation.nodes).toEqual([node]);
     expect(r.all).toContain(`nodes (default): ${node}: it runs the admission webhooks' pods (kyverno/`);
@@ -192,6 +199,17 @@ describe('chaos suites against the homelab twin', () => {
     ) as Array<{ latencyMs: number }>;
     expect(answered.filter((e) => e.latencyMs < 1000)).toEqual([]);
     expect(rec.summary.cpuSaturation.admissionFastMs).not.toBeNull();
+    // The hold kept its clock whatever pod creation did, and the start-up probe is a measured result.
+    expect(hold.durationMs).toBeLessThan(12_000 + 5_000);
+    const under = rec.summary.cpuSaturation.startupSaturated;
+    const after = rec.summary.cpuSaturation.startupAfter;
+    expect(after.readyMs, JSON.stringify(after)).toBeGreaterThan(0);
+    if (under.admittedMs === null) {
+      expect(under.refused).toBeGreaterThan(0);
+      expect(under.detail).toMatch(/^pod creation rejected by the webhook for \d/);
+      const report = readFileSync(join(dir, 'report.md'), 'utf8');
+      expect(report).toContain('pod-start-blocked');
+    } else expect(under.readyMs ?? Infinity).toBeGreaterThan(after.readyMs);
   });
 
   it('admission-paralysis: with Fail no critical pod starts until the breaker acts; with Ignore they start without it', async () => {

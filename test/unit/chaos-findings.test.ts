@@ -118,6 +118,44 @@ describe('chaos reports: findings with a fix, and a headline that agrees with th
       /^4 of 10 pod creates \(40\.0 %\) were rejected \(0\) or failed without an answer \(4\) while Kyverno was down/,
     );
   });
+
+  it('cpu-saturation rules: a start-up probe refused by the webhook is a finding; one that started normally is not', () => {
+    const blocked = chaosFindings({
+      cpuSaturation: {
+        nodes: ['onyx'],
+        startupSaturated: {
+          admittedMs: null,
+          scheduledMs: null,
+          readyMs: null,
+          refused: 12,
+          byWebhook: true,
+          lastRefusal: 'webhook-timeout:validate.kyverno.svc-fail: Internal error occurred',
+          detail: 'pod creation rejected by the webhook for 2m0s (12 attempt(s), last: webhook-timeout:…)',
+        },
+      },
+    });
+    expect(blocked.map((f) => f.id)).toEqual(['pod-start-blocked']);
+    expect(blocked[0]?.text).toBe(
+      'a new pod could not start normally while onyx was saturated: pod creation rejected by the webhook for 2m0s (12 attempt(s), last: webhook-timeout:…)',
+    );
+    expect(blocked[0]?.fix).toMatch(/replicas/);
+    const pending = chaosFindings({
+      cpuSaturation: {
+        nodes: ['onyx'],
+        startupSaturated: {
+          admittedMs: 40,
+          scheduledMs: null,
+          readyMs: null,
+          refused: 0,
+          lastRefusal: null,
+          detail: 'x',
+        },
+      },
+    });
+    expect(pending[0]?.fix).toMatch(/events/);
+    const normal = { admittedMs: 40, scheduledMs: 60, readyMs: 900, refused: 0, lastRefusal: null, detail: 'Ready' };
+    expect(chaosFindings({ cpuSaturation: { nodes: ['onyx'], startupSaturated: normal } })).toEqual([]);
+  });
 });
 
 describe('chaos reports: time to full steady state after the revert', () => {
