@@ -21,7 +21,7 @@ export const exitCodeHelp = [
   '  0  ran and passed',
   '  1  ran and missed the target, broke a hypothesis, or the suite failed',
   '  2  bad input (config, arguments, suite, guard refused): nothing was touched',
-  '  3  aborted (Ctrl-C / SIGTERM), fully rolled back, steady state back',
+  '  3  aborted (Ctrl-C / SIGTERM), fully rolled back, steady state back (or no hypothesis to check)',
   '  4  rollback incomplete (run `rebuild-bench cleanup`), or aborted and the steady state is not back',
   '     (or a second Ctrl-C skipped its check): the report says what is still wrong',
   '  5  another run holds the cluster lock: nothing was touched',

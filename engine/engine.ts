@@ -278,12 +278,20 @@ export async function executeRun(req: RunRequest): Promise<RunResult> {
 
     await live.settleInflight();
     const rollback = await live.rollback('engine');
-    let steady: SteadyStateAfter = 'not-checked';
+    let steady: SteadyStateAfter = hypothesisBroken ? 'broken-before' : 'not-checked';
     if (!hypothesisBroken && rollback.failed.length === 0) {
       // After an abort too: exit 3 promises a working cluster, so it is checked (a second Ctrl-C skips it).
       const abortedFirst = controller.signal.aborted;
-      if (abortedFirst && prepared.suite.hypothesis(prepared.options).length)
+      if (abortedFirst && prepared.suite.hypothesis(prepared.options).length) {
         log.info('checking that the steady state is back after the rollback (Ctrl-C again to skip)');
+        // What a SIGKILL during the checks leaves on record: aborted, steady state not confirmed.
+        Object.assign(record, {
+          status: 'aborted',
+          exitCode: ExitCode.RollbackIncomplete,
+          verdict: { outcome: 'aborted', reasons: ['aborted; steady state not checked yet after the rollback'] },
+        });
+        persist();
+      }
       try {
         const ok = await checkHypothesis(
           live,
@@ -293,7 +301,7 @@ export async function executeRun(req: RunRequest): Promise<RunResult> {
         );
         steady = ok ? 'back' : 'not-back';
       } catch (err) {
-        if (err instanceof AbortedError) steady = 'skipped';
+        if (err instanceof AbortedError) steady = skipAfterChecks.signal.aborted ? 'skipped' : 'interrupted';
         else methodError ??= err;
       }
     }
@@ -342,6 +350,7 @@ async function checkHypothesis(
   signal: AbortSignal,
 ): Promise<boolean> {
   let allOk = true;
+  const started = Date.now();
   for (const h of p.suite.hypothesis(p.options)) {
     let detail: string | undefined;
     let ok = false;
@@ -353,7 +362,6 @@ async function checkHypothesis(
     };
     try {
       if (when === 'after' && h.recoverWithinMs) {
-        const started = Date.now();
         await waitFor(h.name, probe, {
           timeoutMs: h.recoverWithinMs,
           intervalMs: 2000,
@@ -389,7 +397,7 @@ function raceAbort<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
 }
 
 /** Whether the after-checks found the steady state back: an aborted run exits 3 only when it is. */
-type SteadyStateAfter = 'back' | 'not-back' | 'skipped' | 'not-checked';
+type SteadyStateAfter = 'back' | 'not-back' | 'skipped' | 'interrupted' | 'broken-before' | 'not-checked';
 
 function finish(
   record: RunRecord,
@@ -415,9 +423,15 @@ function finish(
           .join('; ')}`,
       );
     if (o.steady === 'skipped') reasons.push('steady state not checked after the rollback: skipped by a second signal');
+    if (o.steady === 'interrupted')
+      reasons.push('steady state not checked after the rollback: its check was interrupted (Ctrl-C or SIGTERM)');
+    if (o.steady === 'broken-before')
+      reasons.push('steady state not met before the run either (no fault was applied): the cluster was not steady');
     record.verdict = { outcome: 'aborted', reasons };
     record.validity = { valid: false, reasons: [...record.validity.reasons, 'the run was aborted before it finished'] };
-    exitCode = o.steady === 'not-back' || o.steady === 'skipped' ? ExitCode.RollbackIncomplete : ExitCode.Aborted;
+    exitCode = ['not-back', 'skipped', 'interrupted', 'broken-before'].includes(o.steady)
+      ? ExitCode.RollbackIncomplete
+      : ExitCode.Aborted;
   } else if (o.methodError) {
     record.status = 'failed';
     record.error = errorMessage(o.methodError);

@@ -1,5 +1,5 @@
 import { kubeGetOrNull, kubeRequest, KubeHttpError } from '../cluster/http.ts';
-import { waitFor } from '../core/abortable.ts';
+import { sleep, waitFor } from '../core/abortable.ts';
 import type { Fault, FaultType } from './types.ts';
 
 export interface ProbePodParams {
@@ -23,7 +23,10 @@ export const probePodFault: FaultType<ProbePodParams, ProbePodParams> = {
       await kubeRequest(env.kube(), 'DELETE', path, { body: { gracePeriodSeconds: 0 } });
     } catch (err) {
       if (!(err instanceof KubeHttpError && err.status === 404)) throw err;
-      return;
+      // A create whose caller gave up may still land (the API server finishes what it admitted): look once more.
+      await sleep(2000, env.signal);
+      if ((await kubeGetOrNull(env.kube(), path)) === null) return;
+      await kubeRequest(env.kube(), 'DELETE', path, { body: { gracePeriodSeconds: 0 } });
     }
     await waitFor(`pod ${rb.namespace}/${rb.name} gone`, async () => (await kubeGetOrNull(env.kube(), path)) === null, {
       timeoutMs: 60_000,

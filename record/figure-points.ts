@@ -16,8 +16,8 @@ export type FigureUnit = MetricUnit | 'per_s';
 /** k6's requestRate and iterationRate are per second; the other `…Rate` figures are shares. */
 export const isPerSecond = (key: string): boolean => /(request|iteration)s?Rate$/i.test(key);
 
-/** A setting a suite echoes into its summary (`durationSeconds`), not something it measured. */
-export const isSetting = (key: string): boolean => /Seconds$/.test(key);
+/** A setting a suite echoes into its summary (`durationSeconds`), or a process's exit code: not something it measured. */
+export const isSetting = (key: string): boolean => /Seconds$|^exitCode$/.test(key);
 
 /**
  * The unit of the figure at a dotted path, from its name: `…Ms` and anything under a `latencyMs`

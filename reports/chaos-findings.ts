@@ -110,13 +110,16 @@ function cpuSaturation(c: Json): Finding[] {
     });
   const startup = obj(c.startupSaturated);
   const refused = num(startup?.refused) ?? 0;
-  if (startup && (startup.admittedMs === null || startup.readyMs === null || refused > 0))
+  const blocked = startup?.admittedMs === null || startup?.readyMs === null || refused > 0;
+  // A pod refused for good (policy, PodSecurity, quota) says nothing about the saturation: the run says so in its figures.
+  if (startup && blocked && !startup.refusedByPolicy)
     out.push({
       id: 'pod-start-blocked',
       text: `a new pod could not start normally while ${nodes || 'the node'} was saturated: ${str(startup.detail, 'no detail recorded')}`,
-      fix: startup.byWebhook
-        ? KEEP_ADMISSION_ALIVE
-        : "Find what held the pod (scheduling, image pull, the kubelet on a busy node) in the run's events, and reserve capacity for it",
+      fix:
+        startup.byWebhook || startup.pendingAtDeadline
+          ? KEEP_ADMISSION_ALIVE
+          : "Find what held the pod (scheduling, image pull, the kubelet on a busy node) in the run's events, and reserve capacity for it",
     });
   return out;
 }

@@ -1,5 +1,7 @@
+import type * as k8s from '@kubernetes/client-node';
 import { classifyProbeError, probePod } from '../collectors/admission.ts';
-import { kubeGetOrNull, kubeRequest, KubeHttpError } from '../cluster/http.ts';
+import { kubeRequest, KubeHttpError } from '../cluster/http.ts';
+import { sleep, throwIfAborted } from '../core/abortable.ts';
 import { errorMessage } from '../core/errors.ts';
 import { fmtDurationFine } from '../core/format.ts';
 import type { SuiteContext } from '../engine/suite.ts';
@@ -13,90 +15,162 @@ export interface PodStartup {
   scheduledMs: number | null;
   /** Until it was Ready: the start-up time. */
   readyMs: number | null;
-  /** Create calls refused (webhook timeouts, denials, unreachable webhooks, API errors). */
+  /** The node it ran on. */
+  node: string | null;
+  /** Create calls refused by a webhook that timed out or could not be reached (retried until the deadline). */
   refused: number;
-  /** Whether an admission webhook refused it (timed out, unreachable, denied) at least once. */
+  /** Whether a webhook refused it for want of an answer (timeout, unreachable) at least once. */
   byWebhook: boolean;
+  /** A create call was still waiting for admission when the deadline came. */
+  pendingAtDeadline: boolean;
+  /** Refused for good (a policy denial, PodSecurity, quota, RBAC): not retried, and not the fault's effect. */
+  refusedByPolicy: string | null;
   /** The last refusal, e.g. `webhook-timeout:validate.kyverno.svc-fail: Internal error occurred: …`. */
   lastRefusal: string | null;
   /** One line for the report and the log, e.g. "pod creation rejected by the webhook for 7m0s (…)". */
   detail: string;
 }
 
+/** The start-up probe: the admission probe's pause pod, named, restricted-PodSecurity compliant, preferring `nodes`. */
+export function startupPod(runId: string, name: string, nodes: readonly string[]): object {
+  const base = probePod(runId) as { metadata: Record<string, unknown>; spec: { containers: object[] } };
+  const preference = { matchFields: [{ key: 'metadata.name', operator: 'In', values: [...nodes] }] };
+  return {
+    ...base,
+    metadata: { ...base.metadata, name, generateName: undefined },
+    spec: {
+      ...base.spec,
+      ...(nodes.length
+        ? {
+            affinity: {
+              nodeAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 100, preference }] },
+            },
+          }
+        : {}),
+      automountServiceAccountToken: false,
+      securityContext: { runAsNonRoot: true, runAsUser: 65535, seccompProfile: { type: 'RuntimeDefault' } },
+      containers: base.spec.containers.map((c) => ({
+        ...c,
+        securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
+      })),
+    },
+  };
+}
+
+/** A refusal the saturation causes (a webhook that does not answer in time), worth retrying. */
+const transient = (reason: string) =>
+  /^(webhook-(timeout|unreachable|error)|api-timeout|api-unreachable|http-(5\d\d|429)|admission-5)/.test(reason);
+
+/** Why the start-up probe pod would be refused for good in `namespace` (a server-side dry-run create), or null. */
+export async function startupPodRefusal(kc: k8s.KubeConfig, namespace: string): Promise<string | null> {
+  try {
+    await kubeRequest(kc, 'POST', `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods?dryRun=All`, {
+      body: startupPod('preflight', 'rb-startup-preflight', []),
+      timeoutMs: 15_000,
+    });
+    return null;
+  } catch (err) {
+    const reason = classifyProbeError(err).reason;
+    if (transient(reason)) return null;
+    return `a pause pod is refused in probeNamespace ${namespace} (${reason}: ${errorMessage(err).slice(0, 200)}); set probeNamespace to a namespace that admits one, or startupPod: false`;
+  }
+}
+
 /**
- * Creates a pause pod (the admission probe's manifest, for real this time) and times it to Ready,
- * retrying the create while admission refuses it, never past `deadline`: a blocked creation is a
- * measured result, not an error. The pod's deletion is journaled before the first create call.
+ * Creates the start-up probe pod and times it to Ready, retrying the create while a webhook cannot
+ * answer, never past `deadline`: a blocked creation is a measured result, not an error. The pod's
+ * deletion is journaled before the first create call. `stop` ends it early (the caller's finally).
  */
 export async function timePodStartup(
   ctx: SuiteContext<unknown>,
-  o: { namespace: string; deadline: number; when: string; seq: number },
+  o: { namespace: string; nodes: readonly string[]; deadline: number; when: string; seq: number; stop?: AbortSignal },
 ): Promise<PodStartup> {
   const name = `rb-startup-${ctx.runId}-${o.seq}`.toLowerCase().replace(/[^a-z0-9-]/g, '-');
-  await ctx.fault({
-    ...probePodFaultOf({ namespace: o.namespace, name }),
-    title: `start-up probe pod ${name} (${o.when})`,
-  });
-  const path = `/api/v1/namespaces/${encodeURIComponent(o.namespace)}/pods`;
-  const manifest = probePod(ctx.runId) as { metadata: Record<string, unknown> };
-  const body = { ...manifest, metadata: { ...manifest.metadata, name, generateName: undefined } };
-  const started = Date.now();
   const out: PodStartup = {
     admittedMs: null,
     scheduledMs: null,
     readyMs: null,
+    node: null,
     refused: 0,
     byWebhook: false,
+    pendingAtDeadline: false,
+    refusedByPolicy: null,
     lastRefusal: null,
     detail: '',
   };
-  while (out.admittedMs === null && Date.now() < o.deadline) {
-    ctx.signal.throwIfAborted();
+  await ctx.fault({
+    ...probePodFaultOf({ namespace: o.namespace, name }),
+    title: `start-up probe pod ${name} (${o.when})`,
+  });
+  if (ctx.dryRun) return out;
+  const signal = o.stop ? AbortSignal.any([ctx.signal, o.stop]) : ctx.signal;
+  const path = `/api/v1/namespaces/${encodeURIComponent(o.namespace)}/pods`;
+  const body = startupPod(ctx.runId, name, o.nodes);
+  const left = () => o.deadline - Date.now();
+  const started = Date.now();
+  while (out.admittedMs === null && out.refusedByPolicy === null && left() > 0) {
+    throwIfAborted(signal);
     try {
-      await kubeRequest(ctx.kube, 'POST', path, {
-        body,
-        timeoutMs: Math.max(1000, Math.min(35_000, o.deadline - Date.now())),
-      });
+      await kubeRequest(ctx.kube, 'POST', path, { body, signal, timeoutMs: Math.max(1000, Math.min(30_000, left())) });
       out.admittedMs = Date.now() - started;
     } catch (err) {
+      throwIfAborted(signal);
+      const reason = classifyProbeError(err).reason;
       // A create that timed out on our side may have gone through: the pod exists.
       if (err instanceof KubeHttpError && err.status === 409) out.admittedMs = Date.now() - started;
-      else if (Date.now() >= o.deadline - 100 && !(err instanceof KubeHttpError))
-        break; // cut short by the deadline
+      else if (left() <= 100 && !(err instanceof KubeHttpError)) out.pendingAtDeadline = true;
+      else if (!transient(reason)) out.refusedByPolicy = `${reason}: ${errorMessage(err).slice(0, 300)}`;
       else {
         out.refused++;
-        const reason = classifyProbeError(err).reason;
-        out.byWebhook ||= /^(webhook|denied|admission)/.test(reason);
+        out.byWebhook ||= reason.startsWith('webhook');
         out.lastRefusal = `${reason}: ${errorMessage(err).slice(0, 300)}`;
         ctx.progress(
           `start-up probe (${o.when}): creation refused ${out.refused} time(s) in ${fmtDurationFine(Date.now() - started)}`,
         );
-        await ctx.sleep(Math.min(1000, Math.max(0, o.deadline - Date.now())));
+        await sleep(Math.min(1000, Math.max(0, left())), signal);
       }
     }
   }
-  while (out.admittedMs !== null && out.readyMs === null && Date.now() < o.deadline) {
-    const pod = await kubeGetOrNull<{ status?: { conditions?: Array<{ type: string; status: string }> } }>(
-      ctx.kube,
-      `${path}/${name}`,
+  while (out.admittedMs !== null && out.readyMs === null && left() > 0) {
+    const pod = await kubeRequest<Pod>(ctx.kube, 'GET', `${path}/${name}`, {
+      signal,
+      timeoutMs: Math.max(1000, Math.min(10_000, left())),
+    }).then(
+      (r) => r.body,
+      (err: unknown) => {
+        throwIfAborted(signal);
+        ctx.log.debug(`start-up probe ${name}: ${errorMessage(err)}`);
+        return null;
+      },
     );
     const cond = (type: string) => (pod?.status?.conditions ?? []).some((c) => c.type === type && c.status === 'True');
+    out.node ??= pod?.spec?.nodeName ?? null;
     if (out.scheduledMs === null && cond('PodScheduled')) out.scheduledMs = Date.now() - started;
     if (cond('Ready')) out.readyMs = Date.now() - started;
-    else await ctx.sleep(250);
+    else await sleep(Math.min(250, Math.max(0, left())), signal);
   }
   out.detail = describe(out, Date.now() - started);
   ctx.log.info(`pod start-up ${o.when}: ${out.detail}`);
   return out;
 }
 
+interface Pod {
+  spec?: { nodeName?: string };
+  status?: { conditions?: Array<{ type: string; status: string }> };
+}
+
 function describe(s: PodStartup, waitedMs: number): string {
   const refusals = s.refused ? ` after ${s.refused} refused create(s), last: ${s.lastRefusal}` : '';
+  if (s.refusedByPolicy)
+    return `the start-up probe pod is refused for good, not by the fault (${s.refusedByPolicy}): set probeNamespace to a namespace that admits a pause pod, or startupPod: false`;
   if (s.admittedMs === null) {
     const by = s.byWebhook ? 'by the webhook' : 'by the API server';
-    return `pod creation rejected ${by} for ${fmtDurationFine(waitedMs)} (${s.refused} attempt(s), last: ${s.lastRefusal ?? 'none'})`;
+    if (s.pendingAtDeadline && s.refused === 0)
+      return `pod creation still waiting for admission after ${fmtDurationFine(waitedMs)}`;
+    return `pod creation rejected ${by} for ${fmtDurationFine(waitedMs)} (${s.refused} attempt(s), last: ${s.lastRefusal ?? 'none'}${s.pendingAtDeadline ? '; one more still waiting at the end' : ''})`;
   }
+  const on = s.node ? ` on ${s.node}` : '';
   if (s.readyMs === null)
-    return `admitted after ${fmtDurationFine(s.admittedMs)}${refusals}, ${s.scheduledMs === null ? 'not scheduled' : `scheduled after ${fmtDurationFine(s.scheduledMs)}`}, not Ready within ${fmtDurationFine(waitedMs)}`;
-  return `Ready after ${fmtDurationFine(s.readyMs)} (admitted ${fmtDurationFine(s.admittedMs)}, scheduled ${fmtDurationFine(s.scheduledMs ?? s.readyMs)})${refusals}`;
+    return `admitted after ${fmtDurationFine(s.admittedMs)}${refusals}, ${s.scheduledMs === null ? 'not scheduled' : `scheduled${on} after ${fmtDurationFine(s.scheduledMs)}`}, not Ready within ${fmtDurationFine(waitedMs)}`;
+  return `Ready${on} after ${fmtDurationFine(s.readyMs)} (admitted ${fmtDurationFine(s.admittedMs)}, scheduled ${fmtDurationFine(s.scheduledMs ?? s.readyMs)})${refusals}`;
 }

@@ -144,6 +144,7 @@ export default defineSuite({
     );
 
     const tally = new ProbeTally();
+    let probesDone: Promise<void> = Promise.resolve();
     const probing = ctx.dryRun ? { stop: async () => {} } : startProbing(ctx.kube, ctx.runId, o.probeNamespace, tally);
     const k6 = o.k6.enabled && !ctx.dryRun ? startK6(ctx) : undefined;
     const incidentStart = Date.now();
@@ -201,13 +202,14 @@ export default defineSuite({
         }
       });
     } finally {
-      if (ctx.signal.aborted) await probing.stop();
+      probesDone = probing.stop(); // the timer stops now, on every path
+      if (ctx.signal.aborted) await probesDone;
     }
     // Probes in flight wait for their webhook timeout, and k6 runs its stages to the end (the hog stays
     // on meanwhile): a step of its own, so the time between hold and recover is accounted for.
     const load = await ctx.step('end of load', async () => {
       if (k6) ctx.progress('waiting for the admission probes in flight and for k6 to finish its load stages');
-      await probing.stop();
+      await probesDone;
       return k6?.done;
     });
 

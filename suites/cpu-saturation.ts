@@ -3,7 +3,7 @@ import { kubeGetOrNull, kubeRequest } from '../cluster/http.ts';
 import { labelSelector } from '../cluster/labels.ts';
 import { defineSuite, type SuiteContext } from '../engine/suite.ts';
 import { cpuHog, nodeUtilisation } from '../faults/cpu-hog.ts';
-import { timePodStartup, type PodStartup } from './_pod-startup.ts';
+import { startupPodRefusal, timePodStartup, type PodStartup } from './_pod-startup.ts';
 import { steadyStateOptions } from './_options.ts';
 import {
   KYVERNO_ADMISSION_DEPLOYMENT,
@@ -46,6 +46,10 @@ export default defineSuite({
   options,
   hypothesis: (o) => steadyState(o),
   collectors: ['admission', 'restarts', 'events'],
+  preflight: async ({ kube, options: o }) => {
+    const refused = o.startupPod ? await startupPodRefusal(kube, o.probeNamespace) : null;
+    return refused ? [`startupPod: ${refused}`] : [];
+  },
   async run(ctx) {
     const o = ctx.options;
     const nodes = o.nodes.length ? o.nodes : await defaultNodes(ctx);
@@ -61,26 +65,30 @@ export default defineSuite({
     );
 
     const during = new ProbeTally();
+    const startupAt = { namespace: o.probeNamespace, nodes };
     let startupSaturated: PodStartup | null = null;
     let probesDone: Promise<void> = Promise.resolve();
     await ctx.step('hold', async () => {
+      // The hold keeps its own clock: blocked pod creations and slow probes never stretch it.
+      const deadline = Date.now() + o.durationSeconds * 1000;
+      const stopStartup = new AbortController();
+      const startup = o.startupPod
+        ? timePodStartup(ctx, { ...startupAt, deadline, when: 'under saturation', seq: 1, stop: stopStartup.signal })
+        : null;
+      startup?.catch(() => {}); // awaited below; its rejection after a failure or an abort is expected
       if (ctx.dryRun) {
+        await startup;
         await ctx.sleep(o.durationSeconds * 1000);
         return;
       }
-      // The hold keeps its own clock: blocked pod creations and slow probes never stretch it.
-      const deadline = Date.now() + o.durationSeconds * 1000;
       const probing = startProbing(ctx.kube, ctx.runId, o.probeNamespace, during);
-      const startup = o.startupPod
-        ? timePodStartup(ctx, { namespace: o.probeNamespace, deadline, when: 'under saturation', seq: 1 })
-        : null;
-      startup?.catch(() => {}); // awaited below; after an abort its rejection is expected
       try {
         while (Date.now() < deadline) {
           const u = await Promise.all(
-            nodes.map(
-              async (n) => `${n} ${Math.round(((await nodeUtilisation(ctx.kube, n))?.utilisation ?? 0) * 100)} %`,
-            ),
+            nodes.map(async (n) => {
+              const busy = await nodeUtilisation(ctx.kube, n).catch(() => undefined);
+              return `${n} ${busy ? `${Math.round(busy.utilisation * 100)} %` : '?'}`;
+            }),
           );
           const s = during.summary();
           ctx.progress(
@@ -92,6 +100,8 @@ export default defineSuite({
       } finally {
         // The timer stops now; probes still waiting for a webhook's timeout finish during the revert.
         probesDone = probing.stop();
+        stopStartup.abort();
+        await startup?.catch(() => {});
         if (ctx.signal.aborted) await probesDone;
       }
     });
@@ -100,7 +110,10 @@ export default defineSuite({
       const stoppedAt = Date.now();
       await hog.revert();
       await probesDone;
-      if (ctx.dryRun) return { cpuBelowSaturationMs: null, admissionFastMs: 0, startupAfter: null };
+      if (ctx.dryRun) {
+        if (o.startupPod) await timePodStartup(ctx, { ...startupAt, deadline: 0, when: 'after recovery', seq: 2 });
+        return { cpuBelowSaturationMs: null, admissionFastMs: 0, startupAfter: null };
+      }
       const cpuMs = await timeUntil(
         async () =>
           (await Promise.all(nodes.map((n) => nodeUtilisation(ctx.kube, n)))).every(
@@ -123,7 +136,7 @@ export default defineSuite({
       const admissionFastMs = fastMs === null ? null : Date.now() - stoppedAt;
       const startupAfter = o.startupPod
         ? await timePodStartup(ctx, {
-            namespace: o.probeNamespace,
+            ...startupAt,
             deadline: Date.now() + o.recoveryTimeoutSeconds * 1000,
             when: 'after recovery',
             seq: 2,

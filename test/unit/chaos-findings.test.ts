@@ -52,6 +52,24 @@ describe('chaos reports: findings with a fix, and a headline that agrees with th
     expect(m.findings?.[1]?.text).toMatch(/^admission p99 was 10s while onyx was saturated$/);
   });
 
+  it('cpu-saturation with its defaults (recorded as a user runs it): pod creation blocked by the webhook is a finding', () => {
+    const run = recorded('cpu-saturation-defaults');
+    expect(run.options).toMatchObject({ nodes: [], startupPod: true, durationSeconds: 120 });
+    const hold = run.phases.find((p) => p.name === 'hold');
+    expect(hold?.durationMs).toBeLessThan(121_000);
+    const m = buildReport(run);
+    expect(m.findings?.map((f) => f.id)).toEqual([
+      'admission-fail-closed',
+      'admission-slow-under-cpu',
+      'pod-start-blocked',
+    ]);
+    expect(m.findings?.[2]?.text).toMatch(
+      /^a new pod could not start normally while obsy was saturated: pod creation rejected by the webhook for 2 min 0 s \(10 attempt\(s\), last: webhook-timeout:mutate\.kyverno\.svc-fail: /,
+    );
+    expect(m.findings?.[2]?.fix).toMatch(/replicas/);
+    expect(renderMarkdown(m)).toContain('startupAfter.readyMs');
+  });
+
   it('admission-paralysis as the cluster is (Fail): the paralysis and the late critical pods are findings', () => {
     const m = buildReport(recorded('admission-paralysis-fail'));
     expect(m.findings?.map((f) => f.id)).toEqual(['admission-fail-closed', 'critical-after-breaker']);
