@@ -282,6 +282,7 @@ describe('the chaos dashboard on influxd 1.8 with the recorded chaos runs', () =
       'admission-paralysis',
       'admission-paralysis',
       'cpu-saturation',
+      'cpu-saturation',
       'kyverno-kill',
       'postgres-delay',
     ]);
