@@ -53,6 +53,9 @@ export async function launchTwin(
   const parsed = loadTwinInput(input);
   // The twin kubelet runs the pods controllers make; kwok keeps the bare ones.
   await ensurePodRunner(layout.dir, 'twin', log);
+  // It may have restarted kwok and saved the new pid: add the twin to the saved state, not to the one
+  // read before (writing that back would record kwok's old pid, and `sandbox down` would miss the new one).
+  const current = readState(layout.dir) ?? state;
   const spec: TwinLaunchSpec = {
     kubeconfig: state.kubeconfig,
     stateDir: twinStateDir(layout.dir),
@@ -72,8 +75,8 @@ export async function launchTwin(
     },
     {},
   );
-  state.processes.push(spawned.record);
-  writeFileAtomic(layout.state, `${JSON.stringify(state, null, 2)}\n`);
+  current.processes.push(spawned.record);
+  writeFileAtomic(layout.state, `${JSON.stringify(current, null, 2)}\n`);
   for (let i = 0; i < 300; i++) {
     const exited = spawned.exited();
     if (exited) {

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { twinSandbox, type TwinSandbox } from './twin-harness.ts';
+import { processesUsing, twinSandbox, type TwinSandbox } from './twin-harness.ts';
 
 describe('twin on another repository with defaults (no profile, no argocd-cm)', () => {
   let tw: TwinSandbox | undefined;
@@ -27,5 +27,14 @@ describe('twin on another repository with defaults (no profile, no argocd-cm)', 
       .map((e) => (e as { app: string }).app);
     expect(started).toEqual(names);
     expect(tw.truth().filter((e) => e.kind === 'pod-crash')).toEqual([]);
+  });
+
+  it('sandbox down stops every process it started, kwok restarted for the twin included', async () => {
+    // Launching the twin restarts kwok with other stages; its new pid must be the one on record.
+    const sandboxDir = tw!.dir;
+    expect(processesUsing(sandboxDir).length).toBeGreaterThan(3);
+    await tw!.stop();
+    tw = undefined;
+    expect(processesUsing(sandboxDir)).toEqual([]);
   });
 });

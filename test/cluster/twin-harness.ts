@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
@@ -23,6 +23,22 @@ export interface TwinSandbox {
   /** Starts the twin (only needed with `{ launch: false }`). */
   launch(): Promise<void>;
   stop(): Promise<void>;
+}
+
+/** The processes still running whose command line names `dir` (what `sandbox down` must have stopped). */
+export function processesUsing(dir: string): string[] {
+  const out: string[] = [];
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      if (/^[ZX]$/.test(stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3))) continue;
+      const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      if (argv.some((a) => a.includes(dir))) out.push(`${pid} ${argv[0] ?? ''}`);
+    } catch {
+      /* gone meanwhile */
+    }
+  }
+  return out;
 }
 
 /** A sandbox of its own with the twin running on `input` (durations scaled by `timeScale`). */
