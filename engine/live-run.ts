@@ -14,6 +14,7 @@ import { faultType, registerFaultType } from '../faults/registry.ts';
 import { faultTitle, type Fault, type FaultEnv } from '../faults/types.ts';
 import type { Point, PointSink } from '../record/point.ts';
 import { figurePoints } from '../record/figure-points.ts';
+import { faultPoint, phasePoint } from '../record/run-points.ts';
 import type { CollectorName } from '../collectors/registry.ts';
 
 export interface LiveRunInit {
@@ -142,12 +143,7 @@ export class LiveRun {
         this.init.log.info(
           `${phase.status === 'ok' ? '✔' : '✖'} ${[...parents, name].join(' › ')} (${fmtDurationFine(phase.durationMs)})`,
         );
-        this.point({
-          measurement: 'rb_phase',
-          tags: { phase: name, parent: parents.join('/'), status: phase.status },
-          fields: { duration_s: phase.durationMs / 1000 },
-          time: ended,
-        });
+        this.point(phasePoint(phase, phase.durationMs, ended));
         this.init.persist();
       }
     }
@@ -212,12 +208,7 @@ export class LiveRun {
       release();
     }
     const appliedAt = Date.now();
-    this.point({
-      measurement: 'rb_fault',
-      tags: { fault: f.type.kind, fault_id: id, event: 'applied' },
-      fields: { title },
-      time: appliedAt,
-    });
+    this.point(faultPoint({ kind: f.type.kind, id, title }, 'applied', appliedAt));
     throwIfAborted(this.init.signal);
     if (f.type.verify) {
       // A fault that did not take effect must not have its "effects" reported: the suite fails here.
@@ -261,12 +252,7 @@ export class LiveRun {
     }
     const out = await replayRollbacks(journal, this.faultEnv(new AbortController().signal), by, 3, only);
     for (const r of out.rolledBack) {
-      this.point({
-        measurement: 'rb_fault',
-        tags: { fault: r.kind, fault_id: r.faultId, event: 'rolled-back' },
-        fields: { title: r.title },
-        time: Date.now(),
-      });
+      this.point(faultPoint({ kind: r.kind, id: r.faultId, title: r.title }, 'rolled-back', Date.now()));
     }
     this.syncFaults();
     return out;

@@ -93,7 +93,8 @@ describe('rollback with real processes', () => {
   });
 
   describe('after an abort, the steady state is checked before exit 3', () => {
-    function steadyWorkspace(opts: string) {
+    /** A run with a steady-state hypothesis, interrupted once its fault is applied. */
+    async function interruptedRun(opts: string) {
       const ws = workspace();
       const steady = join(ws.dir, 'steady.txt');
       writeFileSync(steady, 'ok\n');
@@ -101,14 +102,14 @@ describe('rollback with real processes', () => {
         ws.config,
         `suites:\n  tempfile-fault:\n    file: ${ws.file}\n    steadyFile: ${steady}\n    holdMs: 60000\n${opts}`,
       );
-      return { ws, steady };
-    }
-
-    it('exits 3 once the after-check finds the steady state back, and records it', async () => {
-      const { ws } = steadyWorkspace('');
       const child = cli(ws, ['run', suite]);
       const dir = await untilApplied(ws);
       child.kill('SIGINT');
+      return { ws, steady, child, dir };
+    }
+
+    it('exits 3 once the after-check finds the steady state back, and records it', async () => {
+      const { child, dir } = await interruptedRun('');
       const r = await child;
       expect(r.exitCode, r.all).toBe(3);
       expect(r.all).toContain('checking that the steady state is back');
@@ -119,10 +120,7 @@ describe('rollback with real processes', () => {
     });
 
     it('exits 4 and says what is still wrong when the rollback does not bring it back', async () => {
-      const { ws } = steadyWorkspace('    breakSteady: true\n    steadyRecoverMs: 1500\n');
-      const child = cli(ws, ['run', suite]);
-      const dir = await untilApplied(ws);
-      child.kill('SIGINT');
+      const { ws, child, dir } = await interruptedRun('    breakSteady: true\n    steadyRecoverMs: 1500\n');
       const r = await child;
       expect(r.exitCode, r.all).toBe(4);
       expect(read(ws.file)).toBe('original\n');
@@ -135,10 +133,7 @@ describe('rollback with real processes', () => {
     });
 
     it('a second Ctrl-C skips a long after-check: exit 4, the skip recorded', async () => {
-      const { ws, steady } = steadyWorkspace('    breakSteady: true\n    steadyRecoverMs: 600000\n');
-      const child = cli(ws, ['run', suite]);
-      const dir = await untilApplied(ws);
-      child.kill('SIGINT');
+      const { ws, steady, child, dir } = await interruptedRun('    breakSteady: true\n    steadyRecoverMs: 600000\n');
       await until(() => read(steady).trim() === 'broken' && /after-check/.test(read(join(dir, 'run.log'))), 30_000);
       child.kill('SIGINT');
       const r = await child;

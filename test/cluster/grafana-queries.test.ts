@@ -11,6 +11,7 @@ import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { restartPoint } from '../../collectors/restarts.ts';
 import { buildDashboards, queriesOf } from '../../grafana/dashboards.ts';
+import { faultPoint, phasePoint } from '../../record/run-points.ts';
 import { figurePoints } from '../../record/figure-points.ts';
 import { toLine } from '../../record/line-protocol.ts';
 import { schemaProblems } from '../../record/point-schema.ts';
@@ -157,8 +158,8 @@ const chaosRuns: RunRecord[] = readdirSync(fixtures)
  * The points of a recorded chaos run, rebuilt from its run.json with the functions that write them
  * in a live run: its figures with figurePoints (the engine, on each ctx.summary, after the suite's
  * last step), its restarts with restartPoint (the restarts collector). Its steps and faults are
- * written as LiveRun writes them: rb_phase at each step's end, rb_fault when a fault was applied and
- * when it was rolled back. run.json keeps only the tally of the admission probes, not each probe:
+ * written with LiveRun's phasePoint and faultPoint: rb_phase at each step's end, rb_fault when a
+ * fault was applied and when it was rolled back. run.json keeps only the tally of the admission probes, not each probe:
  * that many probes, with their outcomes, reasons and latencies, are spread over the run.
  */
 function chaosPoints(r: RunRecord): Point[] {
@@ -167,25 +168,13 @@ function chaosPoints(r: RunRecord): Point[] {
   const add = (p: Omit<Point, 'tags'> & { tags: Record<string, string> }) =>
     points.push({ ...p, tags: { ...p.tags, ...common } });
   for (const ph of r.phases)
-    if (ph.endedAt !== null && ph.durationMs !== null)
-      add({
-        measurement: 'rb_phase',
-        tags: { phase: ph.name, parent: ph.parents.join('/'), status: ph.status },
-        fields: { duration_s: ph.durationMs / 1000 },
-        time: Date.parse(ph.endedAt),
-      });
+    if (ph.endedAt !== null && ph.durationMs !== null) add(phasePoint(ph, ph.durationMs, Date.parse(ph.endedAt)));
   for (const f of r.faults)
     for (const [event, at] of [
       ['applied', f.appliedAt],
       ['rolled-back', f.rolledBackAt],
     ] as const)
-      if (at !== null)
-        add({
-          measurement: 'rb_fault',
-          tags: { fault: f.kind, fault_id: f.id, event },
-          fields: { title: f.title },
-          time: Date.parse(at),
-        });
+      if (at !== null) add(faultPoint(f, event, Date.parse(at)));
   const published = Math.max(...r.phases.map((ph) => Date.parse(ph.endedAt ?? r.startedAt)));
   for (const [key, value] of Object.entries(r.summary))
     for (const p of figurePoints(key, value)) add({ ...p, time: published });
