@@ -218,13 +218,13 @@ describe('grafana/: every query against record/point-schema.ts', () => {
     expect(problems(use), use.query).toEqual([]);
   });
 
-  it('every measurement queried is written by a producer (collectors/, engine/, suites/)', () => {
+  it('every measurement queried is written by a producer (collectors/, engine/, suites/, the record/ point builders)', () => {
     // rb_figure points are built by record/figure-points.ts and written by the engine (ctx.summary).
     expect(readFileSync(join(repo, 'engine', 'live-run.ts'), 'utf8')).toMatch(/figurePoints\(key, value\)/);
     const sources = ['collectors', 'engine', 'suites']
       .flatMap((dir) => readdirSync(join(repo, dir), { recursive: true, encoding: 'utf8' }).map((f) => join(dir, f)))
       .filter((f) => f.endsWith('.ts'))
-      .concat(['record/figure-points.ts'])
+      .concat(['record/figure-points.ts', 'record/run-points.ts'])
       .map((f) => readFileSync(join(repo, f), 'utf8'))
       .join('\n');
     const queried = [...new Set(uses.flatMap((u) => references(u.query).measurements))].sort();
