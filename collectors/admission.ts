@@ -18,7 +18,7 @@ import {
 } from '../cluster/metrics.ts';
 import type { Gap } from '../cluster/watch.ts';
 import type { AdmissionSummary, LatencyStats, ProbeOutcome } from '../record/summaries.ts';
-import type { Collector, CollectorContext, CollectorCoverage } from './types.ts';
+import type { Collector, CollectorContext, CollectorCoverage, CollectorType } from './types.ts';
 import { RUN_LABEL } from '../cluster/labels.ts';
 
 /**
@@ -553,3 +553,9 @@ export class AdmissionCollector implements Collector<AdmissionSummary> {
     return { complete, gaps: this.gaps.map((g) => ({ ...g })), notes };
   }
 }
+
+export const admissionCollector: CollectorType = {
+  name: 'admission',
+  needs: [],
+  create: () => new AdmissionCollector(),
+};

@@ -5,9 +5,64 @@ import { INSTANCE_LABEL, TRACKING_ANNOTATION } from '../gitops/argocd.ts';
  * What the collectors read of each watched object, and nothing else: the watch caches hold these
  * (a pod's spec, managedFields and an Application's resource list are most of their size).
  * Each projection keeps name, namespace and resourceVersion, which the watch itself needs.
+ * The views type what is kept as the API server's schema says it is (values are copied, not checked).
  */
 
 type Json = Record<string, unknown>;
+
+/** The metadata every projection keeps (labels: the instance label only; annotations: those asked for). */
+export interface MetadataView {
+  name?: string;
+  namespace?: string;
+  resourceVersion?: string;
+  uid?: string;
+  creationTimestamp?: string;
+  ownerReferences?: Array<{ kind?: string; name?: string; controller?: boolean }>;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  [k: string]: unknown;
+}
+
+export interface ContainerStatusView {
+  name: string;
+  restartCount?: number;
+  state?: { waiting?: { reason?: string } };
+  lastState?: { terminated?: { reason?: string; exitCode?: number; finishedAt?: string } };
+}
+
+/** What podProjection keeps of a pod. */
+export interface PodView extends KubeObject {
+  metadata: MetadataView;
+  status: {
+    phase?: string;
+    conditions: Array<{ type?: string; status?: string; lastTransitionTime?: string }>;
+    containerStatuses: ContainerStatusView[];
+  };
+}
+
+/** What applicationProjection keeps of an Application. */
+export interface ApplicationView extends KubeObject {
+  metadata: MetadataView;
+  status: {
+    reconciledAt?: string;
+    sync?: { status?: string };
+    health?: { status?: string; lastTransitionTime?: string };
+    operationState?: { startedAt?: string; finishedAt?: string; phase?: string };
+  };
+}
+
+/** What eventProjection keeps of an Event. */
+export interface EventView extends KubeObject {
+  type?: string;
+  reason?: string;
+  count?: number;
+  lastTimestamp?: string;
+  eventTime?: string;
+  message?: string;
+  series?: { count?: number };
+  involvedObject?: { kind?: string; namespace?: string; name?: string };
+  metadata?: MetadataView;
+}
 
 const asObject = (v: unknown): Json | undefined =>
   v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : undefined;
@@ -32,9 +87,9 @@ function metadata(v: unknown, annotations: readonly string[]): Json {
 }
 
 /** A pod as the restarts collector reads it: owner, tracking, phase, Ready, and each container's restarts. */
-export function podProjection(p: KubeObject): KubeObject {
+export function podProjection(p: KubeObject): PodView {
   const s = asObject(p.status) ?? {};
-  return {
+  const view: KubeObject = {
     metadata: metadata(p.metadata, [TRACKING_ANNOTATION]),
     status: {
       phase: s.phase,
@@ -51,13 +106,14 @@ export function podProjection(p: KubeObject): KubeObject {
       }),
     },
   };
+  return view as PodView;
 }
 
 /** An Application as the waves collector reads it: wave, parent, sync, health and operation times. */
-export function applicationProjection(waveAnnotation: string): (a: KubeObject) => KubeObject {
+export function applicationProjection(waveAnnotation: string): (a: KubeObject) => ApplicationView {
   return (a) => {
     const s = asObject(a.status) ?? {};
-    return {
+    const view: KubeObject = {
       metadata: metadata(a.metadata, [waveAnnotation, TRACKING_ANNOTATION]),
       status: {
         ...pick(s, ['reconciledAt']),
@@ -66,16 +122,18 @@ export function applicationProjection(waveAnnotation: string): (a: KubeObject) =
         operationState: pick(s.operationState, ['startedAt', 'finishedAt', 'phase']),
       },
     };
+    return view as ApplicationView;
   };
 }
 
 /** An Event as the events collector reads it (the message cut to what a point keeps). */
-export function eventProjection(e: KubeObject): KubeObject {
-  return {
+export function eventProjection(e: KubeObject): EventView {
+  const view: KubeObject = {
     ...pick(e, ['type', 'reason', 'count', 'lastTimestamp', 'eventTime']),
     ...(typeof e.message === 'string' ? { message: e.message.slice(0, 500) } : {}),
     ...(e.series ? { series: pick(e.series, ['count']) } : {}),
     involvedObject: pick(e.involvedObject, ['kind', 'namespace', 'name']),
     metadata: pick(e.metadata, ['name', 'namespace', 'resourceVersion', 'creationTimestamp']),
   };
+  return view;
 }

@@ -1,60 +1,66 @@
-import { AdmissionCollector } from './admission.ts';
-import { EventsCollector } from './events.ts';
-import { RestartsCollector } from './restarts.ts';
-import type { Collector } from './types.ts';
-import { WavesCollector } from './waves.ts';
+import { admissionCollector } from './admission.ts';
+import { eventsCollector } from './events.ts';
+import { restartsCollector } from './restarts.ts';
+import type { Collector, CollectorType } from './types.ts';
+import { wavesCollector } from './waves.ts';
 
+/** The built-in collectors, the names a suite may ask for. */
 export const collectorNames = ['waves', 'restarts', 'events', 'admission'] as const;
 export type CollectorName = (typeof collectorNames)[number];
 
-/** What each collector needs running beside it: restarts reads each app's wave and health timeline from waves. */
-export const collectorNeeds: Readonly<Record<CollectorName, readonly CollectorName[]>> = {
-  waves: [],
-  restarts: ['waves'],
-  events: [],
-  admission: [],
-};
+/** Collector types by name, in registration order: each after those it needs, so that order is a start order. */
+const registry = new Map<string, CollectorType>();
+
+export function registerCollectorType(type: CollectorType): void {
+  const missing = type.needs.filter((n) => !registry.has(n));
+  if (missing.length) throw new Error(`collector ${type.name} needs ${missing.join(', ')}: register it first`);
+  registry.set(type.name, type);
+}
+
+export function collectorType(name: string): CollectorType | undefined {
+  return registry.get(name);
+}
+
+/** What a collector needs running beside it (restarts reads each app's wave and health timeline from waves). */
+export function collectorNeeds(name: string): readonly string[] {
+  return registry.get(name)?.needs ?? [];
+}
+
+/** The asked collectors and everything they need, directly or not, in start order. */
+function withNeeds(asked: readonly string[]): string[] {
+  const all = new Set<string>();
+  const add = (n: string) => {
+    if (all.has(n)) return;
+    if (!registry.has(n)) throw new Error(`unknown collector ${n} (known: ${[...registry.keys()].join(', ')})`);
+    all.add(n);
+    for (const d of collectorNeeds(n)) add(d);
+  };
+  for (const n of asked) add(n);
+  return [...registry.keys()].filter((n) => all.has(n));
+}
 
 /**
  * The collectors started only because another needs them (a chaos suite asks for restarts, not
  * waves): the run keeps their coverage but not their summary or points.
  */
-export function supportingCollectors(names: readonly CollectorName[]): CollectorName[] {
-  return [...new Set(names.flatMap((n) => collectorNeeds[n]))].filter((n) => !names.includes(n));
+export function supportingCollectors(names: readonly string[]): string[] {
+  return withNeeds(names).filter((n) => !names.includes(n));
 }
 
 /**
- * Builds the named collectors and those they need that are not running yet, wiring the restarts
- * classification to the waves timeline (the running one when there is one). Returns only new ones.
+ * Builds the named collectors and those they need that are not running yet, each given the
+ * instances of those it needs (the running one when there is one). Returns only new ones.
  */
-export function createCollectors(asked: readonly CollectorName[], running: readonly Collector[] = []): Collector[] {
-  const has = (n: string) => running.some((c) => c.name === n);
-  const names = [...supportingCollectors(asked), ...asked].filter((n, i, all) => all.indexOf(n) === i && !has(n));
-  const runningWaves = running.find((c): c is WavesCollector => c instanceof WavesCollector);
-  const newWaves = names.includes('waves') ? new WavesCollector() : undefined;
-  const waves = runningWaves ?? newWaves;
+export function createCollectors(asked: readonly string[], running: readonly Collector[] = []): Collector[] {
+  const instances = new Map(running.map((c) => [c.name, c]));
   const out: Collector[] = [];
-  if (newWaves) out.push(newWaves);
-  if (names.includes('restarts')) {
-    out.push(
-      new RestartsCollector(
-        waves
-          ? {
-              waveOf: (app) => waves.waveOf(app),
-              lowerWavesHealthyAt: () => {
-                const waveEnds = waves.summary().waves;
-                return (wave) => {
-                  const lower = waveEnds.filter((w) => w.wave < wave);
-                  if (lower.some((w) => w.end === null)) return null;
-                  return lower.length ? Math.max(...lower.map((w) => w.end!)) : Number.NEGATIVE_INFINITY;
-                };
-              },
-            }
-          : {},
-      ),
-    );
+  for (const name of withNeeds(asked)) {
+    if (instances.has(name)) continue;
+    const c = registry.get(name)!.create(instances);
+    instances.set(name, c);
+    out.push(c);
   }
-  if (names.includes('events')) out.push(new EventsCollector());
-  if (names.includes('admission')) out.push(new AdmissionCollector());
   return out;
 }
+
+for (const t of [wavesCollector, restartsCollector, eventsCollector, admissionCollector]) registerCollectorType(t);

@@ -3,7 +3,15 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { KubeObject } from '../../cluster/watch.ts';
 import { applicationProjection, eventProjection, podProjection } from '../../collectors/projections.ts';
-import { collectorNames, createCollectors, supportingCollectors } from '../../collectors/registry.ts';
+import {
+  collectorNames,
+  collectorNeeds,
+  createCollectors,
+  registerCollectorType,
+  supportingCollectors,
+} from '../../collectors/registry.ts';
+import { RestartsCollector } from '../../collectors/restarts.ts';
+import type { Collector } from '../../collectors/types.ts';
 import { managingApp, WAVE_ANNOTATION } from '../../gitops/argocd.ts';
 
 const recorded = (f: string) =>
@@ -25,6 +33,38 @@ describe('collector registry', () => {
     const running = createCollectors(['restarts']);
     expect(createCollectors(['waves'], running)).toEqual([]);
     expect(createCollectors(['restarts', 'events'], running).map((c) => c.name)).toEqual(['events']);
+  });
+
+  it('hands a collector the instances of those it needs: the running one when there is one', () => {
+    expect(collectorNeeds('restarts')).toEqual(['waves']);
+    const [waves] = createCollectors(['waves']);
+    const [restarts] = createCollectors(['restarts'], [waves!]);
+    expect(restarts).toBeInstanceOf(RestartsCollector);
+    expect((restarts as unknown as { waves: unknown }).waves).toBe(waves);
+  });
+
+  it('is open: a registered type is created with what it needs, an unknown name or need is refused', () => {
+    const made: string[] = [];
+    const fake = (name: string): Collector => ({
+      name,
+      start: async () => undefined,
+      stop: async () => undefined,
+      summary: () => ({}),
+      coverage: () => ({ complete: true, gaps: [], notes: [] }),
+    });
+    registerCollectorType({
+      name: 'test-timeline',
+      needs: ['restarts'],
+      create: (needed) => {
+        made.push([...needed.keys()].join(','));
+        return fake('test-timeline');
+      },
+    });
+    expect(createCollectors(['test-timeline']).map((c) => c.name)).toEqual(['waves', 'restarts', 'test-timeline']);
+    expect(made).toEqual(['waves,restarts']);
+    expect(supportingCollectors(['test-timeline'])).toEqual(['waves', 'restarts']);
+    expect(() => registerCollectorType({ name: 'x', needs: ['nope'], create: () => fake('x') })).toThrow(/needs nope/);
+    expect(() => createCollectors(['nope'])).toThrow(/unknown collector nope/);
   });
 });
 

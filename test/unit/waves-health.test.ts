@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { findRoots, healthTransition } from '../../collectors/waves.ts';
+import { findRoots, healthTransition } from '../../collectors/waves-reducer.ts';
 import type { AppTimeline, Stamped } from '../../record/summaries.ts';
 
 const at = (t: number): Stamped => ({ t, source: 'watch' });
