@@ -1,15 +1,17 @@
-import { cpSync, existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
+import { parse } from 'yaml';
 import { afterAll, describe, expect, it } from 'vitest';
 import { stopSandbox } from '../../sandbox/control-plane.ts';
 import { repoRoot } from './twin-harness.ts';
 
 const bin = join(repoRoot, 'bin', 'rebuild-bench.js');
 
-async function demo(home: string, extra: string[] = []) {
-  const r = await execa('node', [bin, 'demo', '--home', home, '--time-scale', '0.25', ...extra], {
+async function demo(home: string) {
+  const r = await execa('node', [bin, 'demo', '--home', home, '--time-scale', '0.25'], {
     reject: false,
     all: true,
     env: { KUBECONFIG: join(home, 'none'), REBUILD_BENCH_CONFIG: '' },
@@ -24,6 +26,16 @@ async function demo(home: string, extra: string[] = []) {
     status: string;
   }>;
   return { r, run: runs[runs.length - 1]! };
+}
+
+/** The `run:` line of the demo step of the CI example (examples/ci/github-actions.yml). */
+function ciDemoStep(): string {
+  const workflow = parse(readFileSync(join(repoRoot, 'examples', 'ci', 'github-actions.yml'), 'utf8')) as {
+    jobs: Record<string, { steps: Array<{ run?: string }> }>;
+  };
+  const step = workflow.jobs.demo!.steps.find((s) => s.run?.includes('rebuild-bench.js demo'));
+  expect(step?.run).toBeDefined();
+  return step!.run!;
 }
 
 describe("rebuild-bench demo (the README's first command): the rebuild suite on the homelab fixture synced by the real Argo CD", () => {
@@ -92,11 +104,36 @@ describe("rebuild-bench demo (the README's first command): the rebuild suite on 
     expect(point).toMatch(/,time=(ahead|on-target|missed|did-not-finish)[, ]/);
   }, 600_000);
 
-  it('with the health check: rebuilds with zero CrashLoopBackOff and no finding; the verdict follows the target window', async () => {
-    const home = mkdtempSync(join(tmpdir(), 'rb-demo-'));
-    homes.push(home);
-    const { r, run } = await demo(home, ['--health-check']);
-    runs.push({ home, id: run.id });
+  // The health-check demo is the CI example's demo step itself (examples/ci/github-actions.yml), run as
+  // the runner would (bash -euo pipefail from the repository root), in the first run's home: it stops
+  // and wipes that run's sandbox before starting its own, and stops its own afterwards (--stop-after).
+  it("the CI example's demo step (--health-check --stop-after --summary-file): zero CrashLoopBackOff and no finding, the verdict follows the target window, the job summary is filled, no sandbox is left", async () => {
+    const step = ciDemoStep();
+    expect(step).toContain('--health-check');
+    const home = homes[0] ?? mkdtempSync(join(tmpdir(), 'rb-demo-'));
+    if (!homes.includes(home)) homes.push(home);
+    const before = existsSync(join(home, 'runs')) ? readdirSync(join(home, 'runs')) : [];
+    const work = mkdtempSync(join(tmpdir(), 'rb-ci-'));
+    const summary = join(work, 'step-summary.md');
+    const r = await execa('bash', ['-euo', 'pipefail', '-c', step], {
+      cwd: repoRoot,
+      reject: false,
+      all: true,
+      stdin: 'ignore',
+      env: {
+        GITHUB_STEP_SUMMARY: summary,
+        REBUILD_BENCH_HOME: home,
+        REBUILD_BENCH_CONFIG: '',
+        KUBECONFIG: join(work, 'none'),
+      },
+    });
+    // The step adds exactly one run to the home.
+    const added = readdirSync(join(home, 'runs')).filter((id) => !before.includes(id));
+    expect(added, r.all).toHaveLength(1);
+    const list = await execa('node', [bin, 'list', '--json', '--home', home]);
+    const rec = (JSON.parse(list.stdout) as Array<{ id: string; verdict: string }>).find((x) => x.id === added[0]);
+    expect(rec).toBeDefined();
+    runs.push({ home, id: rec!.id });
     expect(r.stdout).toContain('restarts 0 (CrashLoopBackOff entries 0');
     expect(r.stdout).not.toContain('do not wait for health');
     expect(r.stdout).not.toMatch(/zero CrashLoopBackOff \(/);
@@ -105,8 +142,17 @@ describe("rebuild-bench demo (the README's first command): the rebuild suite on 
       r.stdout,
     )?.[1];
     expect(outcome).toBeDefined();
+    expect([0, 1], r.all).toContain(r.exitCode);
     expect(r.exitCode, r.all).toBe(outcome === 'missed' ? 1 : 0);
-    expect(run.verdict).toBe(outcome === 'missed' ? 'failed' : 'passed');
+    expect(rec!.verdict).toBe(outcome === 'missed' ? 'failed' : 'passed');
+    // The job summary: the run's Markdown report.
+    const text = readFileSync(summary, 'utf8');
+    expect(text).toMatch(/^(✅|❌) \*\*Rebuild /);
+    expect(text).toContain('zero CrashLoopBackOff');
+    // --stop-after: no sandbox process is left behind (neither this run's nor the first run's, which it wiped).
+    expect(existsSync(join(home, 'demo-sandbox', 'state.json'))).toBe(false);
+    expect(() => execFileSync('pgrep', ['-f', join(home, 'demo-sandbox')])).toThrow();
+    // A whole demo on the real Argo CD (5 min 45 s on 2 idle cores): room for a busy runner.
   }, 600_000);
 
   it('compare: the health-check rebuild against the one without names the change and the crash-loops it removed', async () => {
