@@ -9,9 +9,6 @@ const untypedKubeJson = [
   'cli/live-view.ts',
   'cluster/watch.ts',
   'collectors/admission.ts',
-  'collectors/events.ts',
-  'collectors/restarts.ts',
-  'collectors/waves.ts',
   'engine/engine.ts',
   'engine/live-run.ts',
   'engine/suite-loader.ts',
@@ -35,8 +32,6 @@ const untypedKubeJson = [
   'sandbox/twin/progress.ts',
   'sandbox/twin/twin.ts',
   'suites/_steady-state.ts',
-  'suites/admission-paralysis.ts',
-  'suites/cpu-saturation.ts',
   'suites/rebuild.ts',
 ];
 

@@ -15,3 +15,25 @@ export type { Fault, FaultEnv, FaultType } from './faults/types.ts';
 export type { Point } from './record/point.ts';
 export type { RunRecord } from './record/run-record.ts';
 export { ExitCode } from './core/exit-codes.ts';
+export type { Background, RunClock, TimeUntilOptions } from './engine/suite.ts';
+export type { RestartsSummary } from './record/summaries.ts';
+export { fmtDuration, fmtDurationFine } from './core/format.ts';
+export { ARGOCD_NAMESPACE } from './gitops/argocd.ts';
+export {
+  KYVERNO_ADMISSION_DEPLOYMENT,
+  KYVERNO_MUTATING_WEBHOOK,
+  KYVERNO_NAMESPACE,
+  KYVERNO_VALIDATING_WEBHOOK,
+} from './gitops/kyverno.ts';
+
+/** The building blocks of the built-in chaos suites: copy a suite from suites/ and import them from here. */
+export { z } from 'zod';
+export * from './suites/_options.ts';
+export * from './suites/_steady-state.ts';
+export * from './suites/_admission.ts';
+export * from './suites/_consumers.ts';
+export * from './suites/_critical.ts';
+export * from './suites/_k6-load.ts';
+export * from './suites/_kyverno.ts';
+export * from './suites/_nodes.ts';
+export * from './suites/_pod-startup.ts';

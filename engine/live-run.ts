@@ -1,6 +1,13 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type * as k8s from '@kubernetes/client-node';
-import { sleep, throwIfAborted, waitFor as poll, type Probe, type WaitForOptions } from '../core/abortable.ts';
+import {
+  sleep,
+  throwIfAborted,
+  waitFor as poll,
+  WaitTimeoutError,
+  type Probe,
+  type WaitForOptions,
+} from '../core/abortable.ts';
 import { AbortedError, errorMessage } from '../core/errors.ts';
 import { fmtDurationFine } from '../core/format.ts';
 import type { Journal, JournalEntry } from './journal.ts';
@@ -8,7 +15,7 @@ import type { Logger } from '../core/logger.ts';
 import { clockText, type ProgressClock, type RunView } from './run-view.ts';
 import type { FaultRecord, PhaseRecord, RunRecord } from '../record/run-record.ts';
 import { replayRollbacks, type RollbackOutcome } from './rollback.ts';
-import type { FaultHandle, RunCluster, SuiteContext } from './suite.ts';
+import type { Background, FaultHandle, RunClock, RunCluster, SuiteContext, TimeUntilOptions } from './suite.ts';
 import type { Config } from './config-schema.ts';
 import { faultType, registerFaultType } from '../faults/registry.ts';
 import { faultTitle, type Fault, type FaultEnv } from '../faults/types.ts';
@@ -43,6 +50,8 @@ export class LiveRun {
   private readonly stepScope = new AsyncLocalStorage<string[]>();
   private faultSeq = 0;
   private readonly inflight = new Set<Promise<unknown>>();
+  /** Work started with ctx.background() and not stopped yet: stopped when the suite ends, however it ends. */
+  private readonly backgroundWork = new Set<AbortController>();
   /** Reverts a suite started itself (handle.revert()), so the engine waits for them instead of racing them. */
   private readonly reverting = new Map<string, Promise<RollbackOutcome>>();
   private lastProgress = '';
@@ -74,6 +83,10 @@ export class LiveRun {
       fault: (f) => this.fault(f),
       waitFor: (what, probe, opts) => this.waitFor(what, probe, opts),
       sleep: (ms) => this.sleep(ms),
+      clock: () => runClock(),
+      hold: (ms, tick, opts) => this.hold(ms, tick, opts),
+      timeUntil: (what, probe, opts) => this.timeUntil(what, probe, opts),
+      background: (what, work) => this.background(what, work),
       point: (p) => this.point(p),
       check: (name, ok, detail) => this.check('target', name, ok, detail),
       summary: (key, value) => {
@@ -237,9 +250,14 @@ export class LiveRun {
 
   /** Waits (bounded) for faults being applied right now, so their rollback does not race them. */
   async settleInflight(limitMs = 30_000): Promise<void> {
+    for (const w of this.backgroundWork) w.abort('the suite ended');
     if (this.inflight.size === 0) return;
     this.init.log.info(`waiting for ${this.inflight.size} fault(s) being applied before rolling back`);
-    await Promise.race([Promise.allSettled([...this.inflight]), sleep(limitMs)]);
+    // The bound's timer is cleared once the faults settle: a pending one would keep the CLI alive 30 s.
+    const bound = new AbortController();
+    const timeout = sleep(limitMs, bound.signal).catch(() => {});
+    await Promise.race([Promise.allSettled([...this.inflight]), timeout]);
+    bound.abort();
   }
 
   /** Reverts pending faults (one, or all newest first); never cancelled by the run's abort. */
@@ -293,6 +311,75 @@ export class LiveRun {
     await sleep(ms, this.init.signal);
   }
 
+  async hold(
+    ms: number,
+    tick?: (elapsedMs: number) => unknown,
+    o: { everyMs?: number; since?: RunClock } = {},
+  ): Promise<number> {
+    if (this.init.dryRun) {
+      this.planLine(`hold: ${fmtDurationFine(ms)}`);
+      return 0;
+    }
+    const clock = o.since ?? runClock();
+    const left = () => Math.max(0, ms - clock.elapsedMs());
+    while (clock.elapsedMs() < ms) {
+      if (tick) {
+        // A tick still running at the deadline (an API call timing out) finishes on its own; the hold ends.
+        const ticking = Promise.resolve(tick(clock.elapsedMs()));
+        ticking.catch((err: unknown) => this.init.log.debug(`hold tick: ${errorMessage(err)}`));
+        const deadline = new AbortController();
+        const end = sleep(left(), AbortSignal.any([deadline.signal, this.init.signal])).then(() => 'deadline' as const);
+        const outcome = await Promise.race([ticking, end.catch(() => undefined)]).finally(() => deadline.abort());
+        throwIfAborted(this.init.signal);
+        if (outcome === true) break;
+      }
+      await sleep(Math.min(o.everyMs ?? 1000, left()), this.init.signal);
+    }
+    return clock.elapsedMs();
+  }
+
+  async timeUntil(what: string, probe: () => Promise<boolean>, o: TimeUntilOptions): Promise<number | null> {
+    if (this.init.dryRun) {
+      this.planLine(`wait: ${what} (up to ${fmtDurationFine(o.timeoutMs)})`);
+      return null;
+    }
+    const since = o.since ?? runClock();
+    try {
+      await poll(what, probe, { timeoutMs: o.timeoutMs, intervalMs: o.everyMs ?? 1000, signal: this.init.signal });
+    } catch (err) {
+      if (!(err instanceof WaitTimeoutError)) throw err;
+      this.init.log.warn(`✖ ${what}: not within ${fmtDurationFine(o.timeoutMs)}`);
+      return null;
+    }
+    this.init.log.info(`✔ ${what} after ${fmtDurationFine(since.elapsedMs())}`);
+    return since.elapsedMs();
+  }
+
+  background<T>(what: string, work: (stop: AbortSignal) => Promise<T>): Background<T> {
+    if (this.init.dryRun) {
+      this.planLine(`background: ${what}`);
+      return { stop: () => Promise.resolve(undefined), done: Promise.resolve(undefined) };
+    }
+    const stop = new AbortController();
+    const onAbort = () => stop.abort(this.init.signal.reason);
+    if (this.init.signal.aborted) onAbort();
+    else this.init.signal.addEventListener('abort', onAbort, { once: true });
+    this.backgroundWork.add(stop);
+    const done: Promise<T | undefined> = work(stop.signal).finally(() => {
+      this.init.signal.removeEventListener('abort', onAbort);
+      this.backgroundWork.delete(stop);
+    });
+    // A failure is for whoever awaits done or stop(); never an unhandled rejection of the run.
+    done.catch((err: unknown) => this.init.log.warn(`${what} failed: ${errorMessage(err)}`));
+    return {
+      done,
+      stop: () => {
+        stop.abort('stopped');
+        return done;
+      },
+    };
+  }
+
   point(p: Omit<Point, 'time' | 'tags'> & { time?: number; tags?: Record<string, string> }): void {
     if (this.init.dryRun) return;
     const full: Point = {
@@ -313,6 +400,11 @@ export class LiveRun {
       this.init.persist();
     }
   }
+}
+
+export function runClock(): RunClock {
+  const at = Date.now();
+  return { at, elapsedMs: () => Date.now() - at };
 }
 
 export function applyJournal(faults: FaultRecord[], entries: JournalEntry[]): void {

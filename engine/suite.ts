@@ -49,6 +49,28 @@ export interface SuiteContext<O = Record<string, unknown>> {
   /** Polls until the probe is ok (default timeout 5 min); aborts with the run. */
   waitFor(what: string, probe: Probe, opts?: Omit<WaitForOptions, 'signal'>): Promise<number>;
   sleep(ms: number): Promise<void>;
+  /** The run's clock: a mark taken now, and the milliseconds since it. */
+  clock(): RunClock;
+  /**
+   * Holds for `ms` by its own clock: `tick(elapsedMs)` runs about every `everyMs` (default 1 s) and
+   * ends the hold early by returning true; a slow tick never stretches it. `since` counts the hold
+   * from an earlier mark. Under --dry-run it is only listed. Returns the milliseconds held.
+   */
+  hold(
+    ms: number,
+    tick?: (elapsedMs: number) => unknown,
+    opts?: { everyMs?: number; since?: RunClock },
+  ): Promise<number>;
+  /**
+   * Measures how long until `probe` holds: the milliseconds since `since` (default: the call), or
+   * null when it does not within `timeoutMs`. Under --dry-run it is only listed (null).
+   */
+  timeUntil(what: string, probe: () => Promise<boolean>, opts: TimeUntilOptions): Promise<number | null>;
+  /**
+   * Runs `work` beside the suite (probes, load) until `stop()` aborts its signal; `stop()` and `done`
+   * give its result. Under --dry-run it is only listed and gives undefined.
+   */
+  background<T>(what: string, work: (stop: AbortSignal) => Promise<T>): Background<T>;
   /** Records a sample in the run store (and InfluxDB when configured). */
   point(p: Omit<Point, 'time' | 'tags'> & { time?: number; tags?: Record<string, string> }): void;
   /** Records a target the suite measured (a failed one makes the verdict "failed"). */
@@ -60,6 +82,27 @@ export interface SuiteContext<O = Record<string, unknown>> {
    * (only when it changed) otherwise. With a clock, the view shows the time elapsed against it.
    */
   progress(text: string, clock?: ProgressClock): void;
+}
+
+export interface RunClock {
+  /** Epoch milliseconds when the mark was taken. */
+  readonly at: number;
+  elapsedMs(): number;
+}
+
+export interface TimeUntilOptions {
+  timeoutMs: number;
+  /** Poll interval (default 1 s). */
+  everyMs?: number;
+  /** Measure from this mark instead of from the call (e.g. since a restore began). */
+  since?: RunClock;
+}
+
+export interface Background<T> {
+  /** Aborts the work's signal and waits for it. */
+  stop(): Promise<T | undefined>;
+  /** Settles when the work ends by itself (or was stopped). */
+  readonly done: Promise<T | undefined>;
 }
 
 export interface HypothesisCheck<O = Record<string, unknown>> {

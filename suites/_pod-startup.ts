@@ -76,14 +76,42 @@ export async function startupPodRefusal(kc: k8s.KubeConfig, namespace: string): 
   }
 }
 
+/** Preflight of a suite with a `startupPod` option: the pause pod must be admissible in probeNamespace. */
+export async function startupPodPreflight(p: {
+  kube: k8s.KubeConfig;
+  options: { startupPod: boolean; probeNamespace: string };
+}): Promise<string[]> {
+  const refused = p.options.startupPod ? await startupPodRefusal(p.kube, p.options.probeNamespace) : null;
+  return refused ? [`startupPod: ${refused}`] : [];
+}
+
+export interface PodStartupOptions {
+  namespace: string;
+  /** Nodes the pod prefers (the saturated ones). */
+  nodes: readonly string[];
+  /** Never past this long from the call: the caller's hold keeps its clock. */
+  withinMs: number;
+  /** "under saturation", "after recovery": in the fault's title and the log. */
+  when: string;
+  /** Distinguishes the pods of one run. */
+  seq: number;
+}
+
 /**
  * Creates the start-up probe pod and times it to Ready, retrying the create while a webhook cannot
- * answer, never past `deadline`: a blocked creation is a measured result, not an error. The pod's
- * deletion is journaled before the first create call. `stop` ends it early (the caller's finally).
+ * answer, never past `withinMs`: a blocked creation is a measured result, not an error. The pod's
+ * deletion is journaled before the first create call. It ends with the run (Ctrl-C); a rejection is
+ * for whoever awaits it, never an unhandled one.
  */
-export async function timePodStartup(
+export function timePodStartup(ctx: SuiteContext<unknown>, o: PodStartupOptions): Promise<PodStartup> {
+  const timing = timeStartup(ctx, { ...o, deadline: Date.now() + o.withinMs });
+  timing.catch(() => {});
+  return timing;
+}
+
+async function timeStartup(
   ctx: SuiteContext<unknown>,
-  o: { namespace: string; nodes: readonly string[]; deadline: number; when: string; seq: number; stop?: AbortSignal },
+  o: PodStartupOptions & { deadline: number },
 ): Promise<PodStartup> {
   const name = `rb-startup-${ctx.runId}-${o.seq}`.toLowerCase().replace(/[^a-z0-9-]/g, '-');
   const out: PodStartup = {
@@ -103,7 +131,7 @@ export async function timePodStartup(
     title: `start-up probe pod ${name} (${o.when})`,
   });
   if (ctx.dryRun) return out;
-  const signal = o.stop ? AbortSignal.any([ctx.signal, o.stop]) : ctx.signal;
+  const signal = ctx.signal;
   const path = `/api/v1/namespaces/${encodeURIComponent(o.namespace)}/pods`;
   const body = startupPod(ctx.runId, name, o.nodes);
   const left = () => o.deadline - Date.now();

@@ -3,6 +3,7 @@ import { KubeHttpError, kubeGetOrNull, kubeRequest } from '../cluster/http.ts';
 import { labelSelector } from '../cluster/labels.ts';
 import { admissionProbe, type ProbeResult } from '../collectors/admission.ts';
 import { waitFor, WaitTimeoutError } from '../core/abortable.ts';
+import { fmtDurationFine } from '../core/format.ts';
 import type { HypothesisCheck, SuiteContext } from '../engine/suite.ts';
 import { applicationPath, ARGOCD_NAMESPACE } from '../gitops/argocd.ts';
 
@@ -236,4 +237,37 @@ export async function readyReplacements(
       !before.names.has(p.metadata.name) &&
       (p.status?.conditions ?? []).some((c: any) => c.type === 'Ready' && c.status === 'True'),
   ).length;
+}
+
+/** Whether every named Deployment has at least one Ready replica. */
+export async function deploymentsReady(
+  kc: k8s.KubeConfig,
+  namespace: string,
+  names: readonly string[],
+): Promise<boolean> {
+  const ready = await Promise.all(names.map((d) => deploymentReady(kc, namespace, d)));
+  return ready.every((r) => !!r && r.ready >= 1);
+}
+
+/** Runs `fn` on each item one after the other (faults applied in order, so they revert in reverse). */
+export async function inOrder<T, R>(items: readonly T[], fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = [];
+  for (const item of items) out.push(await fn(item));
+  return out;
+}
+
+/** What a suite's preflight gets: the kube client (reads only) and the suite's options. */
+export interface Preflight {
+  kube: k8s.KubeConfig;
+  options: any;
+}
+
+/** One preflight made of several: every problem each of them finds, in order. */
+export function preflights(...checks: Array<(p: Preflight) => Promise<string[]>>): (p: Preflight) => Promise<string[]> {
+  return async (p) => (await Promise.all(checks.map((c) => c(p)))).flat();
+}
+
+/** A check's outcome from a measured time: [ok, "4.2 s after the restore"], or [false, `otherwise`] when null. */
+export function measured(ms: number | null, after: string, otherwise: string): [boolean, string] {
+  return ms === null ? [false, otherwise] : [true, `${fmtDurationFine(ms)} ${after}`];
 }

@@ -1,7 +1,9 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kubeRequest } from '../../cluster/http.ts';
+import { packageRoot } from '../../core/package-root.ts';
 import { chaosTwin, clusterState, newestRun, record, truthBetween, type ChaosTwin } from './chaos-harness.ts';
 
 /**
@@ -24,6 +26,28 @@ describe('chaos suites against the homelab twin', () => {
   };
   const phase = (rec: any, name: string) => rec.phases.find((p: any) => p.name === name && p.parents.length === 0);
   const at = (iso: string) => Date.parse(iso);
+
+  /** The dry-run plan's step, fault, hold and wait lines (the run id in probe pod names aside). */
+  const planOf = (stdout: string) =>
+    stdout
+      .split('\n')
+      .filter((l) => /^\s*(step|fault|hold|wait|background):/.test(l))
+      .map((l) => l.replace(/rb-startup-[a-z0-9-]+/g, 'rb-startup-<run>'));
+
+  /**
+   * A built-in suite copied into an empty directory outside the repository where rebuild-bench is
+   * installed (a link, as npm would place it), its one import pointed at the package.
+   */
+  function copySuite(name: string): string {
+    const dir = mkdtempSync(join(tmpdir(), 'rb-copied-suite-'));
+    mkdirSync(join(dir, 'node_modules'));
+    symlinkSync(packageRoot, join(dir, 'node_modules', 'rebuild-bench'));
+    const source = readFileSync(join(packageRoot, 'suites', `${name}.ts`), 'utf8');
+    const copied = source.replaceAll("from '../index.ts'", "from 'rebuild-bench'");
+    expect(copied, `${name} imports only the package`).not.toMatch(/from '\./);
+    writeFileSync(join(dir, `my-${name}.ts`), copied);
+    return join(dir, `my-${name}.ts`);
+  }
 
   /** Runs a suite and checks that everything it changed was put back. */
   async function runSuite(name: string, opts: string[]) {
@@ -81,6 +105,11 @@ describe('chaos suites against the homelab twin', () => {
         expect(i, `${suite}: "${l}" after position ${at}\n${r.stdout}`).toBeGreaterThan(at);
         at = i;
       }
+      // docs/writing-a-suite.md: copied outside the repository, importing 'rebuild-bench', it plans the same run.
+      const copy = copySuite(suite);
+      const c = await tw.cli(['run', copy, '--dry-run']);
+      expect(c.exitCode, c.all).toBe(0);
+      expect(planOf(c.stdout), copy).toEqual(planOf(r.stdout));
     }
     expect(await clusterState(tw.kc)).toEqual(before);
     expect(existsSync(join(tw.home, 'runs'))).toBe(false);
