@@ -41,6 +41,7 @@ export class OwnerApps {
   }
 
   private async read(path: string): Promise<Owner> {
-    return (await kubeRequest<Owner>(this.kc, 'GET', path)).body;
+    // Bounded: pod events wait for this lookup, in order, and stop() waits for them.
+    return (await kubeRequest<Owner>(this.kc, 'GET', path, { timeoutMs: 5000 })).body;
   }
 }
