@@ -164,7 +164,14 @@ export class KyvernoTwin {
     if (up === this.up) return;
     this.up = up;
     if (up) {
-      this.server = createServer({ cert: this.pki.cert, key: this.pki.key }, (req, res) => void this.handle(req, res));
+      // The API server drops a webhook call whose own client went away (a probe cancelled by Ctrl-C): reading
+      // that request's body fails with "aborted", which must not take the twin down.
+      this.server = createServer({ cert: this.pki.cert, key: this.pki.key }, (req, res) => {
+        this.handle(req, res).catch((err: unknown) => {
+          this.log.debug(`webhook request dropped: ${errorMessage(err)}`);
+          if (!res.headersSent && !res.destroyed) res.writeHead(500).end();
+        });
+      });
       this.server.on('connection', (s: Socket) => {
         this.sockets.add(s);
         s.on('close', () => this.sockets.delete(s));
