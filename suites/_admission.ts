@@ -21,7 +21,7 @@ export function probeAdmission(ctx: SuiteContext<unknown>, namespace: string): A
   const tally = new ProbeTally();
   const work = ctx.background(`admission probe every 1 s in ${namespace}`, async (stop) => {
     const probing = startProbing(ctx.kube, ctx.runId, namespace, tally);
-    await new Promise((resolve) => stop.addEventListener('abort', resolve, { once: true }));
+    if (!stop.aborted) await new Promise((resolve) => stop.addEventListener('abort', resolve, { once: true }));
     await probing.stop();
   });
   return {

@@ -105,7 +105,9 @@ describe('ctx.timeUntil', () => {
 
 describe('ctx.background', () => {
   const untilStopped = (stop: AbortSignal) =>
-    new Promise<string>((resolve) => stop.addEventListener('abort', () => resolve('stopped'), { once: true }));
+    new Promise<string>((resolve) =>
+      stop.aborted ? resolve('stopped') : stop.addEventListener('abort', () => resolve('stopped'), { once: true }),
+    );
 
   it('runs beside the suite until stop(), which gives its result', async () => {
     const { ctx } = liveRun(false);
