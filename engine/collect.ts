@@ -48,7 +48,7 @@ export class RunCollectors {
     for (const n of names) this.supporting.delete(n);
     const supporting = supportingCollectors(names);
     for (const c of createCollectors(names, this.running)) {
-      const helper = supporting.includes(c.name as CollectorName);
+      const helper = supporting.includes(c.name);
       if (helper) this.supporting.add(c.name);
       const ctx = {
         kc,
