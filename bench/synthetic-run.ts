@@ -54,6 +54,7 @@ import type {
 import { targetOutcome, type RebuildSummary, type TargetWindow } from '../record/target.ts';
 import { createRunDir, PointFile, writeRunRecord } from '../sinks/run-store.ts';
 import { restartPoint } from '../collectors/restarts.ts';
+import { restartsByApp } from '../collectors/restarts-reducer.ts';
 import { violationPoint, wavePoint, waveRows } from '../collectors/waves.ts';
 
 export interface SyntheticRunOptions {
@@ -609,29 +610,11 @@ export async function writeSyntheticRun(home: string, opts: SyntheticRunOptions 
   }
 
   // ------------------------------------------------------------------ summaries and run.json
-  const restartsByApp = new Map<string, RestartsSummary['byApp'][number]>();
-  for (const r of restarts) {
-    const e = restartsByApp.get(r.app!) ?? {
-      app: r.app!,
-      wave: r.wave,
-      restarts: 0,
-      crashLoops: 0,
-      dependency: 0,
-      other: 0,
-      oomKilled: 0,
-    };
-    e.restarts++;
-    if (r.backoff) e.crashLoops++;
-    if (r.classification === 'dependency') e.dependency++;
-    else e.other++;
-    if (r.reason === 'OOMKilled') e.oomKilled++;
-    restartsByApp.set(r.app!, e);
-  }
   const restartsSummary: RestartsSummary = {
     restarts: restarts.length,
     crashLoopBackOff: restarts.filter((r) => r.backoff).length,
     oomKilled: restarts.filter((r) => r.reason === 'OOMKilled').length,
-    byApp: [...restartsByApp.values()].sort((a, b) => b.restarts - a.restarts || (a.app < b.app ? -1 : 1)),
+    byApp: restartsByApp(restarts).sort((a, b) => b.restarts - a.restarts || (a.app < b.app ? -1 : 1)),
     neverReady: [],
     records: [...restarts].sort((a, b) => a.at.t - b.at.t),
   };

@@ -38,6 +38,29 @@ export function lowerWavesHealthyAt(
  * A restart is *dependency* when it happened before every lower wave was Healthy (the app was
  * started before what it needs was ready); an OOMKill never is.
  */
+/** Classified restarts per Application (per pod when it has none), most restarts first. */
+export function restartsByApp(records: readonly RestartRecord[]): RestartsSummary['byApp'] {
+  const byApp = new Map<string, RestartsSummary['byApp'][number]>();
+  for (const r of records) {
+    const key = r.app ?? `${r.namespace}/${r.pod}`;
+    const s = byApp.get(key) ?? {
+      app: key,
+      wave: r.wave,
+      restarts: 0,
+      crashLoops: 0,
+      dependency: 0,
+      other: 0,
+      oomKilled: 0,
+    };
+    s.restarts++;
+    if (r.backoff) s.crashLoops++;
+    s[r.classification ?? 'other']++;
+    if (r.reason === 'OOMKilled') s.oomKilled++;
+    byApp.set(key, s);
+  }
+  return [...byApp.values()].sort((a, b) => b.restarts - a.restarts);
+}
+
 function classify(r: RestartRecord, lowerHealthyAt: ((wave: number) => number | null) | undefined) {
   if (r.reason === 'OOMKilled' || r.wave === undefined || !lowerHealthyAt) return 'other';
   const ready = lowerHealthyAt(r.wave);
@@ -145,31 +168,16 @@ export class RestartsReducer implements WatchReducer<PodView> {
    */
   summary(waveRows?: ReadonlyArray<Pick<WaveSummary, 'wave' | 'end'>>): RestartsSummary {
     const lowerHealthyAt = waveRows ? lowerWavesHealthyAt(waveRows) : undefined;
-    const byApp = new Map<string, RestartsSummary['byApp'][number]>();
     for (const r of this.records) {
       r.wave ??= r.app ? this.lookups.waveOf?.(r.app) : undefined;
       r.classification = classify(r, lowerHealthyAt);
-      const key = r.app ?? `${r.namespace}/${r.pod}`;
-      const s = byApp.get(key) ?? {
-        app: key,
-        wave: r.wave,
-        restarts: 0,
-        crashLoops: 0,
-        dependency: 0,
-        other: 0,
-        oomKilled: 0,
-      };
-      s.restarts++;
-      if (r.backoff) s.crashLoops++;
-      s[r.classification]++;
-      if (r.reason === 'OOMKilled') s.oomKilled++;
-      byApp.set(key, s);
     }
+    const byApp = restartsByApp(this.records);
     return {
       restarts: this.records.length,
       crashLoopBackOff: this.crashLoops,
       oomKilled: this.records.filter((r) => r.reason === 'OOMKilled').length,
-      byApp: [...byApp.values()].sort((a, b) => b.restarts - a.restarts),
+      byApp,
       neverReady: [...this.seen].filter((k) => !this.everReady.has(k) && this.phase.get(k) !== 'Succeeded'),
       records: this.records,
     };

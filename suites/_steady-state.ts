@@ -2,7 +2,6 @@ import type * as k8s from '@kubernetes/client-node';
 import { KubeHttpError, kubeGetOrNull, kubeRequest } from '../cluster/http.ts';
 import { labelSelector } from '../cluster/labels.ts';
 import { admissionProbe, type ProbeResult } from '../collectors/admission.ts';
-import { waitFor, WaitTimeoutError } from '../core/abortable.ts';
 import { fmtDurationFine } from '../core/format.ts';
 import type { HypothesisCheck, SuiteContext } from '../engine/suite.ts';
 import { applicationPath, ARGOCD_NAMESPACE } from '../gitops/argocd.ts';
@@ -180,23 +179,6 @@ export function startProbing(
       await Promise.allSettled([...inFlight]);
     },
   };
-}
-
-/** The engine's waitFor, measuring: the ms until `probe` holds, or null after `timeoutMs` (aborts still throw). */
-export async function timeUntil(
-  probe: () => Promise<boolean>,
-  o: { timeoutMs: number; everyMs?: number; signal: AbortSignal },
-): Promise<number | null> {
-  try {
-    return await waitFor('a condition', probe, {
-      timeoutMs: o.timeoutMs,
-      intervalMs: o.everyMs ?? 500,
-      signal: o.signal,
-    });
-  } catch (err) {
-    if (err instanceof WaitTimeoutError) return null;
-    throw err;
-  }
 }
 
 /** A Deployment's pod selector, pod names and replica count: taken before restarting its pods. */
