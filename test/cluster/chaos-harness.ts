@@ -7,7 +7,7 @@ import { kubeRequest } from '../../cluster/http.ts';
 import { stripServerManaged } from '../../faults/webhook-breaker.ts';
 import type { TruthEvent } from '../../sandbox/twin/truth.ts';
 import { bin } from '../cli/harness.ts';
-import { homelab, twinSandbox, type TwinSandbox } from './twin-harness.ts';
+import { sharedHomelabTwin, type TwinSandbox } from './twin-harness.ts';
 
 /** The homelab twin, converged, and a CLI bound to it (its allowlisted config, kubeconfig and token). */
 const cliOptions = (tw: TwinSandbox) =>
@@ -27,11 +27,9 @@ export type ChaosTwin = TwinSandbox & {
   cli(args: string[]): ResultPromise<ReturnType<typeof cliOptions>>;
 };
 
-/** The homelab fixture synced by the real Argo CD (default) or the twin's, converged. */
-export async function chaosTwin(argocd: 'twin' | 'real' = 'real'): Promise<ChaosTwin> {
-  const tw = await twinSandbox({ dir: homelab }, 0.25, { argocd });
-  const c = await tw.converge(240_000);
-  if (!c.converged) throw new Error(`twin did not converge: ${c.healthy}/${c.total}`);
+/** The shared homelab twin (synced by the real Argo CD, converged) and a run store of this file's own. */
+export async function chaosTwin(): Promise<ChaosTwin> {
+  const tw = await sharedHomelabTwin();
   const home = mkdtempSync(join(tmpdir(), 'rb-chaos-'));
   return Object.assign(tw, {
     home,

@@ -89,6 +89,8 @@ describe('scale, webhook-breaker and CNPG faults against the homelab fixture syn
   const cluster = async () => (await kubeRequest<any>(tw.kc, 'GET', cnpgClusterPath(pg.namespace, pg.name))).body;
 
   beforeAll(async () => {
+    // A twin of its own: the self-heal this file provokes leaves Argo CD with delayed refreshes that
+    // ignore skip-reconcile (controller/appcontroller.go), which would undo a later file's scale fault.
     tw = await twinSandbox({ dir: homelab }, 0.25, { argocd: 'real' });
     const t0 = Date.now();
     const c = await tw.converge();

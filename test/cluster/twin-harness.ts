@@ -1,7 +1,8 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
+import { inject } from 'vitest';
 import { createLogger } from '../../core/logger.ts';
 import { startSandbox, stopSandbox } from '../../sandbox/control-plane.ts';
 import { loadTwinInput, type TwinInputOptions } from '../../sandbox/twin/bundle.ts';
@@ -9,6 +10,7 @@ import { upGitopsSandbox } from '../../sandbox/gitops-sandbox.ts';
 import { launchTwin, truthPath } from '../../sandbox/twin/launch.ts';
 import { waitForConvergence, type Convergence } from '../../sandbox/twin/progress.ts';
 import type { TruthEvent } from '../../sandbox/twin/truth.ts';
+import { sharedTwinRecord, type SharedTwin } from '../setup/shared-twin.ts';
 
 export const repoRoot = join(import.meta.dirname, '..', '..');
 export const homelab = join(repoRoot, 'examples', 'homelab');
@@ -63,11 +65,19 @@ export async function twinSandbox(
         })
       ).sandbox
     : await startSandbox({ dir, install: false, log, ...(o.nodes ? { nodes: o.nodes } : {}) });
+  const tw = twinHandle(dir, sb.kubeconfigPath, input, timeScale);
+  if (real) tw.apps = loadTwinInput(input).apps.length;
+  else if (o.launch !== false) await tw.launch();
+  return tw;
+}
+
+function twinHandle(dir: string, kubeconfig: string, input: TwinInputOptions, timeScale: number): TwinSandbox {
+  const log = createLogger({ level: 'warn' });
   const kc = new k8s.KubeConfig();
-  kc.loadFromFile(sb.kubeconfigPath);
+  kc.loadFromFile(kubeconfig);
   const tw: TwinSandbox = {
     dir,
-    kubeconfig: sb.kubeconfigPath,
+    kubeconfig,
     kc,
     apps: 0,
     truth: () =>
@@ -85,7 +95,29 @@ export async function twinSandbox(
       await stopSandbox(dir, { wipe: true });
     },
   };
-  if (real) tw.apps = loadTwinInput(input).apps.length;
-  else if (o.launch !== false) await tw.launch();
   return tw;
+}
+
+/**
+ * The homelab synced by the real Argo CD, one per test run: the first file that asks starts it, the
+ * next ones attach to it (each must leave it as it found it), and the cluster project's global
+ * teardown stops it (`stop()` here does nothing). Converged when returned.
+ */
+export async function sharedHomelabTwin(): Promise<TwinSandbox> {
+  const record = sharedTwinRecord(inject('sandboxDir'));
+  let tw: TwinSandbox;
+  if (existsSync(record)) {
+    const r = JSON.parse(readFileSync(record, 'utf8')) as SharedTwin;
+    tw = twinHandle(r.dir, r.kubeconfig, { dir: homelab }, 0.25);
+    tw.apps = r.apps;
+  } else {
+    tw = await twinSandbox({ dir: homelab }, 0.25, { argocd: 'real' });
+    writeFileSync(
+      record,
+      JSON.stringify({ dir: tw.dir, kubeconfig: tw.kubeconfig, apps: tw.apps } satisfies SharedTwin),
+    );
+  }
+  const c = await tw.converge(240_000);
+  if (!c.converged) throw new Error(`the shared homelab twin did not converge: ${c.healthy}/${c.total}`);
+  return { ...tw, stop: async () => {} };
 }

@@ -15,6 +15,7 @@ import { startSandbox, stopSandbox } from '../../sandbox/control-plane.ts';
 import { procState } from '../../sandbox/processes.ts';
 import { ensureToolchain } from '../../sandbox/toolchain/install.ts';
 import { versions } from '../../sandbox/toolchain/versions.ts';
+import { stopSharedTwin } from './shared-twin.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -71,6 +72,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   return async () => {
     const keep = process.env.REBUILD_BENCH_KEEP_SANDBOX === '1';
     try {
+      await stopSharedTwin(dir, log);
       await stopSandbox(dir, { wipe: !keep, log, graceMs: 10_000 });
     } catch (err) {
       killAll();
