@@ -8,12 +8,8 @@ import { defineConfig } from 'vitest/config';
  */
 export default defineConfig({
   test: {
-    // The JSON report lets .ci/run print a closing "N passed, N failed" line (scripts/test.mjs
-    // gives each of its two vitest processes a report of its own and merges them).
-    reporters: [
-      'default',
-      ['json', { outputFile: process.env.REBUILD_BENCH_TEST_REPORT ?? '.rebuild-bench/test-report.json' }],
-    ],
+    // The JSON report lets .ci/run print a closing "N passed, N failed" line.
+    reporters: ['default', ['json', { outputFile: '.rebuild-bench/test-report.json' }]],
     projects: [
       { test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
       {
