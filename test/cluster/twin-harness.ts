@@ -7,6 +7,7 @@ import { createLogger } from '../../core/logger.ts';
 import { startSandbox, stopSandbox } from '../../sandbox/control-plane.ts';
 import { loadTwinInput, type TwinInputOptions } from '../../sandbox/twin/bundle.ts';
 import { upGitopsSandbox } from '../../sandbox/gitops-sandbox.ts';
+import { sandboxLayout } from '../../sandbox/paths.ts';
 import { launchTwin, truthPath } from '../../sandbox/twin/launch.ts';
 import { waitForConvergence, type Convergence } from '../../sandbox/twin/progress.ts';
 import type { TruthEvent } from '../../sandbox/twin/truth.ts';
@@ -47,9 +48,9 @@ export function processesUsing(dir: string): string[] {
 export async function twinSandbox(
   input: TwinInputOptions,
   timeScale = 0.25,
-  o: { launch?: boolean; nodes?: number; argocd?: 'twin' | 'real' } = {},
+  o: { launch?: boolean; nodes?: number; argocd?: 'twin' | 'real'; dir?: string } = {},
 ): Promise<TwinSandbox> {
-  const dir = mkdtempSync(join(tmpdir(), 'rb-twin-'));
+  const dir = o.dir ?? mkdtempSync(join(tmpdir(), 'rb-twin-'));
   const log = createLogger({ level: 'warn' });
   const real = o.argocd === 'real';
   const sb = real
@@ -111,11 +112,14 @@ export async function sharedHomelabTwin(): Promise<TwinSandbox> {
     tw = twinHandle(r.dir, r.kubeconfig, { dir: homelab }, 0.25);
     tw.apps = r.apps;
   } else {
-    tw = await twinSandbox({ dir: homelab }, 0.25, { argocd: 'real' });
+    // Recorded before anything starts, so the global teardown stops a twin whose start failed half-way.
+    const dir = mkdtempSync(join(tmpdir(), 'rb-twin-'));
+    const apps = loadTwinInput({ dir: homelab }).apps.length;
     writeFileSync(
       record,
-      JSON.stringify({ dir: tw.dir, kubeconfig: tw.kubeconfig, apps: tw.apps } satisfies SharedTwin),
+      JSON.stringify({ dir, kubeconfig: sandboxLayout(dir).kubeconfig, apps } satisfies SharedTwin),
     );
+    tw = await twinSandbox({ dir: homelab }, 0.25, { argocd: 'real', dir });
   }
   const c = await tw.converge(240_000);
   if (!c.converged) throw new Error(`the shared homelab twin did not converge: ${c.healthy}/${c.total}`);

@@ -15,7 +15,7 @@ import { startSandbox, stopSandbox } from '../../sandbox/control-plane.ts';
 import { procState } from '../../sandbox/processes.ts';
 import { ensureToolchain } from '../../sandbox/toolchain/install.ts';
 import { versions } from '../../sandbox/toolchain/versions.ts';
-import { stopSharedTwin } from './shared-twin.ts';
+import { sharedTwinPids, stopSharedTwin } from './shared-twin.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -43,7 +43,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   // Last resort if vitest dies without running the teardown: kill what we started.
   let pids: number[] = [];
   const killAll = () => {
-    for (const pid of pids) {
+    for (const pid of [...pids, ...sharedTwinPids(dir)]) {
       try {
         if (procState(pid) === 'running') process.kill(pid, 'SIGKILL');
       } catch {
@@ -72,7 +72,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   return async () => {
     const keep = process.env.REBUILD_BENCH_KEEP_SANDBOX === '1';
     try {
-      await stopSharedTwin(dir, log);
+      await stopSharedTwin(dir, log).catch((err: unknown) => log.warn(`stopping the shared twin: ${String(err)}`));
       await stopSandbox(dir, { wipe: !keep, log, graceMs: 10_000 });
     } catch (err) {
       killAll();
