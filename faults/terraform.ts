@@ -72,7 +72,7 @@ async function run(
   args: string[],
   timeoutMs: number,
   o: RunOptions = {},
-): Promise<{ code: number; out: string }> {
+): Promise<{ code: number; out: string; stdout: string }> {
   log.info(`$ ${file} ${args.join(' ')}`.trim());
   const child = execa(file, args, {
     cwd,
@@ -92,7 +92,7 @@ async function run(
   });
   const r = await child;
   if (r.timedOut) throw new Error(`${file} timed out after ${Math.round(timeoutMs / 60_000)} min`);
-  return { code: r.exitCode ?? 1, out };
+  return { code: r.exitCode ?? 1, out, stdout: typeof r.stdout === 'string' ? r.stdout : '' };
 }
 
 /**
@@ -251,10 +251,12 @@ async function showPlan(
   const shown = await run(log, cwd, bin, ['show', '-json', planFile], timeout, { quiet: true });
   if (shown.code !== 0) throw new Error(`${kind} show failed (exit ${shown.code})`);
   let plan: PlanJson;
+  // stdout alone (a wrapper's banner before it skipped): what the tool writes to stderr meanwhile
+  // can land in the middle of the JSON in the merged output.
   try {
-    plan = JSON.parse(shown.out.slice(shown.out.indexOf('{'))) as PlanJson;
+    plan = JSON.parse(shown.stdout.slice(shown.stdout.indexOf('{'))) as PlanJson;
   } catch {
-    throw new Error(`${kind} show -json printed no JSON plan`);
+    throw new Error(`${kind} show -json printed no JSON plan (${shown.stdout.length} bytes on stdout)`);
   }
   for (const s of sensitiveValuesIn(plan)) registerSecret(s);
   return plan;

@@ -77,6 +77,20 @@ describe('terraform/tofu path with a real binary', () => {
     ).resolves.toMatchObject({ destroyCount: 2 });
   }, 120_000);
 
+  it('plan guard reads the JSON plan from stdout alone: a warning on stderr in the middle of it changes nothing', async () => {
+    const { dir, tool } = workdir();
+    await execa(binary, ['init', '-input=false'], { cwd: dir });
+    await apply(tool(), log, dir);
+    // The same binary, but `show` writes a warning to stderr after the first 64 bytes of its JSON.
+    const wrapper = join(mkdtempSync(join(tmpdir(), 'rb-tf-wrap-')), basename(binary));
+    writeFileSync(
+      wrapper,
+      `#!/bin/sh\nif [ "$1" = show ]; then\n  "${binary}" "$@" | { dd bs=1 count=64 2>/dev/null; echo 'Warning: {a provider}' >&2; sleep 0.3; cat; }\nelse\n  exec "${binary}" "$@"\nfi\n`,
+    );
+    chmodSync(wrapper, 0o755);
+    expect(await planGuard(tool({ binary: wrapper }), log, dir)).toEqual({ replacements: [], destroyCount: 2 });
+  }, 120_000);
+
   it('destroy: when the cluster API is gone, removes the configured addresses from state and retries once', async () => {
     const { dir, tool } = workdir();
     await execa(binary, ['init', '-input=false'], { cwd: dir });
