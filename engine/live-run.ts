@@ -10,7 +10,7 @@ import {
 } from '../core/abortable.ts';
 import { AbortedError, errorMessage } from '../core/errors.ts';
 import { fmtDurationFine } from '../core/format.ts';
-import type { Journal, JournalEntry } from './journal.ts';
+import { pendingRollbacks, type Journal, type JournalEntry } from './journal.ts';
 import type { Logger } from '../core/logger.ts';
 import { clockText, type ProgressClock, type RunView } from './run-view.ts';
 import type { FaultRecord, PhaseRecord, RunRecord } from '../record/run-record.ts';
@@ -268,12 +268,41 @@ export class LiveRun {
       this.init.log.info(`waiting for ${this.reverting.size} rollback(s) the suite started to finish`);
       await Promise.allSettled([...this.reverting.values()]);
     }
+    await this.checkStillApplied(only);
     const out = await replayRollbacks(journal, this.faultEnv(new AbortController().signal), by, 3, only);
     for (const r of out.rolledBack) {
       this.point(faultPoint({ kind: r.kind, id: r.faultId, title: r.title }, 'rolled-back', Date.now()));
     }
     this.syncFaults();
     return out;
+  }
+
+  /**
+   * Before the revert: an applied fault that something undid meanwhile (Argo CD's self-heal,
+   * someone) leaves the run measuring no fault, so the run is invalid. Each check is bounded (5 s).
+   */
+  private async checkStillApplied(only?: string): Promise<void> {
+    const journal = this.init.journal!;
+    const env = this.faultEnv(new AbortController().signal);
+    for (const p of pendingRollbacks(journal.read())) {
+      const type = faultType(p.kind);
+      if (p.state !== 'applied' || (only !== undefined && p.faultId !== only) || !type?.undoneBy) continue;
+      const bound = new AbortController();
+      const undone = await Promise.race([
+        type.undoneBy(env, p.rollback.data).catch(() => null),
+        sleep(5000, bound.signal).then(
+          () => null,
+          () => null,
+        ),
+      ]);
+      bound.abort();
+      if (!undone) continue;
+      const reason = `${p.title} was undone before its revert: ${undone}`;
+      this.init.log.warn(reason);
+      journal.append({ t: 'note', message: `${p.faultId}: ${reason}`, at: new Date().toISOString() });
+      this.record.validity = { valid: false, reasons: [...this.record.validity.reasons, reason] };
+      this.init.persist();
+    }
   }
 
   /** Mirrors the journal into run.json's fault list. */

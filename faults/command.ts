@@ -1,5 +1,6 @@
 import { execa } from 'execa';
 import { resolve } from 'node:path';
+import { errorMessage } from '../core/errors.ts';
 import type { Fault, FaultEnv, FaultType } from './types.ts';
 
 export interface CommandSpec {
@@ -7,6 +8,11 @@ export interface CommandSpec {
   apply: string;
   /** Shell command that undoes it; must be safe to run more than once. */
   revert: string;
+  /**
+   * Shell command that exits 0 while the fault still holds, run just before the revert: when it
+   * fails, something undid the fault during the run, and the run is marked invalid.
+   */
+  holds?: string;
   /** Working directory (default: where the run was started). */
   cwd?: string;
   /** Per-command timeout in ms (default 60 s). */
@@ -17,6 +23,7 @@ export interface CommandSpec {
 
 interface CommandRollback {
   revert: string;
+  holds?: string;
   cwd: string;
   timeoutMs: number;
   env: Record<string, string>;
@@ -57,6 +64,7 @@ export const commandFault: FaultType<CommandSpec, CommandRollback> = {
   async prepare(env, p) {
     return {
       revert: p.revert,
+      ...(p.holds ? { holds: p.holds } : {}),
       cwd: resolve(env.cwd, p.cwd ?? '.'),
       timeoutMs: p.timeoutMs ?? 60_000,
       env: p.env ?? {},
@@ -67,6 +75,15 @@ export const commandFault: FaultType<CommandSpec, CommandRollback> = {
   },
   async revert(env, rb) {
     await runShell(env, 'revert', rb.revert, rb.cwd, rb.timeoutMs, rb.env);
+  },
+  async undoneBy(env, rb) {
+    if (!rb.holds) return null;
+    try {
+      await runShell(env, 'holds', rb.holds, rb.cwd, rb.timeoutMs, rb.env);
+      return null;
+    } catch (err) {
+      return errorMessage(err);
+    }
   },
 };
 

@@ -223,6 +223,17 @@ export const scaleFault: FaultType<ScaleParams, ScaleRollback> = {
     await patchScale(env, p.kind, p.namespace, p.name, rb.faultedReplicas);
   },
 
+  async undoneBy(env, rb) {
+    const w = await kubeGetOrNull<{ spec?: { replicas?: number } }>(
+      env.kube(),
+      workloadPath(rb.kind, rb.namespace, rb.name),
+    );
+    const spec = w?.spec?.replicas ?? 1;
+    if (!w || spec === rb.faultedReplicas) return null;
+    const by = rb.argocd?.selfHeal ? ` (Argo CD ${rb.argocd.namespace}/${rb.argocd.name} self-heals)` : '';
+    return `${rb.kind} ${rb.namespace}/${rb.name}: spec.replicas is ${spec} again, not ${rb.faultedReplicas}${by}`;
+  },
+
   async verify(env, p) {
     const target = p.replicas ?? 0;
     const timeoutMs = (p.verifyTimeoutSeconds ?? 60) * 1000;

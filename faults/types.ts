@@ -31,6 +31,12 @@ export interface FaultType<P, R> {
   /** Optional check that the fault really took effect; returns a detail line for the report. */
   verify?(env: FaultEnv, params: P): Promise<string>;
   /**
+   * Optional, called just before the run reverts an applied fault: what undid it meanwhile (Argo
+   * CD's self-heal, someone), or null while it still holds. A fault undone before its revert makes
+   * the run invalid: what it measured was not the fault.
+   */
+  undoneBy?(env: FaultEnv, rollback: R): Promise<string | null>;
+  /**
    * Revert after every other fault of the run, whatever the order they were applied in: its revert
    * re-arms something (a fail-closed webhook) that needs what the other reverts bring back.
    */

@@ -36,6 +36,21 @@ describe('rollback with real processes', () => {
       expect(existsSync(join(dir!, f)), f).toBe(true);
   });
 
+  it('a fault that something undid before its revert makes the run invalid; one that held does not', async () => {
+    const ws = workspace();
+    const undone = await cli(ws, ['run', suite, '--opt', 'holds=true', '--opt', 'undoInHold=true']);
+    expect(undone.all).toMatch(/was undone before its revert: holds exited with code 1: grep -qx FAULTED-1/);
+    const rec = recordOf(runDirs(ws)[0]!);
+    expect(rec.validity.valid).toBe(false);
+    expect(rec.validity.reasons).toEqual([expect.stringMatching(/^overwrite .* \(#1\) was undone before its revert/)]);
+    expect(rec.faults[0].status).toBe('rolled-back');
+    expect(read(ws.file)).toBe('original\n');
+
+    const held = workspace();
+    expect((await cli(held, ['run', suite, '--opt', 'holds=true'])).exitCode).toBe(0);
+    expect(recordOf(runDirs(held)[0]!).validity).toEqual({ valid: true, reasons: [] });
+  });
+
   it('writes the rollback to the journal before applying the fault', async () => {
     const ws = workspace();
     await cli(ws, ['run', suite]);

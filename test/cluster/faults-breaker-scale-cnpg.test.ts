@@ -132,6 +132,7 @@ describe('scale, webhook-breaker and CNPG faults against the homelab fixture syn
     // The real controller would undo the drift within seconds (next test); paused, it leaves it.
     await new Promise((r) => setTimeout(r, 15_000));
     expect((await workload()).spec.replicas).toBe(0);
+    expect(await f.type.undoneBy!(env(), rb)).toBeNull();
 
     await f.type.revert(freshEnv(), fromJournal(rb));
     expect((await workload()).spec.replicas).toBe(1);
@@ -179,6 +180,10 @@ describe('scale, webhook-breaker and CNPG faults against the homelab fixture syn
       .filter((m) => m.fieldsV1?.['f:spec']?.['f:replicas'] !== undefined)
       .map((m) => m.manager);
     expect(owners).toContain('argocd-controller');
+    // What the run checks before the revert: the fault no longer holds, and Argo CD is named.
+    expect(await f.type.undoneBy!(env(), rb)).toBe(
+      'Deployment kyverno/kyverno-admission-controller: spec.replicas is 1 again, not 0 (Argo CD argocd/kyverno self-heals)',
+    );
     await f.type.revert(env(), rb);
     expect(warnings.filter((w) => w.includes('fought back: replicas were 1'))).toHaveLength(1);
     expect((await workload()).spec.replicas).toBe(1);
