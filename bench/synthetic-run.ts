@@ -614,7 +614,7 @@ export async function writeSyntheticRun(home: string, opts: SyntheticRunOptions 
     restarts: restarts.length,
     crashLoopBackOff: restarts.filter((r) => r.backoff).length,
     oomKilled: restarts.filter((r) => r.reason === 'OOMKilled').length,
-    byApp: restartsByApp(restarts).sort((a, b) => b.restarts - a.restarts || (a.app < b.app ? -1 : 1)),
+    byApp: restartsByApp(restarts),
     neverReady: [],
     records: [...restarts].sort((a, b) => a.at.t - b.at.t),
   };

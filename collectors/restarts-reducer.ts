@@ -34,11 +34,7 @@ export function lowerWavesHealthyAt(
   };
 }
 
-/**
- * A restart is *dependency* when it happened before every lower wave was Healthy (the app was
- * started before what it needs was ready); an OOMKill never is.
- */
-/** Classified restarts per Application (per pod when it has none), most restarts first. */
+/** Classified restarts per Application (per pod when it has none), most restarts first, then by name. */
 export function restartsByApp(records: readonly RestartRecord[]): RestartsSummary['byApp'] {
   const byApp = new Map<string, RestartsSummary['byApp'][number]>();
   for (const r of records) {
@@ -58,9 +54,13 @@ export function restartsByApp(records: readonly RestartRecord[]): RestartsSummar
     if (r.reason === 'OOMKilled') s.oomKilled++;
     byApp.set(key, s);
   }
-  return [...byApp.values()].sort((a, b) => b.restarts - a.restarts);
+  return [...byApp.values()].sort((a, b) => b.restarts - a.restarts || (a.app < b.app ? -1 : 1));
 }
 
+/**
+ * A restart is *dependency* when it happened before every lower wave was Healthy (the app was
+ * started before what it needs was ready); an OOMKill never is.
+ */
 function classify(r: RestartRecord, lowerHealthyAt: ((wave: number) => number | null) | undefined) {
   if (r.reason === 'OOMKilled' || r.wave === undefined || !lowerHealthyAt) return 'other';
   const ready = lowerHealthyAt(r.wave);

@@ -4,6 +4,7 @@ import { deleteLeftover, findLeftovers, type Leftover } from '../cluster/leftove
 import { loadKube } from '../cluster/kube.ts';
 import { JOURNAL_FILE } from '../record/store.ts';
 import { errorMessage } from '../core/errors.ts';
+import { invalidate } from '../record/run-record.ts';
 import { Journal, pendingFor } from './journal.ts';
 import { applyJournal } from './live-run.ts';
 import type { Logger } from '../core/logger.ts';
@@ -106,12 +107,7 @@ export async function cleanup(o: CleanupOptions): Promise<CleanupReport> {
           reasons: ['the process died before the run finished; rolled back by cleanup'],
         };
       }
-      if (record.status === 'interrupted') {
-        record.validity = {
-          valid: false,
-          reasons: [...record.validity.reasons, 'interrupted: the process died before the run finished'],
-        };
-      }
+      if (record.status === 'interrupted') invalidate(record, 'interrupted: the process died before the run finished');
       o.store.writeRecord(dir, record);
     } else if (entry.rolledBack.length) {
       o.store.writeRecord(dir, record);

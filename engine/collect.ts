@@ -2,6 +2,7 @@ import type * as k8s from '@kubernetes/client-node';
 import { createCollectors, supportingCollectors, type CollectorName } from '../collectors/registry.ts';
 import type { Collector, CollectorContext } from '../collectors/types.ts';
 import { errorMessage } from '../core/errors.ts';
+import { invalidate } from '../record/run-record.ts';
 import type { LiveRun } from './live-run.ts';
 import type { Logger } from '../core/logger.ts';
 import type { RunCluster } from './suite.ts';
@@ -76,10 +77,7 @@ export class RunCollectors {
           this.log.warn(`collector ${c.name} (needed by ${names.join(', ')}) could not start: ${errorMessage(err)}`);
           continue;
         }
-        record.validity = {
-          valid: false,
-          reasons: [...record.validity.reasons, `collector ${c.name} could not start: ${errorMessage(err)}`],
-        };
+        invalidate(record, `collector ${c.name} could not start: ${errorMessage(err)}`);
         this.log.warn(`collector ${c.name} could not start: ${errorMessage(err)}`);
       }
     }
@@ -98,17 +96,10 @@ export class RunCollectors {
         await c.stop();
         if (!this.supporting.has(c.name)) summaries[c.name] = c.summary();
         const cov = c.coverage();
-        if (!cov.complete)
-          record.validity = {
-            valid: false,
-            reasons: [...record.validity.reasons, ...cov.notes.map((n) => `${c.name}: ${n}`)],
-          };
+        if (!cov.complete) invalidate(record, ...cov.notes.map((n) => `${c.name}: ${n}`));
         else if (cov.notes.length && !this.supporting.has(c.name)) record.summary[`${c.name}Notes`] = cov.notes;
       } catch (err) {
-        record.validity = {
-          valid: false,
-          reasons: [...record.validity.reasons, `collector ${c.name} failed: ${errorMessage(err)}`],
-        };
+        invalidate(record, `collector ${c.name} failed: ${errorMessage(err)}`);
       }
     }
     this.running = [];

@@ -20,7 +20,7 @@ import type { ReportWriter, RunSink, RunSinkFactory, RunStore } from './ports.ts
 import { acquireLock } from './lock.ts';
 import { atLeast, createLogger, terminalSink, type LogLevel, type LogSink } from '../core/logger.ts';
 import { newRunId } from '../record/run-id.ts';
-import type { RunRecord } from '../record/run-record.ts';
+import { invalidate, type RunRecord } from '../record/run-record.ts';
 import { installAbortOnSignals } from './signals.ts';
 import type { RunView } from './run-view.ts';
 import type { Suite } from './suite.ts';
@@ -428,7 +428,7 @@ function finish(
     if (o.steady === 'broken-before')
       reasons.push('steady state not met before the run either (no fault was applied): the cluster was not steady');
     record.verdict = { outcome: 'aborted', reasons };
-    record.validity = { valid: false, reasons: [...record.validity.reasons, 'the run was aborted before it finished'] };
+    invalidate(record, 'the run was aborted before it finished');
     exitCode = ['not-back', 'skipped', 'interrupted', 'broken-before'].includes(o.steady)
       ? ExitCode.RollbackIncomplete
       : ExitCode.Aborted;

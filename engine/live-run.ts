@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { setTimeout as delay } from 'node:timers/promises';
 import type * as k8s from '@kubernetes/client-node';
 import {
   sleep,
@@ -13,7 +14,7 @@ import { fmtDurationFine } from '../core/format.ts';
 import { pendingRollbacks, type Journal, type JournalEntry } from './journal.ts';
 import type { Logger } from '../core/logger.ts';
 import { clockText, type ProgressClock, type RunView } from './run-view.ts';
-import type { FaultRecord, PhaseRecord, RunRecord } from '../record/run-record.ts';
+import { invalidate, type FaultRecord, type PhaseRecord, type RunRecord } from '../record/run-record.ts';
 import { replayRollbacks, type RollbackOutcome } from './rollback.ts';
 import type { Background, FaultHandle, RunClock, RunCluster, SuiteContext, TimeUntilOptions } from './suite.ts';
 import type { Config } from './config-schema.ts';
@@ -279,28 +280,25 @@ export class LiveRun {
 
   /**
    * Before the revert: an applied fault that something undid meanwhile (Argo CD's self-heal,
-   * someone) leaves the run measuring no fault, so the run is invalid. Each check is bounded (5 s).
+   * someone) leaves the run measuring no fault, so the run is invalid. Each check waits at most 5 s;
+   * after an abort there is none (the run is invalid already, and the rollback must not wait).
    */
   private async checkStillApplied(only?: string): Promise<void> {
+    if (this.init.signal.aborted) return;
     const journal = this.init.journal!;
     const env = this.faultEnv(new AbortController().signal);
     for (const p of pendingRollbacks(journal.read())) {
       const type = faultType(p.kind);
       if (p.state !== 'applied' || (only !== undefined && p.faultId !== only) || !type?.undoneBy) continue;
-      const bound = new AbortController();
       const undone = await Promise.race([
         type.undoneBy(env, p.rollback.data).catch(() => null),
-        sleep(5000, bound.signal).then(
-          () => null,
-          () => null,
-        ),
+        delay(5000, null, { ref: false }),
       ]);
-      bound.abort();
       if (!undone) continue;
       const reason = `${p.title} was undone before its revert: ${undone}`;
       this.init.log.warn(reason);
       journal.append({ t: 'note', message: `${p.faultId}: ${reason}`, at: new Date().toISOString() });
-      this.record.validity = { valid: false, reasons: [...this.record.validity.reasons, reason] };
+      invalidate(this.record, reason);
       this.init.persist();
     }
   }

@@ -55,6 +55,14 @@ export interface ScaleRollback {
  */
 export const SCALE_FAULT_MANAGER = 'rebuild-bench-fault';
 
+/** A workload whose spec.replicas is no longer the fault's: who undid it, when we know. */
+function replicasUndone(what: string, spec: number, target: number, argocd?: ArgoManager | null): string {
+  const by = argocd?.selfHeal
+    ? `the self-heal of Argo CD Application ${argocd.namespace}/${argocd.name}`
+    : 'Argo CD self-heal (or someone)';
+  return `${what}: spec.replicas is ${spec} again, not ${target}: ${by} undid the fault`;
+}
+
 /** Argo CD skips reconciling (and so self-healing) an Application with this annotation set to "true". */
 export const SKIP_RECONCILE_ANNOTATION = 'argocd.argoproj.io/skip-reconcile';
 
@@ -230,8 +238,7 @@ export const scaleFault: FaultType<ScaleParams, ScaleRollback> = {
     );
     const spec = w?.spec?.replicas ?? 1;
     if (!w || spec === rb.faultedReplicas) return null;
-    const by = rb.argocd?.selfHeal ? ` (Argo CD ${rb.argocd.namespace}/${rb.argocd.name} self-heals)` : '';
-    return `${rb.kind} ${rb.namespace}/${rb.name}: spec.replicas is ${spec} again, not ${rb.faultedReplicas}${by}`;
+    return replicasUndone(`${rb.kind} ${rb.namespace}/${rb.name}`, spec, rb.faultedReplicas, rb.argocd);
   },
 
   async verify(env, p) {
@@ -244,10 +251,7 @@ export const scaleFault: FaultType<ScaleParams, ScaleRollback> = {
       const w = await kubeGetOrNull<any>(env.kube(), workloadPath(p.kind, p.namespace, p.name));
       if (!w) throw new Error(`${what} disappeared`);
       const spec = w.spec?.replicas ?? 1;
-      if (spec !== target)
-        throw new Error(
-          `${what}: spec.replicas is ${spec} again, not ${target}: Argo CD self-heal (or someone) undid the fault`,
-        );
+      if (spec !== target) throw new Error(replicasUndone(what, spec, target));
       const ready = w.status?.readyReplicas ?? 0;
       if (ready === target) {
         const argocd = await findArgoManager(env, w, p.argocdNamespace ?? ARGOCD_NAMESPACE);

@@ -36,6 +36,11 @@ export interface RunRecord {
   exitCode: number | null;
 }
 
+/** Marks the run invalid (its figures do not measure what the suite meant), keeping earlier reasons. */
+export function invalidate(record: Pick<RunRecord, 'validity'>, ...reasons: string[]): void {
+  record.validity = { valid: false, reasons: [...record.validity.reasons, ...reasons] };
+}
+
 export type RunStatus = 'running' | 'completed' | 'failed' | 'aborted' | 'rollback-incomplete' | 'interrupted';
 
 export interface PhaseRecord {

@@ -182,7 +182,7 @@ describe('scale, webhook-breaker and CNPG faults against the homelab fixture syn
     expect(owners).toContain('argocd-controller');
     // What the run checks before the revert: the fault no longer holds, and Argo CD is named.
     expect(await f.type.undoneBy!(env(), rb)).toBe(
-      'Deployment kyverno/kyverno-admission-controller: spec.replicas is 1 again, not 0 (Argo CD argocd/kyverno self-heals)',
+      'Deployment kyverno/kyverno-admission-controller: spec.replicas is 1 again, not 0: the self-heal of Argo CD Application argocd/kyverno undid the fault',
     );
     await f.type.revert(env(), rb);
     expect(warnings.filter((w) => w.includes('fought back: replicas were 1'))).toHaveLength(1);

@@ -11,7 +11,7 @@ import { sandboxLayout } from '../../sandbox/paths.ts';
 import { launchTwin, truthPath } from '../../sandbox/twin/launch.ts';
 import { waitForConvergence, type Convergence } from '../../sandbox/twin/progress.ts';
 import type { TruthEvent } from '../../sandbox/twin/truth.ts';
-import { sharedTwinRecord, type SharedTwin } from '../setup/shared-twin.ts';
+import { sharedTwinDir, sharedTwinRecord } from '../setup/shared-twin.ts';
 
 export const repoRoot = join(import.meta.dirname, '..', '..');
 export const homelab = join(repoRoot, 'examples', 'homelab');
@@ -105,20 +105,16 @@ function twinHandle(dir: string, kubeconfig: string, input: TwinInputOptions, ti
  * teardown stops it (`stop()` here does nothing). Converged when returned.
  */
 export async function sharedHomelabTwin(): Promise<TwinSandbox> {
-  const record = sharedTwinRecord(inject('sandboxDir'));
+  const sandboxDir = inject('sandboxDir');
+  const started = sharedTwinDir(sandboxDir);
   let tw: TwinSandbox;
-  if (existsSync(record)) {
-    const r = JSON.parse(readFileSync(record, 'utf8')) as SharedTwin;
-    tw = twinHandle(r.dir, r.kubeconfig, { dir: homelab }, 0.25);
-    tw.apps = r.apps;
+  if (started) {
+    tw = twinHandle(started, sandboxLayout(started).kubeconfig, { dir: homelab }, 0.25);
+    tw.apps = loadTwinInput({ dir: homelab }).apps.length;
   } else {
     // Recorded before anything starts, so the global teardown stops a twin whose start failed half-way.
     const dir = mkdtempSync(join(tmpdir(), 'rb-twin-'));
-    const apps = loadTwinInput({ dir: homelab }).apps.length;
-    writeFileSync(
-      record,
-      JSON.stringify({ dir, kubeconfig: sandboxLayout(dir).kubeconfig, apps } satisfies SharedTwin),
-    );
+    writeFileSync(sharedTwinRecord(sandboxDir), dir);
     tw = await twinSandbox({ dir: homelab }, 0.25, { argocd: 'real', dir });
   }
   const c = await tw.converge(240_000);
