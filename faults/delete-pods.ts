@@ -1,6 +1,6 @@
 import type * as k8s from '@kubernetes/client-node';
 import { KubeHttpError, kubeRequest } from '../cluster/http.ts';
-import { labelSelector } from '../cluster/labels.ts';
+import { readyPodCount } from '../cluster/ready-pods.ts';
 import { sleep, waitFor } from '../core/abortable.ts';
 import { errorMessage } from '../core/errors.ts';
 import type { Fault, FaultEnv, FaultType } from './types.ts';
@@ -121,15 +121,9 @@ async function ownerReadiness(
     if (err instanceof KubeHttpError && err.status === 404) return undefined;
     throw err;
   }
-  const match = obj.spec?.selector?.matchLabels;
-  const sel = match && Object.keys(match).length ? `?labelSelector=${enc(labelSelector(match))}` : '';
-  const pods = (await kubeRequest<{ items: KPod[] }>(kc, 'GET', `/api/v1/namespaces/${enc(ns)}/pods${sel}`)).body.items;
-  const readyPods = pods.filter(
-    (x) =>
-      !x.metadata.deletionTimestamp &&
-      x.metadata.ownerReferences?.some((r) => r.controller && r.uid === obj.metadata.uid) &&
-      x.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
-  ).length;
+  const readyPods = await readyPodCount(kc, ns, obj.spec?.selector?.matchLabels, (x) =>
+    (x.metadata.ownerReferences ?? []).some((r) => r.controller && r.uid === obj.metadata.uid),
+  );
   if (o.kind === 'DaemonSet')
     return {
       ready: Math.min(readyPods, obj.status?.numberReady ?? 0),

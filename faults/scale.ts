@@ -1,5 +1,6 @@
 import type * as k8s from '@kubernetes/client-node';
 import { kubeGetOrNull, kubeRequest } from '../cluster/http.ts';
+import { readyPodCount } from '../cluster/ready-pods.ts';
 import { sleep } from '../core/abortable.ts';
 import { errorMessage } from '../core/errors.ts';
 import type { Fault, FaultEnv, FaultType } from './types.ts';
@@ -286,31 +287,53 @@ export const scaleFault: FaultType<ScaleParams, ScaleRollback> = {
 
 /** How long a revert waits for the restored replicas to be Ready (per attempt). */
 const READY_WAIT_MS = 120_000;
+/** How long the restored replicas must stay Ready before the revert counts as done. */
+const READY_STABLE_MS = 2000;
+
+/**
+ * Ready replicas of a workload as a rollback may trust them: 0 until its controller has observed the
+ * latest spec, and never more than its Ready, not terminating pods. Right after a scale down and up,
+ * status.readyReplicas can still show the pod being deleted.
+ */
+async function trustedReady(env: FaultEnv, w: any): Promise<number> {
+  const observed = (w.status?.observedGeneration ?? 0) >= (w.metadata?.generation ?? 0);
+  if (!observed) return 0;
+  const status: number = w.status?.readyReplicas ?? 0;
+  if (status === 0) return 0;
+  return Math.min(status, await readyPodCount(env.kube(), w.metadata.namespace, w.spec?.selector?.matchLabels));
+}
 
 /**
  * A rollback is done when the workload serves again, not when its spec says so: a webhook backend
  * (Kyverno) scaled back but not yet Ready still rejects every pod creation behind failurePolicy Fail.
+ * Ready must hold for READY_STABLE_MS, so that a scale down still being carried out cannot pass for it.
  */
 async function untilReady(env: FaultEnv, rb: ScaleRollback): Promise<void> {
   const what = `${rb.kind} ${rb.namespace}/${rb.name}`;
   const started = Date.now();
   let said = false;
+  let readySince: number | undefined;
   for (;;) {
     const w = await kubeGetOrNull<any>(env.kube(), workloadPath(rb.kind, rb.namespace, rb.name));
-    const ready: number = w?.status?.readyReplicas ?? 0;
-    if (!w || ready >= Math.min(rb.previousReplicas, w.spec?.replicas ?? rb.previousReplicas)) {
-      if (said) env.log.info(`${what}: ${ready} Ready after ${Math.round((Date.now() - started) / 1000)} s`);
-      return;
-    }
+    if (!w) return;
+    const wanted = Math.min(rb.previousReplicas, w.spec?.replicas ?? rb.previousReplicas);
+    const ready = await trustedReady(env, w);
+    if (ready >= wanted) {
+      readySince ??= Date.now();
+      if (Date.now() - readySince >= READY_STABLE_MS || wanted === 0) {
+        if (said) env.log.info(`${what}: ${ready} Ready after ${Math.round((Date.now() - started) / 1000)} s`);
+        return;
+      }
+    } else readySince = undefined;
     if (Date.now() - started > READY_WAIT_MS)
       throw new Error(
         `${what}: replicas restored to ${rb.previousReplicas} but ${ready} Ready after ${READY_WAIT_MS / 1000} s`,
       );
-    if (!said) {
+    if (!said && readySince === undefined) {
       env.log.info(`${what}: waiting for ${rb.previousReplicas} Ready replica(s) (up to ${READY_WAIT_MS / 1000} s)`);
       said = true;
     }
-    await sleep(1000);
+    await sleep(readySince === undefined ? 1000 : 250);
   }
 }
 

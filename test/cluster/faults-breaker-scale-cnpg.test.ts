@@ -157,6 +157,22 @@ describe('scale, webhook-breaker and CNPG faults against the homelab fixture syn
     expect(warnings).toEqual([]);
   });
 
+  it('a revert right after the apply, the scale down still being carried out, returns only once the webhook answers for good', async () => {
+    // The status can still count the pod being deleted: a revert trusting it returned while Kyverno went down
+    // behind it, and pod creation was rejected after `run` had exited (chaos-interrupt, SIGINT during "kill").
+    await kyvernoUp();
+    warnings.length = 0;
+    const f = scaleToZero(KYVERNO);
+    const rb = await f.type.prepare(env(), f.params);
+    await f.type.apply(env(), f.params, rb);
+    await f.type.revert(freshEnv(), fromJournal(rb));
+    const seen: string[] = [];
+    for (const t0 = Date.now(); Date.now() - t0 < 4000; await new Promise((r) => setTimeout(r, 100)))
+      seen.push(describeProbe(await probe('p-after-revert')));
+    expect(new Set(seen)).toEqual(new Set(['admitted, sizing=micro']));
+    expect(warnings).toEqual([]);
+  });
+
   it('without the pause, the real Argo CD self-heal fights back and the revert says so; revert is silent when apply never ran', async () => {
     warnings.length = 0;
     // Crash between the journal write and apply: cleanup replays the rollback from the record alone.
