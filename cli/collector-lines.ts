@@ -1,8 +1,13 @@
 import { fmtDuration } from '../core/format.ts';
-import type { AdmissionSummary, RestartsSummary, WavesSummary } from '../record/summaries.ts';
+import { criticalPathOf, LINK_PARTS, type CriticalPath } from '../record/critical-path.ts';
+import type { AdmissionSummary, PodsSummary, RestartsSummary, WavesSummary } from '../record/summaries.ts';
 
 /** A few lines per collector for `show` (the full picture is the report's job). */
-export function collectorLines(collectors: Record<string, unknown> | undefined, startedAt: string): string[] {
+export function collectorLines(
+  collectors: Record<string, unknown> | undefined,
+  startedAt: string,
+  needs?: ReadonlyMap<string, readonly string[]>,
+): string[] {
   if (!collectors) return [];
   const t0 = Date.parse(startedAt);
   const out: string[] = [];
@@ -29,6 +34,10 @@ export function collectorLines(collectors: Record<string, unknown> | undefined, 
       `  restarts ${restarts.restarts} (CrashLoopBackOff entries ${restarts.crashLoopBackOff}, OOMKilled ${restarts.oomKilled}, never Ready ${restarts.neverReady.length})${top ? `: ${top}` : ''}`,
     );
   }
+  const pods = collectors.pods as PodsSummary | undefined;
+  if (pods) out.push(...podLines(pods));
+  const path = waves ? criticalPathOf({ waves, pods, restarts, needs }) : null;
+  if (path) out.push(...pathLines(path, t0));
   const adm = collectors.admission as AdmissionSummary | undefined;
   if (adm) {
     const l = adm.probes.latencyMs;
@@ -36,5 +45,43 @@ export function collectorLines(collectors: Record<string, unknown> | undefined, 
       `  admission ${adm.probes.count} probes: ${adm.probes.admitted} admitted (${adm.probes.mutated} mutated), ${adm.probes.rejected} rejected${l ? `; p50 ${Math.round(l.p50)} ms, p99 ${Math.round(l.p99)} ms` : ''}`,
     );
   }
+  return out;
+}
+
+/** Pods created during the run: time to Ready, pulls, and the apps slowest to Ready. */
+function podLines(pods: PodsSummary): string[] {
+  const ready = pods.phases.ready;
+  const pulls = pods.records.flatMap((r) => (r.pullMs === null ? [] : [r.pullMs]));
+  const pullTotal = pulls.reduce((a, b) => a + b, 0);
+  const head = `  pods     ${pods.pods} created${ready ? `, Ready p50 ${fmtDuration(ready.p50)}, p99 ${fmtDuration(ready.p99)}` : ''}; image pulls ${fmtDuration(pullTotal)} in all; ${pods.neverReady} never Ready`;
+  const slowest = pods.byApp.slice(0, 3).map((a) => {
+    const bits = [
+      a.phases.ready ? `Ready p99 ${fmtDuration(a.phases.ready.p99)}` : 'never Ready',
+      ...(a.pullMs ? [`pull ${fmtDuration(a.pullMs.max)}`] : []),
+      ...(a.crashLoopMs ? [`crash-looping ${fmtDuration(a.crashLoopMs)}`] : []),
+    ];
+    return `    ${a.key}: ${bits.join(', ')}`;
+  });
+  return [head, ...slowest];
+}
+
+/** The critical path: its chain, the links that take a tenth of it or more, and what would shorten it most. */
+function pathLines(p: CriticalPath, t0: number): string[] {
+  const span = Math.max(1, p.to - p.from);
+  const out = [
+    `  critical path ${p.links.map((l) => l.app).join(' → ')} (+${fmtDuration(p.from - t0)} → +${fmtDuration(p.to - t0)})`,
+  ];
+  for (const l of p.links) {
+    const ms = l.to - l.from;
+    if (ms / span < 0.1) continue;
+    const top = LINK_PARTS.reduce((a, b) => (l.parts[b] > l.parts[a] ? b : a));
+    const after = l.waitedFor ? ` after ${l.waitedFor}` : '';
+    out.push(
+      `    ${l.app} (wave ${l.wave})${after}: ${fmtDuration(ms)}, ${Math.round((100 * ms) / span)} %, mostly ${top} ${fmtDuration(l.parts[top])}`,
+    );
+  }
+  const top = p.slack.filter((s) => s.savesMs > 0).slice(0, 3);
+  if (top.length)
+    out.push(`    shortens it most: ${top.map((s) => `${s.app} (up to ${fmtDuration(s.savesMs)})`).join(', ')}`);
   return out;
 }

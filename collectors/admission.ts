@@ -1,5 +1,5 @@
 import type * as k8s from '@kubernetes/client-node';
-import { max as ssMax, quantileSorted } from 'simple-statistics';
+import { latencyStats } from './latency-stats.ts';
 import { errorMessage } from '../core/errors.ts';
 import { silentLogger, type Logger } from '../core/logger.ts';
 import { KubeHttpError, kubeRequest } from '../cluster/http.ts';
@@ -155,17 +155,6 @@ export function wasMutated(sent: any, got: any): boolean {
       JSON.stringify(r.limits ?? {}) !== JSON.stringify(had.limits ?? {})
     );
   });
-}
-
-function stats(sorted: number[]): LatencyStats | null {
-  if (!sorted.length) return null;
-  const r = (x: number) => Math.round(x * 100) / 100;
-  return {
-    p50: r(quantileSorted(sorted, 0.5)),
-    p90: r(quantileSorted(sorted, 0.9)),
-    p99: r(quantileSorted(sorted, 0.99)),
-    max: r(ssMax(sorted)),
-  };
 }
 
 const finite = (x: number): number | null => (Number.isFinite(x) ? x : null);
@@ -440,7 +429,7 @@ export class AdmissionCollector implements Collector<AdmissionSummary> {
     const sortedOf = (rs: ProbeResult[]) => rs.map((r) => r.latencyMs).sort((a, b) => a - b);
     const latencyByOutcome: Partial<Record<ProbeOutcome, LatencyStats>> = {};
     for (const o of ['admitted', 'rejected', 'error'] as const) {
-      const s = stats(sortedOf(this.results.filter((r) => r.outcome === o)));
+      const s = latencyStats(sortedOf(this.results.filter((r) => r.outcome === o)));
       if (s) latencyByOutcome[o] = s;
     }
     const reasons: Record<string, number> = {};
@@ -502,7 +491,7 @@ export class AdmissionCollector implements Collector<AdmissionSummary> {
         skipped: this.skipped,
         abandoned: this.abandoned,
         ticks: this.ticks,
-        latencyMs: stats(sortedOf(this.results)),
+        latencyMs: latencyStats(sortedOf(this.results)),
         latencyByOutcome,
         reasons,
       },

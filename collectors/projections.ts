@@ -26,7 +26,7 @@ export interface MetadataView {
 export interface ContainerStatusView {
   name: string;
   restartCount?: number;
-  state?: { waiting?: { reason?: string } };
+  state?: { waiting?: { reason?: string }; running?: { startedAt?: string } };
   lastState?: { terminated?: { reason?: string; exitCode?: number; finishedAt?: string } };
 }
 
@@ -86,7 +86,7 @@ function metadata(v: unknown, annotations: readonly string[]): Json {
   };
 }
 
-/** A pod as the restarts collector reads it: owner, tracking, phase, Ready, and each container's restarts. */
+/** A pod as the restarts and pods collectors read it: owner, tracking, phase, conditions, each container's state and restarts. */
 export function podProjection(p: KubeObject): PodView {
   const s = asObject(p.status) ?? {};
   const view: KubeObject = {
@@ -96,11 +96,13 @@ export function podProjection(p: KubeObject): PodView {
       conditions: asList(s.conditions).map((c) => pick(c, ['type', 'status', 'lastTransitionTime'])),
       containerStatuses: asList(s.containerStatuses).map((c) => {
         const waiting = asObject(asObject(c.state)?.waiting);
+        const running = asObject(asObject(c.state)?.running);
         const terminated = asObject(asObject(c.lastState)?.terminated);
         return {
           name: c.name,
           restartCount: c.restartCount,
           ...(waiting ? { state: { waiting: pick(waiting, ['reason']) } } : {}),
+          ...(running ? { state: { running: pick(running, ['startedAt']) } } : {}),
           ...(terminated ? { lastState: { terminated: pick(terminated, ['reason', 'exitCode', 'finishedAt']) } } : {}),
         };
       }),
@@ -133,6 +135,27 @@ export function eventProjection(e: KubeObject): EventView {
     ...(typeof e.message === 'string' ? { message: e.message.slice(0, 500) } : {}),
     ...(e.series ? { series: pick(e.series, ['count']) } : {}),
     involvedObject: pick(e.involvedObject, ['kind', 'namespace', 'name']),
+    metadata: pick(e.metadata, ['name', 'namespace', 'resourceVersion', 'creationTimestamp']),
+  };
+  return view;
+}
+
+/** What pulledEventProjection keeps of a kubelet `Pulled` event: the pod, when, and the message with the duration. */
+export interface PulledEventView extends KubeObject {
+  reason?: string;
+  message?: string;
+  lastTimestamp?: string;
+  eventTime?: string;
+  firstTimestamp?: string;
+  involvedObject?: { kind?: string; namespace?: string; name?: string; uid?: string; fieldPath?: string };
+  metadata?: MetadataView;
+}
+
+export function pulledEventProjection(e: KubeObject): PulledEventView {
+  const view: KubeObject = {
+    ...pick(e, ['reason', 'lastTimestamp', 'eventTime', 'firstTimestamp']),
+    ...(typeof e.message === 'string' ? { message: e.message.slice(0, 300) } : {}),
+    involvedObject: pick(e.involvedObject, ['kind', 'namespace', 'name', 'uid', 'fieldPath']),
     metadata: pick(e.metadata, ['name', 'namespace', 'resourceVersion', 'creationTimestamp']),
   };
   return view;

@@ -1,11 +1,12 @@
 import { admissionCollector } from './admission.ts';
 import { eventsCollector } from './events.ts';
+import { podsCollector } from './pods.ts';
 import { restartsCollector } from './restarts.ts';
 import type { Collector, CollectorType } from './types.ts';
 import { wavesCollector } from './waves.ts';
 
 /** The built-in collectors, the names a suite may ask for. */
-export const collectorNames = ['waves', 'restarts', 'events', 'admission'] as const;
+export const collectorNames = ['waves', 'restarts', 'events', 'admission', 'pods'] as const;
 export type CollectorName = (typeof collectorNames)[number];
 
 /** Collector types by name, in registration order: each after those it needs, so that order is a start order. */
@@ -63,4 +64,5 @@ export function createCollectors(asked: readonly string[], running: readonly Col
   return out;
 }
 
-for (const t of [wavesCollector, restartsCollector, eventsCollector, admissionCollector]) registerCollectorType(t);
+for (const t of [wavesCollector, restartsCollector, eventsCollector, admissionCollector, podsCollector])
+  registerCollectorType(t);

@@ -174,10 +174,76 @@ export interface EventsSummary {
   byReason: Record<string, number>;
 }
 
+// pods: each pod created during the run, from creation to Ready (kube-burner's podLatency).
+/** The phases of a pod's start, each timed from its creation. */
+export type PodPhase = 'scheduled' | 'initialized' | 'pulled' | 'started' | 'containersReady' | 'ready';
+export const POD_PHASES: readonly PodPhase[] = [
+  'scheduled',
+  'initialized',
+  'pulled',
+  'started',
+  'containersReady',
+  'ready',
+];
+
+export interface PodLatencyRecord {
+  namespace: string;
+  pod: string;
+  app: string | undefined;
+  wave: number | undefined;
+  created: Stamped;
+  /**
+   * ms from creation to each phase (absent: not reached). `pulled`: the end of its last image pull;
+   * `started`: the start of the container run that became Ready (after any crash-loop).
+   */
+  phases: Partial<Record<PodPhase, number>>;
+  /** Wall time of its image pulls, waits in the pull queue included (0: every image was present). */
+  pullMs: number | null;
+  restarts: number;
+  /** Time any container spent in CrashLoopBackOff. */
+  crashLoopMs: number;
+  /** First seen already Ready (after a watch gap): its times are the objects' seconds, not the watch's. */
+  seenReady: boolean;
+  /** watch: every time of it from live watch events (ms); otherwise the least precise source among them. */
+  timedBy: TimeSource;
+}
+
+/** Latency of one phase over a group of pods (ms from creation), with how many pods reached it. */
+export type PhaseStats = LatencyStats & { pods: number };
+
+export interface PodGroupSummary {
+  /** The app or the wave (as a string) the group is for. */
+  key: string;
+  wave: number | undefined;
+  pods: number;
+  phases: Partial<Record<PodPhase, PhaseStats>>;
+  /** Image pull wall time per pod. */
+  pullMs: PhaseStats | null;
+  /** From the start of the run that became Ready (else the end of its pulls, else Initialized) to Ready. */
+  startupMs: PhaseStats | null;
+  restarts: number;
+  crashLoopMs: number;
+}
+
+export interface PodsSummary {
+  /** Pods created during the run (those there at the start are not counted). */
+  pods: number;
+  preexisting: number;
+  /** Counted pods first seen already Ready (a watch gap): timed from object timestamps. */
+  seenReady: number;
+  /** Counted pods that were never Ready (nor Succeeded) by the end. */
+  neverReady: number;
+  phases: Partial<Record<PodPhase, PhaseStats>>;
+  byApp: PodGroupSummary[];
+  byWave: PodGroupSummary[];
+  records: PodLatencyRecord[];
+}
+
 /** `summary.collectors` in run.json: each built-in collector's summary under its name (absent when it did not run). */
 export interface CollectorSummaries {
   waves?: WavesSummary;
   restarts?: RestartsSummary;
   admission?: AdmissionSummary;
   events?: EventsSummary;
+  pods?: PodsSummary;
 }

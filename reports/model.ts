@@ -1,5 +1,7 @@
 import { fmtDuration, fmtMinutes } from '../core/format.ts';
 import { chaosFindings, type Finding } from './chaos-findings.ts';
+import { needsOf } from '../record/critical-path.ts';
+import { buildCriticalPath, buildMinutes, type ReportCriticalPath, type ReportMinutes } from './minutes.ts';
 import { buildFigures, type ReportFigures } from './figures.ts';
 import type {
   AdmissionSummary,
@@ -47,6 +49,10 @@ export interface ReportModel {
   /** Step line: number of Healthy Applications from each offset on. Starts at (0, 0). */
   healthyOverTime?: Array<{ offsetMs: number; healthy: number }>;
   restarts?: ReportRestarts;
+  /** A rebuild's minutes: bootstrap phases, then the waves along the critical path, by part. */
+  minutes?: ReportMinutes;
+  /** The chain of apps that set the time every app was Healthy, and which would shorten it most. */
+  criticalPath?: ReportCriticalPath;
   admission?: ReportAdmission;
   /** Every admission probe: when (offset), how long, and its outcome (for the latency and rejection chart). */
   admissionOverTime?: Array<{ offsetMs: number; latencyMs: number; outcome: string }>;
@@ -660,6 +666,17 @@ export function buildReport(record: RunRecord, points: Point[] = []): ReportMode
   const admissionSummary = collector(record, 'admission');
   const times = appTimes(wavesSummary, points);
   const restarts = restartsSummary ? buildRestarts(restartsSummary) : undefined;
+  const podsSummary = collector(record, 'pods');
+  const pathInputs = wavesSummary && {
+    waves: wavesSummary,
+    t0,
+    ...(podsSummary ? { pods: podsSummary } : {}),
+    ...(restartsSummary ? { restarts: restartsSummary } : {}),
+    ...(rebuild?.phases ? { phases: rebuild.phases } : {}),
+    ...(needsOf(record.summary) ? { needs: needsOf(record.summary)! } : {}),
+  };
+  const criticalPath = pathInputs ? buildCriticalPath(pathInputs) : undefined;
+  const minutes = pathInputs ? buildMinutes(pathInputs, criticalPath) : undefined;
 
   const notes: string[] = [];
   const summary = record.summary ?? {};
@@ -738,6 +755,8 @@ export function buildReport(record: RunRecord, points: Point[] = []): ReportMode
     model.healthyOverTime = buildHealthyOverTime(times, t0);
   }
   if (restarts) model.restarts = restarts;
+  if (minutes) model.minutes = minutes;
+  if (criticalPath) model.criticalPath = criticalPath;
   if (admissionSummary?.probes) model.admission = buildAdmission(admissionSummary);
   const probes = points.filter(
     (p) => p.measurement === 'rb_admission_probe' && typeof p.fields.latency_ms === 'number',

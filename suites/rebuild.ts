@@ -2,8 +2,10 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { kubeRequest } from '../cluster/http.ts';
-import type { RestartsSummary, WavesSummary } from '../record/summaries.ts';
+import type { PodsSummary, RestartsSummary, WavesSummary } from '../record/summaries.ts';
+import { criticalPathOf, criticalPathPoints, needsOf } from '../record/critical-path.ts';
 import { fmtMinutes } from '../core/format.ts';
+import { errorMessage } from '../core/errors.ts';
 import type { ProgressClock } from '../engine/run-view.ts';
 import { defineSuite } from '../engine/suite.ts';
 import { clusterDestroy, planGuard, rebuildToolSchema } from '../faults/terraform.ts';
@@ -47,7 +49,8 @@ export default defineSuite({
       ...(o.targetNote ? { note: o.targetNote } : {}),
     };
     const argocd = ctx.cluster.entry?.argocd ?? defaultArgocdSettings;
-    if (o.dependencies) ctx.summary('dependencies', dependencyFigures(o.dependencies));
+    const dependencies = o.dependencies ? dependencyFigures(o.dependencies) : undefined;
+    if (dependencies) ctx.summary('dependencies', dependencies);
     if (!o.skipPlan)
       await ctx.step('plan', async () =>
         ctx.summary('plan', await planGuard(o, ctx.log, resolve(process.cwd(), o.workingDir))),
@@ -127,7 +130,7 @@ export default defineSuite({
           },
         ),
       );
-      collected = await ctx.collect(['waves', 'restarts', 'events']);
+      collected = await ctx.collect(['waves', 'restarts', 'events', 'pods']);
       await phase('root-app-created', () =>
         ctx.waitFor(
           argocd.rootApp
@@ -193,6 +196,21 @@ export default defineSuite({
           ...(restarts ? { restarts: restarts.restarts, crash_loops: restarts.crashLoopBackOff } : {}),
         },
       });
+      try {
+        // From the collectors as they stand (the report recomputes it from run.json once they stopped).
+        const waves = collected().waves as WavesSummary | undefined;
+        const path = waves
+          ? criticalPathOf({
+              waves,
+              pods: collected().pods as PodsSummary | undefined,
+              restarts,
+              needs: needsOf({ dependencies }),
+            })
+          : null;
+        for (const p of path ? criticalPathPoints(path, clockStart) : []) ctx.point(p);
+      } catch (err) {
+        ctx.log.warn(`critical path not recorded: ${errorMessage(err)}`);
+      }
       ctx.check(
         `rebuild within ${fmtMinutes(max * 60_000)}`,
         inTime,

@@ -1,4 +1,5 @@
 import { fmtDuration } from '../../core/format.ts';
+import { needsOf } from '../../record/critical-path.ts';
 import type { Argv } from 'yargs';
 import { pendingFor } from '../../engine/journal.ts';
 import { effectiveStatus } from '../../record/run-status.ts';
@@ -61,7 +62,9 @@ export function showCommand(y: Argv<GlobalArgs>, done: (r: CommandResult) => voi
         for (const c of r.checks)
           lines.push(`    ${c.ok ? 'ok  ' : 'FAIL'} ${c.kind.padEnd(6)} ${c.name}${c.detail ? ` — ${c.detail}` : ''}`);
       }
-      lines.push(...collectorLines(r.summary.collectors as Record<string, unknown> | undefined, r.startedAt));
+      lines.push(
+        ...collectorLines(r.summary.collectors as Record<string, unknown> | undefined, r.startedAt, needsOf(r.summary)),
+      );
       if (pending.length)
         lines.push(`  ${pending.length} rollback(s) pending: run \`rebuild-bench cleanup --run ${r.id}\``);
       lines.push(`  ${dir}`);

@@ -2,6 +2,14 @@ import { createRequire } from 'node:module';
 import type * as Echarts from 'echarts';
 import { fmtDuration, plainText } from '../../core/format.ts';
 import { fmtOffset, phaseTable, reportTone, type ReportModel, argocdText } from '../model.ts';
+import {
+  criticalPathIntro,
+  criticalPathTable,
+  minutesChartData,
+  minutesIntro,
+  minutesTable,
+  slackLines,
+} from './minutes.ts';
 
 /**
  * echarts' single-file CommonJS build (its package's `require` export, dist/echarts.js): the same
@@ -275,6 +283,26 @@ export function admissionSvg(m: ReportModel): string | null {
   );
 }
 
+/** Where the minutes go: one stacked bar per bootstrap phase and per wave on the critical path. */
+export function minutesSvg(m: ReportModel): string | null {
+  if (!m.minutes) return null;
+  const d = minutesChartData(m.minutes);
+  if (d.categories.length === 0) return null;
+  return renderChart(
+    {
+      title: { text: 'Where the minutes go', left: 8, top: 4, textStyle: { fontSize: 13, fontWeight: 'bold' } },
+      legend: { top: 26, left: 8, data: d.series.map((s) => s.name) },
+      grid: { left: 140, right: 30, top: 64, bottom: 30 },
+      xAxis: { type: 'value', name: 'min', splitLine: { lineStyle: { color: '#eceff3' } } },
+      yAxis: { type: 'category', inverse: true, data: d.categories },
+      series: d.series.map((s) => ({ name: s.name, type: 'bar', stack: 'minutes', silent: true, data: s.data })),
+    },
+    WIDTH,
+    Math.max(160, 90 + 26 * d.categories.length),
+    'rbm',
+  );
+}
+
 export function healthySvg(m: ReportModel): string | null {
   const pts = m.healthyOverTime;
   if (!pts || pts.length < 2) return null;
@@ -535,6 +563,27 @@ export function renderHtml(m: ReportModel): string {
         [0, 2, 3, 4, 5],
       ),
     );
+  }
+
+  if (m.minutes) {
+    o.push('<h2>Where the minutes go</h2>', `<p>${htmlEscape(minutesIntro(m.minutes))}</p>`);
+    const chart = minutesSvg(m);
+    if (chart) o.push(`<figure class="chart" data-chart="minutes">${chart}</figure>`);
+    if (m.minutes.waves.length) {
+      const t = minutesTable(m.minutes);
+      o.push('<p>The waves along the critical path, by part:</p>', table(t.headers, t.rows, t.numeric));
+    }
+  }
+  if (m.criticalPath) {
+    const t = criticalPathTable(m.criticalPath);
+    o.push('<h2>Critical path</h2>', `<p>${htmlEscape(criticalPathIntro(m.criticalPath))}</p>`);
+    o.push(table(t.headers, t.rows, t.numeric));
+    const slack = slackLines(m.criticalPath);
+    if (slack.length)
+      o.push(
+        '<p>What would shorten it most:</p>',
+        `<ul>${slack.map((l) => `<li>${htmlEscape(l)}</li>`).join('')}</ul>`,
+      );
   }
 
   if (m.restarts) {

@@ -1,5 +1,6 @@
 import { fmtDuration, plainText } from '../../core/format.ts';
 import { fmtOffset, phaseTable, reportTone, type ReportModel, argocdText } from '../model.ts';
+import { criticalPathIntro, criticalPathTable, minutesIntro, minutesTable, slackLines } from './minutes.ts';
 
 /** A table cell: one line, pipes escaped (GitHub-flavoured Markdown). */
 export function mdCell(v: unknown): string {
@@ -206,6 +207,34 @@ export function renderMarkdown(m: ReportModel): string {
         ['r', 'l', 'r', 'r', 'r', 'r'],
       ),
     );
+  }
+
+  if (m.minutes) {
+    o.push('## Where the minutes go', '', minutesIntro(m.minutes), '');
+    if (m.minutes.waves.length) {
+      o.push('The waves along the critical path, by part:', '');
+      const t = minutesTable(m.minutes);
+      o.push(
+        ...mdTable(
+          t.headers,
+          t.rows,
+          t.headers.map((_, i) => (t.numeric.includes(i) ? 'r' : 'l')),
+        ),
+      );
+    }
+  }
+  if (m.criticalPath) {
+    o.push('## Critical path', '', criticalPathIntro(m.criticalPath), '');
+    const t = criticalPathTable(m.criticalPath);
+    o.push(
+      ...mdTable(
+        t.headers,
+        t.rows,
+        t.headers.map((_, i) => (t.numeric.includes(i) ? 'r' : 'l')),
+      ),
+    );
+    const slack = slackLines(m.criticalPath);
+    if (slack.length) o.push('What would shorten it most:', '', ...slack.map((l) => `- ${l}`), '');
   }
 
   if (m.restarts) {

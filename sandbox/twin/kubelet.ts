@@ -66,6 +66,14 @@ interface Tracked {
   gone: boolean;
 }
 
+/** A duration as Go's time.Duration prints it (what the kubelet's messages show): 812.5ms, 2.25s, 1m3.5s. */
+export function goDuration(ms: number): string {
+  if (ms < 1000) return `${Number(ms.toFixed(6))}ms`;
+  const m = Math.floor(ms / 60_000);
+  const s = Number(((ms - m * 60_000) / 1000).toFixed(9));
+  return m ? `${m}m${s}s` : `${s}s`;
+}
+
 const iso = (ms = Date.now()) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 /**
@@ -201,9 +209,44 @@ export class KubeletTwin {
       gone: false,
     };
     this.pods.set(t.uid, t);
-    void this.write(t, 'Pending', { waiting: { reason: 'ContainerCreating' } }).then(() =>
-      this.after(t, t.pullMs, () => this.createContainer(t)),
-    );
+    void this.write(t, 'Pending', { waiting: { reason: 'ContainerCreating' } }).then(() => this.pull(t));
+  }
+
+  /** The image pulls, told in the kubelet's own events (Pulling, then Pulled with the duration). */
+  private pull(t: Tracked): void {
+    const started = performance.now();
+    if (t.pullMs > 0)
+      for (const image of this.imagesOf(t)) void this.podEvent(t, 'Pulling', `Pulling image "${image}"`);
+    this.after(t, t.pullMs, async () => {
+      const ms = performance.now() - started;
+      const took = goDuration(ms);
+      const told = this.imagesOf(t).map((image) =>
+        this.podEvent(
+          t,
+          'Pulled',
+          t.pullMs > 0
+            ? `Successfully pulled image "${image}" in ${took} (${took} including waiting). Image size: 52428800 bytes.`
+            : `Container image "${image}" already present on machine`,
+        ),
+      );
+      // The truth is when the Pulled events are written, as for every other entry; the container does not wait for it.
+      void Promise.all(told).then(() =>
+        this.truth.write({ kind: 'pod-pulled', pod: t.name, namespace: t.namespace, app: t.app, ms, t: Date.now() }),
+      );
+      await this.createContainer(t);
+    });
+  }
+
+  private imagesOf(t: Tracked): string[] {
+    return t.containers.map((name, i) => t.images[i] || `registry.example/${t.app || name}:dev`);
+  }
+
+  /** A Normal event about the pod from the kubelet; callers do not wait for it, as the kubelet does not. Never rejects. */
+  private podEvent(t: Tracked, reason: string, message: string): Promise<void> {
+    const pod = { apiVersion: 'v1', kind: 'Pod', namespace: t.namespace, name: t.name, uid: t.uid };
+    return this.api
+      .event(pod, 'Normal', reason, message, 'kubelet')
+      .catch((err: unknown) => this.log.debug(`event ${reason} for ${t.namespace}/${t.name}: ${errorMessage(err)}`));
   }
 
   /** Kubelet resolves env and envFrom before it creates the container: a missing Secret or ConfigMap holds it. */
@@ -392,7 +435,7 @@ export class KubeletTwin {
     });
     const containerStatuses = t.containers.map((name, i) => ({
       name,
-      image: t.images[i] || `registry.example/${t.app || name}:dev`,
+      image: this.imagesOf(t)[i],
       imageID: '',
       containerID: phase !== 'Pending' ? `containerd://${t.uid.replace(/-/g, '')}${t.restartCount}` : undefined,
       ready: t.ready,

@@ -27,6 +27,15 @@ export type TruthEvent =
       waitingFor?: string[];
       t: number;
     }
+  | {
+      /** The end of the pod's image pulls (its Pulled events), after `ms` of pulling. */
+      kind: 'pod-pulled';
+      pod: string;
+      namespace: string;
+      app: string;
+      ms: number;
+      t: number;
+    }
   | { kind: 'webhook-up' | 'webhook-down'; t: number }
   | { kind: 'admission'; t: number; latencyMs: number; mutated: boolean }
   | { kind: 'node-saturation'; node: string; utilisation: number; t: number }

@@ -1,23 +1,24 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kubeRequest } from '../../cluster/http.ts';
 import { createCollectors } from '../../collectors/registry.ts';
-import type { RestartsSummary, WavesSummary } from '../../record/summaries.ts';
+import type { PodsSummary, RestartsSummary, WavesSummary } from '../../record/summaries.ts';
 import type { Collector, CollectorContext } from '../../collectors/types.ts';
 import { WAVES_DO_NOT_GATE } from '../../gitops/argocd.ts';
 import { silentLogger } from '../../core/logger.ts';
 import type { Point } from '../../record/point.ts';
 import { homelab, twinSandbox, type TwinSandbox } from './twin-harness.ts';
 
-describe('waves, restarts and events collectors against the homelab twin (no health check)', () => {
+describe('waves, restarts, events and pods collectors against the homelab twin (no health check)', () => {
   let tw: TwinSandbox;
   let collectors: Collector[];
   const points: Point[] = [];
   let waves: WavesSummary;
   let restarts: RestartsSummary;
+  let pods: PodsSummary;
 
   beforeAll(async () => {
     tw = await twinSandbox({ dir: homelab }, 0.25, { launch: false });
-    collectors = createCollectors(['waves', 'restarts', 'events']);
+    collectors = createCollectors(['waves', 'restarts', 'events', 'pods']);
     const ctx: CollectorContext = {
       kc: tw.kc,
       runId: 'test',
@@ -42,6 +43,7 @@ describe('waves, restarts and events collectors against the homelab twin (no hea
     for (const c of collectors) await c.stop();
     waves = collectors[0]!.summary() as WavesSummary;
     restarts = collectors[1]!.summary() as RestartsSummary;
+    pods = collectors.find((c) => c.name === 'pods')!.summary() as PodsSummary;
   }, 400_000);
   afterAll(async () => tw?.stop());
 
@@ -91,5 +93,41 @@ describe('waves, restarts and events collectors against the homelab twin (no hea
     expect(ev.byReason.BackOff).toBeGreaterThan(0);
     expect(ev.byReason.OperationCompleted).toBeGreaterThanOrEqual(64);
     expect(ev.applicationEvents).toBeGreaterThan(64 * 3);
+  });
+
+  it('times each pod the twin started, from creation to Ready and to the end of its pulls, against the truth log', () => {
+    const truth = tw.truth();
+    const firstReady = new Map<string, number>();
+    for (const e of truth)
+      if (e.kind === 'pod-ready' && !firstReady.has(`${e.namespace}/${e.pod}`))
+        firstReady.set(`${e.namespace}/${e.pod}`, e.t);
+    const pulled = new Map<string, { ms: number; t: number }>();
+    for (const e of truth) if (e.kind === 'pod-pulled') pulled.set(`${e.namespace}/${e.pod}`, e);
+    expect(firstReady.size).toBeGreaterThan(60);
+    const byPod = new Map(pods.records.map((r) => [`${r.namespace}/${r.pod}`, r]));
+    const readyErr: number[] = [];
+    for (const [pod, t] of firstReady) {
+      const r = byPod.get(pod);
+      expect(r?.phases.ready, pod).toBeDefined();
+      expect(r!.created.source, pod).toBe('watch');
+      readyErr.push(Math.abs(r!.created.t + r!.phases.ready! - t));
+      const p = pulled.get(pod)!;
+      expect(p, pod).toBeDefined();
+      // The duration is the one the kubelet's Pulled message carries; its end is the event's arrival.
+      expect(Math.abs(r!.pullMs! - p.ms), pod).toBeLessThan(100);
+      expect(Math.abs(r!.created.t + r!.phases.pulled! - p.t), pod).toBeLessThan(1000);
+    }
+    readyErr.sort((a, b) => a - b);
+    console.log(
+      `pods: ${readyErr.length} pods, Ready error vs truth p50 ${readyErr[Math.floor(readyErr.length / 2)]} ms, max ${readyErr.at(-1)} ms`,
+    );
+    expect(readyErr.at(-1)).toBeLessThan(1000);
+    expect(pods.seenReady).toBe(0);
+    const linkwarden = pods.byApp.find((a) => a.key === 'linkwarden')!;
+    expect(linkwarden.wave).toBe(5);
+    expect(linkwarden.crashLoopMs).toBeGreaterThan(0);
+    expect(linkwarden.restarts).toBe(restarts.byApp.find((a) => a.app === 'linkwarden')!.restarts);
+    expect(points.filter((p) => p.measurement === 'rb_pod_latency')).toHaveLength(pods.records.length);
+    expect(points.filter((p) => p.measurement === 'rb_pod_quantiles').length).toBeGreaterThan(pods.byApp.length);
   });
 });

@@ -1,7 +1,7 @@
 /**
  * The HTML report in a real browser: Debian's Chromium (/usr/bin/chromium, installed by .ci/run)
  * driven by playwright-core, offline. The report is rendered by the CLI (`rebuild-bench report`)
- * from a stored run, opened from file://, and must load without console errors and show its two
+ * from a stored run, opened from file://, and must load without console errors and show its three
  * SVG charts at a non-zero size. A screenshot is kept in a temp directory for a human to look at.
  */
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -163,7 +163,7 @@ describe('HTML report in Chromium (offline, file://)', () => {
     await browser?.close();
   });
 
-  it('renders with no console errors, no network, and two visible SVG charts', async () => {
+  it('renders with no console errors, no network, and three visible SVG charts', async () => {
     const home = join(out, 'home');
     const r = record();
     writeRunRecord(createRunDir(home, r.id), r);
@@ -185,8 +185,8 @@ describe('HTML report in Chromium (offline, file://)', () => {
     await page.goto(pathToFileURL(html).href, { waitUntil: 'load' });
 
     const charts = page.locator('figure.chart > svg');
-    expect(await charts.count()).toBe(2);
-    for (const name of ['timeline', 'healthy']) {
+    expect(await charts.count()).toBe(3);
+    for (const name of ['timeline', 'healthy', 'minutes']) {
       const svg = page.locator(`figure.chart[data-chart="${name}"] > svg`);
       expect(await svg.isVisible()).toBe(true);
       const box = await svg.boundingBox();

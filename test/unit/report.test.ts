@@ -614,11 +614,12 @@ describe('JUnit', () => {
 });
 
 describe('HTML', () => {
-  it('is one self-contained page with two inline SVG charts', () => {
+  it('is one self-contained page with three inline SVG charts', () => {
     const html = renderHtml(all().missed);
-    expect(html.match(/<svg/g)).toHaveLength(2);
+    expect(html.match(/<svg/g)).toHaveLength(3);
     expect(html).toContain('data-chart="timeline"');
     expect(html).toContain('data-chart="healthy"');
+    expect(html).toContain('data-chart="minutes"');
     expect(html).not.toMatch(/<script/i);
     expect(html).not.toMatch(/<link/i);
     expect(html).not.toMatch(/@import/i);
