@@ -129,10 +129,17 @@ describe('scale, webhook-breaker and CNPG faults against the homelab fixture syn
     expect(await skipReconcile()).toBe('true');
     await kyvernoRejects();
     figures.scaleDownToRejection = `${((Date.now() - t0) / 1000).toFixed(1)} s`;
-    // The real controller would undo the drift within seconds (next test); paused, it leaves it.
+    // The real controller would undo the drift within seconds (next test); paused, it leaves it, except
+    // that Argo CD v3.2 still runs a refresh queued with a delay before the pause (controller/appcontroller.go),
+    // which can sync the replicas back. Then undoneBy must say so, and the revert finds them restored.
     await new Promise((r) => setTimeout(r, 15_000));
-    expect((await workload()).spec.replicas).toBe(0);
-    expect(await f.type.undoneBy!(env(), rb)).toBeNull();
+    const undone = (await workload()).spec.replicas !== 0;
+    if (undone) {
+      expect(await f.type.undoneBy!(env(), rb)).toMatch(
+        /the self-heal of Argo CD Application argocd\/kyverno undid the fault/,
+      );
+      figures.undoneDuringPause = 'yes: a delayed Argo CD refresh re-synced the replicas';
+    } else expect(await f.type.undoneBy!(env(), rb)).toBeNull();
 
     await f.type.revert(freshEnv(), fromJournal(rb));
     expect((await workload()).spec.replicas).toBe(1);
@@ -146,15 +153,17 @@ describe('scale, webhook-breaker and CNPG faults against the homelab fixture syn
       .toBe(1);
     await kyvernoUp();
     figures.scaleRevertToWebhookUp = `${((Date.now() - t1) / 1000).toFixed(1)} s`;
-    expect(warnings).toEqual([]);
+    if (undone) expect(warnings.join('\n')).toMatch(/fought back: replicas were 1/);
+    else expect(warnings).toEqual([]);
+    warnings.length = 0;
 
-    // A second revert changes nothing and warns about nothing.
+    // A second revert changes nothing and, after its own restore, warns about nothing.
     const before = await workload();
     await f.type.revert(freshEnv(), fromJournal(rb));
     const after = await workload();
     expect(after.metadata.generation).toBe(before.metadata.generation);
     expect(after.spec.replicas).toBe(1);
-    expect(warnings).toEqual([]);
+    if (!undone) expect(warnings).toEqual([]);
   });
 
   it('a revert right after the apply, the scale down still being carried out, returns only once the webhook answers for good', async () => {
@@ -430,8 +439,18 @@ describe('scale, webhook-breaker and CNPG faults against the homelab fixture syn
   it('cnpgHibernate hibernates the shared Postgres (pod deleted); revert removes the annotation and it becomes Ready again', async () => {
     warnings.length = 0;
     const tStart = Date.now();
+    // Ready for 3 s in a row: right after the fence test's unfence the twin's Postgres was once seen Ready,
+    // then not, then Ready again (CI, 795ef97); a no-op revert must then not be blamed for it.
+    let readySince: number | undefined;
     await expect
-      .poll(async () => (await cnpgReady(tw.kc, pg.namespace, pg.name)).ready, { timeout: 60_000, interval: 500 })
+      .poll(
+        async () => {
+          const ready = (await cnpgReady(tw.kc, pg.namespace, pg.name)).ready;
+          readySince = ready ? (readySince ?? Date.now()) : undefined;
+          return readySince !== undefined && Date.now() - readySince >= 3000;
+        },
+        { timeout: 60_000, interval: 500 },
+      )
       .toBe(true);
     figures.readyBeforeHibernate = `${((Date.now() - tStart) / 1000).toFixed(1)} s`;
     const f = cnpgHibernate(pg);
