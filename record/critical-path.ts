@@ -37,6 +37,17 @@ export interface LinkParts {
   health: number;
 }
 
+/** A link's parts, all zero. */
+export const emptyParts = (): LinkParts => ({
+  sync: 0,
+  scheduling: 0,
+  setup: 0,
+  pulls: 0,
+  dependency: 0,
+  startup: 0,
+  health: 0,
+});
+
 export const LINK_PARTS: ReadonlyArray<keyof LinkParts> = [
   'sync',
   'scheduling',
@@ -206,7 +217,7 @@ export function splitLink(
   pods?: readonly PodLatencyRecord[],
   kind: CriticalLink['kind'] = 'start',
 ): LinkParts {
-  const parts: LinkParts = { sync: 0, scheduling: 0, setup: 0, pulls: 0, dependency: 0, startup: 0, health: 0 };
+  const parts = emptyParts();
   const span = Math.max(0, to - from);
   const readyAt = (p: PodLatencyRecord) => (p.phases.ready === undefined ? null : p.created.t + p.phases.ready);
   const pod =

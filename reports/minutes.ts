@@ -1,5 +1,5 @@
 import type { PodsSummary, RestartsSummary, WavesSummary } from '../record/summaries.ts';
-import { criticalPathOf, LINK_PARTS, type CriticalLink, type LinkParts } from '../record/critical-path.ts';
+import { criticalPathOf, emptyParts, LINK_PARTS, type CriticalLink, type LinkParts } from '../record/critical-path.ts';
 
 /**
  * Where a rebuild's minutes went: the bootstrap phases, then the waves along the critical path
@@ -117,13 +117,3 @@ export function buildMinutes(i: MinutesInputs, path: ReportCriticalPath | undefi
   }
   return { totalMs: rows.reduce((n, r) => n + r.ms, 0), rows, waves };
 }
-
-const emptyParts = (): LinkParts => ({
-  sync: 0,
-  scheduling: 0,
-  setup: 0,
-  pulls: 0,
-  dependency: 0,
-  startup: 0,
-  health: 0,
-});

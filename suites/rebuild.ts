@@ -179,7 +179,9 @@ export default defineSuite({
       totalMs = (waves?.allHealthyAt ?? Date.now()) - clockStart;
     } finally {
       publish();
-      const restarts = collected().restarts as RestartsSummary | undefined;
+      // Each call builds every collector's summary: once here.
+      const summaries = collected();
+      const restarts = summaries.restarts as RestartsSummary | undefined;
       const time = targetOutcome(totalMs, target);
       const inTime = time === 'ahead' || time === 'on-target';
       const crashLooped = (restarts?.crashLoopBackOff ?? 0) > 0;
@@ -198,11 +200,11 @@ export default defineSuite({
       });
       try {
         // From the collectors as they stand (the report recomputes it from run.json once they stopped).
-        const waves = collected().waves as WavesSummary | undefined;
+        const waves = summaries.waves as WavesSummary | undefined;
         const path = waves
           ? criticalPathOf({
               waves,
-              pods: collected().pods as PodsSummary | undefined,
+              pods: summaries.pods as PodsSummary | undefined,
               restarts,
               needs: needsOf({ dependencies }),
             })

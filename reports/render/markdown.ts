@@ -1,6 +1,13 @@
 import { fmtDuration, plainText } from '../../core/format.ts';
 import { fmtOffset, phaseTable, reportTone, type ReportModel, argocdText } from '../model.ts';
-import { criticalPathIntro, criticalPathTable, minutesIntro, minutesTable, slackLines } from './minutes.ts';
+import {
+  criticalPathIntro,
+  criticalPathTable,
+  minutesIntro,
+  minutesTable,
+  slackLines,
+  type SectionTable,
+} from './minutes.ts';
 
 /** A table cell: one line, pipes escaped (GitHub-flavoured Markdown). */
 export function mdCell(v: unknown): string {
@@ -21,6 +28,15 @@ function mdTable(headers: string[], rows: unknown[][], align?: Array<'l' | 'r'>)
     ...rows.map((r) => `| ${r.map(mdCell).join(' | ')} |`),
     '',
   ];
+}
+
+/** A section's table, its numeric columns right-aligned. */
+function mdSectionTable(t: SectionTable): string[] {
+  return mdTable(
+    t.headers,
+    t.rows,
+    t.headers.map((_, i) => (t.numeric.includes(i) ? 'r' : 'l')),
+  );
 }
 
 function mdFinding(f: { id: string; text: string; fix: string | null }): string[] {
@@ -213,26 +229,12 @@ export function renderMarkdown(m: ReportModel): string {
     o.push('## Where the minutes go', '', minutesIntro(m.minutes), '');
     if (m.minutes.waves.length) {
       o.push('The waves along the critical path, by part:', '');
-      const t = minutesTable(m.minutes);
-      o.push(
-        ...mdTable(
-          t.headers,
-          t.rows,
-          t.headers.map((_, i) => (t.numeric.includes(i) ? 'r' : 'l')),
-        ),
-      );
+      o.push(...mdSectionTable(minutesTable(m.minutes)));
     }
   }
   if (m.criticalPath) {
     o.push('## Critical path', '', criticalPathIntro(m.criticalPath), '');
-    const t = criticalPathTable(m.criticalPath);
-    o.push(
-      ...mdTable(
-        t.headers,
-        t.rows,
-        t.headers.map((_, i) => (t.numeric.includes(i) ? 'r' : 'l')),
-      ),
-    );
+    o.push(...mdSectionTable(criticalPathTable(m.criticalPath)));
     const slack = slackLines(m.criticalPath);
     if (slack.length) o.push('What would shorten it most:', '', ...slack.map((l) => `- ${l}`), '');
   }
