@@ -9,7 +9,7 @@ import type {
 import { POD_PHASES } from '../record/summaries.ts';
 import { latencyStats } from './latency-stats.ts';
 import type { PodView, PulledEventView } from './projections.ts';
-import { labelledApp, replicaSetToResolve } from './restarts-reducer.ts';
+import { labelledApp, ownerToResolve } from './restarts-reducer.ts';
 import { parseTs, stamp } from './timing.ts';
 import type { WatchInput, WatchReducer } from './watch-collector.ts';
 
@@ -186,7 +186,7 @@ export class PodsReducer implements WatchReducer<PodView> {
   needsOwner(e: WatchInput<PodView>): string | undefined {
     if (e.type === 'LISTED' || e.type === 'DELETED' || !this.listed) return undefined;
     const known = this.pods.get(e.object.metadata.uid ?? '');
-    return known?.app ? undefined : replicaSetToResolve(e.object);
+    return known?.app ? undefined : ownerToResolve(e.object);
   }
 
   /** The summary at `endAt` (an open crash-loop counts up to it). */
@@ -253,7 +253,7 @@ export class PodsReducer implements WatchReducer<PodView> {
   }
 
   private appOf(p: PodView): string | undefined {
-    const rs = replicaSetToResolve(p);
+    const rs = ownerToResolve(p);
     return rs ? this.lookups.ownerApp?.(rs) : labelledApp(p);
   }
 }

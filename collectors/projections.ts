@@ -17,7 +17,7 @@ export interface MetadataView {
   resourceVersion?: string;
   uid?: string;
   creationTimestamp?: string;
-  ownerReferences?: Array<{ kind?: string; name?: string; controller?: boolean }>;
+  ownerReferences?: Array<{ apiVersion?: string; kind?: string; name?: string; controller?: boolean }>;
   labels?: Record<string, string>;
   annotations?: Record<string, string>;
   [k: string]: unknown;

@@ -1,5 +1,6 @@
 import { INSTANCE_LABEL, TRACKING_ANNOTATION, trackedApp } from '../gitops/argocd.ts';
 import type { RestartRecord, RestartsSummary, WaveSummary } from '../record/summaries.ts';
+import { ownerKey } from './pod-owner.ts';
 import type { MetadataView, PodView } from './projections.ts';
 import { stamp } from './timing.ts';
 import type { CollectorPoint } from './types.ts';
@@ -11,13 +12,15 @@ export function labelledApp(obj: { metadata?: Pick<MetadataView, 'labels' | 'ann
 }
 
 /**
- * The ReplicaSet (`namespace/name`) through which a pod's Application must be found: its
- * controller, when the pod does not name its Application itself.
+ * The controller (OwnerApps key) through which a pod's Application must be found, when the pod does
+ * not name its Application itself: a ReplicaSet, StatefulSet, DaemonSet, Job or CloudNativePG Cluster.
  */
-export function replicaSetToResolve(p: PodView): string | undefined {
+export function ownerToResolve(p: PodView): string | undefined {
   if (labelledApp(p)) return undefined;
-  const owner = (p.metadata.ownerReferences ?? []).find((r) => r.controller);
-  return owner?.kind === 'ReplicaSet' ? `${p.metadata.namespace}/${owner.name}` : undefined;
+  return ownerKey(
+    p.metadata.namespace ?? '',
+    (p.metadata.ownerReferences ?? []).find((r) => r.controller),
+  );
 }
 
 /**
@@ -184,7 +187,7 @@ export class RestartsReducer implements WatchReducer<PodView> {
   }
 
   private appOf(p: PodView): string | undefined {
-    const rs = replicaSetToResolve(p);
+    const rs = ownerToResolve(p);
     return rs ? this.lookups.ownerApp?.(rs) : labelledApp(p);
   }
 }

@@ -2,7 +2,7 @@ import type { Gap } from '../cluster/watch.ts';
 import type { RestartRecord, RestartsSummary } from '../record/summaries.ts';
 import { OwnerApps } from './owner-apps.ts';
 import { podProjection, type PodView } from './projections.ts';
-import { replicaSetToResolve, RestartsReducer } from './restarts-reducer.ts';
+import { ownerToResolve, RestartsReducer } from './restarts-reducer.ts';
 import type { CollectorContext, CollectorPoint, CollectorType } from './types.ts';
 import { gapWindow, WatchCollector, type WatchInput, type Watched } from './watch-collector.ts';
 import { WavesCollector } from './waves.ts';
@@ -58,7 +58,7 @@ export class RestartsCollector extends WatchCollector<PodView, RestartsReducer, 
 
   protected override async observe(e: WatchInput<PodView>): Promise<void> {
     if (e.type !== 'LISTED') {
-      const rs = replicaSetToResolve(e.object);
+      const rs = ownerToResolve(e.object);
       if (rs && !this.owners.has(rs) && this.reducer.restartsIn(e)) await this.owners.resolve(rs);
     }
     await super.observe(e);

@@ -155,7 +155,8 @@ export class CnpgTwin {
           [CNPG_INSTANCE_NAME_LABEL]: podName,
           [CNPG_INSTANCE_ROLE_LABEL]: 'primary',
           [TWIN_POD_LABEL]: 'true',
-          [INSTANCE_LABEL]: ann[A.app] ?? c.metadata?.name,
+          // Like the operator, no Argo CD tracking on the pod (a twin-made Cluster names its app).
+          ...(ann[A.app] ? { [INSTANCE_LABEL]: ann[A.app] } : {}),
         },
         annotations: { ...behaviour, [A.deps]: '' },
         ownerReferences: [
