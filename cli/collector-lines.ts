@@ -1,5 +1,5 @@
 import { fmtDuration } from '../core/format.ts';
-import { criticalPathOf, LINK_PARTS, type CriticalPath } from '../record/critical-path.ts';
+import { criticalPathOf, LINK_PARTS, MIN_SAVING_MS, type CriticalPath } from '../record/critical-path.ts';
 import type { AdmissionSummary, PodsSummary, RestartsSummary, WavesSummary } from '../record/summaries.ts';
 
 /** A few lines per collector for `show` (the full picture is the report's job). */
@@ -66,7 +66,7 @@ function podLines(pods: PodsSummary): string[] {
 }
 
 /** The critical path: its chain, the links that take a tenth of it or more, and what would shorten it most. */
-function pathLines(p: CriticalPath, t0: number): string[] {
+export function pathLines(p: CriticalPath, t0: number): string[] {
   const span = Math.max(1, p.to - p.from);
   const out = [
     `  critical path ${p.links.map((l) => l.app).join(' → ')} (+${fmtDuration(p.from - t0)} → +${fmtDuration(p.to - t0)})`,
@@ -80,8 +80,13 @@ function pathLines(p: CriticalPath, t0: number): string[] {
       `    ${l.app} (wave ${l.wave})${after}: ${fmtDuration(ms)}, ${Math.round((100 * ms) / span)} %, mostly ${top} ${fmtDuration(l.parts[top])}`,
     );
   }
-  const top = p.slack.filter((s) => s.savesMs > 0).slice(0, 3);
+  const top = p.slack.filter((s) => s.savesMs >= MIN_SAVING_MS).slice(0, 3);
   if (top.length)
     out.push(`    shortens it most: ${top.map((s) => `${s.app} (up to ${fmtDuration(s.savesMs)})`).join(', ')}`);
+  const w = p.withoutHealthWaits;
+  if (w)
+    out.push(
+      `    Argo CD held ${w.waits.map((x) => `${x.app} ${fmtDuration(x.waitMs)}`).join(', ')} after Ready (stale CRD health); without: ${w.path.links.map((l) => l.app).join(' → ')} (+${fmtDuration(w.path.to - t0)})`,
+    );
   return out;
 }

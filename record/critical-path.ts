@@ -79,6 +79,19 @@ export interface CriticalPath {
   slack: Array<{ app: string; savesMs: number }>;
   /** How the releases were found: the run's dependency graph, or the waves alone. */
   basis: 'dependency-graph' | 'waves';
+  /**
+   * When Argo CD held some apps Healthy far longer after their pods were Ready than the run's usual
+   * (freshly created CRDs cached stale, docs/argocd.md): those waits, and the path with each of those
+   * apps Healthy the run's usual time after its pods instead (the chain of the workloads).
+   */
+  withoutHealthWaits?: { waits: HealthWait[]; path: CriticalPath };
+}
+
+/** An app Argo CD held Healthy long after its pods were Ready. */
+export interface HealthWait {
+  app: string;
+  /** Its last pod Ready → its Application Healthy. */
+  waitMs: number;
 }
 
 export interface CriticalPathInputs {
@@ -89,6 +102,9 @@ export interface CriticalPathInputs {
   needs?: ReadonlyMap<string, readonly string[]>;
   pods?: readonly PodLatencyRecord[];
 }
+
+/** A saving shorter than this is below the precision of condition times: not worth showing. */
+export const MIN_SAVING_MS = 1000;
 
 /** A release within this of a start counts as what released it (Argo CD's 2 s wave delay, clock skew). */
 const RELEASE_TOLERANCE_MS = 5000;
@@ -288,6 +304,50 @@ function slack(
     .sort((a, b) => b.savesMs - a.savesMs || (a.app < b.app ? -1 : 1));
 }
 
+/** A Ready → Healthy this far beyond the run's median (and at least this long) is Argo CD's wait, not the app's. */
+const HEALTH_WAIT_FACTOR = 10;
+const HEALTH_WAIT_MIN_MS = 10_000;
+
+/**
+ * Apps whose Application was Healthy long after their pods were Ready (at least 10 s and 10× the
+ * run's median), and the inputs with each of them Healthy the median after its pods instead.
+ */
+export function healthWaits(i: CriticalPathInputs): { waits: HealthWait[]; inputs: CriticalPathInputs } {
+  const podsOf = podsByApp(i.pods ?? []);
+  const lastReady = new Map<string, number>();
+  for (const [app, ps] of podsOf) {
+    const readies = ps.map((p) => (p.phases.ready === undefined ? null : p.created.t + p.phases.ready));
+    if (readies.every((r) => r !== null)) lastReady.set(app, Math.max(...readies));
+  }
+  const lag = (a: PathApp) => {
+    const r = lastReady.get(a.name);
+    const h = releasedAt(a);
+    return r === undefined || h === null ? undefined : Math.max(0, h - r);
+  };
+  const lags = i.apps.flatMap((a) => lag(a) ?? []).sort((x, y) => x - y);
+  if (lags.length === 0) return { waits: [], inputs: i };
+  const median = lags[Math.floor((lags.length - 1) / 2)]!;
+  const limit = Math.max(HEALTH_WAIT_MIN_MS, HEALTH_WAIT_FACTOR * median);
+  const waits: HealthWait[] = [];
+  const apps = i.apps.map((a) => {
+    const l = lag(a);
+    if (l === undefined || l <= limit) return a;
+    waits.push({ app: a.name, waitMs: l });
+    const at = lastReady.get(a.name)! + median;
+    return { ...a, healthy: a.healthy === null ? null : Math.min(a.healthy, at), firstHealthy: at };
+  });
+  return { waits: waits.sort((x, y) => y.waitMs - x.waitMs), inputs: { ...i, apps } };
+}
+
+/** The path, and the path without Argo CD's long health waits when the run had some. */
+export function criticalPathWithWaits(i: CriticalPathInputs): CriticalPath | null {
+  const path = criticalPath(i);
+  if (!path) return null;
+  const { waits, inputs } = healthWaits(i);
+  const alt = waits.length ? criticalPath(inputs) : null;
+  return alt ? { ...path, withoutHealthWaits: { waits, path: alt } } : path;
+}
+
 /** The path of a run from its collectors' summaries (waves required; pods and restarts refine it). */
 export function criticalPathOf(c: {
   waves: WavesSummary;
@@ -318,7 +378,7 @@ export function criticalPathOf(c: {
         },
       ];
     });
-  return criticalPath({
+  return criticalPathWithWaits({
     apps,
     wavesGate: c.waves.healthCheck === true,
     ...(c.needs ? { needs: c.needs } : {}),

@@ -1,5 +1,13 @@
 import type { PodsSummary, RestartsSummary, WavesSummary } from '../record/summaries.ts';
-import { criticalPathOf, emptyParts, LINK_PARTS, type CriticalLink, type LinkParts } from '../record/critical-path.ts';
+import {
+  criticalPathOf,
+  emptyParts,
+  LINK_PARTS,
+  MIN_SAVING_MS,
+  type CriticalLink,
+  type CriticalPath,
+  type LinkParts,
+} from '../record/critical-path.ts';
 
 /**
  * Where a rebuild's minutes went: the bootstrap phases, then the waves along the critical path
@@ -33,6 +41,8 @@ export interface ReportCriticalPath {
   }>;
   /** The apps whose being Healthy sooner would end the rebuild soonest, most first. */
   slack: Array<{ app: string; savesMs: number }>;
+  /** Apps Argo CD held Healthy long after their pods were Ready, and the path without those waits. */
+  withoutHealthWaits?: { waits: Array<{ app: string; waitMs: number }>; path: ReportCriticalPath };
 }
 
 export const PART_LABELS: Record<keyof LinkParts | 'between', string> = {
@@ -70,17 +80,20 @@ export interface MinutesInputs {
 
 export function buildCriticalPath(i: MinutesInputs): ReportCriticalPath | undefined {
   const p = criticalPathOf(i);
-  if (!p) return undefined;
+  return p ? reportPath(p, i.t0) : undefined;
+}
+
+function reportPath(p: CriticalPath, t0: number): ReportCriticalPath {
   const span = Math.max(1, p.to - p.from);
   return {
     basis: p.basis,
-    fromMs: p.from - i.t0,
-    toMs: p.to - i.t0,
+    fromMs: p.from - t0,
+    toMs: p.to - t0,
     links: p.links.map((l) => ({
       app: l.app,
       wave: l.wave,
-      fromMs: l.from - i.t0,
-      toMs: l.to - i.t0,
+      fromMs: l.from - t0,
+      toMs: l.to - t0,
       ms: l.to - l.from,
       share: (l.to - l.from) / span,
       kind: l.kind,
@@ -88,7 +101,15 @@ export function buildCriticalPath(i: MinutesInputs): ReportCriticalPath | undefi
       parts: l.parts,
       gapBeforeMs: l.gapBefore,
     })),
-    slack: p.slack.filter((s) => s.savesMs > 0).slice(0, 5),
+    slack: p.slack.filter((s) => s.savesMs >= MIN_SAVING_MS).slice(0, 5),
+    ...(p.withoutHealthWaits
+      ? {
+          withoutHealthWaits: {
+            waits: p.withoutHealthWaits.waits,
+            path: reportPath(p.withoutHealthWaits.path, t0),
+          },
+        }
+      : {}),
   };
 }
 

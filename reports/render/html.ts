@@ -5,6 +5,7 @@ import { fmtOffset, phaseTable, reportTone, type ReportModel, argocdText } from 
 import {
   criticalPathIntro,
   criticalPathTable,
+  healthWaitLines,
   minutesChartData,
   minutesIntro,
   minutesTable,
@@ -584,6 +585,7 @@ export function renderHtml(m: ReportModel): string {
         '<p>What would shorten it most:</p>',
         `<ul>${slack.map((l) => `<li>${htmlEscape(l)}</li>`).join('')}</ul>`,
       );
+    for (const l of healthWaitLines(m.criticalPath)) o.push(`<p>${htmlEscape(l)}</p>`);
   }
 
   if (m.restarts) {

@@ -3,6 +3,7 @@ import { fmtOffset, phaseTable, reportTone, type ReportModel, argocdText } from 
 import {
   criticalPathIntro,
   criticalPathTable,
+  healthWaitLines,
   minutesIntro,
   minutesTable,
   slackLines,
@@ -237,6 +238,7 @@ export function renderMarkdown(m: ReportModel): string {
     o.push(...mdSectionTable(criticalPathTable(m.criticalPath)));
     const slack = slackLines(m.criticalPath);
     if (slack.length) o.push('What would shorten it most:', '', ...slack.map((l) => `- ${l}`), '');
+    for (const l of healthWaitLines(m.criticalPath)) o.push(l, '');
   }
 
   if (m.restarts) {

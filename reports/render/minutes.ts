@@ -69,6 +69,23 @@ export function criticalPathTable(p: ReportCriticalPath): SectionTable {
   };
 }
 
+/** When Argo CD held apps Healthy long after their pods were Ready: those waits, and the chain of the workloads without them. */
+export function healthWaitLines(p: ReportCriticalPath): string[] {
+  const w = p.withoutHealthWaits;
+  if (!w) return [];
+  const span = Math.max(1, w.path.toMs - w.path.fromMs);
+  const longest = w.path.links
+    .filter((l) => l.ms / span >= 0.1)
+    .map((l) => {
+      const top = LINK_PARTS.reduce((a, b) => (l.parts[b] > l.parts[a] ? b : a));
+      return `${l.app}${l.waitedFor ? ` after ${l.waitedFor}` : ''} (${PART_LABELS[top]} ${fmtDuration(l.parts[top])})`;
+    });
+  return [
+    `Argo CD held ${w.waits.map((x) => `${x.app} ${fmtDuration(x.waitMs)}`).join(', ')} after the pods were Ready before it said Healthy (freshly created CRDs whose health it cached stale until a periodic refresh; see docs/argocd.md).`,
+    `Without those waits the path would be ${w.path.links.map((l) => l.app).join(' → ')}, ending at ${fmtOffset(w.path.toMs)} (${fmtDuration(p.toMs - w.path.toMs)} sooner)${longest.length ? `; its longest links: ${longest.join(', ')}` : ''}.`,
+  ];
+}
+
 export function slackLines(p: ReportCriticalPath): string[] {
   return p.slack.map((s) => `${s.app} Healthy sooner: every app Healthy up to ${fmtDuration(s.savesMs)} sooner`);
 }
