@@ -17,6 +17,7 @@ export const commandModules: Record<CommandName, () => Promise<Register>> = {
   demo: async () => (await import('./commands/demo.ts')).demoCommand,
   rehearse: async () => (await import('./commands/rehearse.ts')).rehearseCommand,
   lint: async () => (await import('./commands/lint.ts')).lintCommand,
+  predict: async () => (await import('./commands/predict.ts')).predictCommand,
   push: async () => (await import('./commands/push.ts')).pushCommand,
   report: async () => (await import('./commands/report.ts')).reportCommand,
   compare: async () => (await import('./commands/compare.ts')).compareCommand,

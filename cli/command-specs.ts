@@ -39,6 +39,11 @@ export const commandSpecs = {
     describe:
       'Find in seconds, without a cluster, what will make a rebuild slow or stuck: wave inversions, waves that do not gate, fail-closed webhooks, missing namespaces and Secrets',
   },
+  predict: {
+    command: 'predict <repo>',
+    describe:
+      "Predict a rebuild of your repository's wave plan in seconds, without a cluster: total time, critical path and crash-loops, from a calibrated run",
+  },
   push: {
     command: 'push <run>',
     describe: "Send a stored run's points to InfluxDB (idempotent: pushing twice stores each point once)",

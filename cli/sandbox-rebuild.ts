@@ -28,6 +28,8 @@ export interface SandboxRebuildOptions {
   bootstrapTimeoutMinutes?: number | undefined;
   /** rehearse's dependencies.json, shown in the report. */
   dependencies?: string | undefined;
+  /** `--calibrate`'s calibration.json, shown in the report. */
+  calibration?: string | undefined;
   summaryFile?: string | undefined;
   args: GlobalArgs;
   log: Logger;
@@ -70,6 +72,8 @@ export async function runSandboxRebuild(o: SandboxRebuildOptions): Promise<{ exi
       targetNote: "scaled to the twin's durations, not a real cluster's",
       bootstrapTimeoutMinutes: o.bootstrapTimeoutMinutes ?? 30,
       ...(o.dependencies ? { dependencies: o.dependencies } : {}),
+      ...(o.calibration ? { calibration: o.calibration } : {}),
+      timeScale: o.timeScale,
     },
     ...runOutputs(o.home, loaded.config),
     dryRun: false,

@@ -3,6 +3,7 @@
  * (fake nodes, pod lifecycle), optionally influxd, all real binaries on 127.0.0.1 with free ports.
  */
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { CALIBRATED_PROFILE_FILE, CALIBRATION_FILE } from './twin/calibrate.ts';
 import { request } from 'node:https';
 import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
@@ -698,6 +699,8 @@ export async function stopSandbox(
       join(layout.dir, 'twin'),
       join(layout.dir, 'argocd'),
       join(layout.dir, 'gitops'),
+      join(layout.dir, CALIBRATED_PROFILE_FILE),
+      join(layout.dir, CALIBRATION_FILE),
     ]) {
       rmSync(p, { recursive: true, force: true });
     }

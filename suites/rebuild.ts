@@ -38,6 +38,10 @@ export default defineSuite({
     skipPlan: z.boolean().default(false),
     /** The dependency graph `rehearse` inferred (its dependencies.json): shown in the report beside the waves. */
     dependencies: z.string().optional(),
+    /** The twin's time scale (rehearsals, the demo): durations measured here are that many times the profile's. */
+    timeScale: z.number().positive().default(1),
+    /** `--calibrate`'s calibration.json: which apps took their durations from a stored run, shown in the report. */
+    calibration: z.string().optional(),
   }),
   async run(ctx) {
     const o = ctx.options;
@@ -51,6 +55,7 @@ export default defineSuite({
     const argocd = ctx.cluster.entry?.argocd ?? defaultArgocdSettings;
     const dependencies = o.dependencies ? dependencyFigures(o.dependencies) : undefined;
     if (dependencies) ctx.summary('dependencies', dependencies);
+    if (o.calibration) ctx.summary('calibration', calibrationFigures(o.calibration));
     if (!o.skipPlan)
       await ctx.step('plan', async () =>
         ctx.summary('plan', await planGuard(o, ctx.log, resolve(process.cwd(), o.workingDir))),
@@ -253,5 +258,34 @@ function dependencyFigures(file: string) {
       evidence: `${e.evidence.file}: ${e.evidence.field} (${e.evidence.text})${e.weak ? ' [weak: release name]' : ''}`,
     })),
     emulated: Object.entries(g.emulated).map(([app, reason]) => ({ app, reason })),
+  };
+}
+
+const calibrationFile = z.object({
+  run: z.string(),
+  cluster: z.string(),
+  timeScale: z.number(),
+  profile: z.string().optional(),
+  calibrated: z.number(),
+  defaults: z.number(),
+  apps: z.array(
+    z.object({
+      app: z.string(),
+      imagePullMs: z.number(),
+      pullFrom: z.string(),
+      startupMs: z.number(),
+      startupFrom: z.string(),
+    }),
+  ),
+});
+
+/** Which apps the twin ran with durations from a stored run, and which with the profile's or the defaults. */
+function calibrationFigures(file: string) {
+  const c = calibrationFile.parse(JSON.parse(readFileSync(file, 'utf8')));
+  return {
+    from: `run ${c.run} (${c.cluster}${c.timeScale === 1 ? '' : `, time scale ${c.timeScale}`})`,
+    calibratedApps: c.calibrated,
+    defaultApps: c.defaults,
+    apps: c.apps,
   };
 }

@@ -12,11 +12,13 @@ import { upGitopsSandbox } from '../../sandbox/gitops-sandbox.ts';
 import { defaultSandboxDir } from '../../sandbox/paths.ts';
 import { DEPENDENCIES_FILE, prepareRehearsal, type RehearsalPlan } from '../../sandbox/rehearsal/prepare.ts';
 import { waitUntilSettled, type Settled } from '../../sandbox/rehearsal/settle.ts';
+import { CALIBRATION_FILE } from '../../sandbox/twin/calibrate.ts';
 import { ensureToolchain } from '../../sandbox/toolchain/install.ts';
 import { argocdBinaries, controlPlaneBinaries } from '../../sandbox/toolchain/versions.ts';
 import { resolveHome } from '../../sinks/run-store.ts';
 import { type CommandResult, type GlobalArgs, logLevelOf } from '../global-options.ts';
 import { table } from '../output.ts';
+import { calibrationLines, loadCalibration } from '../calibration-source.ts';
 import { runSandboxRebuild } from '../sandbox-rebuild.ts';
 import { commandSpecs } from '../command-specs.ts';
 
@@ -30,6 +32,7 @@ type RehearseArgs = GlobalArgs & {
   set: string[];
   'repo-url': string[];
   profile?: string;
+  calibrate?: string;
   'argocd-cm'?: string;
   'health-check': boolean;
   'time-scale': number;
@@ -88,6 +91,11 @@ export function rehearseCommand(y: Argv<GlobalArgs>, done: (r: CommandResult) =>
           type: 'string',
           describe: 'Twin profile: durations, extra or ignored dependencies per app',
         })
+        .option('calibrate', {
+          type: 'string',
+          describe:
+            'A stored rebuild run (id, prefix, last, or a run directory) of your real cluster: each app takes its image-pull and start-up time from it instead of the profile or the defaults',
+        })
         .option('argocd-cm', { type: 'string', describe: 'argocd-cm ConfigMap to install (default: Argo CD defaults)' })
         .option('health-check', {
           type: 'boolean',
@@ -128,6 +136,10 @@ export function rehearseCommand(y: Argv<GlobalArgs>, done: (r: CommandResult) =>
           '$0 rehearse ../gitops --overlay argocd/overlays/dev --revision HEAD --rebuild',
           'Rebuild the last commit; run again on the working tree and `rebuild-bench compare last~1 last`',
         )
+        .example(
+          '$0 rehearse ../gitops --overlay argocd/overlays/dev --calibrate last --rebuild',
+          'Rehearse with the durations the last stored rebuild measured (the report lists which apps were calibrated)',
+        )
         .epilogue(
           `The sandbox is the default one: rebuild-bench sandbox env / sandbox down work on it. Docs: docs/rehearse.md\n\n${exitCodeHelp}`,
         ),
@@ -141,6 +153,7 @@ export function rehearseCommand(y: Argv<GlobalArgs>, done: (r: CommandResult) =>
       for (const f of [a.root, a.charts, a.profile, a['argocd-cm']])
         if (f && !existsSync(resolve(f))) throw new BadInputError(`${f}: not found`);
       const home = resolveHome(a.home);
+      const calibration = a.calibrate ? loadCalibration(home, a.calibrate) : undefined;
       const tc = await ensureToolchain({
         log,
         binaries: a.explain ? ['kustomize', 'helm'] : [...controlPlaneBinaries, ...argocdBinaries],
@@ -157,11 +170,14 @@ export function rehearseCommand(y: Argv<GlobalArgs>, done: (r: CommandResult) =>
         repoUrls: a['repo-url'],
         profile: a.profile,
         argocdCm: a['argocd-cm'],
+        calibration,
         target: rehearsalDir(home),
         tools,
         log,
       });
-      process.stdout.write(`${explainText(plan)}\n`);
+      process.stdout.write(
+        `${[explainText(plan), ...(plan.calibration ? ['', ...calibrationLines(plan.calibration)] : [])].join('\n')}\n`,
+      );
       if (a.explain) return done({ exitCode: ExitCode.Passed });
       const sandboxDir = defaultSandboxDir(home);
       if (a.rebuild) {
@@ -175,6 +191,7 @@ export function rehearseCommand(y: Argv<GlobalArgs>, done: (r: CommandResult) =>
           timeScale: a['time-scale'],
           argocd: 'real',
           dependencies: join(plan.dir, DEPENDENCIES_FILE),
+          calibration: plan.calibration ? join(plan.dir, CALIBRATION_FILE) : undefined,
           bootstrapTimeoutMinutes: a.timeout / 60,
           summaryFile: a['summary-file'],
           args: a,
@@ -196,7 +213,8 @@ async function rehearse(plan: RehearsalPlan, a: RehearseArgs & { sandboxDir: str
     dir: a.sandboxDir,
     install: false,
     log: a.log,
-    input: { dir: plan.dir, argocdCm: a['argocd-cm'], healthCheck: a['health-check'], profile: a.profile },
+    // The profile is the prepared one (rehearsal.json): the user's, or calibrated over it.
+    input: { dir: plan.dir, argocdCm: a['argocd-cm'], healthCheck: a['health-check'] },
     argocd: 'real',
     timeScale: a['time-scale'],
   });

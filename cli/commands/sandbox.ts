@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Argv } from 'yargs';
 import { BadInputError } from '../../core/errors.ts';
@@ -12,6 +12,8 @@ import { ensureToolchain } from '../../sandbox/toolchain/install.ts';
 import { resolveHome } from '../../sinks/run-store.ts';
 import * as k8s from '@kubernetes/client-node';
 import { loadTwinInput } from '../../sandbox/twin/bundle.ts';
+import { writeCalibration } from '../../sandbox/twin/calibrate.ts';
+import { calibrationLines, loadCalibration } from '../calibration-source.ts';
 import { upGitopsSandbox } from '../../sandbox/gitops-sandbox.ts';
 import { waitForConvergence } from '../../sandbox/twin/progress.ts';
 import { type CommandResult, type GlobalArgs, logLevelOf } from '../global-options.ts';
@@ -28,6 +30,7 @@ type SandboxArgs = GlobalArgs & {
   timeout: number;
   twin?: string;
   profile?: string;
+  calibrate?: string;
   'argocd-cm'?: string;
   'health-check': boolean;
   wait: boolean;
@@ -78,6 +81,11 @@ export function sandboxCommand(y: Argv<GlobalArgs>, done: (r: CommandResult) => 
         .option('profile', {
           type: 'string',
           describe: 'up --twin: twin profile (per-app start-up, dependencies, failure modes)',
+        })
+        .option('calibrate', {
+          type: 'string',
+          describe:
+            "up --twin: a stored rebuild run (id, prefix, last, or a run directory): each app's image-pull and start-up time from it, over --profile",
         })
         .option('argocd-cm', { type: 'string', describe: 'up --twin: argocd-cm ConfigMap file to install' })
         .option('health-check', {
@@ -157,6 +165,7 @@ export function sandboxCommand(y: Argv<GlobalArgs>, done: (r: CommandResult) => 
           const twinInput = a.twin
             ? { dir: a.twin, profile: a.profile, argocdCm: a['argocd-cm'], healthCheck: a['health-check'] }
             : undefined;
+          const calibration = twinInput && a.calibrate ? loadCalibration(resolveHome(a.home), a.calibrate) : undefined;
           let argocd: 'twin' | 'real' = 'twin';
           if (twinInput) {
             const parsed = loadTwinInput(twinInput);
@@ -167,11 +176,22 @@ export function sandboxCommand(y: Argv<GlobalArgs>, done: (r: CommandResult) => 
               );
             if (!(a['time-scale'] > 0 && a['time-scale'] <= 10))
               throw new BadInputError(`--time-scale must be in (0, 10], got ${a['time-scale']}`);
-          } else if (a.profile || a['argocd-cm'] || a['health-check'])
-            throw new BadInputError('--profile, --argocd-cm and --health-check go with --twin <dir>');
+          } else if (a.profile || a.calibrate || a['argocd-cm'] || a['health-check'])
+            throw new BadInputError('--profile, --calibrate, --argocd-cm and --health-check go with --twin <dir>');
           if (a['dry-run']) {
             printPlan('sandbox up', upPlan(dir, { nodes: a.nodes, influx: a.influx, twin: a.twin, argocd }));
             return done({ exitCode: ExitCode.Passed });
+          }
+          if (twinInput && calibration) {
+            const parsed = loadTwinInput(twinInput);
+            mkdirSync(dir, { recursive: true });
+            const c = writeCalibration(dir, {
+              base: parsed.profileFile,
+              calibration,
+              apps: parsed.apps.map((x) => x.name),
+            });
+            twinInput.profile = c.profileFile;
+            for (const line of calibrationLines(c.report)) log.info(line);
           }
           const common = { dir, nodes: a.nodes, influx: a.influx, log, timeoutMs: a.timeout * 1000 };
           const sb = twinInput

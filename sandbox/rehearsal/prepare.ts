@@ -5,6 +5,8 @@ import { at, obj, str, type Json } from '../../core/fields.ts';
 import type { Logger } from '../../core/logger.ts';
 import { EMULATED_ANNOTATION } from '../../gitops/argocd.ts';
 import { serviceMakers, type DependencyEdge } from '../../gitops/dependencies.ts';
+import type { Calibration } from '../../record/calibration.ts';
+import { type CalibrationReport, writeCalibration } from '../twin/calibrate.ts';
 import { EMULATED_DIR, MIRROR_GENERATED, REHEARSAL_FILE, type RehearsalManifest } from '../twin/bundle.ts';
 import { placeholderManifests } from './placeholder.ts';
 import type { AppPlan } from './render.ts';
@@ -24,6 +26,8 @@ export interface RehearsalOptions {
   repoUrls?: string[] | undefined;
   profile?: string | undefined;
   argocdCm?: string | undefined;
+  /** Durations from a stored run, laid over the profile (calibrated-profile.yaml, calibration.json). */
+  calibration?: Calibration | undefined;
   /** The directory to prepare (emptied first). */
   target: string;
   tools: RenderTools;
@@ -40,6 +44,8 @@ export interface RehearsalPlan {
   apps: AppPlan[];
   edges: DependencyEdge[];
   services: string[];
+  /** With a calibration: which apps took which durations from where. */
+  calibration: CalibrationReport | undefined;
 }
 
 export const APPS_PATH = `${MIRROR_GENERATED}/apps`;
@@ -84,6 +90,9 @@ export async function prepareRehearsal(o: RehearsalOptions): Promise<RehearsalPl
     }
     writeFileSync(join(target, 'apps', `${a.name}.yaml`), stringify(manifest));
   }
+  const calibrated = o.calibration
+    ? writeCalibration(target, { base: o.profile, calibration: o.calibration, apps: apps.map((a) => a.name) })
+    : undefined;
   const root = rehearsalRoot({ manifest: rootManifest, name: rootName, repoURL, appsPath: APPS_PATH, overlay });
   writeFileSync(join(target, 'root-app.yaml'), stringify(root));
   const manifest: RehearsalManifest = {
@@ -92,7 +101,7 @@ export async function prepareRehearsal(o: RehearsalOptions): Promise<RehearsalPl
     appsPath: APPS_PATH,
     charts: o.charts ? resolve(o.charts) : undefined,
     argocdCm: o.argocdCm ? resolve(o.argocdCm) : undefined,
-    profile: o.profile ? resolve(o.profile) : undefined,
+    profile: calibrated?.profileFile ?? (o.profile ? resolve(o.profile) : undefined),
     services: [...services].sort(),
     emulated,
   };
@@ -102,7 +111,17 @@ export async function prepareRehearsal(o: RehearsalOptions): Promise<RehearsalPl
     `${JSON.stringify({ revision: source.revision, overlay, rootName, edges, emulated }, null, 2)}\n`,
   );
   const rootFrom = o.root ? `--root ${o.root}` : found ? found.file : 'synthesised';
-  return { dir: target, source, overlay, rootName, rootFrom, apps, edges, services: manifest.services };
+  return {
+    dir: target,
+    source,
+    overlay,
+    rootName,
+    rootFrom,
+    apps,
+    edges,
+    services: manifest.services,
+    calibration: calibrated?.report,
+  };
 }
 
 /** The Application with its sources replaced by the placeholder in the mirror, and the reason on it. */

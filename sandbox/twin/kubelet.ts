@@ -6,7 +6,7 @@ import { controllerOf, type TwinCaches } from './caches.ts';
 import { INSTANCE_LABEL } from '../../gitops/argocd.ts';
 import { CNPG_CLUSTER_LABEL, isFenced } from '../../gitops/cnpg.ts';
 import type { CpuModel } from './cpu.ts';
-import { crashBackoffMs } from './model.ts';
+import { crashBackoffMs } from '../../gitops/kubelet.ts';
 import { missingConfigRef, podServiceRefs, secretValues } from '../../gitops/dependencies.ts';
 import { selects } from './caches.ts';
 import type { TruthLog } from './truth.ts';

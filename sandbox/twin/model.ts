@@ -1,13 +1,7 @@
 /**
- * The twin's pure models: the kubelet restart back-off and the node CPU model (Argo CD's own rules
- * are in gitops/). Documented in docs/twin.md.
+ * The twin's pure models: the node CPU model (Argo CD's own rules and the kubelet's back-off are
+ * in gitops/). Documented in docs/twin.md.
  */
-
-/** Kubelet CrashLoopBackOff: 10 s after the first crash, doubling, capped at 300 s. */
-export function crashBackoffMs(restartCount: number): number {
-  const n = Math.max(1, restartCount);
-  return Math.min(300_000, 10_000 * 2 ** (n - 1));
-}
 
 /**
  * Node CPU model. Ordinary pods use a quarter of their CPU request (idle homelab apps); burner

@@ -1,5 +1,5 @@
 import { commandSpecs } from '../../cli/command-specs.ts';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cli, fixtureSuite, read, repoRoot, runDirs, workspace } from './harness.ts';
@@ -132,5 +132,39 @@ describe('a run record that is not one', () => {
       );
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
     }
+  });
+
+  it('--calibrate: a run that is not there, or one without pod timings, exits 2 before any sandbox or rendering', async () => {
+    const ws = workspace();
+    const dir = join(ws.home, 'runs', '20261122-012325-681-8141');
+    mkdirSync(dir, { recursive: true });
+    // demo-rebuild was recorded before the pods collector: nothing to calibrate from.
+    writeFileSync(
+      join(dir, 'run.json'),
+      readFileSync(join(repoRoot, 'test', 'fixtures', 'runs', 'demo-rebuild', 'run.json'), 'utf8'),
+    );
+    const repo = join(repoRoot, 'examples', 'homelab');
+    const cases: Array<[string[], RegExp]> = [
+      [['rehearse', repo, '--overlay', 'apps', '--calibrate', 'nosuch'], /no run "nosuch" in /],
+      [
+        ['predict', repo, '--overlay', 'apps', '--calibrate', 'last'],
+        /has no pods collector summary: calibrate from a rebuild run/,
+      ],
+      [
+        ['sandbox', 'up', '--calibrate', 'last', '--dir', join(ws.dir, 'sb')],
+        /--calibrate, --argocd-cm and --health-check go with --twin/,
+      ],
+    ];
+    for (const [args, message] of cases) {
+      const r = await cli(ws, args);
+      expect(r.exitCode, r.all).toBe(2);
+      expect(r.stderr, args.join(' ')).toMatch(message);
+      expect(r.stderr.trim().split('\n'), args.join(' ')).toHaveLength(1);
+    }
+    const missing = await cli(ws, ['predict', repo, '--overlay', 'apps']);
+    expect(missing.exitCode).toBe(2);
+    expect(missing.stderr).toMatch(/Missing required argument: calibrate/);
+    expect(existsSync(join(ws.home, 'rehearsal'))).toBe(false);
+    expect(existsSync(join(ws.dir, 'sb'))).toBe(false);
   });
 });

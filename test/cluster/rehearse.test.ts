@@ -256,4 +256,102 @@ describe('rehearse: a GitOps repository unlike the homelab, on the real Argo CD'
     // The script stopped the sandbox it rehearsed on.
     expect(existsSync(join(defaultSandboxDir(h), 'state.json'))).toBe(false);
   }, 900_000);
+
+  it('--calibrate takes the durations a stored run measured, says so in the report, and predict sets a held-out plan beside its rehearsal', async () => {
+    const h = home();
+    const base = mkdtempSync(join(tmpdir(), 'rb-calibrate-'));
+    const plan = join(base, 'gitops');
+    await createPlatformRepo(plan);
+    // Every app can become Healthy (notifier's Secret is there), so both rebuilds end.
+    writeFileSync(
+      join(plan, 'services/notifier/secret.yaml'),
+      'apiVersion: v1\nkind: Secret\nmetadata: { name: notifier-smtp, namespace: comms }\nstringData: { password: x }\n',
+    );
+    const run = (dir: string, prof: string, extra: string[]) =>
+      execa(
+        'node',
+        [
+          bin,
+          'rehearse',
+          dir,
+          '--overlay',
+          overlay,
+          '--charts',
+          charts,
+          '--profile',
+          prof,
+          '--home',
+          h,
+          ...vars,
+          ...extra,
+        ],
+        {
+          reject: false,
+          all: true,
+          env: { KUBECONFIG: join(h, 'none'), REBUILD_BENCH_CONFIG: '' },
+          stdin: 'ignore',
+        },
+      ).then((r) => ({ stdout: r.stdout, all: r.all, id: /^run (\S+): /m.exec(r.stdout)?.[1] }));
+    const common = ['--health-check', '--time-scale', '0.25', '--rebuild', '--timeout', '600'];
+    // Run A: the database starts in 24 s.
+    const a = await run(plan, profile, common);
+    expect(a.id, a.all).toBeDefined();
+    // The held-out plan: ledger a wave after billing, as lint --fix moves it; a profile that says 4 s.
+    const ledger = join(plan, 'argocd/overlays/dev/apps/ledger.yaml');
+    writeFileSync(ledger, readFileSync(ledger, 'utf8').replace('sync-wave: "1"', 'sync-wave: "2"'));
+    const fast = join(base, 'fast.yaml');
+    writeFileSync(fast, 'apps:\n  database: { startupSeconds: 4 }\n  notifier: { startupSeconds: 3 }\n');
+    const b = await run(plan, fast, [...common, '--calibrate', a.id!]);
+    expect(b.id, b.all).toBeDefined();
+    expect(b.stdout).toMatch(
+      new RegExp(
+        `durations calibrated from run ${a.id} \\(sandbox, time scale 0.25 divided out\\): [1-9]\\d* app\\(s\\)`,
+      ),
+    );
+    const record = JSON.parse(readFileSync(join(h, 'runs', b.id!, 'run.json'), 'utf8'));
+    const rows = record.summary.calibration.apps as Array<{ app: string; startupMs: number; startupFrom: string }>;
+    const db = rows.find((r) => r.app === 'database')!;
+    // What run A measured (24 s, at a quarter of the time), not what the new profile says.
+    expect(db.startupFrom).toBe('calibrated');
+    expect(db.startupMs).toBeGreaterThan(20_000);
+    expect(db.startupMs).toBeLessThan(30_000);
+    // Apps without pods keep the profile's or the default durations, and say so.
+    expect(rows.find((r) => r.app === 'namespaces')?.startupFrom).toMatch(/default|profile/);
+    const pods = record.summary.collectors.pods.byApp.find((x: { key: string }) => x.key === 'database');
+    expect(pods.startupMs.p50).toBeGreaterThan(4_500);
+    expect(pods.startupMs.p50).toBeLessThan(8_000);
+    const report = readFileSync(join(h, 'runs', b.id!, 'report.md'), 'utf8');
+    expect(report).toMatch(/calibration/i);
+    expect(report).toMatch(/\| database \| .*calibrated/);
+    // predict the held-out plan from run A, without a cluster, beside run B.
+    const p = await execa(
+      'node',
+      [
+        bin,
+        'predict',
+        plan,
+        '--overlay',
+        overlay,
+        '--charts',
+        charts,
+        '--profile',
+        fast,
+        '--home',
+        h,
+        '--calibrate',
+        a.id!,
+        '--against',
+        b.id!,
+        '--health-check',
+        ...vars,
+      ],
+      { reject: false, all: true, env: { KUBECONFIG: join(h, 'none'), REBUILD_BENCH_CONFIG: '' } },
+    );
+    expect(p.exitCode, p.all).toBe(0);
+    expect(p.stdout).toContain(`calibrated from run ${a.id} (sandbox, time scale 0.25)`);
+    expect(p.stdout).toContain(`measured in run ${b.id}`);
+    expect(p.stdout).toMatch(/critical path .*database/);
+    const err = Number(/error: rebuild \S+ %, waves ([-+\d.]+) %/.exec(p.stdout)?.[1]);
+    expect(Math.abs(err), p.stdout).toBeLessThan(50);
+  }, 1_500_000);
 });

@@ -9,7 +9,10 @@ import { join, resolve } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
+import { calibrationOf } from '../../record/calibration.ts';
+import type { RunRecord } from '../../record/run-record.ts';
 import type { SandboxState } from '../../sandbox/control-plane.ts';
+import type { CalibrationReport } from '../../sandbox/twin/calibrate.ts';
 import { isLoopback, listenersOf, procState } from '../../sandbox/processes.ts';
 
 const bin = resolve(import.meta.dirname, '../../bin/rebuild-bench.js');
@@ -134,10 +137,45 @@ describe('sandbox lifecycle through the CLI', () => {
     expect(nodes.items.map((n) => n.metadata!.name).sort()).toEqual(['obsy', 'onyx', 'opale']);
   });
 
+  it('up --twin --calibrate: the twin runs each app with the start-up a stored run measured, and says which apps kept the defaults', async () => {
+    const down = await cli(['down', '--wipe']);
+    expect(down.exitCode, down.all).toBe(0);
+    // A run directory copied from elsewhere: a homelab demo rebuild recorded with the pods collector.
+    const run = resolve(import.meta.dirname, '../fixtures/runs/demo-rebuild-pods');
+    const homelab = resolve(import.meta.dirname, '../../examples/homelab');
+    const up = await cli(['up', '--twin', homelab, '--argocd', 'twin', '--calibrate', run, '--no-wait']);
+    expect(up.exitCode, up.all).toBe(0);
+    expect(up.all).toMatch(/durations calibrated from run 20261202-114949-139-f6b5 \(sandbox\): 6\d app\(s\)/);
+    // Apps without pods in that run (CRD-only apps) keep the bundle profile's or the default durations, and it says so.
+    expect(up.all).toMatch(/keep the profile's or the default durations: .*cloudnative-pg-crds/);
+    const expected = calibrationOf(JSON.parse(readFileSync(join(run, 'run.json'), 'utf8')) as RunRecord).apps
+      .linkwarden!;
+    const report = JSON.parse(readFileSync(join(dir, 'calibration.json'), 'utf8')) as CalibrationReport;
+    expect(report.apps.find((a) => a.app === 'linkwarden')).toMatchObject({
+      startupMs: Math.round(expected.startupSeconds! * 1000),
+      startupFrom: 'calibrated',
+    });
+    // The twin's own Deployment for linkwarden carries the calibrated start-up, not the profile's 8 s.
+    const kc = new k8s.KubeConfig();
+    kc.loadFromFile(join(dir, 'kubeconfig'));
+    const apps = kc.makeApiClient(k8s.AppsV1Api);
+    let annotation: string | undefined;
+    for (let i = 0; i < 120 && annotation === undefined; i++) {
+      const list = await apps.listDeploymentForAllNamespaces();
+      annotation = list.items.find((d) => d.metadata?.annotations?.['twin.rebuild-bench/app'] === 'linkwarden')?.spec
+        ?.template.metadata?.annotations?.['twin.rebuild-bench/startup-seconds'];
+      if (annotation === undefined) await new Promise((r) => setTimeout(r, 500));
+    }
+    expect(Number(annotation)).toBe(expected.startupSeconds);
+    expect(expected.startupSeconds).not.toBe(8);
+  });
+
   it('down --wipe leaves nothing running', async () => {
     const pids = state().processes.map((p) => p.pid);
     const down = await cli(['down', '--wipe']);
     expect(down.exitCode, down.all).toBe(0);
+    expect(existsSync(join(dir, 'calibration.json'))).toBe(false);
+    expect(existsSync(join(dir, 'calibrated-profile.yaml'))).toBe(false);
     for (const pid of pids) expect(procState(pid)).not.toBe('running');
     const ps = await execa('ps', ['-eo', 'pid,args'], { reject: false });
     expect(ps.stdout.split('\n').filter((l) => l.includes(dir))).toEqual([]);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { cpuMillis, crashBackoffMs, nodeUtilisation, slowdown, webhookLatencyMs } from '../../sandbox/twin/model.ts';
+import { crashBackoffMs } from '../../gitops/kubelet.ts';
+import { cpuMillis, nodeUtilisation, slowdown, webhookLatencyMs } from '../../sandbox/twin/model.ts';
 import { worstHealth } from '../../gitops/health.ts';
 import { appHealthCheckEnabled, APP_HEALTH_KEY, retryDelayMs } from '../../gitops/argocd.ts';
 

@@ -1,0 +1,143 @@
+import type { Prediction, PredictedApp } from '../gitops/rebuild-model.ts';
+import type { Calibration } from '../record/calibration.ts';
+import { criticalPath, type CriticalPath } from '../record/critical-path.ts';
+import type { RunRecord } from '../record/run-record.ts';
+import type { PodLatencyRecord, WavesSummary } from '../record/summaries.ts';
+import type { RebuildSummary } from '../record/target.ts';
+
+/** A rebuild's time as `predict` splits it: the bootstrap (as the calibration run took it) and the waves. */
+export interface RebuildTimes {
+  /** Destroy → the first child Application created. */
+  bootstrapMs: number | null;
+  /** The first child Application created → every Application Healthy. */
+  wavesMs: number | null;
+  totalMs: number | null;
+}
+
+export interface PredictionView {
+  calibration: { run: string; cluster: string; timeScale: number };
+  timeScale: number;
+  wavesGate: boolean;
+  predicted: RebuildTimes;
+  apps: PredictedApp[];
+  path: CriticalPath | null;
+  /** Apps predicted to crash-loop: what they were still waiting for at their first start. */
+  crashLoops: Array<{ app: string; restarts: number; waitedFor: string[] }>;
+  /** Apps predicted never Healthy, with why. */
+  stuck: Array<{ app: string; why: string }>;
+  /** The same plan rehearsed (or rebuilt): its times, and the prediction's error (signed, % of the measured). */
+  measured?: RebuildTimes & { run: string; errorPct: number | null; wavesErrorPct: number | null };
+}
+
+/** (predicted − measured) / measured, in %, one decimal; null when either is missing. */
+export function errorPct(predicted: number | null, measured: number | null): number | null {
+  if (predicted === null || measured === null || measured <= 0) return null;
+  return Math.round(((predicted - measured) / measured) * 1000) / 10;
+}
+
+/** The measured split of a stored rebuild (waves from the first child Application seen). */
+export function measuredTimes(record: RunRecord): RebuildTimes {
+  const waves = (record.summary.collectors as { waves?: WavesSummary } | undefined)?.waves;
+  const rebuild = record.summary.rebuild as RebuildSummary | undefined;
+  const roots = new Set(waves?.roots ?? []);
+  const seen = (waves?.apps ?? []).filter((a) => !roots.has(a.name) && a.first_seen).map((a) => a.first_seen!.t);
+  const first = seen.length ? Math.min(...seen) : null;
+  const end = waves?.allHealthyAt ?? null;
+  return {
+    bootstrapMs: rebuild && first !== null ? first - rebuild.clockStart : null,
+    wavesMs: first !== null && end !== null ? end - first : null,
+    totalMs: rebuild?.totalMs ?? null,
+  };
+}
+
+/** Each predicted app as the pods collector would have recorded its pod, for the critical path's parts. */
+function podRecord(a: PredictedApp): PodLatencyRecord[] {
+  if (a.podCreated === null || a.ready === null || a.started === null || a.pulled === null) return [];
+  const since = (t: number) => t - a.podCreated!;
+  return [
+    {
+      namespace: '',
+      pod: a.name,
+      app: a.name,
+      wave: a.wave,
+      created: { t: a.podCreated, source: 'watch' },
+      phases: {
+        scheduled: 0,
+        initialized: 0,
+        pulled: since(a.pulled),
+        started: since(a.started),
+        containersReady: since(a.ready),
+        ready: since(a.ready),
+      },
+      pullMs: a.pulled - a.podCreated,
+      restarts: a.restarts,
+      crashLoopMs: a.restarts > 0 ? a.started - a.pulled : 0,
+      seenReady: false,
+      timedBy: 'watch',
+    },
+  ];
+}
+
+/** The predicted rebuild, its critical path (the same rules as a measured run's) and, given one, the measured run. */
+export function predictionView(o: {
+  prediction: Prediction;
+  calibration: Calibration;
+  timeScale: number;
+  wavesGate: boolean;
+  needs: ReadonlyMap<string, readonly string[]>;
+  neverHealthy: ReadonlyMap<string, string>;
+  measured?: RunRecord | undefined;
+}): PredictionView {
+  const { prediction: p } = o;
+  const bootstrapMs = o.calibration.pace.bootstrapMs;
+  const predicted: RebuildTimes = {
+    bootstrapMs,
+    wavesMs: p.endMs,
+    totalMs: p.endMs !== null && bootstrapMs !== null ? bootstrapMs + p.endMs : null,
+  };
+  const path = criticalPath({
+    apps: p.apps.map((a) => ({
+      name: a.name,
+      wave: a.wave,
+      start: a.appear ?? 0,
+      healthy: a.healthy,
+      waited: a.restarts > 0,
+    })),
+    wavesGate: o.wavesGate,
+    needs: o.needs,
+    pods: p.apps.flatMap(podRecord),
+  });
+  const measured = o.measured ? measuredTimes(o.measured) : undefined;
+  return {
+    calibration: { run: o.calibration.run, cluster: o.calibration.cluster, timeScale: o.calibration.timeScale },
+    timeScale: o.timeScale,
+    wavesGate: o.wavesGate,
+    predicted,
+    apps: p.apps,
+    path,
+    crashLoops: p.apps
+      .filter((a) => a.restarts > 0)
+      .map((a) => ({ app: a.name, restarts: a.restarts, waitedFor: a.waitedFor }))
+      .sort((a, b) => b.restarts - a.restarts || a.app.localeCompare(b.app)),
+    stuck: p.apps
+      .filter((a) => a.healthy === null)
+      .map((a) => ({
+        app: a.name,
+        why:
+          o.neverHealthy.get(a.name) ??
+          (a.appear === null
+            ? 'its wave is never created (a lower wave is never Healthy and waves gate)'
+            : `waits for ${a.waitedFor.join(', ') || 'something'} that is never Ready`),
+      })),
+    ...(o.measured && measured
+      ? {
+          measured: {
+            ...measured,
+            run: o.measured.id,
+            errorPct: errorPct(predicted.totalMs, measured.totalMs),
+            wavesErrorPct: errorPct(predicted.wavesMs, measured.wavesMs),
+          },
+        }
+      : {}),
+  };
+}
