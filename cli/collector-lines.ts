@@ -86,7 +86,7 @@ export function pathLines(p: CriticalPath, t0: number): string[] {
   const w = p.withoutHealthWaits;
   if (w)
     out.push(
-      `    Argo CD held ${w.waits.map((x) => `${x.app} ${fmtDuration(x.waitMs)}`).join(', ')} after Ready (stale CRD health); without: ${w.path.links.map((l) => l.app).join(' → ')} (+${fmtDuration(w.path.to - t0)})`,
+      `    Argo CD held ${w.waits.map((x) => `${x.app} ${fmtDuration(x.waitMs)}`).join(', ')} after Ready (stale CRD health); ${w.path ? `without: ${w.path.links.map((l) => l.app).join(' → ')} (+${fmtDuration(w.path.to - t0)})` : 'waves gate: every later wave waited too'}`,
     );
   return out;
 }

@@ -17,6 +17,8 @@ export const OWNER_PATHS: Record<string, { apiVersion: string; path: (ns: string
 export const PARENT_PATHS: Record<string, (ns: string, name: string) => string> = {
   Deployment: (ns, n) => `/apis/apps/v1/namespaces/${ns}/deployments/${n}`,
   CronJob: (ns, n) => `/apis/batch/v1/namespaces/${ns}/cronjobs/${n}`,
+  // CloudNativePG's initdb and join Jobs.
+  Cluster: (ns, n) => `/apis/${CNPG_GROUP_VERSION}/namespaces/${ns}/clusters/${n}`,
 };
 
 /**

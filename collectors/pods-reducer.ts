@@ -6,6 +6,7 @@ import type {
   PodsSummary,
   Stamped,
 } from '../record/summaries.ts';
+import { startupOf as startupMs } from '../record/calibration.ts';
 import { POD_PHASES } from '../record/summaries.ts';
 import { latencyStats } from './latency-stats.ts';
 import type { PodView, PulledEventView } from './projections.ts';
@@ -271,12 +272,6 @@ function phaseStats(records: readonly PodLatencyRecord[]): Partial<Record<PodPha
   }
   return out;
 }
-
-/** The start-up proper: from the start of the run that became Ready (else the end of the pulls, else Initialized) to Ready. */
-const startupMs = (r: PodLatencyRecord): number | undefined => {
-  const from = r.phases.started ?? r.phases.pulled ?? r.phases.initialized;
-  return r.phases.ready === undefined || from === undefined ? undefined : Math.max(0, r.phases.ready - from);
-};
 
 /** Records grouped by `keyOf` (records without a key are left out), slowest p99 to Ready first. */
 function groups(

@@ -53,6 +53,11 @@ export const ARGOCD_VERSION_LABEL = 'app.kubernetes.io/version';
 /** Argo CD's delay between sync waves (ARGOCD_SYNC_WAVE_DELAY, whole seconds). */
 export const DEFAULT_WAVE_DELAY_SECONDS = 2;
 
+/** Argo CD's 2 s delay between waves, scaled (the sandbox's time scale), in the whole seconds ARGOCD_SYNC_WAVE_DELAY takes. */
+export function scaledWaveDelaySeconds(timeScale: number): number {
+  return Math.max(0, Math.round(DEFAULT_WAVE_DELAY_SECONDS * timeScale));
+}
+
 /** The Application health customization key Argo CD reads from argocd-cm. */
 export const APP_HEALTH_KEY = 'resource.customizations.health.argoproj.io_Application';
 

@@ -22,6 +22,8 @@ export interface ModelApp {
   syncMs?: number | undefined;
   /** Its own Ready → Healthy, when a run measured it; else the pace's. */
   healthLagMs?: number | undefined;
+  /** Without pods: created → Synced, when a run measured it (what its dependents wait for); else the pace's created → first pod. */
+  syncedMs?: number | undefined;
   /** Why it is never Healthy (its manifests do not render, it crashes whatever it waits for). */
   neverHealthy?: string | undefined;
 }
@@ -57,6 +59,8 @@ export interface PredictedApp {
   restarts: number;
   /** The apps it was still waiting for at its first start. */
   waitedFor: string[];
+  /** It restarts forever: what it waits for is never Ready (or not in the plan). */
+  crashLoopsForever: boolean;
 }
 
 export interface Prediction {
@@ -107,7 +111,7 @@ export function predictRebuild(i: ModelInput): Prediction {
     if (inProgress.has(name)) return null;
     inProgress.add(name);
     const a = byName.get(name)!;
-    const p = simulate(a, waveAppear(a.wave), (dep) => predict(dep)?.ready ?? null, i);
+    const p = simulate(a, waveAppear(a.wave), (dep) => (byName.has(dep) ? (predict(dep)?.ready ?? null) : null), i);
     inProgress.delete(name);
     done.set(name, p);
     return p;
@@ -138,11 +142,13 @@ function simulate(
     healthy: null,
     restarts: 0,
     waitedFor: [],
+    crashLoopsForever: false,
   };
   if (appear === null || a.neverHealthy) return base;
   if (!a.pods) {
+    // Its dependents start once it is applied (Synced), not once Argo CD says it is Healthy.
     const healthy = appear + (a.syncMs ?? i.pace.podlessMs);
-    return { ...base, ready: healthy, healthy };
+    return { ...base, ready: Math.min(healthy, appear + (a.syncedMs ?? i.pace.appearToPodMs)), healthy };
   }
   const podCreated = appear + (a.syncMs ?? i.pace.appearToPodMs);
   const lag = a.healthLagMs ?? i.pace.readyToHealthyMs;
@@ -161,7 +167,7 @@ function simulate(
     if (missing.length === 0)
       return { ...base, podCreated, pulled, started, ready: end, healthy: end + lag, restarts, waitedFor };
     if (restarts >= MAX_RESTARTS || missing.some((n) => readyOf(n) === null))
-      return { ...base, podCreated, pulled, restarts, waitedFor };
+      return { ...base, podCreated, pulled, restarts: Math.max(1, restarts), waitedFor, crashLoopsForever: true };
     restarts++;
     started = end + crashBackoffMs(restarts) * i.backoffScale;
   }

@@ -1,5 +1,6 @@
-import { median } from 'simple-statistics';
+import { mean, median } from 'simple-statistics';
 import { BadInputError } from '../core/errors.ts';
+import { releasingHealth } from './critical-path.ts';
 import type { RunRecord } from './run-record.ts';
 import type { PodLatencyRecord, PodsSummary, WavesSummary } from './summaries.ts';
 
@@ -17,6 +18,8 @@ export interface AppCalibration {
   pods: number;
   /** Its Application created → its first pod created (or → Healthy without pods), in ms as measured. */
   syncMs: number | null;
+  /** Its Application created → Synced (what the twin waits for before it counts an app without pods as up). */
+  syncedMs: number | null;
   /** Its last pod Ready → its Application Healthy (Argo CD's assessment; minutes when its CRDs were cached stale), in ms as measured. */
   healthLagMs: number | null;
 }
@@ -29,9 +32,9 @@ export interface ArgoPace {
   readyToHealthyMs: number | null;
   /** Application created → Healthy, for apps without pods (CRDs, config). */
   podlessMs: number | null;
-  /** One wave's Applications created → the next wave's, when waves do not gate (the wave delay included). */
+  /** One wave's Applications created → the next wave's, when waves do not gate (the wave delay included); mean over the steps. */
   waveStepMs: number | null;
-  /** A wave's last app Healthy → the next wave's Applications created, when waves gate. */
+  /** A wave's last app Healthy → the next wave's Applications created, when waves gate; mean over the steps. */
   gateStepMs: number | null;
   /** The rebuild's start (the destroy) → the first child Application created: Terraform, cluster and Argo CD bootstrap. */
   bootstrapMs: number | null;
@@ -50,11 +53,22 @@ export interface Calibration {
 const round = (x: number, digits = 3) => Math.round(x * 10 ** digits) / 10 ** digits;
 const med = (xs: number[]): number | null => (xs.length ? median(xs) : null);
 
-/** The time from the start of the container run that became Ready to Ready (as the pods collector times it). */
-function startupOf(r: PodLatencyRecord): number | undefined {
-  const ready = r.phases.ready;
+/** The start-up proper: from the start of the run that became Ready (else the end of the pulls, else Initialized) to Ready. */
+export function startupOf(r: PodLatencyRecord): number | undefined {
   const from = r.phases.started ?? r.phases.pulled ?? r.phases.initialized;
-  return ready !== undefined && from !== undefined ? ready - from : undefined;
+  return r.phases.ready === undefined || from === undefined ? undefined : Math.max(0, r.phases.ready - from);
+}
+
+/**
+ * The twin's time scale of a run: its `timeScale` option, else (runs stored before it was recorded)
+ * the one the sandbox rebuild scaled its target by (0.2 × scale, with the twin's note), else 1.
+ */
+export function runTimeScale(record: RunRecord): number {
+  const o = record.options;
+  if (typeof o.timeScale === 'number' && o.timeScale > 0) return o.timeScale;
+  if (typeof o.targetScale === 'number' && typeof o.targetNote === 'string' && /twin/.test(o.targetNote))
+    return Math.round((o.targetScale / 0.2) * 1000) / 1000;
+  return 1;
 }
 
 /** The calibration of a stored run; BadInputError when the run did not record what it needs. */
@@ -64,10 +78,9 @@ export function calibrationOf(record: RunRecord): Calibration {
   const waves = collectors?.waves;
   if (!pods || !waves)
     throw new BadInputError(
-      `run ${record.id} (${record.suite.name}) has no ${pods ? 'waves' : 'pods'} collector summary: calibrate from a rebuild run recorded with the pods and waves collectors (rebuild-bench run rebuild, rehearse --rebuild, demo)`,
+      `run ${record.id} (${record.suite.name}) has no ${[pods ? [] : ['pods'], waves ? [] : ['waves']].flat().join(' or ')} collector summary: calibrate from a rebuild run recorded with the pods and waves collectors (rebuild-bench run rebuild, rehearse --rebuild, demo)`,
     );
-  const scaleOption = record.options.timeScale;
-  const timeScale = typeof scaleOption === 'number' && scaleOption > 0 ? scaleOption : 1;
+  const timeScale = runTimeScale(record);
   const byApp = new Map<string, PodLatencyRecord[]>();
   for (const r of pods.records) if (r.app) byApp.set(r.app, [...(byApp.get(r.app) ?? []), r]);
   const roots = new Set(waves.roots ?? []);
@@ -78,18 +91,17 @@ export function calibrationOf(record: RunRecord): Calibration {
     const rs = byApp.get(a.name) ?? [];
     const pulls = rs.flatMap((r) => (r.pullMs === null ? [] : [r.pullMs]));
     const startups = rs.flatMap((r) => startupOf(r) ?? []);
-    const healthy = a.firstHealthy?.t ?? a.healthy?.t;
+    const healthy = releasingHealth(a);
     const readies = rs.map((r) => (r.phases.ready === undefined ? undefined : r.created.t + r.phases.ready));
+    // An app's sync ends with its first pod created, or (without pods) with its health.
+    const syncEnd = rs.length ? Math.min(...rs.map((r) => r.created.t)) : healthy;
     const lastReady = readies.length && readies.every((x) => x !== undefined) ? Math.max(...readies) : null;
     apps[a.name] = {
       imagePullSeconds: seconds(med(pulls)),
       startupSeconds: seconds(med(startups)),
       pods: rs.length,
-      syncMs: rs.length
-        ? Math.min(...rs.map((r) => r.created.t)) - a.first_seen!.t
-        : healthy !== undefined
-          ? healthy - a.first_seen!.t
-          : null,
+      syncMs: syncEnd === undefined ? null : Math.max(0, syncEnd - a.first_seen!.t),
+      syncedMs: a.synced ? Math.max(0, a.synced.t - a.first_seen!.t) : null,
       healthLagMs: healthy !== undefined && lastReady !== null ? Math.max(0, healthy - lastReady) : null,
     };
   }
@@ -123,8 +135,8 @@ function argoPace(
     const prev = byWave.get(order[k - 1]!)!;
     const next = Math.min(...byWave.get(order[k]!)!.map((a) => a.first_seen!.t));
     const released = gate
-      ? Math.max(...prev.map((a) => a.firstHealthy?.t ?? a.healthy?.t ?? -Infinity))
-      : Math.max(...prev.map((a) => a.first_seen!.t));
+      ? Math.max(...prev.map((a) => releasingHealth(a) ?? -Infinity))
+      : Math.min(...prev.map((a) => a.first_seen!.t));
     if (Number.isFinite(released)) steps.push(Math.max(0, next - released));
   }
   const rebuild = record.summary.rebuild as { clockStart?: number } | undefined;
@@ -134,8 +146,9 @@ function argoPace(
     appearToPodMs: r(med(appearToPod)),
     readyToHealthyMs: r(med(readyToHealthy)),
     podlessMs: r(med(podless)),
-    waveStepMs: gate ? null : r(med(steps)),
-    gateStepMs: gate ? r(med(steps)) : null,
+    // A rebuild takes every step: their mean, not their median (one slow step in five counts).
+    waveStepMs: gate ? null : r(steps.length ? mean(steps) : null),
+    gateStepMs: gate ? r(steps.length ? mean(steps) : null) : null,
     bootstrapMs: rebuild?.clockStart !== undefined && firstSeen !== undefined ? firstSeen - rebuild.clockStart : null,
   };
 }

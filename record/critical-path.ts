@@ -1,4 +1,4 @@
-import type { PodLatencyRecord, PodsSummary, RestartsSummary, WavesSummary } from './summaries.ts';
+import type { AppTimeline, PodLatencyRecord, PodsSummary, RestartsSummary, WavesSummary } from './summaries.ts';
 
 /**
  * The critical path of a rebuild: the chain of Applications that set the time every app was Healthy,
@@ -82,9 +82,10 @@ export interface CriticalPath {
   /**
    * When Argo CD held some apps Healthy far longer after their pods were Ready than the run's usual
    * (freshly created CRDs cached stale, docs/argocd.md): those waits, and the path with each of those
-   * apps Healthy the run's usual time after its pods instead (the chain of the workloads).
+   * apps Healthy the run's usual time after its pods instead (the chain of the workloads). No path when
+   * waves gate: the later waves' own starts waited for those apps too, and are not moved here.
    */
-  withoutHealthWaits?: { waits: HealthWait[]; path: CriticalPath };
+  withoutHealthWaits?: { waits: HealthWait[]; path: CriticalPath | null };
 }
 
 /** An app Argo CD held Healthy long after its pods were Ready. */
@@ -344,8 +345,27 @@ export function criticalPathWithWaits(i: CriticalPathInputs): CriticalPath | nul
   const path = criticalPath(i);
   if (!path) return null;
   const { waits, inputs } = healthWaits(i);
-  const alt = waits.length ? criticalPath(inputs) : null;
-  return alt ? { ...path, withoutHealthWaits: { waits, path: alt } } : path;
+  if (waits.length === 0) return path;
+  if (i.wavesGate) return { ...path, withoutHealthWaits: { waits, path: null } };
+  const alt = criticalPath(inputs);
+  return alt && path.to - alt.to >= MIN_SAVING_MS ? { ...path, withoutHealthWaits: { waits, path: alt } } : path;
+}
+
+/** A loss of health this soon after the sync completed is the empty app's Healthy giving way to its resources. */
+const FIRST_SYNC_EPISODE_MS = 2000;
+
+/**
+ * When an app's health could release what waited for it: its first Healthy, unless that came before
+ * its first sync completed and was lost right after (Argo CD 3.x reads a child Healthy while it has
+ * no resources yet, docs/argocd.md): then when it was Healthy again.
+ */
+export function releasingHealth(a: AppTimeline): number | undefined {
+  const first = a.firstHealthy?.t ?? a.healthy?.t;
+  const synced = a.synced?.t;
+  const lost = a.episodes?.[0];
+  if (first === undefined || synced === undefined || first >= synced || !lost) return first;
+  if (lost.from > synced + FIRST_SYNC_EPISODE_MS) return first;
+  return lost.to ?? a.healthy?.t;
 }
 
 /** The path of a run from its collectors' summaries (waves required; pods and restarts refine it). */
@@ -373,7 +393,7 @@ export function criticalPathOf(c: {
           wave: a.wave,
           start,
           healthy: a.healthy?.t ?? null,
-          firstHealthy: a.firstHealthy?.t ?? a.healthy?.t ?? null,
+          firstHealthy: releasingHealth(a) ?? null,
           waited: waited.has(a.name),
         },
       ];

@@ -42,7 +42,7 @@ export interface ReportCriticalPath {
   /** The apps whose being Healthy sooner would end the rebuild soonest, most first. */
   slack: Array<{ app: string; savesMs: number }>;
   /** Apps Argo CD held Healthy long after their pods were Ready, and the path without those waits. */
-  withoutHealthWaits?: { waits: Array<{ app: string; waitMs: number }>; path: ReportCriticalPath };
+  withoutHealthWaits?: { waits: Array<{ app: string; waitMs: number }>; path: ReportCriticalPath | null };
 }
 
 export const PART_LABELS: Record<keyof LinkParts | 'between', string> = {
@@ -106,7 +106,7 @@ function reportPath(p: CriticalPath, t0: number): ReportCriticalPath {
       ? {
           withoutHealthWaits: {
             waits: p.withoutHealthWaits.waits,
-            path: reportPath(p.withoutHealthWaits.path, t0),
+            path: p.withoutHealthWaits.path && reportPath(p.withoutHealthWaits.path, t0),
           },
         }
       : {}),

@@ -1,4 +1,5 @@
-import type { Prediction, PredictedApp } from '../gitops/rebuild-model.ts';
+import { scaledWaveDelaySeconds } from '../gitops/argocd.ts';
+import { DEFAULT_PACE, type ModelPace, type Prediction, type PredictedApp } from '../gitops/rebuild-model.ts';
 import type { Calibration } from '../record/calibration.ts';
 import { criticalPath, type CriticalPath } from '../record/critical-path.ts';
 import type { RunRecord } from '../record/run-record.ts';
@@ -22,11 +23,31 @@ export interface PredictionView {
   apps: PredictedApp[];
   path: CriticalPath | null;
   /** Apps predicted to crash-loop: what they were still waiting for at their first start. */
-  crashLoops: Array<{ app: string; restarts: number; waitedFor: string[] }>;
+  crashLoops: Array<{ app: string; restarts: number; waitedFor: string[]; forever: boolean }>;
   /** Apps predicted never Healthy, with why. */
   stuck: Array<{ app: string; why: string }>;
   /** The same plan rehearsed (or rebuilt): its times, and the prediction's error (signed, % of the measured). */
   measured?: RebuildTimes & { run: string; errorPct: number | null; wavesErrorPct: number | null };
+}
+
+/**
+ * The calibration run's pace for a prediction at `timeScale`, with the documented defaults where the
+ * run did not measure one. The steps between waves hold the sandbox's wave delay, which it scales:
+ * the run's is taken out and the predicted scale's put in.
+ */
+export function paceOf(c: Calibration, timeScale: number): ModelPace {
+  const p = c.pace;
+  const delay = (scale: number) => scaledWaveDelaySeconds(scale) * 1000;
+  const rescale = (step: number) => Math.max(0, step - delay(c.timeScale)) + delay(timeScale);
+  const waveStepMs = p.waveStepMs === null ? DEFAULT_PACE.waveStepMs : rescale(p.waveStepMs);
+  return {
+    appearToPodMs: p.appearToPodMs ?? DEFAULT_PACE.appearToPodMs,
+    readyToHealthyMs: p.readyToHealthyMs ?? DEFAULT_PACE.readyToHealthyMs,
+    podlessMs: p.podlessMs ?? DEFAULT_PACE.podlessMs,
+    waveStepMs,
+    // A run whose waves did not gate says nothing of the gate: a step at least as long as the ungated one.
+    gateStepMs: p.gateStepMs === null ? Math.max(waveStepMs, DEFAULT_PACE.gateStepMs) : rescale(p.gateStepMs),
+  };
 }
 
 /** (predicted − measured) / measured, in %, one decimal; null when either is missing. */
@@ -117,7 +138,7 @@ export function predictionView(o: {
     path,
     crashLoops: p.apps
       .filter((a) => a.restarts > 0)
-      .map((a) => ({ app: a.name, restarts: a.restarts, waitedFor: a.waitedFor }))
+      .map((a) => ({ app: a.name, restarts: a.restarts, waitedFor: a.waitedFor, forever: a.crashLoopsForever }))
       .sort((a, b) => b.restarts - a.restarts || a.app.localeCompare(b.app)),
     stuck: p.apps
       .filter((a) => a.healthy === null)
@@ -127,7 +148,7 @@ export function predictionView(o: {
           o.neverHealthy.get(a.name) ??
           (a.appear === null
             ? 'its wave is never created (a lower wave is never Healthy and waves gate)'
-            : `waits for ${a.waitedFor.join(', ') || 'something'} that is never Ready`),
+            : `waits for ${a.waitedFor.map((n) => (o.needs.has(n) ? n : `${n} (not in the plan)`)).join(', ') || 'something'}, never Ready`),
       })),
     ...(o.measured && measured
       ? {

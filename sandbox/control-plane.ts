@@ -3,7 +3,6 @@
  * (fake nodes, pod lifecycle), optionally influxd, all real binaries on 127.0.0.1 with free ports.
  */
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { CALIBRATED_PROFILE_FILE, CALIBRATION_FILE } from './twin/calibrate.ts';
 import { request } from 'node:https';
 import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
@@ -27,7 +26,7 @@ import {
   type Ports,
 } from './flags.ts';
 import { cacheBinDir, resolveCacheDir } from '../core/cache-dir.ts';
-import { sandboxLayout, type SandboxLayout } from './paths.ts';
+import { CALIBRATED_PROFILE_FILE, CALIBRATION_FILE, sandboxLayout, type SandboxLayout } from './paths.ts';
 import { CONTEXT_NAME, ensurePki, renderKubeconfig, type Credentials } from './pki.ts';
 import { assignPorts, pickFreePorts } from './ports.ts';
 import {

@@ -18,7 +18,8 @@ import { buildHelmRepo, type ChartRef } from './repo/helm-repo.ts';
 import { createMirror, rewriteText, type Mirror, type UrlRewrite } from './repo/mirror.ts';
 import { TwinApi } from './twin/api.ts';
 import { loadTwinInput, type TwinInput, type TwinInputOptions } from './twin/bundle.ts';
-import { launchTwin, scaledWaveDelaySeconds } from './twin/launch.ts';
+import { scaledWaveDelaySeconds } from '../gitops/argocd.ts';
+import { launchTwin } from './twin/launch.ts';
 
 export type ArgocdMode = 'twin' | 'real';
 

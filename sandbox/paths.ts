@@ -1,5 +1,9 @@
 import { join, resolve } from 'node:path';
 
+/** A calibrated twin profile (`--calibrate`), and beside it which app took which duration from where. */
+export const CALIBRATED_PROFILE_FILE = 'calibrated-profile.yaml';
+export const CALIBRATION_FILE = 'calibration.json';
+
 /** Default sandbox directory: `<home>/sandbox`, where home is the run store root. */
 export function defaultSandboxDir(home: string): string {
   return join(home, 'sandbox');

@@ -7,9 +7,8 @@ import { ExitCode, exitCodeHelp } from '../../core/exit-codes.ts';
 import { fmtDuration } from '../../core/format.ts';
 import { createLogger } from '../../core/logger.ts';
 import { appHealthCheckEnabled } from '../../gitops/argocd.ts';
-import { DEFAULT_PACE, predictRebuild, type ModelPace } from '../../gitops/rebuild-model.ts';
-import type { Calibration } from '../../record/calibration.ts';
-import { predictionView, type PredictionView } from '../../reports/prediction.ts';
+import { predictRebuild } from '../../gitops/rebuild-model.ts';
+import { paceOf, predictionView, type PredictionView } from '../../reports/prediction.ts';
 import { modelApps } from '../../sandbox/rehearsal/model-apps.ts';
 import { renderRepository } from '../../sandbox/rehearsal/repository.ts';
 import { yamlObjects } from '../../sandbox/rehearsal/tools.ts';
@@ -141,7 +140,12 @@ export function predictCommand(y: Argv<GlobalArgs>, done: (r: CommandResult) => 
           apps: rendered.apps.map((x) => x.name),
         });
         const apps = modelApps(rendered, behaviour, timeScale, calibration);
-        const prediction = predictRebuild({ apps, wavesGate, pace: paceOf(calibration), backoffScale: timeScale });
+        const prediction = predictRebuild({
+          apps,
+          wavesGate,
+          pace: paceOf(calibration, timeScale),
+          backoffScale: timeScale,
+        });
         const view = predictionView({
           prediction,
           calibration,
@@ -165,20 +169,6 @@ export function predictCommand(y: Argv<GlobalArgs>, done: (r: CommandResult) => 
   );
 }
 
-/** The calibration run's pace, with the documented defaults where it did not measure one. */
-export function paceOf(c: Calibration): ModelPace {
-  const p = c.pace;
-  const waveStepMs = p.waveStepMs ?? DEFAULT_PACE.waveStepMs;
-  return {
-    appearToPodMs: p.appearToPodMs ?? DEFAULT_PACE.appearToPodMs,
-    readyToHealthyMs: p.readyToHealthyMs ?? DEFAULT_PACE.readyToHealthyMs,
-    podlessMs: p.podlessMs ?? DEFAULT_PACE.podlessMs,
-    waveStepMs,
-    // A run whose waves did not gate says nothing of the gate: a step at least as long as the ungated one.
-    gateStepMs: p.gateStepMs ?? Math.max(waveStepMs, DEFAULT_PACE.gateStepMs),
-  };
-}
-
 const signed = (x: number | null) => (x === null ? 'n/a' : `${x > 0 ? '+' : ''}${x.toFixed(1)} %`);
 
 export function predictionText(v: PredictionView, what: string): string {
@@ -193,8 +183,11 @@ export function predictionText(v: PredictionView, what: string): string {
       : `  rebuild: ${t.totalMs === null ? 'n/a' : fmtDuration(t.totalMs)} = bootstrap ${t.bootstrapMs === null ? 'n/a' : fmtDuration(t.bootstrapMs)} (as in the calibration run) + waves ${fmtDuration(t.wavesMs)}`,
     ...v.stuck.map((s) => `    never Healthy: ${s.app}: ${s.why}`),
     `  crash-loops: ${v.crashLoops.length}${v.crashLoops.length ? '' : ' (zero CrashLoopBackOff)'}`,
-    ...v.crashLoops.map((x) => `    ${x.app}: ${x.restarts} restart(s) waiting for ${x.waitedFor.join(', ')}`),
-    ...(v.path ? pathLines(v.path, v.path.from) : []),
+    ...v.crashLoops.map(
+      (x) =>
+        `    ${x.app}: ${x.forever ? 'restarts forever' : `${x.restarts} restart(s)`} waiting for ${x.waitedFor.join(', ')}`,
+    ),
+    ...(v.path ? pathLines(v.path, 0) : []),
   ];
   if (v.measured) {
     const m = v.measured;

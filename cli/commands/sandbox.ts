@@ -197,6 +197,10 @@ export function sandboxCommand(y: Argv<GlobalArgs>, done: (r: CommandResult) => 
           const sb = twinInput
             ? (await upGitopsSandbox({ ...common, input: twinInput, argocd, timeScale: a['time-scale'] })).sandbox
             : await startSandbox(common);
+          if (calibration && sb.alreadyUp)
+            log.warn(
+              `the sandbox in ${dir} was already up: its twin keeps the durations it started with; run \`rebuild-bench sandbox down\` first for the calibration to apply`,
+            );
           if (twinInput && a.wait) {
             const kc = new k8s.KubeConfig();
             kc.loadFromFile(sb.kubeconfigPath);

@@ -73,6 +73,8 @@ export function criticalPathTable(p: ReportCriticalPath): SectionTable {
 export function healthWaitLines(p: ReportCriticalPath): string[] {
   const w = p.withoutHealthWaits;
   if (!w) return [];
+  const held = `Argo CD held ${w.waits.map((x) => `${x.app} ${fmtDuration(x.waitMs)}`).join(', ')} after the pods were Ready before it said Healthy (freshly created CRDs whose health it cached stale until a periodic refresh; see docs/argocd.md).`;
+  if (!w.path) return [`${held} Waves gate on health, so every later wave waited for it too.`];
   const span = Math.max(1, w.path.toMs - w.path.fromMs);
   const longest = w.path.links
     .filter((l) => l.ms / span >= 0.1)
@@ -81,7 +83,7 @@ export function healthWaitLines(p: ReportCriticalPath): string[] {
       return `${l.app}${l.waitedFor ? ` after ${l.waitedFor}` : ''} (${PART_LABELS[top]} ${fmtDuration(l.parts[top])})`;
     });
   return [
-    `Argo CD held ${w.waits.map((x) => `${x.app} ${fmtDuration(x.waitMs)}`).join(', ')} after the pods were Ready before it said Healthy (freshly created CRDs whose health it cached stale until a periodic refresh; see docs/argocd.md).`,
+    held,
     `Without those waits the path would be ${w.path.links.map((l) => l.app).join(' → ')}, ending at ${fmtOffset(w.path.toMs)} (${fmtDuration(p.toMs - w.path.toMs)} sooner)${longest.length ? `; its longest links: ${longest.join(', ')}` : ''}.`,
   ];
 }

@@ -24,6 +24,16 @@ function appMakesPods(a: AppPlan, profile: TwinProfile): boolean {
 }
 
 /**
+ * An app's Ready → Healthy at another time scale: the run's usual lag is Argo CD's processing (full
+ * speed at any scale); what exceeds it waited for a resync, whose period the sandbox scales.
+ */
+function scaledLag(lagMs: number, c: Calibration, timeScale: number): number {
+  const usual = c.pace.readyToHealthyMs ?? 0;
+  if (lagMs <= usual) return lagMs;
+  return Math.round(usual + ((lagMs - usual) * timeScale) / c.timeScale);
+}
+
+/**
  * The rendered repository as `predict`'s model sees it: each app's wave, whether it makes pods,
  * its durations from the (calibrated) profile at the given time scale, and what it waits for: the
  * inferred edges (weak ones, matched on a release name, left out as the twin's kubelet does) and the
@@ -58,7 +68,8 @@ export function modelApps(
       startupMs: b.startupSeconds * 1000 * timeScale,
       needs: needs.sort(),
       ...(own?.syncMs != null ? { syncMs: own.syncMs } : {}),
-      ...(own?.healthLagMs != null ? { healthLagMs: own.healthLagMs } : {}),
+      ...(own?.healthLagMs != null ? { healthLagMs: scaledLag(own.healthLagMs, calibration!, timeScale) } : {}),
+      ...(own?.syncedMs != null && !pods ? { syncedMs: own.syncedMs } : {}),
       ...(never ? { neverHealthy: never } : {}),
     };
   });

@@ -2,11 +2,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import type { Calibration } from '../../record/calibration.ts';
+import { CALIBRATED_PROFILE_FILE, CALIBRATION_FILE } from '../paths.ts';
 import { parseProfile, profileSchema, type TwinProfile } from './profile.ts';
-
-/** Written beside a calibrated profile: which app took which duration from where, for the run's report. */
-export const CALIBRATION_FILE = 'calibration.json';
-export const CALIBRATED_PROFILE_FILE = 'calibrated-profile.yaml';
 
 export type DurationSource = 'calibrated' | 'profile' | 'default';
 

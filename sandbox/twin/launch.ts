@@ -10,7 +10,6 @@ import { sandboxLayout } from '../paths.ts';
 import { spawnDetached } from '../processes.ts';
 import { loadTwinInput, type TwinInputOptions } from './bundle.ts';
 import { TRUTH_FILE, TWIN_READY } from './twin.ts';
-import { DEFAULT_WAVE_DELAY_SECONDS } from '../../gitops/argocd.ts';
 
 export interface TwinLaunchSpec {
   kubeconfig: string;
@@ -18,11 +17,6 @@ export interface TwinLaunchSpec {
   input: TwinInputOptions;
   timeScale?: number;
   argocd?: 'twin' | 'real';
-}
-
-/** Argo CD's 2 s delay between waves, scaled, in the whole seconds ARGOCD_SYNC_WAVE_DELAY takes. */
-export function scaledWaveDelaySeconds(timeScale: number): number {
-  return Math.max(0, Math.round(DEFAULT_WAVE_DELAY_SECONDS * timeScale));
 }
 
 export function twinStateDir(sandboxDir: string): string {

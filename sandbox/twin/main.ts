@@ -7,7 +7,8 @@ import { createLogger } from '../../core/logger.ts';
 import { errorMessage } from '../../core/errors.ts';
 import { loadTwinInput } from './bundle.ts';
 import { startTwin } from './twin.ts';
-import { scaledWaveDelaySeconds, type TwinLaunchSpec } from './launch.ts';
+import { scaledWaveDelaySeconds } from '../../gitops/argocd.ts';
+import type { TwinLaunchSpec } from './launch.ts';
 
 const spec = JSON.parse(process.argv[2] ?? '{}') as TwinLaunchSpec;
 const log = createLogger({ level: 'info' });

@@ -145,7 +145,9 @@ describe('sandbox lifecycle through the CLI', () => {
     const homelab = resolve(import.meta.dirname, '../../examples/homelab');
     const up = await cli(['up', '--twin', homelab, '--argocd', 'twin', '--calibrate', run, '--no-wait']);
     expect(up.exitCode, up.all).toBe(0);
-    expect(up.all).toMatch(/durations calibrated from run 20261202-114949-139-f6b5 \(sandbox\): 6\d app\(s\)/);
+    expect(up.all).toMatch(
+      /durations calibrated from run 20261202-114949-139-f6b5 \(sandbox, time scale 0.25 divided out\): 6\d app\(s\)/,
+    );
     // Apps without pods in that run (CRD-only apps) keep the bundle profile's or the default durations, and it says so.
     expect(up.all).toMatch(/keep the profile's or the default durations: .*cloudnative-pg-crds/);
     const expected = calibrationOf(JSON.parse(readFileSync(join(run, 'run.json'), 'utf8')) as RunRecord).apps

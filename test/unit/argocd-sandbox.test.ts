@@ -10,7 +10,7 @@ import { rewriteText, urlVariants } from '../../sandbox/repo/mirror.ts';
 import { argocdLdflags, argocdWrapperGoMod } from '../../sandbox/toolchain/argocd-wrapper.ts';
 import { parseVersionOutput } from '../../sandbox/toolchain/probe.ts';
 import { kwokStagesFor } from '../../sandbox/twin/kwok-stages.ts';
-import { scaledWaveDelaySeconds } from '../../sandbox/twin/launch.ts';
+import { scaledWaveDelaySeconds } from '../../gitops/argocd.ts';
 
 const fixtures = join(import.meta.dirname, '..', 'fixtures', 'argocd');
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { median } from 'simple-statistics';
 import { describe, expect, it } from 'vitest';
 import { BadInputError } from '../../core/errors.ts';
-import { calibrationOf } from '../../record/calibration.ts';
+import { calibrationOf, runTimeScale } from '../../record/calibration.ts';
 import type { RunRecord } from '../../record/run-record.ts';
 import { calibrateProfile } from '../../sandbox/twin/calibrate.ts';
 import { loadProfile, parseProfile } from '../../sandbox/twin/profile.ts';
@@ -46,6 +46,16 @@ describe('calibrationOf', () => {
     expect(c.pace.waveStepMs).toBeGreaterThan(2000);
     expect(c.pace.gateStepMs).toBeNull();
     expect(c.pace.bootstrapMs).toBeGreaterThan(10_000);
+  });
+
+  it("a twin run stored before the time scale was recorded gets it from its target's scaling; any other run is a real cluster's", () => {
+    const raw = JSON.parse(
+      readFileSync(join(root, 'test/fixtures/runs/demo-rebuild-pods/run.json'), 'utf8'),
+    ) as RunRecord;
+    expect(raw.options.timeScale).toBeUndefined();
+    expect(runTimeScale(raw)).toBe(0.25);
+    expect(runTimeScale({ ...raw, options: { targetScale: 0.05 } })).toBe(1);
+    expect(runTimeScale({ ...raw, options: { ...raw.options, timeScale: 2 } })).toBe(2);
   });
 
   it('a run without the pods or waves collector is refused with what to do', () => {

@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { PodLatencyRecord } from '../../record/summaries.ts';
-import { criticalPath, emptyParts, splitLink, type PathApp } from '../../record/critical-path.ts';
+import {
+  criticalPath,
+  criticalPathWithWaits,
+  emptyParts,
+  releasingHealth,
+  splitLink,
+  type PathApp,
+} from '../../record/critical-path.ts';
 
 const s = (x: number) => x * 1000;
 /** A homelab-like rebuild: Postgres's initdb is slow, two consumers crash-loop until it is Healthy. */
@@ -132,5 +139,68 @@ describe('critical path', () => {
     expect(splitLink(app, s(200), s(300), [pod]).sync).toBe(s(100));
     expect(splitLink(app, app.start, s(400), [pod], 'released').sync).toBe(s(394));
     expect(splitLink(app, s(200), s(400), [])).toEqual({ ...emptyParts(), sync: s(200) });
+  });
+
+  it('an app Argo CD held Healthy long after its pod was Ready is named; without gating the path is given again without the wait, with gating it is not', () => {
+    const pod = (app: string, created: number, ready: number): PodLatencyRecord => ({
+      namespace: 'ns',
+      pod: `${app}-0`,
+      app,
+      wave: undefined,
+      created: { t: created, source: 'watch' },
+      phases: { scheduled: 0, started: 500, ready: ready - created },
+      pullMs: 0,
+      restarts: 0,
+      crashLoopMs: 0,
+      seenReady: false,
+      timedBy: 'watch',
+    });
+    const apps: PathApp[] = [
+      { name: 'ingress', wave: 0, start: 0, healthy: s(100), waited: false },
+      { name: 'db', wave: 0, start: 0, healthy: s(31), waited: false },
+      { name: 'web', wave: 1, start: s(3), healthy: s(40.5), waited: true },
+    ];
+    const pods = [pod('ingress', s(1), s(10)), pod('db', s(1), s(30.5)), pod('web', s(4), s(40))];
+    const needs = new Map([['web', ['db']]]);
+    const p = criticalPathWithWaits({ apps, wavesGate: false, pods, needs })!;
+    expect(p.links.at(-1)!.app).toBe('ingress');
+    expect(p.withoutHealthWaits!.waits).toEqual([{ app: 'ingress', waitMs: s(90) }]);
+    expect(p.withoutHealthWaits!.path!.links.map((l) => l.app)).toEqual(['db', 'web']);
+    expect(p.withoutHealthWaits!.path!.to).toBe(s(40.5));
+    const gated = criticalPathWithWaits({ apps, wavesGate: true, pods, needs })!;
+    expect(gated.withoutHealthWaits).toEqual({ waits: [{ app: 'ingress', waitMs: s(90) }], path: null });
+    // A wait off the path that changes nothing is not reported with a path.
+    const offPath = criticalPathWithWaits({
+      apps: apps.map((a) => (a.name === 'ingress' ? { ...a, healthy: s(39) } : a)),
+      wavesGate: false,
+      pods,
+      needs,
+    })!;
+    expect(offPath.withoutHealthWaits).toBeUndefined();
+  });
+
+  it('the release of an app whose first Healthy came before its first sync completed and was lost right after is its return to Healthy', () => {
+    const t = (x: number) => ({ t: s(x), source: 'watch' as const });
+    const base = { name: 'database', wave: 0, parent: 'root', sync: 'Synced', health: 'Healthy' };
+    expect(
+      releasingHealth({
+        ...base,
+        firstHealthy: t(40.6),
+        synced: t(40.9),
+        healthy: t(48),
+        episodes: [{ from: s(40.9), to: s(48), status: 'Unknown' }],
+      }),
+    ).toBe(s(48));
+    // Healthy after it synced: that first Healthy released it, whatever came later.
+    expect(
+      releasingHealth({
+        ...base,
+        firstHealthy: t(42),
+        synced: t(40.9),
+        healthy: t(60),
+        episodes: [{ from: s(50), to: s(60), status: 'Degraded' }],
+      }),
+    ).toBe(s(42));
+    expect(releasingHealth({ ...base, firstHealthy: t(21), synced: t(21.6), healthy: t(21) })).toBe(s(21));
   });
 });

@@ -5,7 +5,7 @@ import { modelApp, testPace } from '../fixtures/model-apps.ts';
 import { predictRebuild } from '../../gitops/rebuild-model.ts';
 import { calibrationOf } from '../../record/calibration.ts';
 import type { RunRecord } from '../../record/run-record.ts';
-import { errorPct, measuredTimes, predictionView } from '../../reports/prediction.ts';
+import { errorPct, measuredTimes, paceOf, predictionView } from '../../reports/prediction.ts';
 
 const demo = JSON.parse(
   readFileSync(join(import.meta.dirname, '..', 'fixtures/runs/demo-rebuild-pods/run.json'), 'utf8'),
@@ -46,7 +46,7 @@ describe('prediction', () => {
     expect(v.path?.links.map((l) => l.app)).toEqual(['db', 'web']);
     expect(v.path?.links[1]).toMatchObject({ kind: 'after-dependency', waitedFor: 'db' });
     expect(v.path!.links[0]!.parts.startup).toBe(30_000);
-    expect(v.crashLoops).toEqual([{ app: 'web', restarts: 2, waitedFor: ['db'] }]);
+    expect(v.crashLoops).toEqual([{ app: 'web', restarts: 2, waitedFor: ['db'], forever: false }]);
     expect(v.measured).toMatchObject({
       run: demo.id,
       totalMs: demo.summary.rebuild && (demo.summary.rebuild as { totalMs: number }).totalMs,
@@ -73,7 +73,16 @@ describe('prediction', () => {
     expect(Object.fromEntries(v.stuck.map((s) => [s.app, s.why]))).toEqual({
       broken: 'its manifests do not render: x',
       db: 'its wave is never created (a lower wave is never Healthy and waves gate)',
-      web: 'waits for db that is never Ready',
+      web: 'waits for db, never Ready',
     });
+  });
+
+  it("the steps between waves carry the sandbox's wave delay, which scales: the run's is taken out, the predicted scale's put in", () => {
+    const c = calibrationOf({ ...demo, options: { ...demo.options, timeScale: 0.25 } });
+    const step = c.pace.waveStepMs!;
+    // At 0.25 the delay was 1 s (round(2 × 0.25)); at 1 it is 2 s.
+    expect(paceOf(c, 0.25).waveStepMs).toBe(step);
+    expect(paceOf(c, 1).waveStepMs).toBe(step + 1000);
+    expect(paceOf(c, 1).gateStepMs).toBeGreaterThanOrEqual(paceOf(c, 1).waveStepMs);
   });
 });

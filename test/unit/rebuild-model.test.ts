@@ -95,4 +95,21 @@ describe('predictRebuild', () => {
     expect(a['slow-crds']).toMatchObject({ podCreated: 5000, ready: 8000, healthy: 98_000 });
     expect(a.cfg!.healthy).toBe(700);
   });
+
+  it('an app that needs one not in the plan restarts forever; its dependents start once an app without pods is Synced, not Healthy', () => {
+    const p = predictRebuild({
+      apps: [
+        app('orphan', 0, { needs: ['renamed-db'] }),
+        app('crds', 0, { pods: false, syncedMs: 500, syncMs: 90_000 }),
+        app('operator', 0, { needs: ['crds'] }),
+      ],
+      wavesGate: false,
+      pace,
+      backoffScale: 1,
+    });
+    const a = byName(p);
+    expect(a.orphan).toMatchObject({ healthy: null, crashLoopsForever: true, restarts: 1, waitedFor: ['renamed-db'] });
+    expect(a.crds).toMatchObject({ ready: 500, healthy: 90_000 });
+    expect(a.operator).toMatchObject({ restarts: 0, ready: 4000 });
+  });
 });
