@@ -1,6 +1,6 @@
 import { mean, median } from 'simple-statistics';
 import { BadInputError } from '../core/errors.ts';
-import { releasingHealth } from './critical-path.ts';
+import { isHealthWait, releasingHealth } from './critical-path.ts';
 import type { RunRecord } from './run-record.ts';
 import type { PodLatencyRecord, PodsSummary, WavesSummary } from './summaries.ts';
 
@@ -22,6 +22,8 @@ export interface AppCalibration {
   syncedMs: number | null;
   /** Its last pod Ready → its Application Healthy (Argo CD's assessment; minutes when its CRDs were cached stale), in ms as measured. */
   healthLagMs: number | null;
+  /** That lag was Argo CD holding it (critical-path.ts isHealthWait): its CRDs' health cached stale, which varies from run to run. */
+  healthHeld: boolean;
 }
 
 /** Argo CD's pace in the run, in ms as measured (its controllers ran at full speed, whatever the twin's scale). */
@@ -103,15 +105,19 @@ export function calibrationOf(record: RunRecord): Calibration {
       syncMs: syncEnd === undefined ? null : Math.max(0, syncEnd - a.first_seen!.t),
       syncedMs: a.synced ? Math.max(0, a.synced.t - a.first_seen!.t) : null,
       healthLagMs: healthy !== undefined && lastReady !== null ? Math.max(0, healthy - lastReady) : null,
+      healthHeld: false,
     };
   }
+  const pace = argoPace(record, waves, timelines, apps);
+  for (const c of Object.values(apps))
+    c.healthHeld = c.healthLagMs !== null && isHealthWait(c.healthLagMs, pace.readyToHealthyMs ?? 0);
   return {
     run: record.id,
     cluster: record.cluster.name,
     timeScale,
     wavesGate: waves.healthCheck === true,
     apps,
-    pace: argoPace(record, waves, timelines, apps),
+    pace,
   };
 }
 

@@ -309,6 +309,10 @@ function slack(
 const HEALTH_WAIT_FACTOR = 10;
 const HEALTH_WAIT_MIN_MS = 10_000;
 
+/** Whether a Ready → Healthy of `lagMs` was Argo CD holding the app, against the run's median. */
+export const isHealthWait = (lagMs: number, medianMs: number): boolean =>
+  lagMs > Math.max(HEALTH_WAIT_MIN_MS, HEALTH_WAIT_FACTOR * medianMs);
+
 /**
  * Apps whose Application was Healthy long after their pods were Ready (at least 10 s and 10× the
  * run's median), and the inputs with each of them Healthy the median after its pods instead.
@@ -328,11 +332,10 @@ export function healthWaits(i: CriticalPathInputs): { waits: HealthWait[]; input
   const lags = i.apps.flatMap((a) => lag(a) ?? []).sort((x, y) => x - y);
   if (lags.length === 0) return { waits: [], inputs: i };
   const median = lags[Math.floor((lags.length - 1) / 2)]!;
-  const limit = Math.max(HEALTH_WAIT_MIN_MS, HEALTH_WAIT_FACTOR * median);
   const waits: HealthWait[] = [];
   const apps = i.apps.map((a) => {
     const l = lag(a);
-    if (l === undefined || l <= limit) return a;
+    if (l === undefined || !isHealthWait(l, median)) return a;
     waits.push({ app: a.name, waitMs: l });
     const at = lastReady.get(a.name)! + median;
     return { ...a, healthy: a.healthy === null ? null : Math.min(a.healthy, at), firstHealthy: at };

@@ -1,9 +1,9 @@
 import { scaledWaveDelaySeconds } from '../gitops/argocd.ts';
 import { DEFAULT_PACE, type ModelPace, type Prediction, type PredictedApp } from '../gitops/rebuild-model.ts';
 import type { Calibration } from '../record/calibration.ts';
-import { criticalPath, type CriticalPath } from '../record/critical-path.ts';
+import { criticalPath, criticalPathOf, needsOf, type CriticalPath } from '../record/critical-path.ts';
 import type { RunRecord } from '../record/run-record.ts';
-import type { PodLatencyRecord, WavesSummary } from '../record/summaries.ts';
+import type { PodLatencyRecord, PodsSummary, RestartsSummary, WavesSummary } from '../record/summaries.ts';
 import type { RebuildSummary } from '../record/target.ts';
 
 /** A rebuild's time as `predict` splits it: the bootstrap (as the calibration run took it) and the waves. */
@@ -26,8 +26,19 @@ export interface PredictionView {
   crashLoops: Array<{ app: string; restarts: number; waitedFor: string[]; forever: boolean }>;
   /** Apps predicted never Healthy, with why. */
   stuck: Array<{ app: string; why: string }>;
+  /**
+   * Apps Argo CD held Healthy in the calibration run (stale CRD health, random from run to run): the
+   * prediction gives them the run's usual Ready → Healthy; this is the rebuild were they held again.
+   */
+  ifHeldAgain?: { waits: Array<{ app: string; waitMs: number }>; predicted: RebuildTimes };
   /** The same plan rehearsed (or rebuilt): its times, and the prediction's error (signed, % of the measured). */
-  measured?: RebuildTimes & { run: string; errorPct: number | null; wavesErrorPct: number | null };
+  measured?: RebuildTimes & {
+    run: string;
+    errorPct: number | null;
+    wavesErrorPct: number | null;
+    /** When Argo CD held some apps Healthy in that run: its waves as if it had not (the critical path's), and the error against that. */
+    withoutHolds?: { waits: Array<{ app: string; waitMs: number }>; wavesMs: number; wavesErrorPct: number | null };
+  };
 }
 
 /**
@@ -57,12 +68,27 @@ export function errorPct(predicted: number | null, measured: number | null): num
 }
 
 /** The measured split of a stored rebuild (waves from the first child Application seen). */
+/** The waves of a stored run as if Argo CD had held no app Healthy (critical-path.ts), when it held some. */
+function withoutHolds(record: RunRecord, first: number | null) {
+  const c = record.summary.collectors as { waves?: WavesSummary; pods?: PodsSummary; restarts?: RestartsSummary };
+  if (!c.waves || first === null) return undefined;
+  const needs = needsOf(record.summary);
+  const w = criticalPathOf({ waves: c.waves, pods: c.pods, restarts: c.restarts, needs })?.withoutHealthWaits;
+  return w?.path ? { waits: w.waits, wavesMs: w.path.to - first } : undefined;
+}
+
+/** The first child Application seen in a stored run. */
+function firstSeen(record: RunRecord): number | null {
+  const waves = (record.summary.collectors as { waves?: WavesSummary } | undefined)?.waves;
+  const roots = new Set(waves?.roots ?? []);
+  const seen = (waves?.apps ?? []).filter((a) => !roots.has(a.name) && a.first_seen).map((a) => a.first_seen!.t);
+  return seen.length ? Math.min(...seen) : null;
+}
+
 export function measuredTimes(record: RunRecord): RebuildTimes {
   const waves = (record.summary.collectors as { waves?: WavesSummary } | undefined)?.waves;
   const rebuild = record.summary.rebuild as RebuildSummary | undefined;
-  const roots = new Set(waves?.roots ?? []);
-  const seen = (waves?.apps ?? []).filter((a) => !roots.has(a.name) && a.first_seen).map((a) => a.first_seen!.t);
-  const first = seen.length ? Math.min(...seen) : null;
+  const first = firstSeen(record);
   const end = waves?.allHealthyAt ?? null;
   return {
     bootstrapMs: rebuild && first !== null ? first - rebuild.clockStart : null,
@@ -108,14 +134,21 @@ export function predictionView(o: {
   needs: ReadonlyMap<string, readonly string[]>;
   neverHealthy: ReadonlyMap<string, string>;
   measured?: RunRecord | undefined;
+  /** The same plan with the held apps' waits kept. */
+  heldAgain?: Prediction | undefined;
 }): PredictionView {
   const { prediction: p } = o;
   const bootstrapMs = o.calibration.pace.bootstrapMs;
-  const predicted: RebuildTimes = {
+  const times = (endMs: number | null): RebuildTimes => ({
     bootstrapMs,
-    wavesMs: p.endMs,
-    totalMs: p.endMs !== null && bootstrapMs !== null ? bootstrapMs + p.endMs : null,
-  };
+    wavesMs: endMs,
+    totalMs: endMs !== null && bootstrapMs !== null ? bootstrapMs + endMs : null,
+  });
+  const predicted = times(p.endMs);
+  const planned = new Set(p.apps.map((a) => a.name));
+  const held = Object.entries(o.calibration.apps)
+    .filter(([app, c]) => c.healthHeld && planned.has(app))
+    .map(([app, c]) => ({ app, waitMs: c.healthLagMs! }));
   const path = criticalPath({
     apps: p.apps.map((a) => ({
       name: a.name,
@@ -129,6 +162,7 @@ export function predictionView(o: {
     pods: p.apps.flatMap(podRecord),
   });
   const measured = o.measured ? measuredTimes(o.measured) : undefined;
+  const holds = o.measured ? withoutHolds(o.measured, firstSeen(o.measured)) : undefined;
   return {
     calibration: { run: o.calibration.run, cluster: o.calibration.cluster, timeScale: o.calibration.timeScale },
     timeScale: o.timeScale,
@@ -150,6 +184,7 @@ export function predictionView(o: {
             ? 'its wave is never created (a lower wave is never Healthy and waves gate)'
             : `waits for ${a.waitedFor.map((n) => (o.needs.has(n) ? n : `${n} (not in the plan)`)).join(', ') || 'something'}, never Ready`),
       })),
+    ...(held.length && o.heldAgain ? { ifHeldAgain: { waits: held, predicted: times(o.heldAgain.endMs) } } : {}),
     ...(o.measured && measured
       ? {
           measured: {
@@ -157,6 +192,7 @@ export function predictionView(o: {
             run: o.measured.id,
             errorPct: errorPct(predicted.totalMs, measured.totalMs),
             wavesErrorPct: errorPct(predicted.wavesMs, measured.wavesMs),
+            ...(holds ? { withoutHolds: { ...holds, wavesErrorPct: errorPct(predicted.wavesMs, holds.wavesMs) } } : {}),
           },
         }
       : {}),

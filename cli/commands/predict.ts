@@ -95,7 +95,7 @@ export function predictCommand(y: Argv<GlobalArgs>, done: (r: CommandResult) => 
           'The expected rebuild time and critical path of the working tree, from the last stored rebuild',
         )
         .example(
-          '$0 predict ../gitops --overlay argocd/overlays/dev --revision main --calibrate 2026-11 --health-check',
+          '$0 predict ../gitops --overlay argocd/overlays/dev --revision main --calibrate last --health-check',
           'What main would take with gating waves',
         )
         .example(
@@ -139,13 +139,15 @@ export function predictCommand(y: Argv<GlobalArgs>, done: (r: CommandResult) => 
           calibration,
           apps: rendered.apps.map((x) => x.name),
         });
+        const model = (heldAgain: boolean) =>
+          predictRebuild({
+            apps: modelApps(rendered, behaviour, timeScale, calibration, { heldAgain }),
+            wavesGate,
+            pace: paceOf(calibration, timeScale),
+            backoffScale: timeScale,
+          });
         const apps = modelApps(rendered, behaviour, timeScale, calibration);
-        const prediction = predictRebuild({
-          apps,
-          wavesGate,
-          pace: paceOf(calibration, timeScale),
-          backoffScale: timeScale,
-        });
+        const prediction = model(false);
         const view = predictionView({
           prediction,
           calibration,
@@ -154,6 +156,7 @@ export function predictCommand(y: Argv<GlobalArgs>, done: (r: CommandResult) => 
           needs: new Map(apps.map((x) => [x.name, x.needs])),
           neverHealthy: new Map(apps.flatMap((x) => (x.neverHealthy ? [[x.name, x.neverHealthy]] : []))),
           measured,
+          heldAgain: model(true),
         });
         log.info(`predicted in ${((Date.now() - started) / 1000).toFixed(1)} s`);
         if (a.json) printJson(view);
@@ -182,6 +185,11 @@ export function predictionText(v: PredictionView, what: string): string {
       ? `  rebuild: never finishes: ${v.stuck.length} app(s) never Healthy`
       : `  rebuild: ${t.totalMs === null ? 'n/a' : fmtDuration(t.totalMs)} = bootstrap ${t.bootstrapMs === null ? 'n/a' : fmtDuration(t.bootstrapMs)} (as in the calibration run) + waves ${fmtDuration(t.wavesMs)}`,
     ...v.stuck.map((s) => `    never Healthy: ${s.app}: ${s.why}`),
+    ...(v.ifHeldAgain
+      ? [
+          `  were Argo CD to hold ${v.ifHeldAgain.waits.map((w) => `${w.app} (${fmtDuration(w.waitMs)} after Ready in run ${c.run})`).join(', ')} again (its CRDs' health cached stale, which varies from run to run): rebuild ${v.ifHeldAgain.predicted.totalMs === null ? 'n/a' : fmtDuration(v.ifHeldAgain.predicted.totalMs)}`,
+        ]
+      : []),
     `  crash-loops: ${v.crashLoops.length}${v.crashLoops.length ? '' : ' (zero CrashLoopBackOff)'}`,
     ...v.crashLoops.map(
       (x) =>
@@ -194,6 +202,11 @@ export function predictionText(v: PredictionView, what: string): string {
     out.push(
       `  measured in run ${m.run}: rebuild ${m.totalMs === null ? 'did not finish' : fmtDuration(m.totalMs)}, waves ${m.wavesMs === null ? 'n/a' : fmtDuration(m.wavesMs)}`,
       `  error: rebuild ${signed(m.errorPct)}, waves ${signed(m.wavesErrorPct)} (predicted − measured, of the measured)`,
+      ...(m.withoutHolds
+        ? [
+            `  in that run Argo CD held ${m.withoutHolds.waits.map((w) => `${w.app} ${fmtDuration(w.waitMs)}`).join(', ')} after Ready (stale CRD health); without: waves ${fmtDuration(m.withoutHolds.wavesMs)}, error ${signed(m.withoutHolds.wavesErrorPct)}`,
+          ]
+        : []),
     );
   }
   return out.join('\n');

@@ -38,13 +38,15 @@ function scaledLag(lagMs: number, c: Calibration, timeScale: number): number {
  * its durations from the (calibrated) profile at the given time scale, and what it waits for: the
  * inferred edges (weak ones, matched on a release name, left out as the twin's kubelet does) and the
  * profile's dependsOn, less its ignoreDependencies; Argo CD's sync and health times for it from the
- * calibration run when that run had it.
+ * calibration run when that run had it. An app Argo CD held Healthy in that run (stale CRD health,
+ * random from run to run) gets the run's usual Ready → Healthy unless `heldAgain`.
  */
 export function modelApps(
   r: RenderedRepository,
   profile: TwinProfile,
   timeScale: number,
   calibration?: Calibration,
+  o: { heldAgain?: boolean } = {},
 ): ModelApp[] {
   return r.apps.map((a) => {
     const b = profile.behaviourOf(a.name);
@@ -68,7 +70,9 @@ export function modelApps(
       startupMs: b.startupSeconds * 1000 * timeScale,
       needs: needs.sort(),
       ...(own?.syncMs != null ? { syncMs: own.syncMs } : {}),
-      ...(own?.healthLagMs != null ? { healthLagMs: scaledLag(own.healthLagMs, calibration!, timeScale) } : {}),
+      ...(own?.healthLagMs != null && (o.heldAgain || !own.healthHeld)
+        ? { healthLagMs: scaledLag(own.healthLagMs, calibration!, timeScale) }
+        : {}),
       ...(own?.syncedMs != null && !pods ? { syncedMs: own.syncedMs } : {}),
       ...(never ? { neverHealthy: never } : {}),
     };

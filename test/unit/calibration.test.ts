@@ -40,6 +40,11 @@ describe('calibrationOf', () => {
   it("measures Argo CD's own pace per app: traefik's minutes of stale CRD health stand out, apps without pods have no pull or start-up", () => {
     const c = calibrationOf(demo());
     expect(c.apps.traefik!.healthLagMs).toBeGreaterThan(60_000);
+    expect(
+      Object.entries(c.apps)
+        .filter(([, a]) => a.healthHeld)
+        .map(([app]) => app),
+    ).toEqual(['traefik']);
     expect(c.pace.readyToHealthyMs).toBeLessThan(5000);
     expect(c.apps['cloudnative-pg-crds']).toMatchObject({ pods: 0, imagePullSeconds: null, startupSeconds: null });
     expect(c.apps['cloudnative-pg-crds']!.syncMs).toBeGreaterThan(0);

@@ -52,6 +52,11 @@ describe('prediction', () => {
       totalMs: demo.summary.rebuild && (demo.summary.rebuild as { totalMs: number }).totalMs,
     });
     expect(v.measured!.errorPct).toBe(errorPct(v.predicted.totalMs, v.measured!.totalMs));
+    // Argo CD held traefik in that run: its waves without the hold are given too, with the error against them.
+    const holds = v.measured!.withoutHolds!;
+    expect(holds.waits.map((w) => w.app)).toEqual(['traefik']);
+    expect(holds.wavesMs).toBeLessThan(v.measured!.wavesMs! - 30_000);
+    expect(holds.wavesErrorPct).toBe(errorPct(v.predicted.wavesMs, holds.wavesMs));
   });
 
   it('apps never Healthy are named with why, and the rebuild has no end', () => {
