@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { calibrationOf, type Calibration } from '../record/calibration.ts';
+import { BadInputError } from '../core/errors.ts';
+import { calibrationOf, combineCalibrations, type Calibration } from '../record/calibration.ts';
 import type { RunRecord } from '../record/run-record.ts';
 import { readRunRecord, resolveRunId, runDir } from '../record/store.ts';
 import type { CalibrationReport } from '../sandbox/twin/calibrate.ts';
@@ -11,9 +12,14 @@ export function readRunRef(home: string, ref: string): RunRecord {
   return readRunRecord(dir);
 }
 
-/** `--calibrate <run>`: the calibration of a stored run. */
-export function loadCalibration(home: string, ref: string): Calibration {
-  return calibrationOf(readRunRef(home, ref));
+/** `--calibrate <run>[,<run>…]`: the calibration of one stored run, or of several combined. */
+export function loadCalibration(home: string, refs: string): Calibration {
+  const list = refs
+    .split(',')
+    .map((r) => r.trim())
+    .filter(Boolean);
+  if (list.length === 0) throw new BadInputError('--calibrate: name a run (id, prefix, last, or a run directory)');
+  return combineCalibrations(list.map((ref) => calibrationOf(readRunRef(home, ref))));
 }
 
 /** What a calibrated rehearsal prints: where the durations came from, and the apps that kept the profile's or the defaults. */

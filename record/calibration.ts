@@ -158,3 +158,63 @@ function argoPace(
     bootstrapMs: rebuild?.clockStart !== undefined && firstSeen !== undefined ? firstSeen - rebuild.clockStart : null,
   };
 }
+
+/**
+ * One calibration from several runs of the same cluster (their runs' medians and means): an app's
+ * figures are the median over the runs that saw it, a hold counts only when every run held it, the
+ * wave steps are the mean over the runs that measured them. Runs of another time scale are refused:
+ * Argo CD's pace is kept as measured.
+ */
+export function combineCalibrations(cs: Calibration[]): Calibration {
+  if (cs.length === 1) return cs[0]!;
+  const scales = [...new Set(cs.map((c) => c.timeScale))];
+  if (scales.length > 1)
+    throw new BadInputError(
+      `--calibrate: runs ${cs.map((c) => `${c.run} (time scale ${c.timeScale})`).join(', ')} were not taken at one time scale: calibrate from runs of one`,
+    );
+  const medianOf = (xs: Array<number | null>, digits = 0): number | null => {
+    const v = xs.filter((x): x is number => x !== null);
+    return v.length ? round(median(v), digits) : null;
+  };
+  const meanOf = (xs: Array<number | null>): number | null => {
+    const v = xs.filter((x): x is number => x !== null);
+    return v.length ? Math.round(mean(v)) : null;
+  };
+  const apps: Record<string, AppCalibration> = {};
+  for (const app of [...new Set(cs.flatMap((c) => Object.keys(c.apps)))].sort()) {
+    const seen = cs.flatMap((c) => c.apps[app] ?? []);
+    const unheld = seen.filter((a) => !a.healthHeld);
+    const lags = unheld.length ? unheld : seen;
+    apps[app] = {
+      imagePullSeconds: medianOf(
+        seen.map((a) => a.imagePullSeconds),
+        3,
+      ),
+      startupSeconds: medianOf(
+        seen.map((a) => a.startupSeconds),
+        3,
+      ),
+      pods: Math.max(...seen.map((a) => a.pods)),
+      syncMs: medianOf(seen.map((a) => a.syncMs)),
+      syncedMs: medianOf(seen.map((a) => a.syncedMs)),
+      healthLagMs: medianOf(lags.map((a) => a.healthLagMs)),
+      healthHeld: unheld.length === 0 && seen.some((a) => a.healthHeld),
+    };
+  }
+  const pace = (k: keyof ArgoPace) => cs.map((c) => c.pace[k]);
+  return {
+    run: cs.map((c) => c.run).join(' + '),
+    cluster: [...new Set(cs.map((c) => c.cluster))].join(' + '),
+    timeScale: scales[0]!,
+    wavesGate: cs.some((c) => c.wavesGate),
+    apps,
+    pace: {
+      appearToPodMs: medianOf(pace('appearToPodMs')),
+      readyToHealthyMs: medianOf(pace('readyToHealthyMs')),
+      podlessMs: medianOf(pace('podlessMs')),
+      waveStepMs: meanOf(pace('waveStepMs')),
+      gateStepMs: meanOf(pace('gateStepMs')),
+      bootstrapMs: medianOf(pace('bootstrapMs')),
+    },
+  };
+}

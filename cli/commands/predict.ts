@@ -53,7 +53,7 @@ export function predictCommand(y: Argv<GlobalArgs>, done: (r: CommandResult) => 
           type: 'string',
           demandOption: true,
           describe:
-            "A stored rebuild run (id, prefix, last, or a run directory): each app's image pull and start-up, and Argo CD's pace",
+            "A stored rebuild run (id, prefix, last, or a run directory; several, comma-separated, are combined): each app's image pull and start-up, and Argo CD's pace",
         })
         .option('revision', {
           type: 'string',

@@ -93,7 +93,7 @@ export function rehearseCommand(y: Argv<GlobalArgs>, done: (r: CommandResult) =>
         .option('calibrate', {
           type: 'string',
           describe:
-            'A stored rebuild run (id, prefix, last, or a run directory) of your real cluster: each app takes its image-pull and start-up time from it instead of the profile or the defaults',
+            'A stored rebuild run (id, prefix, last, or a run directory; several, comma-separated, are combined) of your real cluster: each app takes its image-pull and start-up time from it instead of the profile or the defaults',
         })
         .option('argocd-cm', { type: 'string', describe: 'argocd-cm ConfigMap to install (default: Argo CD defaults)' })
         .option('health-check', {

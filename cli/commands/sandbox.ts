@@ -85,7 +85,7 @@ export function sandboxCommand(y: Argv<GlobalArgs>, done: (r: CommandResult) => 
         .option('calibrate', {
           type: 'string',
           describe:
-            "up --twin: a stored rebuild run (id, prefix, last, or a run directory): each app's image-pull and start-up time from it, over --profile",
+            "up --twin: a stored rebuild run (id, prefix, last, or a run directory; several, comma-separated, are combined): each app's image-pull and start-up time from it, over --profile",
         })
         .option('argocd-cm', { type: 'string', describe: 'up --twin: argocd-cm ConfigMap file to install' })
         .option('health-check', {

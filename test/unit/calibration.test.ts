@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { median } from 'simple-statistics';
 import { describe, expect, it } from 'vitest';
 import { BadInputError } from '../../core/errors.ts';
-import { calibrationOf, runTimeScale } from '../../record/calibration.ts';
+import { calibrationOf, combineCalibrations, runTimeScale } from '../../record/calibration.ts';
 import type { RunRecord } from '../../record/run-record.ts';
 import { calibrateProfile } from '../../sandbox/twin/calibrate.ts';
 import { loadProfile, parseProfile } from '../../sandbox/twin/profile.ts';
@@ -69,6 +69,28 @@ describe('calibrationOf', () => {
     const bare = { ...r, summary: { ...r.summary, collectors: others } };
     expect(() => calibrationOf(bare)).toThrow(BadInputError);
     expect(() => calibrationOf(bare)).toThrow(/no pods collector summary: calibrate from a rebuild run/);
+  });
+});
+
+describe('combineCalibrations', () => {
+  it("several runs: an app's medians, a hold only when every run held it, the mean of the runs' wave steps; one time scale only", () => {
+    const a = calibrationOf(demo());
+    const b = structuredClone(a);
+    b.run = 'other';
+    b.apps['postgresql-shared']!.startupSeconds = 90;
+    b.apps.traefik = { ...b.apps.traefik!, healthLagMs: 1500, healthHeld: false };
+    b.pace.waveStepMs = a.pace.waveStepMs! + 2000;
+    const c = structuredClone(b);
+    c.run = 'third';
+    const all = combineCalibrations([a, b, c]);
+    expect(all.run).toBe(`${a.run} + other + third`);
+    expect(all.apps['postgresql-shared']!.startupSeconds).toBe(90);
+    // traefik was held in one run of three: not a hold, the lag of the runs that did not hold it.
+    expect(all.apps.traefik).toMatchObject({ healthHeld: false, healthLagMs: 1500 });
+    expect(all.pace.waveStepMs).toBe(Math.round(a.pace.waveStepMs! + (2 * 2000) / 3));
+    expect(combineCalibrations([a, { ...a, run: 'again' }]).apps.traefik!.healthHeld).toBe(true);
+    expect(combineCalibrations([a])).toBe(a);
+    expect(() => combineCalibrations([a, { ...a, timeScale: 1 }])).toThrow(/not taken at one time scale/);
   });
 });
 
