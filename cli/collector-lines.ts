@@ -1,5 +1,5 @@
 import { fmtDuration } from '../core/format.ts';
-import { criticalPathOf, LINK_PARTS, MIN_SAVING_MS, type CriticalPath } from '../record/critical-path.ts';
+import { criticalPathOf, MIN_SAVING_MS, mostlyPart, type CriticalPath } from '../record/critical-path.ts';
 import type { AdmissionSummary, PodsSummary, RestartsSummary, WavesSummary } from '../record/summaries.ts';
 
 /** A few lines per collector for `show` (the full picture is the report's job). */
@@ -74,7 +74,7 @@ export function pathLines(p: CriticalPath, t0: number): string[] {
   for (const l of p.links) {
     const ms = l.to - l.from;
     if (ms / span < 0.1) continue;
-    const top = LINK_PARTS.reduce((a, b) => (l.parts[b] > l.parts[a] ? b : a));
+    const top = mostlyPart(l.parts);
     const after = l.waitedFor ? ` after ${l.waitedFor}` : '';
     out.push(
       `    ${l.app} (wave ${l.wave})${after}: ${fmtDuration(ms)}, ${Math.round((100 * ms) / span)} %, mostly ${top} ${fmtDuration(l.parts[top])}`,

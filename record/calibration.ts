@@ -1,6 +1,6 @@
 import { mean, median } from 'simple-statistics';
 import { BadInputError } from '../core/errors.ts';
-import { isHealthWait, releasingHealth } from './critical-path.ts';
+import { isHealthWait, lastReadyOf, releasingHealth } from './critical-path.ts';
 import type { RunRecord } from './run-record.ts';
 import type { PodLatencyRecord, PodsSummary, WavesSummary } from './summaries.ts';
 
@@ -94,10 +94,9 @@ export function calibrationOf(record: RunRecord): Calibration {
     const pulls = rs.flatMap((r) => (r.pullMs === null ? [] : [r.pullMs]));
     const startups = rs.flatMap((r) => startupOf(r) ?? []);
     const healthy = releasingHealth(a);
-    const readies = rs.map((r) => (r.phases.ready === undefined ? undefined : r.created.t + r.phases.ready));
     // An app's sync ends with its first pod created, or (without pods) with its health.
     const syncEnd = rs.length ? Math.min(...rs.map((r) => r.created.t)) : healthy;
-    const lastReady = readies.length && readies.every((x) => x !== undefined) ? Math.max(...readies) : null;
+    const lastReady = lastReadyOf(rs);
     apps[a.name] = {
       imagePullSeconds: seconds(med(pulls)),
       startupSeconds: seconds(med(startups)),

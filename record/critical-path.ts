@@ -58,6 +58,16 @@ export const LINK_PARTS: ReadonlyArray<keyof LinkParts> = [
   'health',
 ];
 
+/** The part a link spent most of its time on. */
+export const mostlyPart = (parts: LinkParts): keyof LinkParts =>
+  LINK_PARTS.reduce((a, b) => (parts[b] > parts[a] ? b : a));
+
+/** When the last of some pods was Ready; null when one of them never was (or there are none). */
+export function lastReadyOf(pods: readonly PodLatencyRecord[]): number | null {
+  const readies = pods.map((p) => (p.phases.ready === undefined ? null : p.created.t + p.phases.ready));
+  return readies.length && readies.every((r) => r !== null) ? Math.max(...readies) : null;
+}
+
 export interface CriticalLink {
   app: string;
   wave: number;
@@ -321,8 +331,8 @@ export function healthWaits(i: CriticalPathInputs): { waits: HealthWait[]; input
   const podsOf = podsByApp(i.pods ?? []);
   const lastReady = new Map<string, number>();
   for (const [app, ps] of podsOf) {
-    const readies = ps.map((p) => (p.phases.ready === undefined ? null : p.created.t + p.phases.ready));
-    if (readies.every((r) => r !== null)) lastReady.set(app, Math.max(...readies));
+    const t = lastReadyOf(ps);
+    if (t !== null) lastReady.set(app, t);
   }
   const lag = (a: PathApp) => {
     const r = lastReady.get(a.name);

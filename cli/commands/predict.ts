@@ -139,15 +139,11 @@ export function predictCommand(y: Argv<GlobalArgs>, done: (r: CommandResult) => 
           calibration,
           apps: rendered.apps.map((x) => x.name),
         });
-        const model = (heldAgain: boolean) =>
-          predictRebuild({
-            apps: modelApps(rendered, behaviour, timeScale, calibration, { heldAgain }),
-            wavesGate,
-            pace: paceOf(calibration, timeScale),
-            backoffScale: timeScale,
-          });
         const apps = modelApps(rendered, behaviour, timeScale, calibration);
-        const prediction = model(false);
+        const held = modelApps(rendered, behaviour, timeScale, calibration, { heldAgain: true });
+        const run = (plan: typeof apps) =>
+          predictRebuild({ apps: plan, wavesGate, pace: paceOf(calibration, timeScale), backoffScale: timeScale });
+        const prediction = run(apps);
         const view = predictionView({
           prediction,
           calibration,
@@ -156,7 +152,7 @@ export function predictCommand(y: Argv<GlobalArgs>, done: (r: CommandResult) => 
           needs: new Map(apps.map((x) => [x.name, x.needs])),
           neverHealthy: new Map(apps.flatMap((x) => (x.neverHealthy ? [[x.name, x.neverHealthy]] : []))),
           measured,
-          heldAgain: model(true),
+          heldAgain: run(held),
         });
         log.info(`predicted in ${((Date.now() - started) / 1000).toFixed(1)} s`);
         if (a.json) printJson(view);

@@ -1,5 +1,5 @@
 import { fmtDuration } from '../../core/format.ts';
-import { LINK_PARTS } from '../../record/critical-path.ts';
+import { LINK_PARTS, mostlyPart } from '../../record/critical-path.ts';
 import { PART_LABELS, type ReportCriticalPath, type ReportMinutes } from '../minutes.ts';
 import { fmtOffset } from '../model.ts';
 
@@ -52,7 +52,7 @@ export function criticalPathTable(p: ReportCriticalPath): SectionTable {
   return {
     headers: ['#', 'App', 'Wave', 'From', 'To', 'Took', 'Share', 'Released by', 'Mostly'],
     rows: p.links.map((l, i) => {
-      const top = LINK_PARTS.reduce((a, b) => (l.parts[b] > l.parts[a] ? b : a));
+      const top = mostlyPart(l.parts);
       return [
         i + 1,
         l.app,
@@ -79,7 +79,7 @@ export function healthWaitLines(p: ReportCriticalPath): string[] {
   const longest = w.path.links
     .filter((l) => l.ms / span >= 0.1)
     .map((l) => {
-      const top = LINK_PARTS.reduce((a, b) => (l.parts[b] > l.parts[a] ? b : a));
+      const top = mostlyPart(l.parts);
       return `${l.app}${l.waitedFor ? ` after ${l.waitedFor}` : ''} (${PART_LABELS[top]} ${fmtDuration(l.parts[top])})`;
     });
   return [
